@@ -1,0 +1,13 @@
+"""Data bundled with diogel: all-Wales reference data and 12 months of Gwent police.uk data.
+
+All real, published data under the Open Government Licence v3.0 (see README.md beside this file).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+
+def path(*parts: str) -> Path:
+    return Path(str(files("diogel.data").joinpath(*parts)))

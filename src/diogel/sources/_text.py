@@ -1,0 +1,220 @@
+"""Turning the bytes of a delimited text file into a table of strings with line numbers.
+
+Shared by every CSV source kind. It accepts what analysts really receive: UTF-8 with or without a
+byte-order mark, Windows-1252 (Excel's "CSV" on a UK machine), CRLF line ends, a truncated last
+line; and refuses, with one line naming the file, what is not a CSV at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from diogel.errors import InputError
+from diogel.sources.registry import Quarantined
+
+# Magic numbers of files that turn up renamed as .csv.
+_MAGIC = {
+    b"PK\x03\x04": "a ZIP archive (or an .xlsx workbook)",
+    b"\xd0\xcf\x11\xe0": "an old Excel/Office document",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip file",
+    b"\x89PNG": "a PNG image",
+    b"PAR1": "a Parquet file",
+    b"SQLite format 3": "an SQLite database",
+}
+
+
+@dataclass
+class TextTable:
+    """The data rows of a CSV as strings, with 1-based file line numbers and the encoding found."""
+
+    table: pa.Table
+    malformed: Quarantined
+    rows_read: int
+    encoding: str
+
+
+def decode(path: str, data: bytes) -> tuple[str, str]:
+    """Return the text of ``data`` and the encoding used.
+
+    UTF-8 (a leading byte-order mark is dropped) is tried first; a file that is not valid UTF-8 is
+    read as Windows-1252, the encoding Excel writes on UK machines.
+    """
+    if not data.strip():
+        raise InputError(path, "the file is empty: there is no header and no data")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(path, f"this is not a CSV text file: it looks like {what}", line=1)
+    if b"\x00" in data[:65536]:
+        raise InputError(path, "this is not a CSV text file: it contains NUL bytes (binary data)", line=1)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            path, f"the file is neither UTF-8 nor Windows-1252 text (byte 0x{data[exc.start]:02x})", line=line
+        ) from None
+
+
+def read_text_table(
+    path: str,
+    data: bytes,
+    expected: Sequence[str] | None = None,
+    resolve: Callable[[list[str]], list[str | None]] | None = None,
+) -> TextTable:
+    """Read a CSV whose header must hold exactly the ``expected`` columns (in any order).
+
+    Header names are matched ignoring case and surrounding spaces and are returned in the expected
+    spelling. Formats whose headers vary between publishers pass ``resolve`` instead: it maps the
+    header to canonical names (``None`` drops a column) and raises ``InputError`` itself.
+    A row with the wrong number of fields (such as a truncated last line) is not fatal: it is
+    returned in ``malformed`` with its line number, so the rest of the file still loads.
+    """
+    text, encoding = decode(path, data)
+    header_line = text.split("\n", 1)[0].rstrip("\r")
+    header = next(csv.reader([header_line]))
+    if resolve is not None:
+        resolved = resolve(header)
+        columns = [c if c is not None else f"_ignored_{i}" for i, c in enumerate(resolved)]
+    else:
+        columns = _match_header(path, header, expected or ())
+    body = text.encode("utf-8") if encoding != "utf-8" or data.startswith(b"\xef\xbb\xbf") else data
+    fast = _read_fast(body, columns)
+    result = (
+        TextTable(fast, Quarantined(), fast.num_rows, encoding)
+        if fast is not None
+        else _read_exact(text, columns, encoding)
+    )
+    ignored = [c for c in columns if c.startswith("_ignored_")]
+    if ignored:
+        result.table = result.table.drop_columns(ignored)
+    return result
+
+
+def header_resolver(
+    path: str, patterns: dict[str, str], optional: Sequence[str] = ()
+) -> Callable[[list[str]], list[str | None]]:
+    """Build a ``resolve`` for :func:`read_text_table` from canonical name -> regular expression.
+
+    Each expression is matched, ignoring case, against the whole of each header name. Columns that
+    match nothing are dropped; a canonical column not found (and not ``optional``) is an error
+    naming it and the header found.
+    """
+    compiled = {k: re.compile(v, re.IGNORECASE) for k, v in patterns.items()}
+
+    def resolve(header: list[str]) -> list[str | None]:
+        out: list[str | None] = []
+        seen: set[str] = set()
+        for h in header:
+            name = next((k for k, rx in compiled.items() if k not in seen and rx.fullmatch(h.strip())), None)
+            if name:
+                seen.add(name)
+            out.append(name)
+        missing = [k for k in patterns if k not in seen and k not in optional]
+        if missing:
+            raise InputError(
+                path,
+                f"wrong header: no column for {', '.join(missing)} (found: {', '.join(header)})",
+                line=1,
+                column=missing[0],
+            )
+        return out
+
+    return resolve
+
+
+def _match_header(path: str, header: list[str], expected: Sequence[str]) -> list[str]:
+    want = {e.strip().casefold(): e for e in expected}
+    got = [h.strip().casefold() for h in header]
+    missing = [want[w] for w in want if w not in got]
+    extra = [h for h, g in zip(header, got, strict=True) if g not in want]
+    if missing or extra or len(set(got)) != len(got):
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(f"'{m}'" for m in missing))
+        if extra:
+            parts.append("unexpected " + ", ".join(f"'{x}'" for x in extra))
+        if len(set(got)) != len(got):
+            parts.append("repeated column names")
+        raise InputError(
+            path,
+            "wrong header: " + "; ".join(parts) + ". Expected: " + ",".join(expected),
+            line=1,
+            column=(missing or extra or [None])[0],
+        )
+    return [want[g] for g in got]
+
+
+def _read_fast(body: bytes, columns: list[str]) -> pa.Table | None:
+    """Parse with Arrow; return None when line numbers cannot be inferred from record order."""
+    bad: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        bad.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=columns, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in columns}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if bad:
+        return None
+    # Every record is one physical line when the record count matches the line count; otherwise a
+    # quoted field spans lines and the exact reader must number them.
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    if table.num_rows != lines - 1:
+        return None
+    return table.append_column("line", pa.array(range(2, table.num_rows + 2), pa.int64()))
+
+
+def _read_exact(text: str, columns: list[str], encoding: str) -> TextTable:
+    malformed = Quarantined()
+    values: list[list[str]] = [[] for _ in columns]
+    lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    start = 2
+    rows_read = 0
+    for record in reader:
+        end = reader.line_num
+        if not record or record == [""]:
+            start = end + 1
+            continue  # a blank line is not a row
+        rows_read += 1
+        if len(record) != len(columns):
+            raw = ",".join(record)
+            what = "truncated line?" if len(record) < len(columns) else "stray delimiter or quote?"
+            malformed.add(
+                start,
+                None,
+                f"expected {len(columns)} fields, found {len(record)} ({what})",
+                raw[:500],
+            )
+        else:
+            lines.append(start)
+            for i, v in enumerate(record):
+                values[i].append(v)
+        start = end + 1
+    arrays = [pa.array(v, pa.string()) for v in values] + [pa.array(lines, pa.int64())]
+    table = pa.Table.from_arrays(arrays, names=[*columns, "line"])
+    return TextTable(table, malformed, rows_read, encoding)

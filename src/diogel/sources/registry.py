@@ -1,0 +1,121 @@
+"""The registry of source kinds.
+
+A source kind turns one input file into validated rows for one warehouse table. Adding a format is
+one new module that builds a :class:`SourceKind` and calls :func:`register`; the warehouse, the
+command line and ``diogel status`` find it here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from diogel.errors import DiogelError
+
+
+@dataclass
+class Quarantined:
+    """Rows of a file that were read but not loaded, one reason each."""
+
+    line: list[int] = field(default_factory=list)
+    column: list[str | None] = field(default_factory=list)
+    reason: list[str] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+
+    def add(self, line: int, column: str | None, reason: str, raw: str) -> None:
+        self.line.append(line)
+        self.column.append(column)
+        self.reason.append(reason)
+        self.raw.append(raw)
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+
+@dataclass
+class ParsedFile:
+    """What a source kind made of one file.
+
+    ``rows`` holds the valid rows with a ``line`` column (1-based line in the file) and a
+    ``slice_key`` column: rows of a later file replace rows of an earlier file with the same slice
+    key (e.g. a re-download of the same force-month), so overlapping files are never double counted.
+    ``rows_read`` counts every data row in the file; it equals ``len(rows) + len(quarantined)``.
+    """
+
+    rows: pa.Table
+    quarantined: Quarantined
+    rows_read: int
+    months: tuple[str | None, str | None] = (None, None)
+
+    @property
+    def rows_valid(self) -> int:
+        """Valid input rows (lines): several stored rows can come from one line in long formats."""
+        if self.rows.num_rows == 0:
+            return 0
+        return len(self.rows.column("line").unique())
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """One input format and the warehouse table it feeds.
+
+    Parameters
+    ----------
+    name : the name used on the command line (``diogel ingest <name> <path>``).
+    table : the warehouse table the rows go to.
+    schema : the Arrow schema of ``ParsedFile.rows`` without the provenance columns.
+    read : function ``(path_for_messages, data: bytes, options: dict | None) -> ParsedFile``;
+        options are the kind's own settings from the command line (e.g. a population year).
+    patterns : file-name globs this kind takes when given a folder or a zip.
+    description : one line for ``diogel ingest --help``.
+    dedupe_key : column whose non-blank values identify one record across files (police Crime ID).
+    binary : files are not CSV text (boundaries); they are read from their path.
+    long : one input line is stored as several rows; accounting counts lines, not rows.
+    """
+
+    name: str
+    table: str
+    schema: pa.Schema
+    read: Callable[[str, bytes, dict | None], ParsedFile]
+    patterns: tuple[str, ...] = ("*.csv",)
+    description: str = ""
+    dedupe_key: str | None = None
+    binary: bool = False
+    long: bool = False  # one input line becomes several stored rows (e.g. population by age)
+
+
+_REGISTRY: dict[str, SourceKind] = {}
+
+
+def register(kind: SourceKind) -> SourceKind:
+    if kind.name in _REGISTRY:
+        raise ValueError(f"source kind {kind.name!r} is registered twice")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def get(name: str) -> SourceKind:
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise DiogelError(f"unknown source kind {name!r}; known kinds: {known}") from None
+
+
+def kinds() -> dict[str, SourceKind]:
+    _load_builtin()
+    return dict(_REGISTRY)
+
+
+def _load_builtin() -> None:
+    # Importing the modules registers them; done lazily so that `import diogel` stays cheap.
+    from diogel.sources import builtin  # noqa: F401
+
+
+def matches(kind: SourceKind, path: Path | str) -> bool:
+    name = Path(path).name.lower()
+    return any(Path(name).match(p) for p in kind.patterns)

@@ -1,0 +1,316 @@
+"""The few things that differ between warehouse engines, isolated here.
+
+Everything that reads the warehouse is an Ibis expression and runs unchanged on DuckDB,
+PostgreSQL and Spark. What Ibis does not cover the same way everywhere is bulk loading and
+transactions, so each engine gets a small adapter:
+
+* DuckDB (the default, an embedded file): Arrow in by ``INSERT ... SELECT``, real transactions.
+* PostgreSQL: ``COPY ... FROM STDIN`` in CSV, real transactions.
+* Spark (local mode): tables are Parquet folders in the data directory, appended to; there are no
+  transactions, so a file's rows become visible only when its row in ``source_file`` (written
+  last) exists: readers always join on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from diogel.errors import WarehouseError
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _check_ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"not a safe table or column name: {name!r}")
+    return name
+
+
+class Backend:
+    """Adapter interface; see the module docstring."""
+
+    name = "base"
+    transactional = True
+
+    def __init__(self, con: ibis.BaseBackend):
+        self.ibis = con
+
+    def ensure_table(self, name: str, schema: pa.Schema) -> None:
+        raise NotImplementedError
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        raise NotImplementedError
+
+    def delete(self, name: str, column: str, values: list[str]) -> None:
+        """Delete rows whose ``column`` is in ``values`` (used to clear rows of failed runs)."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
+
+    def table(self, name: str) -> ibis.Table:
+        return self.ibis.table(name)
+
+    def has_table(self, name: str) -> bool:
+        return name in self.ibis.list_tables()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ibis.disconnect()
+
+
+class DuckDBBackend(Backend):
+    name = "duckdb"
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(ibis.duckdb.connect(str(path)))
+        self.raw = self.ibis.con
+        # DuckDB's own progress bar would interleave with diogel's.
+        self.raw.execute("SET enable_progress_bar = false")
+        self._lock = threading.RLock()
+
+    def ensure_table(self, name: str, schema: pa.Schema) -> None:
+        _check_ident(name)
+        if not self.has_table(name):
+            self.raw.register("_diogel_empty", schema.empty_table())
+            try:
+                self.raw.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM _diogel_empty")
+            finally:
+                self.raw.unregister("_diogel_empty")
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        _check_ident(name)
+        self.raw.register("_diogel_rows", rows)
+        try:
+            self.raw.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _diogel_rows")
+        finally:
+            self.raw.unregister("_diogel_rows")
+
+    def delete(self, name: str, column: str, values: list[str]) -> None:
+        if values and self.has_table(name):
+            self.raw.execute(
+                f"DELETE FROM {_check_ident(name)} WHERE {_check_ident(column)} = ANY(?)", [values]
+            )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            self.raw.begin()
+            try:
+                yield
+            except BaseException:
+                self.raw.rollback()
+                raise
+            self.raw.commit()
+
+
+_PG_TYPES = {
+    pa.string(): "TEXT",
+    pa.large_string(): "TEXT",
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.float64(): "DOUBLE PRECISION",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+    pa.binary(): "BYTEA",
+    pa.large_binary(): "BYTEA",
+}
+
+
+def _pg_type(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    try:
+        return _PG_TYPES[t]
+    except KeyError:
+        raise WarehouseError(f"no PostgreSQL type for Arrow type {t}") from None
+
+
+class PostgresBackend(Backend):
+    name = "postgres"
+
+    def __init__(self, url: str):
+        try:
+            con = ibis.connect(url)
+        except Exception as exc:  # the driver's own message says what is wrong
+            raise WarehouseError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
+        super().__init__(con)
+        self.raw = con.con
+        self._in_tx = False
+
+    def ensure_table(self, name: str, schema: pa.Schema) -> None:
+        cols = ", ".join(f'"{_check_ident(f.name)}" {_pg_type(f.type)}' for f in schema)
+        self._execute(f'CREATE TABLE IF NOT EXISTS "{_check_ident(name)}" ({cols})')
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        # CSV has no bytes: send bytea as PostgreSQL's hex text form.
+        for i, f in enumerate(rows.schema):
+            if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type):
+                hexed = pa.array(
+                    [None if v is None else "\\x" + v.hex() for v in rows.column(i).to_pylist()], pa.string()
+                )
+                rows = rows.set_column(i, f.name, hexed)
+        buf = io.BytesIO()
+        pacsv.write_csv(rows, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        cols = ", ".join(f'"{_check_ident(c)}"' for c in rows.column_names)
+        with (
+            self.raw.cursor() as cur,
+            cur.copy(f'COPY "{_check_ident(name)}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy,
+        ):
+            copy.write(buf.getvalue())
+        if not self._in_tx:
+            self.raw.commit()
+
+    def delete(self, name: str, column: str, values: list[str]) -> None:
+        if values and self.has_table(name):
+            self._execute(
+                f'DELETE FROM "{_check_ident(name)}" WHERE "{_check_ident(column)}" = ANY(%s)', [values]
+            )
+
+    def _execute(self, sql: str, params: list | None = None) -> None:
+        with self.raw.cursor() as cur:
+            cur.execute(sql, params)
+        if not self._in_tx:
+            self.raw.commit()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._in_tx = True
+        try:
+            with self.raw.transaction():
+                yield
+        finally:
+            self._in_tx = False
+
+
+class SparkBackend(Backend):
+    name = "spark"
+    transactional = False
+
+    def __init__(self, master: str, data_dir: Path):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:
+            raise WarehouseError("the Spark warehouse needs pyspark: pip install 'diogel[spark]'") from exc
+        self.root = data_dir / "spark-tables"
+        self.root.mkdir(parents=True, exist_ok=True)
+        session = (
+            SparkSession.builder.master(master)
+            .appName("diogel")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.warehouse.dir", str(data_dir / "spark-warehouse"))
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        self.session = session
+        super().__init__(ibis.pyspark.connect(session))
+
+    def _path(self, name: str) -> Path:
+        return self.root / _check_ident(name)
+
+    def has_table(self, name: str) -> bool:
+        return self._path(name).exists()
+
+    def ensure_table(self, name: str, schema: pa.Schema) -> None:
+        if not self.has_table(name):
+            self._write(name, schema.empty_table(), mode="overwrite")
+
+    def _write(self, name: str, rows: pa.Table, mode: str) -> None:
+        # Spark cannot take Arrow dates/timestamps with time zones uniformly; via pandas is exact for ours.
+        df = self.session.createDataFrame(
+            rows.to_pandas(types_mapper=None), schema=_spark_schema(rows.schema)
+        )
+        df.write.mode(mode).parquet(str(self._path(name)))
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        if rows.num_rows:
+            self._write(name, rows, mode="append")
+
+    def delete(self, name: str, column: str, values: list[str]) -> None:
+        if not values or not self.has_table(name):
+            return
+        # Rewrite without the rows: Parquet folders cannot delete in place.
+        path = self._path(name)
+        df = self.session.read.parquet(str(path))
+        kept = df.filter(~df[column].isin(values))
+        tmp = path.with_name(path.name + ".rewrite")
+        kept.write.mode("overwrite").parquet(str(tmp))
+        shutil.rmtree(path)
+        tmp.rename(path)
+
+    def table(self, name: str) -> ibis.Table:
+        self.session.catalog.refreshByPath(str(self._path(name)))
+        return self.ibis.read_parquet(str(self._path(name)), table_name=f"diogel_{name}")
+
+    def close(self) -> None:
+        # Leave the session running: pyspark allows one per process and tests reuse it.
+        pass
+
+
+def _spark_schema(schema: pa.Schema):  # noqa: ANN202
+    from pyspark.sql import types as T
+
+    def conv(t: pa.DataType):  # noqa: ANN202
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            return T.StringType()
+        if pa.types.is_int64(t):
+            return T.LongType()
+        if pa.types.is_int32(t):
+            return T.IntegerType()
+        if pa.types.is_floating(t):
+            return T.DoubleType()
+        if pa.types.is_boolean(t):
+            return T.BooleanType()
+        if pa.types.is_date(t):
+            return T.DateType()
+        if pa.types.is_timestamp(t):
+            return T.TimestampType()
+        if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            return T.BinaryType()
+        raise WarehouseError(f"no Spark type for Arrow type {t}")
+
+    return T.StructType([T.StructField(f.name, conv(f.type), True) for f in schema])
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def connect(url: str | None, data_dir: Path) -> Backend:
+    """Open the warehouse named by ``url``.
+
+    ``None`` or ``duckdb`` means ``<data_dir>/warehouse.duckdb``; ``duckdb:///path/file.duckdb`` a
+    DuckDB file elsewhere; ``postgresql://user@host/db``; ``spark://local[2]`` Spark in local mode.
+    """
+    if url in (None, "", "duckdb"):
+        return DuckDBBackend(data_dir / "warehouse.duckdb")
+    if url.startswith("duckdb://"):
+        path = url[len("duckdb://") :]  # duckdb:///abs/file.duckdb keeps its leading slash
+        return DuckDBBackend(Path(path) if path else data_dir / "warehouse.duckdb")
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresBackend(url.replace("postgres://", "postgresql://", 1))
+    if url.startswith("spark://"):
+        return SparkBackend(url[len("spark://") :] or "local[2]", data_dir)
+    raise WarehouseError(
+        f"unknown warehouse {_redact(url)!r}: use duckdb, duckdb:///path, postgresql://... or spark://local[2]"
+    )
