@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -89,7 +90,7 @@ def _progress(description: str):  # noqa: ANN202
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -99,9 +100,9 @@ def _report(results: list, show_problems: int = 5) -> int:
     totals = dict(read=0, loaded=0, duplicates=0, quarantined=0)
     for r in results:
         style = {"loaded": "green", "already loaded": "dim", "refused": "red"}[r.status]
-        out.print(f"[{style}]{r.summary()}[/{style}]", highlight=False, soft_wrap=True)
+        out.print(f"[{style}]{escape(r.summary())}[/{style}]", highlight=False, soft_wrap=True)
         for p in r.problems[:show_problems]:
-            err.print(f"  quarantined {p}", highlight=False, soft_wrap=True)
+            err.print(f"  quarantined {escape(str(p))}", highlight=False, soft_wrap=True)
         if len(r.problems) > show_problems:
             err.print(
                 f"  ... and {len(r.problems) - show_problems} more (diogel status --json, table quarantine)"
@@ -120,6 +121,7 @@ def _report(results: list, show_problems: int = 5) -> int:
             f"{refused} refused: rows read {totals['read']:,} = loaded {totals['loaded']:,} + duplicates "
             f"{totals['duplicates']:,} + quarantined {totals['quarantined']:,}[/bold]",
             highlight=False,
+            soft_wrap=True,
         )
     return refused
 
@@ -135,7 +137,7 @@ def init(
     """Create a warehouse, optionally loading the bundled all-Wales reference data."""
     try:
         with ctx.obj.open() as wh:
-            out.print(f"warehouse ready: {wh.backend.name} in {wh.data_dir.resolve()}")
+            out.print(f"warehouse ready: {wh.backend.name} in {escape(str(wh.data_dir.resolve()))}")
             if reference:
                 from diogel.warehouse.reference import load_reference
 
@@ -265,7 +267,9 @@ def demo(ctx: typer.Context) -> None:
 
     try:
         with ctx.obj.open() as wh:
-            out.print(f"[bold]diogel demo[/bold]: warehouse {wh.backend.name} in {wh.data_dir.resolve()}")
+            out.print(
+                f"[bold]diogel demo[/bold]: warehouse {wh.backend.name} in {escape(str(wh.data_dir.resolve()))}"
+            )
             out.print("1. all-Wales reference data: geography, population, WIMD 2019, harm weights")
             with _progress("reference data") as update:
                 _report(load_reference(wh, "wales", update), show_problems=2)

@@ -25,20 +25,26 @@ def vintage_from_header(header: list[str], options: dict | None, path: str) -> i
 
 
 def year_from(path: str, options: dict | None, what: str, header: list[str] | None = None) -> int:
-    """A year from options, else from the file name (``population20_...``, ``mid-2020``, ``2019``)."""
+    """A year from options, else a four-digit year in the file name or header, else ``population20_``.
+
+    Two-digit years that follow a geography prefix (``lsoa11``) are vintages, not years, and are
+    never taken.
+    """
     if options and options.get("year"):
         return int(options["year"])
     name = PurePath(path.split("!")[-1]).name
     m = re.search(r"(?<!\d)(19|20)(\d{2})(?!\d)", name)
     if m:
         return int(m.group(1) + m.group(2))
-    m = re.search(r"[a-z_](\d{2})(?=[_-])", name, re.IGNORECASE)
-    if m:
-        return 2000 + int(m.group(1))
     for h in header or []:
         m = re.search(r"(?<!\d)(20\d{2})(?!\d)", h)
         if m:
             return int(m.group(1))
+    # A two-digit year glued to a word ("population20_wales"), but never a geography vintage
+    # ("lsoa11_", "lad21cd"): those say which boundaries, not which year the figures are for.
+    for m in re.finditer(r"([a-z]+)(\d{2})(?=[_\-.]|$)", name, re.IGNORECASE):
+        if not re.search(r"(lsoa|msoa|oa|lad|ward|wd|cd|nm|lsoacd)$", m.group(1), re.IGNORECASE):
+            return 2000 + int(m.group(2))
     raise InputError(path, f"cannot tell the {what} year from the file name: pass --year YYYY")
 
 

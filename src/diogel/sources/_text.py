@@ -84,6 +84,10 @@ def read_text_table(
     returned in ``malformed`` with its line number, so the rest of the file still loads.
     """
     text, encoding = decode(path, data)
+    if "\n" not in text and "\r" in text:
+        # "CSV (Macintosh)" from Excel for Mac ends lines with a bare CR.
+        text = text.replace("\r", "\n")
+        data = text.encode("utf-8")
     header_line = text.split("\n", 1)[0].rstrip("\r")
     header = next(csv.reader([header_line]))
     if resolve is not None:
@@ -170,7 +174,7 @@ def _read_fast(body: bytes, columns: list[str]) -> pa.Table | None:
         table = pacsv.read_csv(
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(skip_rows=1, column_names=columns, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in columns}, strings_can_be_null=False
             ),

@@ -236,10 +236,8 @@ class SparkBackend(Backend):
             self._write(name, schema.empty_table(), mode="overwrite")
 
     def _write(self, name: str, rows: pa.Table, mode: str) -> None:
-        # Spark cannot take Arrow dates/timestamps with time zones uniformly; via pandas is exact for ours.
-        df = self.session.createDataFrame(
-            rows.to_pandas(types_mapper=None), schema=_spark_schema(rows.schema)
-        )
+        # Straight from Arrow (PySpark 4): a detour through pandas turns null strings into "NaN".
+        df = self.session.createDataFrame(rows, schema=_spark_schema(rows.schema))
         df.write.mode(mode).parquet(str(self._path(name)))
 
     def append(self, name: str, rows: pa.Table) -> None:
