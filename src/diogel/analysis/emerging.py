@@ -1,0 +1,275 @@
+"""Emerging hot spots: the Mann-Kendall trend test and ArcGIS-style space-time pattern classes.
+
+The Getis-Ord Gi* statistic itself is computed elsewhere; :func:`emerging_hotspot_classes` takes
+the per-month Gi* z-scores and p-values as an input frame so that the two steps stay independent
+and either can be checked on its own.
+
+Every function is pure: frames or sequences in, frames or dataclasses out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "PATTERNS",
+    "MannKendall",
+    "classify_series",
+    "emerging_hotspot_classes",
+    "mann_kendall",
+]
+
+
+@dataclass(frozen=True)
+class MannKendall:
+    """Result of a Mann-Kendall trend test.
+
+    Attributes
+    ----------
+    n : number of (non-missing) observations used.
+    S : sum over all pairs i < j of sign(x_j - x_i).
+    var_S : variance of S under no trend, with the correction for tied values.
+    Z : continuity-corrected standard normal score.
+    p : two-sided p-value, 2 * (1 - Phi(|Z|)).
+    tau : Kendall's tau-b between time and value (time has no ties, so only value ties count).
+    trend : "increasing", "decreasing" or "no trend" at the chosen alpha.
+    """
+
+    n: int
+    S: int
+    var_S: float
+    Z: float
+    p: float
+    tau: float
+    trend: str
+
+
+def mann_kendall(series: Sequence[float] | np.ndarray | pd.Series, alpha: float = 0.05) -> MannKendall:
+    """Mann-Kendall test for a monotonic trend in a series ordered in time.
+
+    Formulae (Kendall 1975; Hipel & McLeod 1994), with x_1..x_n the series in time order:
+
+    - S = sum_{i<j} sign(x_j - x_i)
+    - var(S) = [n(n-1)(2n+5) - sum_g t_g(t_g-1)(2t_g+5)] / 18, where t_g is the size of the g-th
+      group of tied values
+    - Z = (S - 1)/sqrt(var S) if S > 0; 0 if S = 0; (S + 1)/sqrt(var S) if S < 0
+    - p = 2 * (1 - Phi(|Z|)) (two-sided)
+    - tau = S / sqrt(n0 * (n0 - n1)) with n0 = n(n-1)/2 and n1 = sum_g t_g(t_g-1)/2 (tau-b; time
+      is never tied)
+    - trend = "increasing" if p < alpha and S > 0, "decreasing" if p < alpha and S < 0, otherwise
+      "no trend".
+
+    Missing values (NaN) are dropped before the test; the remaining values keep their order.
+    A series with fewer than two values, or with every value tied, has S = 0, Z = 0, p = 1.
+
+    Parameters
+    ----------
+    series : values in time order.
+    alpha : significance level for ``trend`` (default 0.05).
+    """
+    x = np.asarray(series, dtype=float)
+    x = x[~np.isnan(x)]
+    n = int(x.size)
+    if n < 2:
+        return MannKendall(n=n, S=0, var_S=0.0, Z=0.0, p=1.0, tau=float("nan"), trend="no trend")
+
+    # Pairwise sign matrix: O(n^2) memory is fine for monthly series (n in the tens or hundreds).
+    diff = x[np.newaxis, :] - x[:, np.newaxis]
+    s = int(np.sign(diff[np.triu_indices(n, k=1)]).sum())
+
+    _, tie_sizes = np.unique(x, return_counts=True)
+    tie_sizes = tie_sizes[tie_sizes > 1].astype(float)
+    var_s = (
+        n * (n - 1) * (2 * n + 5) - float(np.sum(tie_sizes * (tie_sizes - 1) * (2 * tie_sizes + 5)))
+    ) / 18.0
+
+    if var_s <= 0:
+        z = 0.0
+    elif s > 0:
+        z = (s - 1) / math.sqrt(var_s)
+    elif s < 0:
+        z = (s + 1) / math.sqrt(var_s)
+    else:
+        z = 0.0
+    p = float(2.0 * stats.norm.sf(abs(z)))
+
+    n0 = n * (n - 1) / 2.0
+    n1 = float(np.sum(tie_sizes * (tie_sizes - 1) / 2.0))
+    denom = math.sqrt(n0 * (n0 - n1))
+    tau = s / denom if denom > 0 else float("nan")
+
+    if p < alpha and s > 0:
+        trend = "increasing"
+    elif p < alpha and s < 0:
+        trend = "decreasing"
+    else:
+        trend = "no trend"
+    return MannKendall(n=n, S=s, var_S=float(var_s), Z=float(z), p=p, tau=float(tau), trend=trend)
+
+
+PATTERNS: tuple[str, ...] = (
+    "New hot spot",
+    "Consecutive hot spot",
+    "Intensifying hot spot",
+    "Persistent hot spot",
+    "Diminishing hot spot",
+    "Sporadic hot spot",
+    "Oscillating hot spot",
+    "Historical hot spot",
+    "New cold spot",
+    "Consecutive cold spot",
+    "Intensifying cold spot",
+    "Persistent cold spot",
+    "Diminishing cold spot",
+    "Sporadic cold spot",
+    "Oscillating cold spot",
+    "Historical cold spot",
+    "No pattern detected",
+)
+
+
+def _classify_side(
+    on: np.ndarray, opposite: np.ndarray, trend: str, kind: str, share: float, intensifying_trend: str
+) -> str | None:
+    """Classify one side (hot or cold) of a location; ``on`` flags significant steps of that kind."""
+    n = on.size
+    n_on = int(on.sum())
+    mostly = n_on >= share * n - 1e-9
+    if not on[-1]:
+        return f"Historical {kind} spot" if mostly else None
+
+    # Length of the uninterrupted run that ends at the final step.
+    run = int(np.argmin(on[::-1])) if not on.all() else n
+    before_run = on[: n - run]
+    if run == 1 and not before_run.any():
+        return f"New {kind} spot"
+    if run >= 2 and not before_run.any() and not mostly:
+        return f"Consecutive {kind} spot"
+    if mostly:
+        if trend == intensifying_trend:
+            return f"Intensifying {kind} spot"
+        if trend == "no trend":
+            return f"Persistent {kind} spot"
+        return f"Diminishing {kind} spot"
+    if opposite.any():
+        return f"Oscillating {kind} spot"
+    return f"Sporadic {kind} spot"
+
+
+def classify_series(z: Sequence[float], p: Sequence[float], alpha: float = 0.05, share: float = 0.9) -> str:
+    """Classify one location's Gi* series (in time order); see :func:`emerging_hotspot_classes`."""
+    z_arr = np.asarray(z, dtype=float)
+    p_arr = np.asarray(p, dtype=float)
+    if z_arr.shape != p_arr.shape or z_arr.size == 0:
+        raise ValueError("z and p must be non-empty sequences of the same length")
+    if np.isnan(z_arr).any() or np.isnan(p_arr).any():
+        raise ValueError("z and p must not contain missing values")
+    hot = (z_arr > 0) & (p_arr < alpha)
+    cold = (z_arr < 0) & (p_arr < alpha)
+    trend = mann_kendall(z_arr, alpha=alpha).trend
+    if hot[-1] or (not cold[-1] and hot.sum() >= share * hot.size - 1e-9):
+        label = _classify_side(hot, cold, trend, "hot", share, intensifying_trend="increasing")
+    elif cold[-1] or cold.sum() >= share * cold.size - 1e-9:
+        label = _classify_side(cold, hot, trend, "cold", share, intensifying_trend="decreasing")
+    else:
+        label = None
+    return label or "No pattern detected"
+
+
+def emerging_hotspot_classes(gi: pd.DataFrame, alpha: float = 0.05, share: float = 0.9) -> pd.DataFrame:
+    """Classify each LSOA's monthly Gi* series into ArcGIS Emerging Hot Spot Analysis patterns.
+
+    Input: one row per (``lsoa_code``, ``month``) with the Gi* ``z`` score and its ``p`` value.
+    Every LSOA must have a row for every month in the frame (a complete panel); a missing month is
+    an error rather than being treated as "not significant".
+
+    A step is **hot** when z > 0 and p < alpha, **cold** when z < 0 and p < alpha. "At least 90%"
+    means n_hot >= share * n with share = 0.9 (n = number of months). The trend is the
+    Mann-Kendall test (:func:`mann_kendall`) of the z-score series at the same alpha. Definitions
+    (ESRI, "How Emerging Hot Spot Analysis works"), hot versions; the cold versions swap hot and
+    cold, and "intensifying" for a cold spot means a significant *decreasing* z trend:
+
+    - **New hot spot**: hot in the final month and never hot before it.
+    - **Consecutive hot spot**: a single uninterrupted run of at least two hot months ending in the
+      final month, never hot before that run, and fewer than 90% of months hot.
+    - **Intensifying hot spot**: hot in at least 90% of months including the final month, with a
+      significant increasing Mann-Kendall trend in z.
+    - **Persistent hot spot**: hot in at least 90% of months including the final month, with no
+      significant trend in z.
+    - **Diminishing hot spot**: hot in at least 90% of months including the final month, with a
+      significant decreasing trend in z.
+    - **Sporadic hot spot**: hot in the final month, fewer than 90% of months hot, hot at some month
+      before the final run (on-again, off-again, so not new or consecutive), never significantly
+      cold.
+    - **Oscillating hot spot**: as sporadic, but significantly cold in at least one earlier month.
+    - **Historical hot spot**: not hot in the final month, but hot in at least 90% of all months
+      (ESRI counts all months; requiring 90% of the earlier months only differs by rounding).
+    - **No pattern detected**: none of the above.
+
+    Precedence where ESRI's wording overlaps: new, then consecutive, then the three "at least 90%"
+    classes, then oscillating/sporadic. A location that is cold earlier and hot only in the final
+    month is therefore "New hot spot", not "Oscillating hot spot". The persistent/intensifying/
+    diminishing classes need the final month to be hot; if it is not, the location is historical.
+    The final month decides the side: a location significantly cold in the final month gets a cold
+    class even if it was hot in 90% of months (e.g. "New cold spot"), since that is its current state.
+    ESRI recommends at least 10 time steps; fewer are accepted here but the classes are then coarse.
+
+    Returns
+    -------
+    DataFrame, one row per LSOA (sorted by code): ``lsoa_code``, ``pattern``, ``n_months``,
+    ``n_hot``, ``n_cold``, ``final_hot``, ``final_cold``, ``mk_S``, ``mk_Z``, ``mk_p``, ``mk_tau``,
+    ``trend``.
+    """
+    required = ["lsoa_code", "month", "z", "p"]
+    missing = [c for c in required if c not in gi.columns]
+    if missing:
+        raise ValueError(f"gi is missing column(s) {missing}; it has {list(gi.columns)}")
+    if gi.empty:
+        raise ValueError("gi has no rows")
+    if gi.duplicated(["lsoa_code", "month"]).any():
+        dup = gi.loc[gi.duplicated(["lsoa_code", "month"]), ["lsoa_code", "month"]].iloc[0]
+        raise ValueError(f"gi has more than one row for lsoa_code {dup['lsoa_code']} month {dup['month']}")
+    if gi[["z", "p"]].isna().any().any():
+        raise ValueError("gi has missing z or p values")
+
+    months = np.sort(gi["month"].unique())
+    n_months = months.size
+    per_area = gi.groupby("lsoa_code")["month"].nunique()
+    incomplete = per_area[per_area != n_months]
+    if not incomplete.empty:
+        raise ValueError(
+            f"gi is not a complete panel: {len(incomplete)} LSOA(s) lack some of the {n_months} months "
+            f"(first: {incomplete.index[0]} has {int(incomplete.iloc[0])})"
+        )
+
+    rows = []
+    ordered = gi.sort_values(["lsoa_code", "month"])
+    for code, grp in ordered.groupby("lsoa_code", sort=True):
+        z = grp["z"].to_numpy(dtype=float)
+        p = grp["p"].to_numpy(dtype=float)
+        hot = (z > 0) & (p < alpha)
+        cold = (z < 0) & (p < alpha)
+        mk = mann_kendall(z, alpha=alpha)
+        rows.append(
+            {
+                "lsoa_code": code,
+                "pattern": classify_series(z, p, alpha=alpha, share=share),
+                "n_months": int(z.size),
+                "n_hot": int(hot.sum()),
+                "n_cold": int(cold.sum()),
+                "final_hot": bool(hot[-1]),
+                "final_cold": bool(cold[-1]),
+                "mk_S": mk.S,
+                "mk_Z": mk.Z,
+                "mk_p": mk.p,
+                "mk_tau": mk.tau,
+                "trend": mk.trend,
+            }
+        )
+    return pd.DataFrame(rows)

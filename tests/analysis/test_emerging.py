@@ -1,0 +1,196 @@
+"""Tests for diogel.analysis.emerging: Mann-Kendall and emerging hot spot classes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from diogel.analysis.emerging import classify_series, emerging_hotspot_classes, mann_kendall
+
+# ---------------------------------------------------------------------------------------------
+# Mann-Kendall
+# ---------------------------------------------------------------------------------------------
+
+
+def test_mann_kendall_hand_computed_with_a_tie():
+    # x = [1, 3, 2, 5, 5], pairs i<j and sign(x_j - x_i):
+    #   from 1: (1,3)+ (1,2)+ (1,5)+ (1,5)+      -> +4
+    #   from 3: (3,2)- (3,5)+ (3,5)+             -> +1
+    #   from 2: (2,5)+ (2,5)+                    -> +2
+    #   from 5: (5,5) 0                          ->  0
+    # S = 7
+    # var S = [5*4*15 - 2*1*9] / 18 = (300 - 18) / 18 = 15.666...
+    # Z = (7 - 1) / sqrt(15.666...) = 1.51587...
+    # p = 2 * (1 - Phi(1.51587)) = 0.12956...
+    # tau-b = 7 / sqrt(10 * (10 - 1)) = 0.73786...
+    mk = mann_kendall([1, 3, 2, 5, 5])
+    assert mk.n == 5
+    assert mk.S == 7
+    assert mk.var_S == pytest.approx(282 / 18)
+    z = mk.Z
+    assert z == pytest.approx(6 / math.sqrt(282 / 18))
+    assert z == pytest.approx(1.515873, abs=1e-6)
+    assert mk.p == pytest.approx(2 * stats.norm.sf(6 / math.sqrt(282 / 18)))
+    assert mk.p == pytest.approx(0.12956, abs=1e-4)
+    assert mk.tau == pytest.approx(7 / math.sqrt(90))
+    assert mk.trend == "no trend"
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        [1, 3, 2, 5, 5],
+        [4.0, 4.0, 2.0, 7.5, 1.0, 1.0, 1.0, 9.0, 3.0, 6.0, 6.0, 0.5],
+        list(np.random.default_rng(7).poisson(5, size=30)),
+    ],
+)
+def test_mann_kendall_matches_scipy_kendalltau(series):
+    t = np.arange(len(series))
+    mk = mann_kendall(series)
+    ref = stats.kendalltau(t, series, method="asymptotic")
+    assert mk.tau == pytest.approx(ref.statistic, abs=1e-12)
+    # scipy's asymptotic test uses S / sqrt(var S) with the same tie correction (no continuity
+    # correction, and time has no ties), so its p-value pins down S and var_S together.
+    assert ref.pvalue == pytest.approx(2 * stats.norm.sf(abs(mk.S) / math.sqrt(mk.var_S)), rel=1e-9)
+
+
+def test_mann_kendall_monotonic_series_and_sign():
+    # Strictly increasing n=10: S = 45, var S = 10*9*25/18 = 125, Z = 44/sqrt(125) = 3.9355
+    up = mann_kendall(np.arange(10.0))
+    assert up.S == 45 and up.var_S == pytest.approx(125.0)
+    z_up = up.Z
+    assert z_up == pytest.approx(44 / math.sqrt(125))
+    assert up.trend == "increasing" and up.tau == pytest.approx(1.0)
+    down = mann_kendall(np.arange(10.0)[::-1])
+    z_down = down.Z
+    assert down.S == -45 and z_down == pytest.approx(-44 / math.sqrt(125))
+    assert down.trend == "decreasing"
+
+
+def test_mann_kendall_degenerate_series():
+    flat = mann_kendall([2, 2, 2, 2])
+    assert flat.S == 0 and flat.Z == 0 and flat.p == 1.0 and flat.trend == "no trend"
+    # NaNs are dropped: [1, nan, 2, 3] is tested as [1, 2, 3], S = 3
+    assert mann_kendall([1, float("nan"), 2, 3]).S == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Emerging hot spot classes: one constructed 10-month series per class
+# ---------------------------------------------------------------------------------------------
+
+SIG, NS = 0.01, 0.5
+
+
+def _series(pattern: str, z_hot=3.0, z_cold=-3.0, z_none=0.5):
+    """'H' hot, 'C' cold, '.' not significant -> (z, p)."""
+    z = [z_hot if c == "H" else z_cold if c == "C" else z_none for c in pattern]
+    p = [SIG if c in "HC" else NS for c in pattern]
+    return z, p
+
+
+def _flip(z):
+    return [-v for v in z]
+
+
+@pytest.mark.parametrize(
+    "pattern,expected",
+    [
+        (".........H", "New hot spot"),
+        (".......HHH", "Consecutive hot spot"),
+        ("..H..H...H", "Sporadic hot spot"),
+        (".C...H...H", "Oscillating hot spot"),
+        ("HHHHHHHHH.", "Historical hot spot"),
+        ("..........", "No pattern detected"),
+        # 9 of 10 hot with a gap, final hot: at least 90% -> persistent (z constant, no trend)
+        ("HHHH.HHHHH", "Persistent hot spot"),
+        # 8 of 10 hot with a gap, final hot: below 90% and hot before the final run -> sporadic
+        ("HH..HHHHHH", "Sporadic hot spot"),
+        # a run from month 3 to the end is 8 of 10 (< 90%) and never hot before -> consecutive
+        ("..HHHHHHHH", "Consecutive hot spot"),
+        # cold earlier, hot only in the final month: "new" takes precedence over "oscillating"
+        ("C........H", "New hot spot"),
+        # hot 80% but not in the final month: not historical
+        ("HHHHHHHH..", "No pattern detected"),
+    ],
+)
+def test_pattern_classes_hot_and_mirrored_cold(pattern, expected):
+    z, p = _series(pattern)
+    assert classify_series(z, p) == expected
+    mirrored = pattern.replace("H", "x").replace("C", "H").replace("x", "C")
+    zc, pc = _series(mirrored)
+    assert classify_series(zc, pc) == expected.replace("hot", "cold")
+
+
+def test_intensifying_persistent_diminishing_use_the_mann_kendall_trend():
+    p = [SIG] * 10
+    rising = list(np.linspace(2.5, 6.0, 10))
+    falling = rising[::-1]
+    steady = [3.0, 4.0] * 5
+    assert mann_kendall(rising).trend == "increasing"
+    assert mann_kendall(falling).trend == "decreasing"
+    # [3,4]*5: S = 5 (hand: each 3 at position 0,2,4,6,8 has 5,4,3,2,1 later 4s -> +15; each 4 at
+    # 1,3,5,7,9 has 4,3,2,1,0 later 3s -> -10; S = +5), var = (10*9*25 - 2*(5*4*15))/18 = 1650/18,
+    # Z = 4 / sqrt(91.67) = 0.418 -> p = 0.68, no trend
+    assert mann_kendall(steady).S == 5
+    assert mann_kendall(steady).var_S == pytest.approx(1650 / 18)
+    assert mann_kendall(steady).trend == "no trend"
+    assert classify_series(rising, p) == "Intensifying hot spot"
+    assert classify_series(falling, p) == "Diminishing hot spot"
+    assert classify_series(steady, p) == "Persistent hot spot"
+    # Cold spots intensify as z becomes more negative, i.e. a decreasing z trend
+    assert classify_series(_flip(rising), p) == "Intensifying cold spot"
+    assert classify_series(_flip(falling), p) == "Diminishing cold spot"
+    assert classify_series(_flip(steady), p) == "Persistent cold spot"
+
+
+def test_significance_needs_both_sign_and_p():
+    # z > 0 but p = 0.06 at alpha 0.05 is not hot; at alpha 0.1 it is
+    z = [0.5] * 9 + [1.9]
+    p = [0.5] * 9 + [0.06]
+    assert classify_series(z, p) == "No pattern detected"
+    assert classify_series(z, p, alpha=0.1) == "New hot spot"
+
+
+def test_emerging_hotspot_classes_frame():
+    months = pd.date_range("2024-01-01", periods=10, freq="MS")
+    cases = {
+        "W01000001": ".........H",
+        "W01000002": ".......HHH",
+        "W01000003": "CCCCCCCCC.",
+        "W01000004": "..........",
+    }
+    rows = []
+    for code, pattern in cases.items():
+        z, p = _series(pattern)
+        rows += [
+            {"lsoa_code": code, "month": m, "z": zi, "p": pi} for m, zi, pi in zip(months, z, p, strict=True)
+        ]
+    gi = pd.DataFrame(rows).sample(frac=1.0, random_state=3)  # order of rows must not matter
+    out = emerging_hotspot_classes(gi).set_index("lsoa_code")
+    assert out.loc["W01000001", "pattern"] == "New hot spot"
+    assert out.loc["W01000002", "pattern"] == "Consecutive hot spot"
+    assert out.loc["W01000003", "pattern"] == "Historical cold spot"
+    assert out.loc["W01000004", "pattern"] == "No pattern detected"
+    assert out.loc["W01000002", "n_hot"] == 3 and out.loc["W01000003", "n_cold"] == 9
+    assert bool(out.loc["W01000001", "final_hot"]) and not bool(out.loc["W01000003", "final_cold"])
+    assert list(out.columns[:2]) == ["pattern", "n_months"]
+
+
+def test_emerging_hotspot_classes_rejects_incomplete_panel():
+    months = pd.date_range("2024-01-01", periods=3, freq="MS")
+    gi = pd.DataFrame(
+        {
+            "lsoa_code": ["A", "A", "A", "B", "B"],
+            "month": list(months) + list(months[:2]),
+            "z": [1.0] * 5,
+            "p": [0.5] * 5,
+        }
+    )
+    with pytest.raises(ValueError, match="complete panel"):
+        emerging_hotspot_classes(gi)
+    with pytest.raises(ValueError, match="missing column"):
+        emerging_hotspot_classes(gi.drop(columns="p"))
