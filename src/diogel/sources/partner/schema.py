@@ -1,0 +1,630 @@
+"""Declarative schemas for partner datasets shared under the Crime and Disorder (Prescribed Information)
+Regulations 2007.
+
+A schema is one YAML file that says what a partner file holds, which field gives the time and which the
+place, the disclosure threshold for anything published from it, and a ``treatment`` for every field that
+could identify a person. Shipped schemas live in ``schemas/`` beside this module; a CSP can write its own
+and pass its path to :func:`load_schema`.
+
+YAML layout::
+
+    name: ed_assaults
+    title: Emergency department assaults (Cardiff Model ISTV minimum data set)
+    description: ...
+    disclosure_threshold: 5          # optional, default 5
+    time: {field: assault_date, resolution: date, time_of_day_field: assault_time}
+    location: {kind: outward_postcode, field: home_outward_postcode}
+    #   or {kind: coordinates, x: easting, y: northing, crs: "EPSG:27700"}
+    fields:
+      - name: attendance_ref
+        type: string                 # string integer number date datetime time boolean category
+        required: true
+        description: ...
+        allowed: [...]               # optional (required for category)
+        pattern: "^[A-Z]{2}\\d+$"    # optional regex the whole value must match
+        format: "%d/%m/%Y"           # optional strptime format for date/datetime fields
+        treatment: pseudonymise      # or a mapping: {method: pseudonymise, namespace: person}
+
+Treatments: ``drop``, ``pseudonymise`` (keyed HMAC-SHA256; options ``namespace``, ``normalise``:
+``text`` or ``compact``), ``coarsen_postcode_to_lsoa_or_outward``, ``coarsen_dob_to_age_band`` (option
+``bands``), ``coarsen_coordinates`` (on both location x and y; option ``cell_m``, default 100) and
+``keep`` (an explicit decision that the field may be stored as sent, e.g. a public premises address).
+
+:func:`validate_frame` checks a frame against a schema row by row and returns one :class:`Problem` per
+bad cell so the ingest can quarantine rows with their line numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from diogel.errors import DiogelError
+
+TYPES = ("string", "integer", "number", "date", "datetime", "time", "boolean", "category")
+RESOLUTIONS = ("datetime", "date", "month", "quarter")
+LOCATION_KINDS = ("coordinates", "postcode", "outward_postcode", "lsoa")
+TREATMENTS = (
+    "drop",
+    "pseudonymise",
+    "coarsen_postcode_to_lsoa_or_outward",
+    "coarsen_dob_to_age_band",
+    "coarsen_coordinates",
+    "keep",
+)
+DEFAULT_AGE_BANDS = (0, 10, 18, 25, 35, 45, 55, 65, 75)
+DEFAULT_THRESHOLD = 5
+
+_TOP_KEYS = ("name", "title", "description", "disclosure_threshold", "time", "location", "fields")
+_FIELD_KEYS = ("name", "type", "required", "allowed", "pattern", "format", "description", "treatment")
+_TREATMENT_OPTIONS = {
+    "drop": (),
+    "keep": (),
+    "pseudonymise": ("namespace", "normalise"),
+    "coarsen_postcode_to_lsoa_or_outward": (),
+    "coarsen_dob_to_age_band": ("bands",),
+    "coarsen_coordinates": ("cell_m",),
+}
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+_INT_RE = re.compile(r"^[+-]?\d+$")
+_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_QUARTER_RE = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+# Day-first formats used by UK partner systems; tried after ISO 8601 when a field gives no format.
+_UK_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y",
+    "%d-%m-%Y %H:%M",
+    "%d.%m.%Y",
+    "%d/%m/%y",
+)
+
+
+class SchemaError(DiogelError):
+    """A schema file is not valid; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """What happens to a sensitive field before it enters the warehouse.
+
+    ``namespace`` (pseudonymise) defaults to the field name, so the same value in two fields does not
+    link unless both name the same namespace. ``normalise`` is ``text`` (case-fold, collapse
+    whitespace) or ``compact`` (also remove all spaces and hyphens, for identifiers and postcodes).
+    """
+
+    method: str
+    namespace: str | None = None
+    normalise: str = "text"
+    cell_m: float = 100.0
+    bands: tuple[int, ...] = DEFAULT_AGE_BANDS
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    required: bool = False
+    allowed: tuple[Any, ...] | None = None
+    pattern: str | None = None
+    format: str | None = None
+    description: str = ""
+    treatment: Treatment | None = None
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """The field that dates a record and how finely (``datetime``, ``date``, ``month``, ``quarter``)."""
+
+    field: str
+    resolution: str
+    time_of_day_field: str | None = None
+
+
+@dataclass(frozen=True)
+class LocationSpec:
+    """Where a record happened: coordinates (``x``, ``y``, ``crs``) or one field of the given kind."""
+
+    kind: str
+    field: str | None = None
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        if self.kind == "coordinates":
+            return (self.x or "", self.y or "")
+        return (self.field or "",)
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    title: str
+    description: str
+    fields: tuple[Field, ...]
+    time: TimeSpec | None = None
+    location: LocationSpec | None = None
+    disclosure_threshold: int = DEFAULT_THRESHOLD
+    source: str = field(default="", compare=False)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def treatments(self) -> dict[str, Treatment]:
+        """Field name -> treatment, for the fields that have one."""
+        return {f.name: f.treatment for f in self.fields if f.treatment is not None}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell: ``row`` is the frame's index label (None for a whole-column problem)."""
+
+    row: Hashable | None
+    column: str
+    reason: str
+
+
+# ----------------------------------------------------------------------------------------------------
+# Loading
+
+
+def shipped_schemas() -> list[str]:
+    """Names of the schemas shipped with diogel."""
+    folder = resources.files("diogel.sources.partner") / "schemas"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_schema(name_or_path: str | Path) -> Schema:
+    """Load a shipped schema by name (``"ed_assaults"``) or a user's YAML file by path, and validate it.
+
+    Raises
+    ------
+    SchemaError
+        naming the file and the field, e.g. ``schema ed_assaults.yaml: field 'x': unknown type 'strng'``.
+    """
+    text: str
+    label: str
+    candidate = str(name_or_path)
+    stem = candidate[: -len(".yaml")] if candidate.endswith(".yaml") else candidate
+    path = Path(candidate)
+    if "/" not in candidate and "\\" not in candidate and stem in shipped_schemas():
+        res = resources.files("diogel.sources.partner") / "schemas" / f"{stem}.yaml"
+        text = res.read_text(encoding="utf-8")
+        label = f"{stem}.yaml"
+    elif path.is_file():
+        text = path.read_text(encoding="utf-8")
+        label = path.name
+    else:
+        known = ", ".join(shipped_schemas())
+        raise SchemaError(f"schema {candidate}: no such file and not a shipped schema (shipped: {known})")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise SchemaError(
+            f"schema {label}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
+    return schema_from_dict(data, label)
+
+
+def schema_from_dict(data: Any, label: str = "<dict>") -> Schema:
+    """Build and validate a :class:`Schema` from parsed YAML; ``label`` names it in error messages."""
+
+    def fail(msg: str) -> SchemaError:
+        return SchemaError(f"schema {label}: {msg}")
+
+    if not isinstance(data, dict):
+        raise fail("expected a mapping with keys name, title, fields, ...")
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise fail(f"unknown key {key!r}{_suggest(key, _TOP_KEYS)}")
+    name = data.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise fail(f"'name' must be a lower-case identifier such as 'ed_assaults', got {name!r}")
+    raw_fields = data.get("fields")
+    if not isinstance(raw_fields, list) or not raw_fields:
+        raise fail("'fields' must be a non-empty list")
+    fields: list[Field] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_fields):
+        f = _parse_field(raw, i, fail)
+        if f.name in seen:
+            raise fail(f"field {f.name!r}: defined twice")
+        seen.add(f.name)
+        fields.append(f)
+    by_name = {f.name: f for f in fields}
+
+    time = None
+    if data.get("time") is not None:
+        t = data["time"]
+        if not isinstance(t, dict):
+            raise fail("'time' must be a mapping with 'field' and 'resolution'")
+        for key in t:
+            if key not in ("field", "resolution", "time_of_day_field"):
+                raise fail(f"time: unknown key {key!r}")
+        tf = t.get("field")
+        if tf not in by_name:
+            raise fail(f"time: field {tf!r} is not one of the schema's fields")
+        resolution = t.get("resolution", "date")
+        if resolution not in RESOLUTIONS:
+            raise fail(f"time: unknown resolution {resolution!r}{_suggest(str(resolution), RESOLUTIONS)}")
+        if by_name[tf].type not in ("date", "datetime"):
+            raise fail(f"time: field {tf!r} must have type date or datetime, not {by_name[tf].type}")
+        tod = t.get("time_of_day_field")
+        if tod is not None and (tod not in by_name or by_name[tod].type != "time"):
+            raise fail(f"time: time_of_day_field {tod!r} must be a field of type time")
+        time = TimeSpec(field=tf, resolution=resolution, time_of_day_field=tod)
+
+    location = None
+    if data.get("location") is not None:
+        loc = data["location"]
+        if not isinstance(loc, dict):
+            raise fail("'location' must be a mapping with 'kind'")
+        kind = loc.get("kind")
+        if kind not in LOCATION_KINDS:
+            raise fail(f"location: unknown kind {kind!r}{_suggest(str(kind), LOCATION_KINDS)}")
+        allowed_keys = ("kind", "x", "y", "crs") if kind == "coordinates" else ("kind", "field")
+        for key in loc:
+            if key not in allowed_keys:
+                raise fail(f"location: key {key!r} does not apply to kind {kind!r}")
+        if kind == "coordinates":
+            for axis in ("x", "y"):
+                col = loc.get(axis)
+                if col not in by_name or by_name[col].type not in ("number", "integer"):
+                    raise fail(f"location: {axis} {col!r} must be a field of type number or integer")
+            crs = str(loc.get("crs", "EPSG:27700"))
+            try:
+                from pyproj import CRS
+
+                CRS.from_user_input(crs)
+            except Exception:
+                raise fail(
+                    f"location: crs {crs!r} is not a coordinate reference system pyproj knows"
+                ) from None
+            location = LocationSpec(kind=kind, x=loc["x"], y=loc["y"], crs=crs)
+        else:
+            col = loc.get("field")
+            if col not in by_name:
+                raise fail(f"location: field {col!r} is not one of the schema's fields")
+            location = LocationSpec(kind=kind, field=col)
+
+    for f in fields:
+        t = f.treatment
+        if t is None:
+            continue
+        if t.method == "coarsen_coordinates":
+            if location is None or location.kind != "coordinates" or f.name not in (location.x, location.y):
+                raise fail(
+                    f"field {f.name!r}: treatment coarsen_coordinates applies only to the location's x and y"
+                )
+            other = location.y if f.name == location.x else location.x
+            ot = by_name[str(other)].treatment
+            if ot is None or ot.method != "coarsen_coordinates" or ot.cell_m != t.cell_m:
+                raise fail(
+                    f"field {f.name!r}: coarsen_coordinates must be given to both {location.x!r} and "
+                    f"{location.y!r} with the same cell_m"
+                )
+        if t.method == "coarsen_dob_to_age_band" and f.type not in ("date", "datetime"):
+            raise fail(f"field {f.name!r}: coarsen_dob_to_age_band needs type date, not {f.type}")
+        if t.method == "coarsen_postcode_to_lsoa_or_outward" and f.type != "string":
+            raise fail(
+                f"field {f.name!r}: coarsen_postcode_to_lsoa_or_outward needs type string, not {f.type}"
+            )
+
+    threshold = data.get("disclosure_threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+        raise fail(f"'disclosure_threshold' must be a whole number of at least 1, got {threshold!r}")
+    return Schema(
+        name=name,
+        title=str(data.get("title") or name),
+        description=str(data.get("description") or "").strip(),
+        fields=tuple(fields),
+        time=time,
+        location=location,
+        disclosure_threshold=threshold,
+        source=label,
+    )
+
+
+def _parse_field(raw: Any, i: int, fail) -> Field:
+    if not isinstance(raw, dict) or "name" not in raw:
+        raise fail(f"fields[{i}]: expected a mapping with at least 'name' and 'type'")
+    name = raw["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise fail(f"fields[{i}]: 'name' must be a non-empty string")
+    where = f"field {name!r}"
+    for key in raw:
+        if key not in _FIELD_KEYS:
+            raise fail(f"{where}: unknown key {key!r}{_suggest(key, _FIELD_KEYS)}")
+    ftype = raw.get("type")
+    if ftype not in TYPES:
+        raise fail(f"{where}: unknown type {ftype!r}{_suggest(str(ftype), TYPES)}")
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        raise fail(f"{where}: 'required' must be true or false, got {required!r}")
+    allowed = raw.get("allowed")
+    if allowed is not None:
+        if not isinstance(allowed, list) or not allowed:
+            raise fail(f"{where}: 'allowed' must be a non-empty list")
+        allowed = tuple(allowed)
+    if ftype == "category" and allowed is None:
+        raise fail(f"{where}: type category needs an 'allowed' list")
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            raise fail(f"{where}: pattern {pattern!r} is not a valid regular expression ({exc})") from None
+        pattern = str(pattern)
+    fmt = raw.get("format")
+    if fmt is not None and ftype not in ("date", "datetime"):
+        raise fail(f"{where}: 'format' applies only to date and datetime fields")
+    treatment = _parse_treatment(raw.get("treatment"), where, fail)
+    return Field(
+        name=name,
+        type=ftype,
+        required=required,
+        allowed=allowed,
+        pattern=pattern,
+        format=fmt,
+        description=str(raw.get("description") or "").strip(),
+        treatment=treatment,
+    )
+
+
+def _parse_treatment(raw: Any, where: str, fail) -> Treatment | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = {"method": raw}
+    if not isinstance(raw, dict) or "method" not in raw:
+        raise fail(f"{where}: 'treatment' must be a method name or a mapping with 'method'")
+    method = raw["method"]
+    if method not in TREATMENTS:
+        raise fail(f"{where}: unknown treatment {method!r}{_suggest(str(method), TREATMENTS)}")
+    for key in raw:
+        if key != "method" and key not in _TREATMENT_OPTIONS[method]:
+            raise fail(f"{where}: treatment {method} takes no option {key!r}")
+    kwargs: dict[str, Any] = {"method": method}
+    if "namespace" in raw:
+        if not isinstance(raw["namespace"], str) or not raw["namespace"]:
+            raise fail(f"{where}: treatment namespace must be a non-empty string")
+        kwargs["namespace"] = raw["namespace"]
+    if "normalise" in raw:
+        if raw["normalise"] not in ("text", "compact"):
+            raise fail(f"{where}: treatment normalise must be 'text' or 'compact', got {raw['normalise']!r}")
+        kwargs["normalise"] = raw["normalise"]
+    if "cell_m" in raw:
+        cell = raw["cell_m"]
+        if isinstance(cell, bool) or not isinstance(cell, int | float) or cell <= 0:
+            raise fail(f"{where}: cell_m must be a positive number of metres, got {cell!r}")
+        kwargs["cell_m"] = float(cell)
+    if "bands" in raw:
+        bands = raw["bands"]
+        ok = isinstance(bands, list) and bands and all(isinstance(b, int) and b >= 0 for b in bands)
+        if not ok or list(bands) != sorted(set(bands)):
+            raise fail(f"{where}: age bands must be increasing whole numbers of years, got {bands!r}")
+        kwargs["bands"] = tuple(bands)
+    return Treatment(**kwargs)
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(choices)})"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Parsing values
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as stripped strings with missing and blank values as ``pd.NA`` (object dtype).
+
+    Whole-number floats (what pandas makes of an integer column with blanks) print without ``.0``.
+    """
+
+    def one(v: Any) -> Any:
+        if v is None or v is pd.NA or v is pd.NaT:
+            return pd.NA
+        if isinstance(v, float):
+            if np.isnan(v):
+                return pd.NA
+            if v.is_integer():
+                return str(int(v))
+        text = str(v).strip()
+        return text if text else pd.NA
+
+    return series.map(one).astype(object)
+
+
+def parse_datetimes(series: pd.Series, fmt: str | None = None) -> pd.Series:
+    """Parse dates or date-times: ``fmt`` if given, else ISO 8601 then UK day-first forms; NaT if not."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    text = as_text(series)
+    if fmt is not None:
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+    out = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    for f in _UK_FORMATS:
+        todo = out.isna() & text.notna()
+        if not todo.any():
+            break
+        out = out.where(~todo, pd.to_datetime(text.where(todo), format=f, errors="coerce"))
+    return out
+
+
+def parse_period(series: pd.Series, resolution: str, fmt: str | None = None) -> pd.Series:
+    """Parse a time field at its resolution to the start of its period (NaT when unparseable).
+
+    ``month`` also accepts ``YYYY-MM``; ``quarter`` accepts ``YYYY-Qn`` / ``YYYYQn`` and dates.
+    """
+    text = as_text(series)
+    parsed = parse_datetimes(series, fmt)
+    if resolution in ("month", "quarter"):
+        month = text.map(lambda v: _month_start(v) if isinstance(v, str) else pd.NaT)
+        parsed = parsed.where(parsed.notna(), pd.to_datetime(month, errors="coerce"))
+        if resolution == "quarter":
+            quarter = text.map(lambda v: _quarter_start(v) if isinstance(v, str) else pd.NaT)
+            parsed = parsed.where(parsed.notna(), pd.to_datetime(quarter, errors="coerce"))
+            parsed = parsed.dt.to_period("Q").dt.start_time
+        else:
+            parsed = parsed.dt.to_period("M").dt.start_time
+    elif resolution == "date":
+        parsed = parsed.dt.normalize()
+    return parsed
+
+
+def _month_start(v: str) -> Any:
+    m = _MONTH_RE.match(v)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
+    return pd.NaT
+
+
+def _quarter_start(v: str) -> Any:
+    m = _QUARTER_RE.match(v)
+    if m:
+        return pd.Timestamp(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+    return pd.NaT
+
+
+def parse_booleans(series: pd.Series) -> pd.Series:
+    """true/false, yes/no, y/n, t/f, 1/0 (any case) to a nullable boolean; anything else is NA."""
+    text = as_text(series)
+    lower = text.map(lambda v: v.lower() if isinstance(v, str) else v)
+    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
+    out[lower.isin(_TRUE)] = True
+    out[lower.isin(_FALSE)] = False
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# Validating a frame
+
+
+def validate_frame(schema: Schema, frame: pd.DataFrame, today: dt.date | None = None) -> list[Problem]:
+    """Check every declared column of ``frame`` against ``schema``.
+
+    Reports, at most once per (row, column) and in this order of precedence: missing required value,
+    bad type (not an integer / number / time / boolean), unparseable date, date in the future (after
+    ``today``, default the current date), value not allowed, regex mismatch. A required column that is
+    absent is one problem with ``row=None``. Columns the schema does not declare are not checked.
+
+    Returns
+    -------
+    list of Problem, ordered by row position then by the schema's field order.
+    """
+    today = today or dt.date.today()
+    found: dict[tuple[int, int], Problem] = {}
+    whole: list[Problem] = []
+    for order, f in enumerate(schema.fields):
+        if f.name not in frame.columns:
+            if f.required:
+                whole.append(Problem(None, f.name, f"required column '{f.name}' is missing"))
+            continue
+        bad = _field_problems(schema, f, frame[f.name], today)
+        for pos, reason in bad.items():
+            found[(pos, order)] = Problem(frame.index[pos], f.name, reason)
+    return whole + [found[k] for k in sorted(found)]
+
+
+def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) -> dict[int, str]:
+    """Row position -> first problem of one column (see :func:`validate_frame` for the order)."""
+    end_of_today = pd.Timestamp(today) + pd.Timedelta(days=1)
+    text = as_text(col)
+    missing = text.isna().to_numpy()
+    bad: dict[int, str] = {}
+
+    def mark(mask: np.ndarray, reason_for) -> None:
+        for pos in np.flatnonzero(mask):
+            bad.setdefault(int(pos), reason_for(int(pos)))
+
+    if f.required:
+        mark(missing, lambda _p: "required value is missing")
+    present = ~missing
+    values = text.to_numpy()
+    if f.treatment is not None and f.treatment.method != "keep":
+        # Reasons end up in quarantine reports; never echo a value the schema treats as personal.
+        show = np.array(["(withheld: personal field)" if isinstance(v, str) else v for v in values])
+    else:
+        show = values
+
+    if f.type == "integer":
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            ok = np.isfinite(num) & (np.mod(num, 1) == 0)
+        else:
+            ok = np.array([bool(_INT_RE.match(v)) if isinstance(v, str) else True for v in values])
+        mark(present & ~ok, lambda p: f"'{show[p]}' is not a whole number")
+    elif f.type == "number":
+        ok = np.array([bool(_NUM_RE.match(v)) if isinstance(v, str) else True for v in values])
+        mark(present & ~ok, lambda p: f"'{show[p]}' is not a number")
+    elif f.type == "time":
+        ok = np.array([bool(_TIME_RE.match(v)) if isinstance(v, str) else True for v in values])
+        mark(present & ~ok, lambda p: f"'{show[p]}' is not a time of day (HH:MM or HH:MM:SS)")
+    elif f.type == "boolean":
+        ok = parse_booleans(col).notna().to_numpy()
+        mark(present & ~ok, lambda p: f"'{show[p]}' is not true/false or yes/no")
+    elif f.type in ("date", "datetime"):
+        if schema.time is not None and schema.time.field == f.name:
+            parsed = parse_period(col, schema.time.resolution, f.format)
+        else:
+            parsed = parse_datetimes(col, f.format)
+        unparsed = parsed.isna().to_numpy()
+        expect = f"format {f.format}" if f.format else "an ISO or dd/mm/yyyy date"
+        mark(present & unparsed, lambda p: f"'{show[p]}' is not a date ({expect})")
+        future = (parsed >= end_of_today).fillna(False).to_numpy(dtype=bool)
+        mark(present & future, lambda p: f"'{show[p]}' is in the future (after {today.isoformat()})")
+
+    if f.allowed is not None:
+        if f.type == "integer":
+            allowed_set = {str(a) for a in f.allowed}
+            ok = np.array([v in allowed_set if isinstance(v, str) else True for v in values])
+        else:
+            allowed_set = {str(a).casefold() for a in f.allowed}
+            ok = np.array([v.casefold() in allowed_set if isinstance(v, str) else True for v in values])
+        shown = ", ".join(f"'{a}'" for a in f.allowed[:12])
+        more = ", ..." if len(f.allowed) > 12 else ""
+        mark(present & ~ok, lambda p: f"'{show[p]}' is not allowed; expected one of {shown}{more}")
+    if f.pattern is not None:
+        rx = re.compile(f.pattern)
+        ok = np.array([bool(rx.fullmatch(v)) if isinstance(v, str) else True for v in values])
+        mark(present & ~ok, lambda p: f"'{show[p]}' does not match the pattern {f.pattern}")
+
+    return bad
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a frame with columns ``row``, ``column``, ``reason`` (for quarantine tables)."""
+    return pd.DataFrame(
+        {
+            "row": [p.row for p in problems],
+            "column": [p.column for p in problems],
+            "reason": [p.reason for p in problems],
+        }
+    )
