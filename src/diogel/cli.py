@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from diogel import __version__
+from diogel.commands._common import Settings, fail, out, progress, report_results
 from diogel.errors import DiogelError
 
 app = typer.Typer(
@@ -25,19 +22,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
-
-
-class Settings:
-    def __init__(self, data_dir: Path | None, warehouse: str | None):
-        self.data_dir = data_dir
-        self.warehouse = warehouse
-
-    def open(self):  # noqa: ANN201
-        from diogel.warehouse.core import Warehouse
-
-        return Warehouse(self.warehouse, self.data_dir)
 
 
 @app.callback()
@@ -59,73 +43,6 @@ def main(
     ctx.obj = Settings(data_dir, warehouse)
 
 
-@contextmanager
-def _progress(description: str):  # noqa: ANN202
-    """A Rich progress bar on stderr that only appears once a step has taken more than a second."""
-    started = time.monotonic()
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[item]}", style="dim"),
-        console=err,
-        transient=True,
-    )
-    task = bar.add_task(description, total=None, item="")
-    shown = False
-
-    def update(done: int, total: int, item: str) -> None:
-        nonlocal shown
-        if not shown and time.monotonic() - started > 1.0:
-            bar.start()
-            shown = True
-        bar.update(task, completed=done, total=total, item=Path(item).name[:50] if item else "")
-
-    try:
-        yield update
-    finally:
-        if shown:
-            bar.stop()
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _report(results: list, show_problems: int = 5) -> int:
-    """Print what happened to each file; return the number of files refused."""
-    refused = 0
-    totals = dict(read=0, loaded=0, duplicates=0, quarantined=0)
-    for r in results:
-        style = {"loaded": "green", "already loaded": "dim", "refused": "red"}[r.status]
-        out.print(f"[{style}]{escape(r.summary())}[/{style}]", highlight=False, soft_wrap=True)
-        for p in r.problems[:show_problems]:
-            err.print(f"  quarantined {escape(str(p))}", highlight=False, soft_wrap=True)
-        if len(r.problems) > show_problems:
-            err.print(
-                f"  ... and {len(r.problems) - show_problems} more (diogel status --json, table quarantine)"
-            )
-        if r.status == "refused":
-            refused += 1
-        elif r.status == "loaded":
-            totals["read"] += r.rows_read
-            totals["loaded"] += r.loaded or 0
-            totals["duplicates"] += r.duplicates or 0
-            totals["quarantined"] += r.quarantined
-    loaded = sum(1 for r in results if r.status == "loaded")
-    if len(results) > 1 or loaded:
-        out.print(
-            f"[bold]{loaded} file(s) loaded, {sum(r.status == 'already loaded' for r in results)} already loaded, "
-            f"{refused} refused: rows read {totals['read']:,} = loaded {totals['loaded']:,} + duplicates "
-            f"{totals['duplicates']:,} + quarantined {totals['quarantined']:,}[/bold]",
-            highlight=False,
-            soft_wrap=True,
-        )
-    return refused
-
-
 @app.command()
 def init(
     ctx: typer.Context,
@@ -141,11 +58,11 @@ def init(
             if reference:
                 from diogel.warehouse.reference import load_reference
 
-                with _progress(f"loading reference data ({reference})") as update:
+                with progress(f"loading reference data ({reference})") as update:
                     results = load_reference(wh, reference, update)
-                raise typer.Exit(1 if _report(results) else 0)
+                raise typer.Exit(1 if report_results(results) else 0)
     except DiogelError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def _kind_help() -> str:
@@ -170,11 +87,11 @@ def ingest(
     """Validate and load files. Prints, per file: rows read = loaded + duplicates + quarantined."""
     options = {k: v for k, v in dict(year=year, lsoa_vintage=vintage, index=index).items() if v is not None}
     try:
-        with ctx.obj.open() as wh, _progress(f"ingesting {kind}") as update:
+        with ctx.obj.open() as wh, progress(f"ingesting {kind}") as update:
             results = wh.ingest(kind, path, options=options, progress=update)
     except DiogelError as exc:
-        _fail(exc)
-    refused = _report(results)
+        fail(exc)
+    refused = report_results(results)
     raise typer.Exit(1 if refused else 0)
 
 
@@ -198,7 +115,7 @@ def status(
         with ctx.obj.open() as wh:
             df = wh.status()
     except DiogelError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         records = []
         for row in df.to_dict(orient="records"):
@@ -255,47 +172,27 @@ def counts(
         with ctx.obj.open() as wh:
             df = counts_frame(wh, [b.strip() for b in by.split(",") if b.strip()], area, start, end)
     except DiogelError as exc:
-        _fail(exc)
+        fail(exc)
     df.to_csv(sys.stdout, index=False, lineterminator="\n")
 
 
-@app.command()
-def demo(ctx: typer.Context) -> None:
-    """Build a warehouse from the bundled data (no network needed) and show what it holds."""
-    from diogel.warehouse.queries import counts as counts_frame
-    from diogel.warehouse.reference import demo_police_archive, load_reference
+def _register_commands() -> None:
+    """Add the commands of every module in :mod:`diogel.commands` (the CLI's plugin seam).
 
-    try:
-        with ctx.obj.open() as wh:
-            out.print(
-                f"[bold]diogel demo[/bold]: warehouse {wh.backend.name} in {escape(str(wh.data_dir.resolve()))}"
-            )
-            out.print("1. all-Wales reference data: geography, population, WIMD 2019, harm weights")
-            with _progress("reference data") as update:
-                _report(load_reference(wh, "wales", update), show_problems=2)
-            out.print("2. police.uk street-level crime, Gwent, July 2024 to June 2025 (archive zip)")
-            with _progress("police.uk") as update:
-                _report(wh.ingest("police-street", demo_police_archive(), progress=update), show_problems=2)
-            df = counts_frame(wh, ["la", "crime_type"])
-            from diogel.warehouse.geography import lsoa_membership
+    A module there defines ``register(app: typer.Typer) -> None``; a new command is one new module.
+    Modules import their heavy dependencies inside the command, so ``diogel --help`` stays quick.
+    """
+    import importlib
+    import pkgutil
 
-            names = wh.execute(lsoa_membership(wh).select("la_code", "la_name").distinct())
-            names = dict(zip(names.la_code, names.la_name, strict=True))
-            totals = df.groupby("la", dropna=False)["count"].sum().sort_values(ascending=False)
-            table = Table(
-                "local authority", "crimes and ASB, 2024-07..2025-06", title="3. counts by LSOA membership"
-            )
-            for la, n in totals.head(8).items():
-                label = (
-                    f"{names.get(la, la)} ({la})" if isinstance(la, str) else "no location / outside lookups"
-                )
-                table.add_row(label, f"{n:,}")
-            out.print(table)
-            out.print(
-                f"data directory: {wh.data_dir.resolve()}  (try: diogel --data-dir {wh.data_dir} status)"
-            )
-    except DiogelError as exc:
-        _fail(exc)
+    from diogel import commands
+
+    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"diogel.commands.{module.name}").register(app)
+
+
+_register_commands()
 
 
 def run() -> None:  # pragma: no cover - console entry for python -m

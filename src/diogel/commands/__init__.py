@@ -1,0 +1,1 @@
+"""Command modules for the ``diogel`` CLI; each defines ``register(app)``. See :mod:`diogel.cli`."""
