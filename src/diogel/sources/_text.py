@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -41,19 +42,24 @@ class TextTable:
     encoding: str
 
 
-def decode(path: str, data: bytes) -> tuple[str, str]:
-    """Return the text of ``data`` and the encoding used.
-
-    UTF-8 (a leading byte-order mark is dropped) is tried first; a file that is not valid UTF-8 is
-    read as Windows-1252, the encoding Excel writes on UK machines.
-    """
-    if not data.strip():
+def _refuse_non_text(path: str, data: bytes) -> None:
+    """Refuse, in one line, an empty file or one that is plainly not text."""
+    if not data or data.isspace():
         raise InputError(path, "the file is empty: there is no header and no data")
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise InputError(path, f"this is not a CSV text file: it looks like {what}", line=1)
     if b"\x00" in data[:65536]:
         raise InputError(path, "this is not a CSV text file: it contains NUL bytes (binary data)", line=1)
+
+
+def decode(path: str, data: bytes) -> tuple[str, str]:
+    """Return the text of ``data`` and the encoding used.
+
+    UTF-8 (a leading byte-order mark is dropped) is tried first; a file that is not valid UTF-8 is
+    read as Windows-1252, the encoding Excel writes on UK machines.
+    """
+    _refuse_non_text(path, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -83,6 +89,9 @@ def read_text_table(
     A row with the wrong number of fields (such as a truncated last line) is not fatal: it is
     returned in ``malformed`` with its line number, so the rest of the file still loads.
     """
+    plain, tried = _read_plain_utf8(path, data, expected, resolve)
+    if plain is not None:
+        return plain
     text, encoding = decode(path, data)
     if "\n" not in text and "\r" in text:
         # "CSV (Macintosh)" from Excel for Mac ends lines with a bare CR.
@@ -90,13 +99,10 @@ def read_text_table(
         data = text.encode("utf-8")
     header_line = text.split("\n", 1)[0].rstrip("\r")
     header = next(csv.reader([header_line]))
-    if resolve is not None:
-        resolved = resolve(header)
-        columns = [c if c is not None else f"_ignored_{i}" for i, c in enumerate(resolved)]
-    else:
-        columns = _match_header(path, header, expected or ())
+    columns = _columns(path, header, expected, resolve)
     body = text.encode("utf-8") if encoding != "utf-8" or data.startswith(b"\xef\xbb\xbf") else data
-    fast = _read_fast(body, columns)
+    # Arrow already failed on these very bytes in _read_plain_utf8: go straight to the exact reader.
+    fast = None if tried and encoding == "utf-8" else _read_fast(body, columns)
     result = (
         TextTable(fast, Quarantined(), fast.num_rows, encoding)
         if fast is not None
@@ -106,6 +112,53 @@ def read_text_table(
     if ignored:
         result.table = result.table.drop_columns(ignored)
     return result
+
+
+def _columns(
+    path: str,
+    header: list[str],
+    expected: Sequence[str] | None,
+    resolve: Callable[[list[str]], list[str | None]] | None,
+) -> list[str]:
+    if resolve is not None:
+        resolved = resolve(header)
+        return [c if c is not None else f"_ignored_{i}" for i, c in enumerate(resolved)]
+    return _match_header(path, header, expected or ())
+
+
+def _read_plain_utf8(
+    path: str,
+    data: bytes,
+    expected: Sequence[str] | None,
+    resolve: Callable[[list[str]], list[str | None]] | None,
+) -> tuple[TextTable | None, bool]:
+    """The common case without decoding the file into a Python string first.
+
+    Applies when the header line is ASCII, lines end in LF or CRLF and Arrow parses every record
+    as one line; Arrow checks that every field is valid UTF-8, so the result is exactly what the
+    general path gives for such a file. Anything else (including a wrong header, so that an
+    encoding problem is still reported first) returns None and takes the general path; the flag
+    says whether Arrow was tried on the bytes.
+    """
+    _refuse_non_text(path, data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    first = data.split(b"\n", 1)[0]
+    if b"\n" not in data or not first.isascii():
+        return None, False
+    header = next(csv.reader([first.decode("ascii").rstrip("\r")]))
+    try:
+        columns = _columns(path, header, expected, resolve)
+    except InputError:
+        return None, False
+    table = _read_fast(data, columns)
+    if table is None:
+        return None, True
+    result = TextTable(table, Quarantined(), table.num_rows, "utf-8")
+    ignored = [c for c in columns if c.startswith("_ignored_")]
+    if ignored:
+        result.table = result.table.drop_columns(ignored)
+    return result, True
 
 
 def header_resolver(
@@ -185,7 +238,7 @@ def _read_fast(body: bytes, columns: list[str]) -> pa.Table | None:
         return None
     # Every record is one physical line when the record count matches the line count; otherwise a
     # quoted field spans lines and the exact reader must number them.
-    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    lines = int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10)) + (0 if body.endswith(b"\n") else 1)
     if table.num_rows != lines - 1:
         return None
     return table.append_column("line", pa.array(range(2, table.num_rows + 2), pa.int64()))

@@ -60,6 +60,11 @@ class Backend:
     def transaction(self) -> Iterator[None]:
         yield
 
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Engine settings for the duration of one ingest (a run of appends and commits)."""
+        yield
+
     def table(self, name: str) -> ibis.Table:
         return self.ibis.table(name)
 
@@ -150,6 +155,13 @@ class PostgresBackend(Backend):
         super().__init__(con)
         self.raw = con.con
         self._in_tx = False
+        self._stale: set[str] = set()
+        # Every warehouse query is an analytical scan over whole tables (no indexes to probe). The
+        # visibility rules filter on a window (seq = max(seq) per slice), which PostgreSQL cannot
+        # estimate: it guesses one row, then re-runs that window inside a nested loop for each of
+        # tens of thousands of LSOAs (ten minutes instead of a second). Hash and merge joins are
+        # right for this workload; PostgreSQL still uses a nested loop where it is the only way.
+        self._execute("SET enable_nestloop = off")
 
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
         cols = ", ".join(f'"{_check_ident(f.name)}" {_pg_type(f.type)}' for f in schema)
@@ -173,8 +185,18 @@ class PostgresBackend(Backend):
             cur.copy(f'COPY "{_check_ident(name)}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy,
         ):
             copy.write(buf.getvalue())
+        self._stale.add(name)
         if not self._in_tx:
             self.raw.commit()
+            self._analyze()
+
+    def _analyze(self) -> None:
+        # Bulk COPY leaves the planner's statistics stale until autovacuum catches up; with a
+        # one-row estimate PostgreSQL picks nested loops over tens of thousands of lookup rows
+        # (minutes instead of milliseconds). ANALYZE samples, so it stays cheap on big tables.
+        for name in sorted(self._stale):
+            self._execute(f'ANALYZE "{_check_ident(name)}"')
+        self._stale.clear()
 
     def delete(self, name: str, column: str, values: list[str]) -> None:
         if values and self.has_table(name):
@@ -196,6 +218,7 @@ class PostgresBackend(Backend):
                 yield
         finally:
             self._in_tx = False
+        self._analyze()
 
 
 class SparkBackend(Backend):

@@ -14,10 +14,13 @@ Ingest guarantees (each has a test):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +127,11 @@ class Warehouse:
 
         A file that is refused (bad header, not a CSV, ...) does not stop the others; its result
         carries the one-line error.
+
+        Kinds with ``parallel_read`` are read and parsed one file ahead in a worker thread while the
+        main thread writes, and written several files per transaction (see :data:`BATCH_ROWS`):
+        each file's rows go in with its registry row, so a killed ingest still leaves every file
+        wholly in or wholly out, and a refused file never enters a transaction at all.
         """
         kind = get(kind) if isinstance(kind, str) else kind
         self.backend.ensure_table(kind.table, with_provenance(kind.schema))
@@ -148,73 +156,119 @@ class Warehouse:
         known = self.registered_file_ids()
         seq = self._max_seq()
         results: list[FileResult] = []
-        for i, item in enumerate(inputs):
-            if progress:
-                progress(i, len(inputs), item.label)
-            try:
-                data = item.read()
-                file_id = source_files.sha256(data)
-                if file_id in known:
-                    results.append(FileResult(item.label, kind.name, "already loaded", file_id))
+        if kind.parallel_read:
+            # Pure readers get no warehouse: they run in a thread, beside the writes.
+            prepare = _Preparer(kind, options, known, in_thread=True)
+            batch_rows, batch_files = BATCH_ROWS, BATCH_FILES
+        else:
+            # Readers that need the warehouse (partner data: its key and LSOA boundaries) find it here.
+            prepare = _Preparer(kind, {**(options or {}), "_warehouse": self}, known, in_thread=False)
+            batch_rows, batch_files = 0, 1
+        batch = _Batch()
+        with self.backend.bulk_load(), _ReadAhead(inputs, prepare) as ahead:
+            for i, future in enumerate(ahead):
+                item = inputs[i]
+                if progress:
+                    progress(i, len(inputs), item.label)
+                try:
+                    prep = future.result()
+                    if prep.error is None and prep.parsed is None and prep.file_id not in known:
+                        prep.parsed = prepare.parse(prep)  # a reader that must run in this thread
+                except InputError as exc:
+                    prep = _Prepared(item, error=exc)
+                except Exception:
+                    self._commit_batch(kind, run_id, batch)  # the files read before this one still go in
+                    raise
+                if prep.error is not None:
+                    results.append(FileResult(item.label, kind.name, "refused", error=str(prep.error)))
                     continue
-                parsed = kind.read(item.label, data, options)
-            except InputError as exc:
-                results.append(FileResult(item.label, kind.name, "refused", error=str(exc)))
-                continue
-            seq += 1
-            self._commit(kind, item, data, file_id, run_id, seq, parsed)
-            known.add(file_id)
-            results.append(
-                FileResult(
-                    item.label,
-                    kind.name,
-                    "loaded",
-                    file_id,
-                    rows_read=parsed.rows_read,
-                    rows_valid=parsed.rows_valid,
-                    quarantined=len(parsed.quarantined),
-                    problems=[
-                        f"{item.label}:{ln}: {r}"
-                        for ln, r in zip(parsed.quarantined.line, parsed.quarantined.reason, strict=True)
-                    ],
+                if prep.file_id in known:
+                    results.append(FileResult(item.label, kind.name, "already loaded", prep.file_id))
+                    continue
+                parsed = prep.parsed
+                assert parsed is not None and prep.file_id is not None
+                prep.rows_valid = parsed.rows_valid
+                if parsed.rows_read != prep.rows_valid + len(parsed.quarantined):
+                    raise AssertionError(
+                        f"{item.label}: rows read {parsed.rows_read} != valid {prep.rows_valid} "
+                        f"+ quarantined {len(parsed.quarantined)}"
+                    )
+                seq += 1
+                known.add(prep.file_id)
+                batch.add(prep, seq)
+                results.append(
+                    FileResult(
+                        item.label,
+                        kind.name,
+                        "loaded",
+                        prep.file_id,
+                        rows_read=parsed.rows_read,
+                        rows_valid=prep.rows_valid,
+                        quarantined=len(parsed.quarantined),
+                        problems=[
+                            f"{item.label}:{ln}: {r}"
+                            for ln, r in zip(parsed.quarantined.line, parsed.quarantined.reason, strict=True)
+                        ],
+                    )
                 )
-            )
+                if batch.rows >= batch_rows or len(batch.files) >= batch_files:
+                    self._commit_batch(kind, run_id, batch)
+            self._commit_batch(kind, run_id, batch)
         if progress:
             progress(len(inputs), len(inputs), "")
-        self._fill_accounting(kind, results)
+        self._fill_accounting(kind, run_id, results)
         return results
 
-    def _commit(
-        self,
-        kind: SourceKind,
-        item: source_files.InputFile,
-        data: bytes,
-        file_id: str,
-        run_id: str,
-        seq: int,
-        parsed: ParsedFile,
-    ) -> None:
-        rows = parsed.rows
-        n = rows.num_rows
-        rows = rows.append_column("file_id", pa.array([file_id] * n, pa.string()))
-        rows = rows.append_column("run_id", pa.array([run_id] * n, pa.string()))
-        q = parsed.quarantined
-        quarantine = pa.Table.from_pydict(
-            {
-                "file_id": [file_id] * len(q),
-                "run_id": [run_id] * len(q),
-                "kind": [kind.name] * len(q),
-                "file_name": [item.label] * len(q),
-                "line": q.line,
-                "column_name": q.column,
-                "reason": q.reason,
-                "raw": q.raw,
-            },
-            schema=SYSTEM_TABLES["quarantine"],
-        )
-        slices = _slices(parsed.rows, file_id, run_id, seq)
-        registry = pa.Table.from_pylist(
-            [
+    def _commit_batch(self, kind: SourceKind, run_id: str, batch: _Batch) -> None:
+        """Write the batch's files in one transaction and empty the batch.
+
+        If the transaction fails and the engine rolled it back, the files are written again one per
+        transaction, so those before the failing one go in as they would have file by file.
+        """
+        files = batch.take()
+        if not files:
+            return
+        try:
+            with self.backend.transaction():
+                self._write_files(kind, run_id, files)
+        except Exception:
+            if len(files) == 1 or not self.backend.transactional:
+                raise
+            for one in files:
+                with self.backend.transaction():
+                    self._write_files(kind, run_id, [one])
+
+    def _write_files(self, kind: SourceKind, run_id: str, files: list[tuple[_Prepared, int]]) -> None:
+        """Append the files' rows, quarantine and slices, then (last) their registry rows."""
+        rows, quarantine, slices, registry = [], [], [], []
+        for prep, seq in files:
+            item, parsed, file_id = prep.item, prep.parsed, prep.file_id
+            assert parsed is not None and file_id is not None
+            n = parsed.rows.num_rows
+            rows.append(
+                parsed.rows.append_column("file_id", _repeat(file_id, n)).append_column(
+                    "run_id", _repeat(run_id, n)
+                )
+            )
+            q = parsed.quarantined
+            if len(q):
+                quarantine.append(
+                    pa.Table.from_pydict(
+                        {
+                            "file_id": [file_id] * len(q),
+                            "run_id": [run_id] * len(q),
+                            "kind": [kind.name] * len(q),
+                            "file_name": [item.label] * len(q),
+                            "line": q.line,
+                            "column_name": q.column,
+                            "reason": q.reason,
+                            "raw": q.raw,
+                        },
+                        schema=SYSTEM_TABLES["quarantine"],
+                    )
+                )
+            slices.append(_slices(parsed.rows, file_id, run_id, seq))
+            registry.append(
                 {
                     "file_id": file_id,
                     "run_id": run_id,
@@ -223,35 +277,30 @@ class Warehouse:
                     "table_name": kind.table,
                     "name": Path(item.member or item.path).name,
                     "path": item.label,
-                    "bytes": len(data),
+                    "bytes": prep.size,
                     "rows_read": parsed.rows_read,
-                    "rows_valid": parsed.rows_valid,
+                    "rows_valid": prep.rows_valid,
                     "rows_quarantined": len(q),
                     "month_min": parsed.months[0],
                     "month_max": parsed.months[1],
                     "committed_at": _now(),
                 }
-            ],
-            schema=SYSTEM_TABLES["source_file"],
-        )
-        if parsed.rows_read != parsed.rows_valid + len(q):
-            raise AssertionError(
-                f"{item.label}: rows read {parsed.rows_read} != valid {parsed.rows_valid} + quarantined {len(q)}"
             )
-        with self.backend.transaction():
-            self.backend.append(kind.table, rows)
-            self.backend.append("quarantine", quarantine)
-            self.backend.append("file_slice", slices)
-            _test_pause(item.label)
-            self.backend.append("source_file", registry)
+        self.backend.append(kind.table, _concat(rows))
+        if quarantine:
+            self.backend.append("quarantine", _concat(quarantine))
+        self.backend.append("file_slice", _concat(slices))
+        _test_pause(files[0][0].item.label)
+        self.backend.append(
+            "source_file", pa.Table.from_pylist(registry, schema=SYSTEM_TABLES["source_file"])
+        )
 
-    def _fill_accounting(self, kind: SourceKind, results: list[FileResult]) -> None:
-        loaded_ids = [r.file_id for r in results if r.status == "loaded" and r.file_id]
-        if not loaded_ids:
+    def _fill_accounting(self, kind: SourceKind, run_id: str, results: list[FileResult]) -> None:
+        if not any(r.status == "loaded" for r in results):
             return
         from diogel.warehouse.counting import loaded_by_file
 
-        loaded = loaded_by_file(self, kind, loaded_ids)
+        loaded = loaded_by_file(self, kind, run_id=run_id)
         for r in results:
             if r.status == "loaded":
                 r.loaded = int(loaded.get(r.file_id, 0))
@@ -292,6 +341,100 @@ class Warehouse:
         if file_id:
             t = t.filter(t.file_id == file_id)
         return self.execute(t.order_by(["file_name", "line"]))
+
+
+# Rows per transaction for kinds with ``parallel_read``: enough that the engine's fixed cost per
+# commit (DuckDB: write-ahead log sync and checkpoints) is spread over many rows, small enough
+# that a batch's Arrow tables stay in the tens of megabytes.
+BATCH_ROWS = 250_000
+BATCH_FILES = 500
+READ_AHEAD = 2  # files read and parsed ahead of the one being written
+
+
+@dataclass
+class _Prepared:
+    """One input file after reading (and, for ``parallel_read`` kinds, parsing) it."""
+
+    item: source_files.InputFile
+    file_id: str | None = None
+    size: int = 0
+    data: bytes | None = None
+    parsed: ParsedFile | None = None
+    error: InputError | None = None
+    rows_valid: int = 0
+
+
+class _Preparer:
+    """Reads a file, hashes it and, when ``in_thread``, parses it: what the read-ahead thread runs."""
+
+    def __init__(self, kind: SourceKind, options: dict | None, known: set[str], in_thread: bool):
+        self.kind, self.options, self.known, self.in_thread = kind, options, known, in_thread
+
+    def __call__(self, item: source_files.InputFile) -> _Prepared:
+        try:
+            data = item.read()
+            prep = _Prepared(item, source_files.sha256(data), len(data), data)
+            if self.in_thread and prep.file_id not in self.known:
+                prep.parsed = self.parse(prep)
+        except InputError as exc:
+            return _Prepared(item, error=exc)
+        return prep
+
+    def parse(self, prep: _Prepared) -> ParsedFile:
+        data, prep.data = prep.data, None
+        assert data is not None
+        return self.kind.read(prep.item.label, data, self.options)
+
+
+class _ReadAhead:
+    """Futures of prepared files in input order, with up to ``READ_AHEAD`` more being prepared."""
+
+    def __init__(self, inputs: list[source_files.InputFile], prepare: _Preparer):
+        self.inputs, self.prepare = inputs, prepare
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diogel-read")
+
+    def __enter__(self) -> _ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __iter__(self) -> Iterator[Future[_Prepared]]:
+        queue: deque[Future[_Prepared]] = deque()
+        rest = iter(self.inputs)
+        for item in itertools.islice(rest, READ_AHEAD + 1):
+            queue.append(self.pool.submit(self.prepare, item))
+        while queue:
+            future = queue.popleft()
+            item = next(rest, None)
+            if item is not None:
+                queue.append(self.pool.submit(self.prepare, item))
+            yield future
+
+
+class _Batch:
+    """Parsed files waiting for their transaction, with the seq each was given."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[_Prepared, int]] = []
+        self.rows = 0
+
+    def add(self, prep: _Prepared, seq: int) -> None:
+        assert prep.parsed is not None
+        self.files.append((prep, seq))
+        self.rows += prep.parsed.rows.num_rows
+
+    def take(self) -> list[tuple[_Prepared, int]]:
+        files, self.files, self.rows = self.files, [], 0
+        return files
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), n)
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
 
 
 def _slices(rows: pa.Table, file_id: str, run_id: str, seq: int) -> pa.Table:

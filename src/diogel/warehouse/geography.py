@@ -142,7 +142,9 @@ def harmonise(
     else:
         pairs["_w"] = 1.0 / pairs["_fan"]
         equal = True
-    mapped = mapped.drop(columns=[dst]).merge(pairs, on=src)
+    # mapped already has one row per (source row, target): attach each pair's weight once, so a
+    # split source is not multiplied by its number of targets.
+    mapped = mapped.merge(pairs, on=[src, dst])
     for c in value_columns:
         mapped[c] = mapped[c] * mapped["_w"]
     mapped["apportioned"] = mapped["_fan"] > 1
