@@ -67,5 +67,6 @@ KIND = register(
         read=read,
         patterns=("*-outcomes.csv",),
         description="police.uk outcomes (*-outcomes.csv)",
+        parallel_read=True,
     )
 )

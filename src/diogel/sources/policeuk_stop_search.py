@@ -128,5 +128,6 @@ KIND = register(
         read=read,
         patterns=("*-stop-and-search*.csv",),
         description="police.uk stop and search (*-stop-and-search.csv)",
+        parallel_read=True,
     )
 )

@@ -75,6 +75,7 @@ KIND = register(
         read=read,
         patterns=("*-street.csv",),
         description="police.uk street-level crime and ASB (*-street.csv)",
+        parallel_read=True,
         dedupe_key="crime_id",
     )
 )

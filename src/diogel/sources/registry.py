@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from diogel.errors import DiogelError
 
@@ -55,7 +56,7 @@ class ParsedFile:
         """Valid input rows (lines): several stored rows can come from one line in long formats."""
         if self.rows.num_rows == 0:
             return 0
-        return len(self.rows.column("line").unique())
+        return pc.count_distinct(self.rows.column("line")).as_py()
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ class SourceKind:
     dedupe_key : column whose non-blank values identify one record across files (police Crime ID).
     binary : files are not CSV text (boundaries); they are read from their path.
     long : one input line is stored as several rows; accounting counts lines, not rows.
+    parallel_read : ``read`` depends only on its arguments (it never uses the warehouse, so it gets
+        no ``options["_warehouse"]``) and is safe in a worker thread. The warehouse then reads and
+        parses such files ahead, in a thread, while it writes earlier ones, and writes several of
+        them per transaction (each file still wholly in or wholly out). Default False: files are
+        read in the main thread and committed one per transaction, each before the next is read.
     """
 
     name: str
@@ -85,6 +91,7 @@ class SourceKind:
     dedupe_key: str | None = None
     binary: bool = False
     long: bool = False  # one input line becomes several stored rows (e.g. population by age)
+    parallel_read: bool = False  # read() is pure: may run in a worker thread, files batched per transaction
 
 
 _REGISTRY: dict[str, SourceKind] = {}
