@@ -55,6 +55,15 @@ def init(
     try:
         with ctx.obj.open() as wh:
             out.print(f"warehouse ready: {wh.backend.name} in {escape(str(wh.data_dir.resolve()))}")
+            from diogel.sources.partner.keys import ensure_partner_secret
+
+            key, created = ensure_partner_secret(wh.data_dir)
+            out.print(
+                f"partner pseudonymisation key {'created' if created else 'found'}: {escape(str(key))} "
+                "(outside the warehouse; back it up separately and never copy it with the warehouse)",
+                highlight=False,
+                soft_wrap=True,
+            )
             if reference:
                 from diogel.warehouse.reference import load_reference
 
@@ -83,10 +92,28 @@ def ingest(
         int | None, typer.Option(help="LSOA vintage (2011 or 2021) when the header does not say.")
     ] = None,
     index: Annotated[str | None, typer.Option(help="Name of a deprivation index, e.g. 'WIMD 2019'.")] = None,
+    schema: Annotated[
+        str | None, typer.Option(help="Partner files: a shipped schema (e.g. ed_assaults) or a YAML file.")
+    ] = None,
+    supplier: Annotated[
+        str | None, typer.Option(help="Partner files: who sent them, when several partners send one dataset.")
+    ] = None,
+    postcode_lookup: Annotated[
+        Path | None, typer.Option(help="Partner files: a postcode -> LSOA lookup CSV (e.g. the ONSPD).")
+    ] = None,
 ) -> None:
     """Validate and load files. Prints, per file: rows read = loaded + duplicates + quarantined."""
-    options = {k: v for k, v in dict(year=year, lsoa_vintage=vintage, index=index).items() if v is not None}
+    partner = dict(schema=schema, supplier=supplier, postcode_lookup=postcode_lookup)
+    if kind != "partner" and any(v is not None for v in partner.values()):
+        fail(DiogelError("--schema, --supplier and --postcode-lookup apply only to 'diogel ingest partner'"))
+    given = dict(year=year, lsoa_vintage=vintage, index=index) | partner
+    options = {k: v for k, v in given.items() if v is not None}
     try:
+        if kind == "partner":
+            from diogel.sources.partner.ingest import schema_from_options
+
+            # A missing or broken schema is a usage error: say so even when every file is already loaded.
+            options["schema"] = schema_from_options(options)
         with ctx.obj.open() as wh, progress(f"ingesting {kind}") as update:
             results = wh.ingest(kind, path, options=options, progress=update)
     except DiogelError as exc:

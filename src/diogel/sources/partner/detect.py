@@ -232,7 +232,8 @@ def looks_like_personal_name(value: object) -> bool:
     words = [w.title() for w in _WORD_RE.findall(text)]
     if 2 <= len(words) <= 4 and words[0] in FORENAMES and words[-1] in SURNAMES:
         return True
-    raw = _WORD_RE.findall(text)
+    # A possessive ("Tom Rose's house") must still be seen as the name it is.
+    raw = [re.sub(r"'s$", "", w) for w in _WORD_RE.findall(text)]
     for a, b in zip(raw, raw[1:], strict=False):
         if a[:1].isupper() and b[:1].isupper() and a.title() in FORENAMES and b.title() in SURNAMES:
             return True

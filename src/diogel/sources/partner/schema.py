@@ -12,6 +12,9 @@ YAML layout::
     title: Emergency department assaults (Cardiff Model ISTV minimum data set)
     description: ...
     disclosure_threshold: 5          # optional, default 5
+    record_id: attendance_ref        # optional: the field that identifies one record (see below)
+    count_field: in_treatment        # optional: an integer field giving how many each row stands for
+    slice: month                     # optional, default month; or dataset (see below)
     time: {field: assault_date, resolution: date, time_of_day_field: assault_time}
     location: {kind: outward_postcode, field: home_outward_postcode}
     #   or {kind: coordinates, x: easting, y: northing, crs: "EPSG:27700"}
@@ -29,6 +32,17 @@ Treatments: ``drop``, ``pseudonymise`` (keyed HMAC-SHA256; options ``namespace``
 ``text`` or ``compact``), ``coarsen_postcode_to_lsoa_or_outward``, ``coarsen_dob_to_age_band`` (option
 ``bands``), ``coarsen_coordinates`` (on both location x and y; option ``cell_m``, default 100) and
 ``keep`` (an explicit decision that the field may be stored as sent, e.g. a public premises address).
+
+How the warehouse counts a dataset (``diogel ingest partner``):
+
+* ``record_id``: rows of one dataset and supplier with the same value (after treatment, so usually a
+  pseudonym) are one record, counted once, in the earliest month it appears; later copies are
+  duplicates. Without it every row counts.
+* ``count_field``: for aggregate datasets (counts by area and period), each row stands for the value of
+  this integer field rather than for one record.
+* ``slice``: ``month`` (default): a later file of the same dataset and supplier replaces the rows of
+  every month it holds, so re-sent or overlapping extracts are never double counted; ``dataset``: each
+  file is a complete snapshot (e.g. a licensing register) and a later file replaces all earlier rows.
 
 :func:`validate_frame` checks a frame against a schema row by row and returns one :class:`Problem` per
 bad cell so the ingest can quarantine rows with their line numbers.
@@ -64,8 +78,20 @@ TREATMENTS = (
 )
 DEFAULT_AGE_BANDS = (0, 10, 18, 25, 35, 45, 55, 65, 75)
 DEFAULT_THRESHOLD = 5
+SLICES = ("month", "dataset")
 
-_TOP_KEYS = ("name", "title", "description", "disclosure_threshold", "time", "location", "fields")
+_TOP_KEYS = (
+    "name",
+    "title",
+    "description",
+    "disclosure_threshold",
+    "record_id",
+    "count_field",
+    "slice",
+    "time",
+    "location",
+    "fields",
+)
 _FIELD_KEYS = ("name", "type", "required", "allowed", "pattern", "format", "description", "treatment")
 _TREATMENT_OPTIONS = {
     "drop": (),
@@ -162,6 +188,9 @@ class Schema:
     location: LocationSpec | None = None
     disclosure_threshold: int = DEFAULT_THRESHOLD
     source: str = field(default="", compare=False)
+    record_id: str | None = None
+    count_field: str | None = None
+    slice: str = "month"
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -339,6 +368,19 @@ def schema_from_dict(data: Any, label: str = "<dict>") -> Schema:
     threshold = data.get("disclosure_threshold", DEFAULT_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
         raise fail(f"'disclosure_threshold' must be a whole number of at least 1, got {threshold!r}")
+    record_id = data.get("record_id")
+    if record_id is not None and record_id not in by_name:
+        raise fail(f"record_id: field {record_id!r} is not one of the schema's fields")
+    if record_id is not None and by_name[record_id].treatment is not None:
+        method = by_name[record_id].treatment.method
+        if method not in ("keep", "pseudonymise"):
+            raise fail(f"record_id: field {record_id!r} must be kept or pseudonymised, not {method}")
+    count_field = data.get("count_field")
+    if count_field is not None and (count_field not in by_name or by_name[count_field].type != "integer"):
+        raise fail(f"count_field: {count_field!r} must be a field of type integer")
+    slice_ = data.get("slice", "month")
+    if slice_ not in SLICES:
+        raise fail(f"slice: unknown value {slice_!r}{_suggest(str(slice_), SLICES)}")
     return Schema(
         name=name,
         title=str(data.get("title") or name),
@@ -348,6 +390,9 @@ def schema_from_dict(data: Any, label: str = "<dict>") -> Schema:
         location=location,
         disclosure_threshold=threshold,
         source=label,
+        record_id=record_id,
+        count_field=count_field,
+        slice=slice_,
     )
 
 

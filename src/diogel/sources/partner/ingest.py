@@ -1,0 +1,754 @@
+"""Reading one partner file into warehouse rows: validated, de-personalised, dated and placed.
+
+This is the ``read`` of the ``partner`` source kind (registered in :mod:`diogel.sources.partner_kind`), so
+it inherits every warehouse guarantee: a file is loaded whole or not at all, loading it again does
+nothing, rows read = loaded + duplicates + quarantined. What it adds, in this order:
+
+1. **Read** a CSV (UTF-8 or Windows-1252, as the police loaders) or the first sheet of an ``.xlsx``
+   workbook; header names match schema fields ignoring case, spaces and punctuation.
+2. **Refuse personal data the schema does not treat.** Every column, declared or not, is checked by name
+   and content (:func:`~diogel.sources.partner.detect.detect_personal_data`); a column that looks personal
+   and has no ``treatment`` refuses the whole file with one line naming the columns. Then a column the
+   schema does not declare, or a missing required column, refuses the file (as a wrong police header does).
+3. **Validate rows.** A row with a bad value (missing required value, wrong type, date in the future,
+   value not allowed, bad location) is quarantined with its line, column and reason. Partner rows are
+   never stored as sent: the quarantine ``raw`` column holds only :data:`REDACTED_RAW`, and a reason
+   quotes the bad value only when the schema does not treat the field and the value does not look
+   personal or like an identifier.
+4. **De-personalise** the valid rows (:func:`~diogel.sources.partner.depersonalise.apply_treatments`):
+   drop, pseudonymise with the partnership key (:mod:`~diogel.sources.partner.keys`, kept outside the
+   warehouse), coarsen postcodes, dates of birth and coordinates. A value in an untreated free-text field
+   that is itself an NHS number, NI number, phone number, e-mail address, full postcode or person's name
+   is replaced by :data:`WITHHELD` (the column as a whole passed detection, so the rest is kept).
+5. **Place and date** each row in the columns every analysis uses (see :data:`ROWS`): the date and month
+   of the schema's time field, the LSOA (from coordinates via the warehouse's LSOA boundaries, or the
+   bundled Welsh 2021 boundaries when none are loaded; from an LSOA field; from a postcode lookup when
+   one is given), the outward postcode, the grid cell. Every other stored field goes, after treatment,
+   into the JSON text column ``detail_json``.
+
+The file's bytes are never stored; the warehouse keeps their SHA-256 (``file_id``) and the file name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gzip
+import io
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from diogel.errors import DiogelError, InputError
+from diogel.sources._text import read_text_table
+from diogel.sources.partner.depersonalise import (
+    BNG,
+    _lookup_map,
+    _points_to_lsoa,
+    _to_bng,
+    apply_treatments,
+    coordinates_to_grid,
+    postcode_to_outward,
+)
+from diogel.sources.partner.detect import (
+    PersonalDataError,
+    check_allowed,
+    detect_personal_data,
+    is_email,
+    is_full_postcode,
+    is_outward_code,
+    is_uk_phone,
+    is_valid_nhs_number,
+    is_valid_ni_number,
+    looks_like_address,
+    looks_like_personal_name,
+    snake,
+)
+from diogel.sources.partner.schema import (
+    Schema,
+    as_text,
+    load_schema,
+    parse_booleans,
+    parse_datetimes,
+    parse_period,
+    shipped_schemas,
+    validate_frame,
+)
+from diogel.sources.registry import ParsedFile, Quarantined
+
+TABLE = "partner_record"
+REDACTED_RAW = "[withheld: partner rows are never stored as sent]"
+WITHHELD = "[withheld: looked like personal data]"
+_WITHHELD_VALUE = "(value withheld: it looks personal or like an identifier)"
+# British National Grid extent, with a margin; a point outside is not in Great Britain.
+_BNG_X = (0.0, 700_000.0)
+_BNG_Y = (0.0, 1_300_000.0)
+_LSOA_RE = re.compile(r"^[EW]01\d{6}$")
+_LONG_DIGITS = re.compile(r"\d{5,}")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+ROWS = pa.schema(
+    [
+        pa.field("dataset", pa.string()),  # the schema's name, e.g. ed_assaults
+        pa.field("supplier", pa.string()),  # who sent the file ('' unless given)
+        pa.field("schema_file", pa.string()),  # the schema file applied (shipped name or the user's file)
+        pa.field("record_id", pa.string()),  # dataset|supplier|pseudonym (or kept id); null without one
+        pa.field("event_date", pa.date32()),  # the time field, at its resolution's first day
+        pa.field("event_time", pa.string()),  # HH:MM when the data give a time of day
+        pa.field("month", pa.date32()),  # first day of the event's month
+        pa.field("time_resolution", pa.string()),  # datetime, date, month or quarter
+        pa.field("lsoa_code", pa.string()),  # LSOA (2011 or 2021 code) of the location, when known
+        pa.field("outward_code", pa.string()),  # outward postcode of the location, when known
+        pa.field("easting", pa.float64()),  # British National Grid metres (a grid-cell centre if coarsened)
+        pa.field("northing", pa.float64()),
+        pa.field("grid_cell_m", pa.float64()),  # size of the grid cell; null when stored as sent (public)
+        pa.field("record_count", pa.int64()),  # 1, or the schema's count_field for aggregate rows
+        pa.field("disclosure_threshold", pa.int32()),  # the schema's threshold for anything published
+        pa.field("detail_json", pa.string()),  # every other stored field, after treatment, as JSON
+        pa.field("key_id", pa.string()),  # id of the pseudonymisation key used (null if none was)
+        pa.field("line", pa.int64()),
+        pa.field("slice_key", pa.string()),
+    ]
+)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Options
+
+
+def schema_from_options(options: dict | None) -> Schema:
+    """The schema named by ``options["schema"]`` (a shipped name, a YAML path or a :class:`Schema`)."""
+    value = (options or {}).get("schema")
+    if isinstance(value, Schema):
+        return value
+    if not value:
+        raise DiogelError(
+            "partner files need a schema: --schema NAME or --schema path/to/schema.yaml "
+            f"(shipped: {', '.join(shipped_schemas())})"
+        )
+    return load_schema(str(value))
+
+
+def _supplier(options: dict) -> str:
+    value = str(options.get("supplier") or "").strip()
+    if "|" in value:
+        raise DiogelError(f"supplier {value!r}: must not contain '|'")
+    return value
+
+
+def _postcode_key(v: Any) -> str:
+    # The key _lookup_map uses: upper case, no spaces.
+    return re.sub(r"\s+", "", v.upper()) if isinstance(v, str) else ""
+
+
+@functools.lru_cache(maxsize=4)
+def _read_lookup(path: str, mtime: float) -> dict[str, str]:
+    from diogel.sources.partner.depersonalise import _LOOKUP_LSOA, _LOOKUP_PC
+
+    head = pd.read_csv(path, nrows=0)
+    cols = {c.lower(): c for c in head.columns}
+    wanted = [cols[c] for c in (*_LOOKUP_PC, *_LOOKUP_LSOA) if c in cols]
+    # Only the two columns are read: a national postcode directory is millions of rows and many columns.
+    frame = pd.read_csv(path, dtype=str, usecols=wanted, keep_default_na=False)
+    return _lookup_map(frame)
+
+
+def _postcode_lookup(options: dict) -> dict[str, str] | None:
+    value = options.get("postcode_lookup")
+    if value is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return _lookup_map(value)
+    path = Path(value)
+    if not path.is_file():
+        raise DiogelError(f"postcode lookup {path}: no such file")
+    try:
+        return _read_lookup(str(path.resolve()), path.stat().st_mtime)
+    except ValueError as exc:
+        raise DiogelError(f"postcode lookup {path}: {exc}") from None
+
+
+# ----------------------------------------------------------------------------------------------------
+# Reading the file
+
+
+def _match_names(path: str, header: list[str], schema: Schema) -> list[str]:
+    """Schema field names for the header (ignoring case, spaces and punctuation); others keep their name."""
+    by_key = {snake(f.name): f.name for f in schema.fields}
+    names: list[str] = []
+    for i, h in enumerate(header):
+        text = str(h).strip() if h is not None else ""
+        if not text:
+            names.append(f"(unnamed column {i + 1})")
+            continue
+        names.append(by_key.get(snake(text), text))
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            raise InputError(path, f"wrong header: column {n!r} appears twice", line=1, column=header[i])
+        seen.add(n)
+    return names
+
+
+def _read_csv(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Quarantined, int]:
+    resolved: list[str] = []
+
+    def resolve(header: list[str]) -> list[str | None]:
+        resolved[:] = _match_names(path, header, schema)
+        return list(resolved)
+
+    text = read_text_table(path, data, resolve=resolve)
+    frame = text.table.to_pandas()
+    frame = frame.set_index("line")
+    malformed = Quarantined()
+    for line, column, reason in zip(
+        text.malformed.line, text.malformed.column, text.malformed.reason, strict=True
+    ):
+        malformed.add(line, column, reason, REDACTED_RAW)
+    return frame, malformed, text.rows_read
+
+
+def _cell_text(v: Any) -> str:
+    """An Excel cell as the text a CSV export would hold (dates ISO, whole numbers without .0)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.datetime):
+        if (v.hour, v.minute, v.second) == (0, 0, 0):
+            return v.strftime("%Y-%m-%d")
+        return v.strftime("%Y-%m-%d %H:%M:%S" if v.second else "%Y-%m-%d %H:%M")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, dt.time):
+        return v.strftime("%H:%M:%S" if v.second else "%H:%M")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_xlsx(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Quarantined, int]:
+    """The first worksheet: row 1 is the header; line numbers are the sheet's row numbers."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a zip that is not a workbook
+        raise InputError(
+            path, f"not a CSV file or a readable .xlsx workbook ({type(exc).__name__})", line=1
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_cells = next(rows, None)
+        if header_cells is None:
+            raise InputError(path, "the workbook's first sheet is empty: there is no header and no data")
+        header = [_cell_text(c) for c in header_cells]
+        while header and not header[-1].strip():
+            header.pop()  # Excel often reports formatted but empty cells past the last column
+        if not header:
+            raise InputError(path, "the first row of the first sheet is empty: it must be the header", line=1)
+        names = _match_names(path, header, schema)
+        width = len(names)
+        values: list[list[str]] = []
+        lines: list[int] = []
+        malformed = Quarantined()
+        rows_read = 0
+        for number, cells in enumerate(rows, start=2):
+            texts = [_cell_text(c) for c in cells]
+            if not any(t.strip() for t in texts):
+                continue  # an empty row is not a row
+            rows_read += 1
+            extra = [t for t in texts[width:] if t.strip()]
+            if extra:
+                malformed.add(
+                    number,
+                    None,
+                    f"expected {width} fields, found {width + len(extra)} (values beyond the header)",
+                    REDACTED_RAW,
+                )
+                continue
+            texts = (texts + [""] * width)[:width]
+            values.append(texts)
+            lines.append(number)
+    finally:
+        wb.close()
+    frame = pd.DataFrame(values, columns=names, index=pd.Index(lines, name="line"), dtype=object)
+    return frame, malformed, rows_read
+
+
+def read_file(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Quarantined, int]:
+    """The file as a frame of stripped strings (``pd.NA`` for blanks) indexed by line number."""
+    if data.startswith(_ZIP_MAGIC):
+        frame, malformed, rows_read = _read_xlsx(path, data, schema)
+    elif data.startswith(_OLE_MAGIC):
+        raise InputError(path, "this is an old Excel (.xls) workbook: save it as .xlsx or CSV", line=1)
+    else:
+        frame, malformed, rows_read = _read_csv(path, data, schema)
+    if len(frame) and len(frame.columns):
+        frame = frame.apply(as_text)
+    unnamed = [c for c in frame.columns if c.startswith("(unnamed column ")]
+    empty = [c for c in unnamed if frame[c].isna().all()]
+    return frame.drop(columns=empty), malformed, rows_read
+
+
+# ----------------------------------------------------------------------------------------------------
+# Whole-file checks
+
+
+def check_columns(path: str, frame: pd.DataFrame, schema: Schema, today: dt.date) -> None:
+    """Refuse untreated personal data first, then undeclared columns, then missing required columns."""
+    try:
+        check_allowed(detect_personal_data(frame, schema, today=today), schema)
+    except PersonalDataError as exc:
+        first = exc.findings[0].column if exc.findings else None
+        raise InputError(path, str(exc), line=1, column=first) from None
+    undeclared = [c for c in frame.columns if c not in schema.field_names]
+    if undeclared:
+        listed = ", ".join(f"'{c}'" for c in undeclared)
+        raise InputError(
+            path,
+            f"wrong header: {'column' if len(undeclared) == 1 else 'columns'} {listed} "
+            f"{'is' if len(undeclared) == 1 else 'are'} not in schema {schema.name} "
+            f"(its fields: {', '.join(schema.field_names)}); remove them or use a schema that declares them",
+            line=1,
+            column=undeclared[0],
+        )
+    missing = [f.name for f in schema.fields if f.required and f.name not in frame.columns]
+    if missing:
+        raise InputError(
+            path,
+            f"wrong header: required {'column' if len(missing) == 1 else 'columns'} "
+            f"{', '.join(repr(m) for m in missing)} missing for schema {schema.name}",
+            line=1,
+            column=missing[0],
+        )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Row checks
+
+
+def looks_personal(value: str) -> bool:
+    """True for a single value that is, or could be, personal data or an identifier.
+
+    NHS and NI numbers, phone numbers, e-mail addresses, full postcodes, names, street addresses, and
+    any run of five or more digits (reference numbers, partial identifiers).
+    """
+    # Spaces only: NHS and phone numbers are written in groups; hyphens would make ISO dates digit runs.
+    compact = re.sub(r"\s", "", value)
+    return bool(
+        _LONG_DIGITS.search(compact)
+        or is_valid_nhs_number(value)
+        or is_valid_ni_number(value)
+        or is_uk_phone(value)
+        or is_email(value)
+        or is_full_postcode(value)
+        or looks_like_personal_name(value)
+        or looks_like_address(value)
+    )
+
+
+def safe_reason(reason: str, value: Any) -> str:
+    """``reason`` with the quoted ``value`` withheld when it looks personal or is long free text."""
+    if not isinstance(value, str) or f"'{value}'" not in reason:
+        return reason
+    if len(value) > 60 or looks_personal(value):
+        return reason.replace(f"'{value}'", _WITHHELD_VALUE)
+    return reason
+
+
+def _location_problems(frame: pd.DataFrame, schema: Schema) -> dict[Any, tuple[str, str]]:
+    """Line -> (column, reason) for rows whose location cannot be used (values never quoted)."""
+    loc = schema.location
+    bad: dict[Any, tuple[str, str]] = {}
+    if loc is None:
+        return bad
+    if loc.kind == "coordinates":
+        x, y = str(loc.x), str(loc.y)
+        if x not in frame.columns and y not in frame.columns:
+            return bad
+        xs = frame[x] if x in frame.columns else pd.Series(pd.NA, index=frame.index, dtype=object)
+        ys = frame[y] if y in frame.columns else pd.Series(pd.NA, index=frame.index, dtype=object)
+        one_blank = xs.isna() != ys.isna()
+        for line in frame.index[one_blank.to_numpy()]:
+            bad[line] = (x if xs[line] is pd.NA else y, "one coordinate is blank and the other is not")
+        both = (xs.notna() & ys.notna()).to_numpy()
+        if both.any():
+            bx, by = _to_bng(
+                pd.to_numeric(xs[both], errors="coerce").to_numpy(float),
+                pd.to_numeric(ys[both], errors="coerce").to_numpy(float),
+                loc.crs or BNG,
+            )
+            inside = (bx >= _BNG_X[0]) & (bx <= _BNG_X[1]) & (by >= _BNG_Y[0]) & (by <= _BNG_Y[1])
+            for line in frame.index[both][~inside]:
+                bad.setdefault(line, (x, f"the coordinates ({loc.crs or BNG}) are outside Great Britain"))
+        return bad
+    col = str(loc.field)
+    if col not in frame.columns:
+        return bad
+    values = frame[col]
+    for line, v in values.items():
+        if not isinstance(v, str):
+            continue
+        if loc.kind == "lsoa" and not _LSOA_RE.match(v.upper()):
+            bad[line] = (col, f"'{v}' is not an LSOA code (E01 or W01 and six digits)")
+        elif loc.kind == "postcode" and postcode_to_outward(v) is None:
+            bad[line] = (col, "the value is not a UK postcode")
+        elif loc.kind == "outward_postcode" and not is_outward_code(v) and not is_full_postcode(v):
+            bad[line] = (col, "the value is not an outward postcode (e.g. NP20)")
+    return bad
+
+
+def validate_rows(
+    frame: pd.DataFrame, schema: Schema, today: dt.date, quarantined: Quarantined
+) -> pd.DataFrame:
+    """The rows of ``frame`` that pass; the others are added to ``quarantined`` (first problem per row)."""
+    first: dict[Any, tuple[str, str]] = {}
+    for p in validate_frame(schema, frame, today=today):
+        if p.row is None:
+            continue  # whole-column problems were refused by check_columns
+        if p.row not in first:
+            first[p.row] = (p.column, safe_reason(p.reason, frame.at[p.row, p.column]))
+    for line, (column, reason) in _location_problems(frame, schema).items():
+        if line not in first:
+            value = frame.at[line, column] if column in frame.columns else None
+            first[line] = (column, safe_reason(reason, value))
+    for line in sorted(first):
+        column, reason = first[line]
+        quarantined.add(int(line), column, f"{column}: {reason}", REDACTED_RAW)
+    return frame.loc[~frame.index.isin(list(first))]
+
+
+def _personal_value(v: str) -> bool:
+    return (
+        is_valid_nhs_number(v)
+        or is_valid_ni_number(v)
+        or is_uk_phone(v)
+        or is_email(v)
+        or is_full_postcode(v)
+        or looks_like_personal_name(v)
+    )
+
+
+def scrub_free_text(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Withhold single personal values in untreated free-text fields (the column passed detection)."""
+    out = frame.copy()
+    for f in schema.fields:
+        if f.type != "string" or f.treatment is not None or f.name not in out.columns:
+            continue
+        col = out[f.name]
+        # Free text repeats (venue and street names): check each distinct value once.
+        verdict = {v: _personal_value(v) for v in col.dropna().unique() if isinstance(v, str)}
+        hit = col.map(verdict).fillna(False).astype(bool)
+        if hit.any():
+            out.loc[hit, f.name] = WITHHELD
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# LSOA polygons for coordinates
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_lsoa21() -> Any:
+    import geopandas as gpd
+
+    from diogel import data
+
+    raw = gzip.decompress(data.path("reference", "wales", "lsoa21_boundaries.geojson.gz").read_bytes())
+    gdf = gpd.read_file(io.BytesIO(raw))
+    code = next(c for c in gdf.columns if c.lower() == "lsoa21cd")
+    return gdf[[code, gdf.geometry.name]].rename(columns={code: "lsoa_code"}).to_crs(BNG)
+
+
+_AREAS_CACHE: dict[tuple, Any] = {}
+
+
+def lsoa_areas(wh) -> Any:  # noqa: ANN001
+    """LSOA polygons (EPSG:27700) from the warehouse's boundaries, newest vintage; else the bundled Welsh ones."""
+    if wh is None or not wh.has("lsoa_boundaries"):
+        return _bundled_lsoa21()
+    files = wh.table("source_file")
+    ids = wh.execute(files.filter(files.kind == "boundaries").select("file_id")).file_id
+    key = (str(wh.data_dir), str(wh.url), tuple(sorted(ids)))
+    if key in _AREAS_CACHE:
+        return _AREAS_CACHE[key]
+    if not len(ids):
+        return _bundled_lsoa21()
+    import geopandas as gpd
+    import shapely
+
+    from diogel.warehouse.counting import counted
+
+    rows = counted(wh, "boundaries")
+    vintages = wh.execute(rows.select("lsoa_vintage").distinct()).lsoa_vintage
+    newest = int(max(vintages))
+    frame = wh.execute(rows.filter(rows.lsoa_vintage == newest).select("lsoa_code", "geometry"))
+    geoms = shapely.from_wkb([bytes(g) for g in frame.geometry])
+    gdf = gpd.GeoDataFrame({"lsoa_code": frame.lsoa_code}, geometry=geoms, crs="EPSG:4326").to_crs(BNG)
+    _AREAS_CACHE.clear()  # one warehouse at a time is the normal case; never grow without bound
+    _AREAS_CACHE[key] = gdf
+    return gdf
+
+
+# ----------------------------------------------------------------------------------------------------
+# Building the stored rows
+
+
+def _normalise(schema: Schema, column: str, values: pd.Series) -> list[Any]:
+    """Values of one stored column in a canonical JSON form (category spelling, ISO dates, numbers)."""
+    try:
+        f = schema.field(column)
+    except KeyError:
+        f = None  # a column made by a treatment: pseudonym, age band, outward code, LSOA
+    if f is None or f.treatment is not None and f.treatment.method != "keep":
+        return [None if v is pd.NA or v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                for v in values]  # fmt: skip
+    # Kept fields come from the frame read_file already made stripped text with NA for blanks.
+    text = values.astype(object).where(values.notna(), pd.NA)
+    if f.type == "category" and f.allowed is not None:
+        canon = {str(a).casefold(): str(a) for a in f.allowed}
+        return [canon.get(v.casefold(), v) if isinstance(v, str) else None for v in text]
+    if f.type == "boolean":
+        return [None if v is pd.NA else bool(v) for v in parse_booleans(text)]
+    if f.type == "integer":
+        return [int(v) if isinstance(v, str) else None for v in text]
+    if f.type == "number":
+        return [float(v) if isinstance(v, str) else None for v in text]
+    if f.type in ("date", "datetime"):
+        is_time_field = schema.time is not None and schema.time.field == f.name
+        parsed = (
+            parse_period(text, schema.time.resolution, f.format)
+            if is_time_field and schema.time is not None
+            else parse_datetimes(text, f.format)
+        )
+        fmt = "%Y-%m-%d" if f.type == "date" else "%Y-%m-%d %H:%M:%S"
+        return [None if pd.isna(v) else v.strftime(fmt) for v in parsed]
+    if f.type == "time":
+        return [_hhmm(v) for v in text]
+    return [v if isinstance(v, str) else None for v in text]
+
+
+def _hhmm(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return None
+    parts = v.split(":")
+    out = f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+    return out + (f":{int(parts[2]):02d}" if len(parts) > 2 and int(parts[2]) else "")
+
+
+def _times(frame: pd.DataFrame, schema: Schema) -> tuple[list, list, list]:
+    """Event date, month and time of day (HH:MM) of each row."""
+    n = len(frame)
+    if schema.time is None or schema.time.field not in frame.columns:
+        return [None] * n, [None] * n, [None] * n
+    spec = schema.time
+    f = schema.field(spec.field)
+    when = parse_period(frame[spec.field], spec.resolution, f.format)
+    dates = [None if pd.isna(v) else v.date() for v in when]
+    months = [None if d is None else d.replace(day=1) for d in dates]
+    times: list[str | None] = [None] * n
+    if spec.resolution == "datetime":
+        has_time = frame[spec.field].map(lambda v: isinstance(v, str) and ":" in v).to_numpy()
+        times = [
+            v.strftime("%H:%M") if ok and not pd.isna(v) else None
+            for v, ok in zip(when, has_time, strict=True)
+        ]
+    if spec.time_of_day_field and spec.time_of_day_field in frame.columns:
+        tod = [_hhmm(v) for v in frame[spec.time_of_day_field]]
+        times = [t[:5] if t is not None else old for t, old in zip(tod, times, strict=True)]
+    return dates, months, times
+
+
+def _places(
+    frame: pd.DataFrame,
+    schema: Schema,
+    wh,
+    lookup: dict[str, str] | None,  # noqa: ANN001
+) -> dict[str, list]:
+    """LSOA, outward code and grid position of each row from the schema's location."""
+    n = len(frame)
+    out: dict[str, list] = {
+        "lsoa_code": [None] * n,
+        "outward_code": [None] * n,
+        "easting": [None] * n,
+        "northing": [None] * n,
+        "grid_cell_m": [None] * n,
+    }
+    loc = schema.location
+    if loc is None or n == 0:
+        return out
+    if loc.kind == "coordinates":
+        x, y = str(loc.x), str(loc.y)
+        if x not in frame.columns or y not in frame.columns:
+            return out
+        xs = pd.to_numeric(frame[x], errors="coerce").to_numpy(float)
+        ys = pd.to_numeric(frame[y], errors="coerce").to_numpy(float)
+        bx, by = _to_bng(xs, ys, loc.crs or BNG)
+        present = np.isfinite(bx) & np.isfinite(by)
+        treatment = schema.field(x).treatment
+        if treatment is not None and treatment.method == "coarsen_coordinates":
+            # The exact point of a dwelling fire is a home: only the cell centre is stored.
+            gx, gy = coordinates_to_grid(bx, by, treatment.cell_m, BNG)
+            cell: float | None = treatment.cell_m
+        else:
+            gx, gy, cell = bx, by, None
+        lsoa = [None] * n
+        if present.any():
+            found = _points_to_lsoa(bx[present], by[present], lsoa_areas(wh))
+            for pos, code in zip(np.flatnonzero(present), found, strict=True):
+                lsoa[pos] = None if code is pd.NA or code is None else str(code)
+        out["lsoa_code"] = lsoa
+        out["easting"] = [float(v) if ok else None for v, ok in zip(gx, present, strict=True)]
+        out["northing"] = [float(v) if ok else None for v, ok in zip(gy, present, strict=True)]
+        out["grid_cell_m"] = [cell if ok else None for ok in present]
+        return out
+    col = str(loc.field)
+    if col not in frame.columns:
+        return out
+    values = frame[col]
+    if loc.kind == "lsoa":
+        out["lsoa_code"] = [v.upper() if isinstance(v, str) else None for v in values]
+    elif loc.kind in ("postcode", "outward_postcode"):
+        outward = postcode_to_outward(values)
+        out["outward_code"] = [v if isinstance(v, str) else None for v in outward]
+        if lookup is not None:
+            out["lsoa_code"] = [lookup.get(_postcode_key(v)) for v in values]
+    return out
+
+
+def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedFile:
+    """Read one partner file under a schema: see the module docstring for what happens, in order.
+
+    Parameters
+    ----------
+    path : the file's name for messages.
+    data : its bytes.
+    options : ``schema`` (required: a shipped name, a YAML path or a Schema), ``supplier`` (who sent
+        it, when several partners send one dataset), ``postcode_lookup`` (a CSV path or a frame with
+        postcode and LSOA columns, e.g. the ONS postcode directory) and ``_warehouse`` (set by
+        :meth:`Warehouse.ingest`: where the key and the LSOA boundaries are).
+
+    Raises
+    ------
+    InputError
+        one line naming the file, line 1 and the column, for a file refused as a whole.
+    DiogelError
+        for a missing or invalid schema, or a missing or replaced pseudonymisation key.
+    """
+    options = options or {}
+    schema = schema_from_options(options)
+    supplier = _supplier(options)
+    wh = options.get("_warehouse")
+    lookup = _postcode_lookup(options)
+    today = dt.date.today()
+
+    frame, quarantined, rows_read = read_file(path, data, schema)
+    check_columns(path, frame, schema, today)
+    valid = validate_rows(frame, schema, today, quarantined)
+    valid = scrub_free_text(valid, schema)
+
+    needs_key = any(t.method == "pseudonymise" for t in schema.treatments.values())
+    secret = b""
+    kid = None
+    if needs_key:
+        from diogel.sources.partner.keys import key_id, partner_secret
+
+        secret = partner_secret(wh)
+        kid = key_id(secret)
+    try:
+        treated = apply_treatments(valid, schema, secret, today=today)
+    except PersonalDataError as exc:
+        first = exc.findings[0].column if exc.findings else None
+        raise InputError(path, str(exc), line=1, column=first) from None
+
+    if lookup is not None:
+        # apply_treatments takes a lookup frame; the (possibly national) lookup is held as a dict instead.
+        for name, t in schema.treatments.items():
+            if t.method == "coarsen_postcode_to_lsoa_or_outward" and name in valid.columns:
+                treated[f"{name}_lsoa_code"] = [lookup.get(_postcode_key(v)) for v in valid[name]]
+    rows = _rows(valid, treated, schema, supplier, wh, lookup, kid)
+    quarantined = _by_line(quarantined)
+    months = [m for m in rows["month"] if m is not None]
+    span = (min(months).strftime("%Y-%m"), max(months).strftime("%Y-%m")) if months else (None, None)
+    return ParsedFile(pa.table(rows, schema=ROWS), quarantined, rows_read, span)
+
+
+def _by_line(q: Quarantined) -> Quarantined:
+    """Quarantine entries in file order (malformed lines are found before the others)."""
+    out = Quarantined()
+    for i in sorted(range(len(q)), key=lambda i: q.line[i]):
+        out.add(q.line[i], q.column[i], q.reason[i], q.raw[i])
+    return out
+
+
+# Columns apply_treatments makes for coarsened coordinates; stored in their own columns instead.
+_PROMOTED = ("grid_x", "grid_y", "grid_cell_m", "lsoa_code")
+
+
+def _rows(
+    valid: pd.DataFrame,
+    treated: pd.DataFrame,
+    schema: Schema,
+    supplier: str,
+    wh,  # noqa: ANN001
+    lookup: dict[str, str] | None,
+    kid: str | None,
+) -> dict[str, list]:
+    n = len(valid)
+    dates, months, times = _times(valid, schema)
+    places = _places(valid, schema, wh, lookup)
+    detail_cols = [c for c in treated.columns if c not in _PROMOTED]
+    columns = {c: _normalise(schema, c, treated[c]) for c in detail_cols}
+    details = [
+        json.dumps({c: columns[c][i] for c in detail_cols}, ensure_ascii=False, separators=(",", ":"))
+        for i in range(n)
+    ]
+    record_ids: list[str | None] = [None] * n
+    if schema.record_id is not None:
+        f = schema.field(schema.record_id)
+        stored = f"{f.name}_pseudonym" if f.treatment and f.treatment.method == "pseudonymise" else f.name
+        if stored in treated.columns:
+            record_ids = [
+                f"{schema.name}|{supplier}|{v}" if isinstance(v, str) else None
+                for v in as_text(treated[stored])
+            ]
+    if schema.count_field is not None and schema.count_field in valid.columns:
+        counts = [int(v) if isinstance(v, str) else None for v in valid[schema.count_field]]
+    else:
+        counts = [1] * n
+    slice_keys = [
+        f"partner|{schema.name}|{supplier}|"
+        + ("all" if schema.slice == "dataset" else (m.strftime("%Y-%m") if m is not None else "undated"))
+        for m in months
+    ]
+    return {
+        "dataset": [schema.name] * n,
+        "supplier": [supplier] * n,
+        "schema_file": [schema.source] * n,
+        "record_id": record_ids,
+        "event_date": dates,
+        "event_time": times,
+        "month": months,
+        "time_resolution": [schema.time.resolution if schema.time else None] * n,
+        **places,
+        "record_count": counts,
+        "disclosure_threshold": [schema.disclosure_threshold] * n,
+        "detail_json": details,
+        "key_id": [kid] * n,
+        "line": [int(v) for v in valid.index],
+        "slice_key": slice_keys,
+    }
+
+
+def partner_columns() -> Sequence[str]:
+    """Names of the stored columns (without the warehouse's provenance columns)."""
+    return ROWS.names
