@@ -1,4 +1,5 @@
-"""``diogel demo``: build a warehouse from the bundled real data, with no network, and show what it did."""
+"""``diogel demo``: build a warehouse from the bundled real data, with no network, show what it did, and
+write the strategic assessment of Newport for the twelve bundled months."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from rich.table import Table
 from diogel.commands._common import fail, out, progress, report_results
 from diogel.errors import DiogelError
 
+DEMO_AREA = "W06000022"  # Newport, one of the five Gwent local authorities in the bundled police data
+DEMO_PERIOD = "2024-07..2025-06"  # the twelve bundled months
+DEMO_PACT = "synthetic_pact_priorities_gwent.csv"
+
 
 def demo(ctx: typer.Context) -> None:
-    """Build a warehouse from the bundled data (no network needed) and show what it holds."""
+    """Build a warehouse from the bundled data (no network needed), show what it holds, and write the
+    strategic assessment of Newport for July 2024 to June 2025."""
+    from diogel import data
+    from diogel.commands.assess import print_result
+    from diogel.report.assessment import run_assessment
     from diogel.warehouse.queries import counts as counts_frame
     from diogel.warehouse.reference import demo_police_archive, load_reference
 
@@ -28,6 +37,11 @@ def demo(ctx: typer.Context) -> None:
                 report_results(
                     wh.ingest("police-street", demo_police_archive(), progress=update), show_problems=2
                 )
+            out.print(
+                "3. PACT meeting priorities for Gwent: [bold]SYNTHETIC[/bold] sample data (made up, not real "
+                "meetings), to show the community-led ranking"
+            )
+            report_results(wh.ingest("pact", data.path("demo", DEMO_PACT)), show_problems=2)
             df = counts_frame(wh, ["la", "crime_type"])
             from diogel.warehouse.geography import lsoa_membership
 
@@ -35,7 +49,7 @@ def demo(ctx: typer.Context) -> None:
             names = dict(zip(names.la_code, names.la_name, strict=True))
             totals = df.groupby("la", dropna=False)["count"].sum().sort_values(ascending=False)
             table = Table(
-                "local authority", "crimes and ASB, 2024-07..2025-06", title="3. counts by LSOA membership"
+                "local authority", "crimes and ASB, 2024-07..2025-06", title="4. counts by LSOA membership"
             )
             for la, n in totals.head(8).items():
                 label = (
@@ -43,8 +57,15 @@ def demo(ctx: typer.Context) -> None:
                 )
                 table.add_row(label, f"{n:,}")
             out.print(table)
+            out.print(f"5. strategic assessment of Newport ({DEMO_AREA}), {DEMO_PERIOD}")
+            target = wh.data_dir / "assessment-newport"
+            with progress("assessment") as update:
+                result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, progress=update)
+            print_result(result)
             out.print(
-                f"data directory: {wh.data_dir.resolve()}  (try: diogel --data-dir {wh.data_dir} status)"
+                f"open {escape(str(result.html.resolve()))} in a browser (it works offline); "
+                f"data directory: {escape(str(wh.data_dir.resolve()))}  (try: diogel --data-dir {escape(str(wh.data_dir))} status)",
+                highlight=False,
             )
     except DiogelError as exc:
         fail(exc)

@@ -1,0 +1,179 @@
+"""The strategic assessment: gather, build every registered section, write HTML, PDF, figures.json.
+
+``run_assessment`` is what ``diogel assess`` and ``diogel demo`` call. Output folder::
+
+    assessment.html   one self-contained file (inline CSS, SVG charts and maps; no URLs)
+    assessment.pdf    the same document, printed by WeasyPrint
+    figures.json      every number with its definition, inputs (files, runs) and parameters
+    tables/*.csv      every table, for Excel
+    maps/*.gpkg       every map layer, for QGIS (British National Grid)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from diogel import __version__
+from diogel.errors import DiogelError
+from diogel.report.context import AssessOptions, Context, SectionOutput
+from diogel.report.figures import FigureRegistry, plain
+from diogel.report.gather import AreaData, Period, gather, parse_period
+from diogel.report.render import environment, external_references, render_report, write_pdf
+
+__all__ = ["AssessmentResult", "run_assessment"]
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class AssessmentResult:
+    """Where the assessment was written and what it covers."""
+
+    out_dir: Path
+    html: Path
+    pdf: Path | None
+    figures: Path
+    tables: list[Path]
+    maps: list[Path]
+    area_code: str
+    area_name: str
+    period: str
+    previous_available: bool
+    pages: int | None
+    seconds: float
+    section_ids: list[str] = field(default_factory=list)
+    n_figures: int = 0
+
+
+def run_assessment(
+    wh,  # noqa: ANN001
+    area: str,
+    period: str | Period,
+    out_dir: str | Path,
+    options: AssessOptions | None = None,
+    progress: Progress | None = None,
+) -> AssessmentResult:
+    """Assess ``area`` (a CSP or local authority code or name) over ``period`` (``YYYY-MM..YYYY-MM``).
+
+    Raises DiogelError with one line for anything the user can fix (unknown area, data missing).
+    """
+    from diogel.report.sections import build_order, sections
+
+    started = time.monotonic()
+    options = options or AssessOptions()
+    if options.permutations < 1:
+        raise DiogelError("--permutations must be at least 1")
+    period = parse_period(period) if isinstance(period, str) else period
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise DiogelError(f"--out {out} is a file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in ("tables", "maps"):
+        for old in (out / sub).glob("*"):
+            # Tables and maps of an earlier run in the same folder would pass for this run's.
+            old.unlink()
+    registered = sections()
+    steps = 1 + len(registered) + 1 + (1 if options.pdf else 0)
+    done = 0
+
+    def tick(label: str) -> None:
+        if progress:
+            progress(done, steps, label)
+
+    tick("reading the warehouse")
+    data = gather(wh, area, period, progress=lambda s: tick(s))
+    done += 1
+    figures = FigureRegistry(data.inputs, out)
+    ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment())
+    for section in build_order(registered):
+        tick(section.title)
+        figures.section = section.id
+        ctx.results[section.id] = section.build(ctx)
+        done += 1
+    tick("writing the report")
+    built: list[tuple] = [(s, ctx.results[s.id]) for s in registered]
+    html = render_report(
+        ctx.env,
+        sections=[_view(s, o) for s, o in built],
+        area={"name": data.name, "code": data.code},
+        level_words=data.level_words[:1].upper() + data.level_words[1:],
+        period={"label": data.period.label, "words": data.period.words},
+        previous={"label": data.previous.label},
+        previous_available=data.previous_available,
+        generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"),
+        version=__version__,
+    )
+    leaks = external_references(html)
+    if leaks:
+        raise AssertionError(f"the report would refer to external addresses: {leaks[:3]}")
+    html_path = out / "assessment.html"
+    html_path.write_text(html, encoding="utf-8")
+    figures_path = out / "figures.json"
+    figures_path.write_text(
+        json.dumps(_figures_json(data, figures, options), indent=1, ensure_ascii=False), "utf-8"
+    )
+    done += 1
+    pdf_path, pages = None, None
+    if options.pdf:
+        tick("printing the PDF")
+        pdf_path = out / "assessment.pdf"
+        pages = write_pdf(html, pdf_path)
+        done += 1
+    tick("")
+    return AssessmentResult(
+        out_dir=out,
+        html=html_path,
+        pdf=pdf_path,
+        figures=figures_path,
+        tables=sorted((out / "tables").glob("*.csv")),
+        maps=sorted((out / "maps").glob("*.gpkg")),
+        area_code=data.code,
+        area_name=data.name,
+        period=data.period.label,
+        previous_available=data.previous_available,
+        pages=pages,
+        seconds=time.monotonic() - started,
+        section_ids=[s.id for s in registered],
+        n_figures=len(figures.figures),
+    )
+
+
+def _view(section, output: SectionOutput) -> dict:  # noqa: ANN001
+    return {"id": section.id, "title": section.title, "description": section.description, "html": output.html}
+
+
+def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOptions) -> dict:
+    files: dict[str, dict] = {}
+    for key, refs in data.sources.items():
+        for r in refs:
+            entry = files.setdefault(f"{r.file_id}:{r.run_id}", r.as_dict() | {"inputs": []})
+            entry["inputs"].append(key)
+    return {
+        "report": "diogel strategic assessment",
+        "diogel_version": __version__,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "area": {"level": data.level, "code": data.code, "name": data.name, "lsoas_2021": len(data.lsoas),
+                 "forces": [name for _, name in data.forces], "police_reported_by": data.reporters},
+        "period": data.period.as_dict(),
+        "previous_period": data.previous.as_dict() | {"available": data.previous_available,
+                                                       "missing_months": data.previous_missing},
+        "population_year": data.population_year,
+        "deprivation_index": data.deprivation_index,
+        "options": plain({"permutations": options.permutations, "seed": options.seed, "alpha": options.alpha,
+                          "peers": options.peers, "scoring": str(options.scoring) if options.scoring else None}),
+        "counting_rules": [
+            "when two files cover the same force and month, the one ingested later replaces the earlier",
+            "a crime is one Crime ID, counted once in the earliest month it appears",
+            "anti-social behaviour rows have no ID: each row counts",
+            "areas are assigned by LSOA membership (LSOA -> ward -> local authority -> CSP -> force), never by "
+            "'Falls within'; 2011 LSOA codes are carried to 2021 through the ONS lookup",
+        ],
+        "harmonisation": plain(data.harmonised),
+        "sources": sorted(files.values(), key=lambda e: (e["kind"], e["name"])),
+        "figures": figures.records(),
+    }  # fmt: skip

@@ -1,0 +1,89 @@
+"""What a report section is given (the gathered data, the figures registry, the options) and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import jinja2
+from markupsafe import Markup
+
+from diogel.report.figures import FigureRegistry
+from diogel.report.gather import AreaData
+
+__all__ = ["AssessOptions", "Context", "Finding", "SectionOutput"]
+
+
+@dataclass(frozen=True)
+class AssessOptions:
+    """Settings of one assessment; every one is recorded in figures.json.
+
+    Attributes
+    ----------
+    permutations : conditional permutations for Gi* and local Moran's I pseudo p-values.
+    seed : random seed for permutations and resampling, so a rerun gives the same report.
+    alpha : significance level of period comparisons, control signals and model readings.
+    peers : size of the most-similar peer group (default 7 for Welsh areas, 15 for English).
+    scoring : a priority-scoring YAML (default: the packaged MoRiLE-style matrix).
+    pdf : also write assessment.pdf.
+    """
+
+    permutations: int = 999
+    seed: int = 12345
+    alpha: float = 0.05
+    peers: int | None = None
+    scoring: Path | None = None
+    pdf: bool = True
+
+
+@dataclass
+class Finding:
+    """One plain-English sentence for the summary; ``rank`` orders the summary (lower first)."""
+
+    text: Markup
+    rank: int = 50
+
+
+@dataclass
+class SectionOutput:
+    """A built section: its HTML body and what it contributes to the rest of the report.
+
+    ``values`` carries results later sections use (e.g. each crime type's change for the
+    priorities matrix), so no section repeats another's analysis.
+    """
+
+    html: Markup
+    findings: list[Finding] = field(default_factory=list)
+    caveats: list[Markup] = field(default_factory=list)
+    methods: list[tuple[str, Markup]] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """The shared state while sections are built, in order."""
+
+    data: AreaData
+    figures: FigureRegistry
+    options: AssessOptions
+    out_dir: Path
+    env: jinja2.Environment
+    results: dict[str, SectionOutput] = field(default_factory=dict)
+
+    def render(self, template: str, **values: Any) -> Markup:
+        """Render a section template; ``fig(id)`` and ``table(id, ...)`` give registered figures."""
+        return Markup(
+            self.env.get_template(template).render(
+                data=self.data, fig=self.figures.span, table=self.figures.html_table, **values
+            )
+        )
+
+    def write_map(self, name: str, gdf: gpd.GeoDataFrame) -> str:
+        """Write a GeoPackage layer for QGIS users (British National Grid); return its relative path."""
+        path = self.out_dir / "maps" / f"{name}.gpkg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        gdf.to_crs(27700).to_file(path, layer=name, driver="GPKG")
+        return f"maps/{name}.gpkg"

@@ -1,0 +1,326 @@
+"""The figures registry: every number the assessment shows, with what it means and where it came from.
+
+A section never writes a number into the report directly. It registers a figure (a single value,
+or a table of values) with a definition in words, the inputs it was computed from (source files by
+name, SHA-256 ``file_id`` and ingest ``run_id``) and the parameters used, and puts the figure's
+*span* in the text. ``figures.json`` is the registry written out, so any number in the report can
+be looked up by its ``data-figure`` id and re-derived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+__all__ = [
+    "Figure",
+    "FigureRegistry",
+    "fmt_count",
+    "fmt_number",
+    "fmt_p",
+    "fmt_pct",
+    "fmt_signed_pct",
+    "plain",
+]
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe Python value: numpy scalars unwrapped, NaN and infinities as None, dates as ISO."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [plain(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_count(value: float) -> str:
+    """Whole numbers with thousands separators; a fractional count (apportioned LSOAs) keeps one decimal."""
+    if _missing(value):
+        return "n/a"
+    v = float(value)
+    return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.1f}"
+
+
+def fmt_number(value: float, digits: int = 1) -> str:
+    if _missing(value):
+        return "n/a"
+    if math.isinf(float(value)):
+        return "infinite"
+    return f"{float(value):,.{digits}f}"
+
+
+def _pct_digits(percent: float, digits: int | None) -> int:
+    # Whole percentages read best, but "0%" for a small non-zero share would hide it.
+    if digits is not None:
+        return digits
+    return 1 if 0 < abs(percent) < 1 else 0
+
+
+def fmt_pct(value: float, digits: int | None = None) -> str:
+    """A share 0..1 as a percentage (whole percent; one decimal below 1%)."""
+    if _missing(value):
+        return "n/a"
+    pct = 100 * float(value)
+    return f"{pct:.{_pct_digits(pct, digits)}f}%"
+
+
+def fmt_signed_pct(value: float, digits: int | None = None) -> str:
+    """A percentage change (already in percent) with its sign (whole percent; one decimal below 1%)."""
+    if _missing(value):
+        return "n/a"
+    pct = float(value)
+    return f"{pct:+.{_pct_digits(pct, digits)}f}%"
+
+
+def fmt_p(value: float) -> str:
+    """p-values as analysts quote them: p < 0.001, p < 0.01, otherwise two significant figures."""
+    if _missing(value):
+        return "n/a"
+    p = float(value)
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return "p < 0.01"
+    return f"p = {p:.2g}" if p < 0.995 else "p = 1"
+
+
+@dataclass
+class Figure:
+    """One registered figure: a number, or a table of numbers (``rows``)."""
+
+    id: str
+    section: str
+    kind: str  # "number", "table", "chart" or "map"
+    label: str
+    definition: str
+    inputs: list[str]
+    parameters: dict[str, Any]
+    value: Any = None
+    display: str = ""
+    unit: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, Any]] | None = None
+    files: list[str] = field(default_factory=list)
+    based_on: list[str] = field(default_factory=list)
+
+
+class FigureRegistry:
+    """Figures registered while the sections are built.
+
+    Parameters
+    ----------
+    resolve_inputs : maps an input key (e.g. ``"police:period"``, ``"population"``) to the list of
+        source files it stands for, each ``{"kind", "name", "file_id", "run_id"}``.
+    out_dir : the assessment folder; tables are written under ``tables/`` and maps under ``maps/``.
+    """
+
+    def __init__(self, resolve_inputs: Callable[[str], list[dict[str, str]]], out_dir: Path):
+        self._resolve = resolve_inputs
+        self.out_dir = Path(out_dir)
+        self.figures: dict[str, Figure] = {}
+        self.section = "report"
+
+    # -- registering ---------------------------------------------------------------------------
+    def _new_key(self, id_: str) -> str:
+        """Figures are registered under the section that registers them: "levels" + "total" -> "levels.total"."""
+        key = f"{self.section}.{id_}"
+        if key in self.figures:
+            raise ValueError(f"figure {key!r} is registered twice")
+        return key
+
+    def _key(self, id_: str) -> str:
+        """A full id ("levels.total"), or one relative to the section being built ("total")."""
+        return id_ if id_ in self.figures else f"{self.section}.{id_}"
+
+    def _check_inputs(self, inputs: Iterable[str]) -> list[str]:
+        keys = list(inputs)
+        for k in keys:
+            self._resolve(k)  # raises KeyError for an unknown input key
+        return keys
+
+    def number(
+        self,
+        id_: str,
+        value: Any,
+        *,
+        label: str,
+        definition: str,
+        inputs: Iterable[str],
+        parameters: Mapping[str, Any] | None = None,
+        unit: str = "",
+        fmt: Callable[[Any], str] = fmt_count,
+    ) -> Markup:
+        """Register a single value; return its span for the text."""
+        key = self._new_key(id_)
+        display = fmt(value)
+        self.figures[key] = Figure(
+            id=key,
+            section=self.section,
+            kind="number",
+            label=label,
+            definition=definition,
+            inputs=self._check_inputs(inputs),
+            parameters=dict(parameters or {}),
+            value=plain(value),
+            display=display,
+            unit=unit,
+        )
+        return self.span(key)
+
+    def table(
+        self,
+        id_: str,
+        frame: pd.DataFrame,
+        *,
+        label: str,
+        definition: str,
+        columns: Mapping[str, str],
+        inputs: Iterable[str],
+        parameters: Mapping[str, Any] | None = None,
+        csv: str | None = None,
+        kind: str = "table",
+        files: Sequence[str] = (),
+        based_on: Sequence[str] = (),
+    ) -> Figure:
+        """Register a table of values (every column defined in ``columns``); write it to ``tables/``.
+
+        ``kind`` is "chart" or "map" for the data behind a chart or map, which are then drawn from
+        exactly these rows.
+        """
+        key = self._new_key(id_)
+        undefined = [c for c in frame.columns if c not in columns]
+        if undefined:
+            raise ValueError(f"figure {key!r}: columns without a definition: {undefined}")
+        written = list(files)
+        if csv:
+            path = self.out_dir / "tables" / f"{csv}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(path, index=False, lineterminator="\n")
+            written.insert(0, f"tables/{csv}.csv")
+        rows = [plain(r) for r in frame.to_dict(orient="records")]
+        self.figures[key] = Figure(
+            id=key,
+            section=self.section,
+            kind=kind,
+            label=label,
+            definition=definition,
+            inputs=self._check_inputs(inputs),
+            parameters=dict(parameters or {}),
+            columns=dict(columns),
+            rows=rows,
+            files=written,
+            based_on=list(based_on),
+        )
+        return self.figures[key]
+
+    # -- using ---------------------------------------------------------------------------------
+    def __contains__(self, id_: str) -> bool:
+        return self._key(id_) in self.figures
+
+    def get(self, id_: str) -> Figure:
+        return self.figures[self._key(id_)]
+
+    def span(self, id_: str) -> Markup:
+        """The figure as it appears in text: its display value, tagged with its id."""
+        f = self.get(id_)
+        return Markup('<span class="fig" data-figure="{}">{}</span>').format(f.id, f.display)
+
+    def cell(self, id_: str, row: int, column: str) -> Markup:
+        """One cell of a table figure quoted in the text (e.g. a model's plain-English reading)."""
+        f = self.get(id_)
+        text = "" if f.rows[row][column] is None else str(f.rows[row][column])
+        return Markup(
+            '<span class="fig quote" data-figure="{}" data-row="{}" data-column="{}">{}</span>'
+        ).format(f.id, row, column, text)
+
+    def value(self, id_: str) -> Any:
+        return self.get(id_).value
+
+    def html_table(
+        self,
+        id_: str,
+        columns: Mapping[str, str],
+        formats: Mapping[str, Callable[[Any], str]] | None = None,
+        caption: str | None = None,
+        limit: int | None = None,
+        classes: str = "",
+    ) -> Markup:
+        """An HTML table of a registered table figure, showing ``columns`` (name -> heading).
+
+        The ``<table>`` carries the figure id, so every cell can be traced to figures.json.
+        """
+        f = self.get(id_)
+        formats = dict(formats or {})
+        rows = f.rows or []
+        shown = rows if limit is None else rows[:limit]
+        head = "".join(f"<th scope='col'>{escape(h)}</th>" for h in columns.values())
+        body = []
+        for r in shown:
+            cells = []
+            for c in columns:
+                v = r.get(c)
+                text = formats[c](v) if c in formats else ("" if v is None else str(v))
+                numeric = isinstance(v, int | float) and not isinstance(v, bool)
+                cells.append(f"<td class='{'num' if numeric else 'txt'}'>{escape(text)}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        cap = f"<caption>{escape(caption or f.label)}</caption>"
+        more = ""
+        if limit is not None and len(rows) > limit:
+            csv_name = next((p for p in f.files if p.endswith(".csv")), "")
+            more = (
+                f"<p class='note'>Showing {limit} of {len(rows)} rows; all rows are in "
+                f"<code>{escape(csv_name)}</code> and figures.json.</p>"
+            )
+        return Markup(
+            f"<div class='table-wrap'><table class='{escape(classes)}' data-figure='{escape(f.id)}'>{cap}"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{more}"
+        )
+
+    # -- writing -------------------------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        out = []
+        for f in self.figures.values():
+            rec: dict[str, Any] = {
+                "id": f.id,
+                "section": f.section,
+                "kind": f.kind,
+                "label": f.label,
+                "definition": f.definition,
+            }
+            if f.kind == "number":
+                rec |= {"value": f.value, "display": f.display, "unit": f.unit}
+            else:
+                rec |= {"columns": f.columns, "rows": f.rows, "files": f.files}
+                if f.based_on:
+                    rec["based_on"] = f.based_on
+            rec["parameters"] = plain(f.parameters)
+            rec["inputs"] = [dict(src, input=k) for k in f.inputs for src in self._resolve(k)]
+            out.append(rec)
+        return out

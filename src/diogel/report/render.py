@@ -1,0 +1,64 @@
+"""Rendering: the sections into one self-contained HTML file, and the same HTML into a PDF.
+
+The HTML carries its CSS and every chart and map inline (SVG), names no font file and no URL, so it
+opens offline and is the same document wherever it is mailed. The PDF is WeasyPrint's rendering of
+that HTML with the print stylesheet (A4, page numbers).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
+
+__all__ = ["environment", "render_report", "write_pdf"]
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("diogel.report", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        fmt_count=fmt_count,
+        fmt_number=fmt_number,
+        fmt_number0=lambda v: fmt_number(v, 0),
+        fmt_number2=lambda v: fmt_number(v, 2),
+        fmt_pct=fmt_pct,
+        fmt_p=fmt_p,
+        fmt_signed_pct=fmt_signed_pct,
+    )
+    return env
+
+
+def render_report(env: jinja2.Environment, **values: object) -> str:
+    css = resources.files("diogel.report").joinpath("templates", "report.css").read_text("utf-8")
+    return env.get_template("report.html.j2").render(css=Markup(css), **values)
+
+
+def write_pdf(html: str, path: Path) -> int:
+    """Write the PDF; return its number of pages."""
+    import logging
+
+    from weasyprint import HTML
+
+    # WeasyPrint logs every CSS property it does not support (e.g. overflow-x) as a warning.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    document = HTML(string=html, base_url=str(path.parent)).render()
+    document.write_pdf(path)
+    return len(document.pages)
+
+
+def external_references(html: str) -> list[str]:
+    """Every http(s) address, protocol-relative URL or non-fragment src/href in ``html`` (should be none)."""
+    found = re.findall(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)]*", html)
+    found += [m for m in re.findall(r"""(?:src|href)\s*=\s*["']([^"'#][^"']*)["']""", html)]
+    return found

@@ -1,0 +1,162 @@
+"""Section "Harm": Crime Severity Score style harm by crime type and by LSOA, always beside the counts.
+
+harm = sum over types of count x weight, with one weight per police.uk type (the median of the ONS
+CSS weights of the Home Office offences it groups); harm per 1,000 = 1000 x harm / residents.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from markupsafe import Markup
+
+from diogel.analysis.harm import harm_by_area, harm_by_type, policeuk_weights_from_css
+from diogel.report import charts
+from diogel.report.context import Context, Finding, SectionOutput
+from diogel.report.figures import fmt_count, fmt_number, fmt_pct, fmt_signed_pct
+from diogel.report.sections import Section, register
+from diogel.report.sections._common import area_population, finite, rate_unit, slug, type_counts
+
+METHOD = "median"
+
+
+def build(ctx: Context) -> SectionOutput:
+    d, f = ctx.data, ctx.figures
+    if d.harm_weights.empty:
+        return SectionOutput(
+            html=Markup(
+                "<p class='missing'>No Crime Severity Score weights are loaded, so harm cannot be shown: ingest "
+                "them (<code>diogel init --reference wales</code> loads them).</p>"
+            ),
+            values={"harm_per_1000": {}},
+        )
+    weights = policeuk_weights_from_css(d.harm_weights, method=METHOD)
+    inputs = ["police:period", "lookups", "population", "harm-weights"]
+    params = {"weight_method": METHOD, "period": d.period.label, "population_year": d.population_year}
+    counts = type_counts(d, d.period).assign(area=d.code)
+    by_type = harm_by_type(counts, weights, area_population(d), by=("area",)).drop(columns=["area"])
+    total_count, total_harm = by_type["count"].sum(), by_type["harm"].sum()
+    by_type["share_count"] = by_type["count"] / total_count if total_count else None
+    by_type["share_harm"] = by_type["harm"] / total_harm if total_harm else None
+    by_type = by_type.sort_values("harm", ascending=False, na_position="last", ignore_index=True)
+    by_type = by_type.merge(weights.weights[["crime_type", "n_offences"]], on="crime_type", how="left")
+    f.table("by_type", by_type, label=f"Counts and harm by crime type, {d.period.label}", inputs=inputs, parameters=params,
+            columns={"crime_type": "police.uk crime type", "count": "records", "weight": "CSS weight (median of its offences)",
+                     "harm": "count x weight", "population": "residents", "rate_per_1000": "records per 1,000 residents",
+                     "harm_per_1000": "1000 x harm / residents", "share_count": "count / all records",
+                     "share_harm": "harm / all harm", "n_offences": "Home Office offences averaged into the weight"},
+            definition="Crime Severity Score style harm: count x the type's weight; anti-social behaviour has no weight.",
+            csv="harm_by_crime_type")  # fmt: skip
+    unit = rate_unit(d.period)
+    total = f.number("total", total_harm, label="Total harm", fmt=lambda v: fmt_number(v, 0), inputs=inputs, parameters=params,
+                     definition="Sum over crime types of count x CSS weight (days of custody equivalent).")  # fmt: skip
+    per_1000 = f.number("per_1000", 1000 * total_harm / area_population(d)["population"].iloc[0], fmt=fmt_number,
+                        label=f"Harm {unit}", inputs=inputs, parameters=params,
+                        definition="1000 x total harm / residents.")  # fmt: skip
+    top = by_type.iloc[0]
+    top_share = f.number("top_share_harm", top["share_harm"], fmt=fmt_pct, label=f"{top['crime_type']}: share of harm",
+                         inputs=inputs, parameters=params, definition="harm of the type / total harm.")  # fmt: skip
+    top_count_share = f.number("top_share_count", top["share_count"], fmt=fmt_pct,
+                               label=f"{top['crime_type']}: share of records", inputs=inputs, parameters=params,
+                               definition="records of the type / all records.")  # fmt: skip
+    change_span = None
+    if d.previous_available:
+        before = harm_by_type(type_counts(d, d.previous).assign(area=d.code), weights, by=("area",))
+        prev_harm = float(before["harm"].sum())
+        pct = 100 * (total_harm - prev_harm) / prev_harm if prev_harm else None
+        f.number("previous_total", prev_harm, label="Total harm in the previous period", fmt=lambda v: fmt_number(v, 0),
+                 inputs=["police:previous", "lookups", "harm-weights"], parameters=params,
+                 definition="As total harm, for the previous period of equal length.")  # fmt: skip
+        change_span = f.number("pct_change", pct, label="% change in total harm", fmt=fmt_signed_pct,
+                               inputs=inputs + ["police:previous"], parameters=params,
+                               definition="100 x (harm - previous harm) / previous harm (same weights).")  # fmt: skip
+
+    # Harm per 1,000 by LSOA: where the most serious crime falls, next to where most records are.
+    c = d.period_crimes()
+    per_lsoa = harm_by_area(
+        c[["lsoa_code", "crime_type", "count"]],
+        weights,
+        d.population[["lsoa_code", "population"]],
+        by=("lsoa_code",),
+    )
+    lsoas = d.lsoas[["lsoa_code", "lsoa_name"]].merge(per_lsoa, on="lsoa_code", how="left")
+    lsoas[["count", "count_unweighted", "harm"]] = lsoas[["count", "count_unweighted", "harm"]].fillna(0.0)
+    pop = d.population.set_index("lsoa_code")["population"]
+    lsoas["population"] = lsoas["lsoa_code"].map(pop)
+    lsoas["rate_per_1000"] = 1000 * lsoas["count"] / lsoas["population"]
+    lsoas["harm_per_1000"] = 1000 * lsoas["harm"] / lsoas["population"]
+    gdf = d.boundaries[["lsoa_code", "geometry"]].merge(lsoas, on="lsoa_code")
+    gpkg = ctx.write_map("harm_by_lsoa", gdf)
+    f.table("by_lsoa", lsoas, kind="map", label="Harm per 1,000 residents by LSOA", inputs=inputs + ["boundaries"],
+            parameters=params, files=[gpkg], csv="harm_by_lsoa",
+            columns={"lsoa_code": "LSOA 2021 code", "lsoa_name": "LSOA name", "count": "records",
+                     "count_unweighted": "records with no weight (ASB)", "harm": "sum of count x weight",
+                     "population": "residents", "rate_per_1000": "records per 1,000 residents",
+                     "harm_per_1000": "1000 x harm / residents"},
+            definition="Harm by LSOA; crude (not smoothed): LSOAs with few residents, such as town centres, have high "
+            "rates.")  # fmt: skip
+    fig_map, _bins = charts.choropleth(gdf, "harm_per_1000", f"Harm {unit} by LSOA", "harm per 1,000",
+                                       outline=d.boundaries.dissolve())  # fmt: skip
+    bars = charts.paired_bars(by_type[by_type["weight"].notna()], "crime_type", "share_count", "share_harm",
+                              "share of records", "share of harm", "Records and harm by crime type")  # fmt: skip
+    findings = [
+        Finding(
+            Markup("Harm: {} ({} {}); {} accounts for {} of harm but {} of records.").format(
+                total, per_1000, unit, top["crime_type"], top_share, top_count_share
+            ),
+            rank=6,
+        )
+    ]
+    if change_span is not None:
+        findings.append(
+            Finding(Markup("Total harm changed by {} on the previous period.").format(change_span), rank=7)
+        )
+    return SectionOutput(
+        html=ctx.render(
+            "sections/harm.html.j2",
+            note=weights.note,
+            unit=unit,
+            total=total,
+            per_1000=per_1000,
+            change=change_span,
+            chart=charts.svg(bars, "Share of records and share of harm by crime type", "harm.by_type"),
+            harm_map=charts.svg(fig_map, "Map of harm per 1,000 residents by LSOA", "harm.by_lsoa"),
+            gpkg=gpkg,
+            fmt_count=fmt_count,
+            fmt_number=fmt_number,
+            fmt_pct=fmt_pct,
+        ),
+        findings=findings,
+        caveats=[Markup(weights.note)],
+        methods=[
+            (
+                "Harm",
+                Markup(
+                    "Each police.uk crime type is given one Crime Severity Score weight: the median of the ONS "
+                    "weights (days of custody equivalent) of the Home Office offences a third-party join maps to "
+                    "it. Harm = count x weight; harm per 1,000 = 1,000 x harm / residents. The mapping is "
+                    "approximate, so harm is always shown beside the counts."
+                ),
+            )
+        ],
+        values={
+            "harm_per_1000": {
+                r["crime_type"]: (r["harm_per_1000"] if finite(r["harm_per_1000"]) else None)
+                for _, r in by_type.iterrows()
+            },
+            "by_type": by_type,
+            "slugs": {t: slug(t) for t in by_type["crime_type"]},
+        },
+    )
+
+
+register(
+    Section(
+        id="harm",
+        title="Harm",
+        order=40,
+        build=build,
+        description="Crime Severity Score style harm by crime type and LSOA, beside the counts.",
+    )
+)
+
+__all__ = ["build", "pd"]

@@ -1,0 +1,341 @@
+"""Section "Levels and trends": counts and rates by crime type, this period against the previous one,
+and the monthly series against a seasonal baseline or control limits.
+
+Change is tested with the exact conditional binomial test (:func:`compare_periods`): given the two
+periods' total n, this period's count is Binomial(n, 1/2) when the rate has not changed (equal
+populations and lengths). The effect size is the log rate ratio. A comparison that includes a
+data-supply gap month is never reported as a rise or fall.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from diogel.analysis.trends import compare_periods, comparison_gap_check, control_limits, rates_per_1000
+from diogel.report import charts
+from diogel.report.context import Context, Finding, SectionOutput
+from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
+from diogel.report.gather import ASB
+from diogel.report.sections import Section, register
+from diogel.report.sections._common import ALL, CRIME, area_population, finite, rate_unit, slug, type_counts
+
+SIGMA = 3.0
+
+
+def _rows(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
+    """One row per crime type plus the totals, with rates and (when possible) the comparison."""
+    d = ctx.data
+    now = type_counts(d, d.period)
+    totals = pd.DataFrame(
+        {
+            "crime_type": [ALL, CRIME],
+            "count": [now["count"].sum(), now.loc[now["crime_type"] != ASB, "count"].sum()],
+        }
+    )
+    frame = pd.concat([totals, now.sort_values("count", ascending=False)], ignore_index=True)
+    rates = rates_per_1000(
+        frame.assign(area=d.code), area_population(d), by=("area", "crime_type")
+    ).set_index("crime_type")
+    frame["rate_per_1000"] = frame["crime_type"].map(rates["rate_per_1000"])
+    frame["rate_lower"] = frame["crime_type"].map(rates["rate_lower"])
+    frame["rate_upper"] = frame["crime_type"].map(rates["rate_upper"])
+    frame["share"] = frame["count"] / frame.loc[0, "count"] if frame.loc[0, "count"] else np.nan
+    cols = ["previous", "change", "percent_change", "rate_ratio", "rr_lower", "rr_upper", "p_value",
+            "log_rate_ratio", "cohens_h", "significant", "gap_in_comparison", "gap_months"]  # fmt: skip
+    for c in cols:
+        frame[c] = None
+    if d.previous_available:
+        before = type_counts(d, d.previous).set_index("crime_type")["count"]
+        prev = {ALL: before.sum(), CRIME: before.drop(ASB, errors="ignore").sum(), **before.to_dict()}
+        for i, r in frame.iterrows():
+            cmp = compare_periods(
+                int(round(r["count"])), int(round(prev[r["crime_type"]])), alpha=ctx.options.alpha
+            )
+            if r["crime_type"] in (ALL, CRIME):
+                check = comparison_gap_check(
+                    gaps[gaps["crime_type"] == "all types"].assign(gap=True),
+                    (d.period.start, d.period.end), (d.previous.start, d.previous.end),
+                )  # fmt: skip
+            else:
+                check = comparison_gap_check(
+                    gaps[gaps["crime_type"].isin(["all types", r["crime_type"]])].assign(gap=True),
+                    (d.period.start, d.period.end), (d.previous.start, d.previous.end),
+                )  # fmt: skip
+            frame.loc[i, cols] = [
+                prev[r["crime_type"]], cmp.change, cmp.percent_change, cmp.rate_ratio, cmp.ci_lower, cmp.ci_upper,
+                cmp.p_value, cmp.log_rate_ratio, cmp.cohens_h, cmp.significant, check.includes_gap,
+                ", ".join(f"{m:%Y-%m}" for m in check.gap_months),
+            ]  # fmt: skip
+    return frame
+
+
+def _monthly(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
+    """Monthly counts of the area (all records, and each type) with expected counts and control limits.
+
+    Gap months are left out of the baseline (their count is treated as missing) and marked.
+    """
+    d = ctx.data
+    start = min(d.months_loaded) if d.months_loaded else d.period.start
+    months = pd.date_range(start, d.period.end, freq="MS")
+    c = d.crimes[(d.crimes["month"] >= start) & (d.crimes["month"] <= d.period.end)]
+    series = {ALL: c.groupby("month")["count"].sum()}
+    by_type = c.groupby(["crime_type", "month"])["count"].sum()
+    volume = c.groupby("crime_type")["count"].sum().sort_values(ascending=False)
+    for t in volume.index:
+        series[t] = by_type.loc[t]
+    loaded = set(d.months_loaded)
+    parts = []
+    for name, s in series.items():
+        s = s.reindex(months, fill_value=0.0).astype(float)
+        g = gaps[gaps["crime_type"].isin(["all types"] if name == ALL else ["all types", name])]
+        gap = s.index.isin(pd.to_datetime(g["month"])) | ~s.index.isin(list(loaded))
+        cl = control_limits(s.where(~gap), sigma=SIGMA)
+        part = cl.reset_index()
+        part["count"] = s.to_numpy()
+        part["gap"] = gap
+        part["signal"] = np.where(gap, "", part["signal"])
+        part["in_period"] = (part["month"] >= d.period.start) & (part["month"] <= d.period.end)
+        part.insert(0, "crime_type", name)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _sentence(ctx: Context, r: pd.Series) -> Markup:
+    """The plain-English reading of one crime type's change (or level, without a previous period)."""
+    f, key = ctx.figures, slug(r["crime_type"])
+    name = r["crime_type"]
+    if not ctx.data.previous_available:
+        return Markup("{}: {} records, {} {}.").format(
+            name, f.span(f"{key}.count"), f.span(f"{key}.rate"), rate_unit(ctx.data.period)
+        )
+    if r["gap_in_comparison"]:
+        return Markup(
+            "{}: {} records against {} in the previous period, but the comparison includes data-supply gap "
+            "months ({}), so it is not reported as a rise or fall."
+        ).format(name, f.span(f"{key}.count"), f.span(f"{key}.previous"), r["gap_months"])
+    if not finite(r["percent_change"]):
+        return Markup("{}: {} records against none in the previous period.").format(
+            name, f.span(f"{key}.count")
+        )
+    if r["significant"]:
+        verb = "rose" if r["change"] > 0 else "fell"
+        return Markup("{} {} {} ({}; rate ratio {}, 95% CI {} to {}), from {} to {} records.").format(
+            name, verb, f.span(f"{key}.pct_abs"), f.span(f"{key}.p"), f.span(f"{key}.rr"),
+            f.span(f"{key}.rr_lower"), f.span(f"{key}.rr_upper"), f.span(f"{key}.previous"), f.span(f"{key}.count"),
+        )  # fmt: skip
+    return Markup(
+        "{} changed by {} ({} to {} records; {}): no more than chance would give, so no evidence of a real change."
+    ).format(
+        name, f.span(f"{key}.pct"), f.span(f"{key}.previous"), f.span(f"{key}.count"), f.span(f"{key}.p")
+    )
+
+
+def build(ctx: Context) -> SectionOutput:
+    d, f = ctx.data, ctx.figures
+    gaps = ctx.results["data"].values["gaps"]
+    rows = _rows(ctx, gaps)
+    unit = rate_unit(d.period)
+    period_inputs = ["police:period", "lookups"] + (["police:previous"] if d.previous_available else [])
+    cmp_params = {"period": d.period.label, "previous_period": d.previous.label, "alpha": ctx.options.alpha,
+                  "test": "exact conditional binomial (compare_periods)"}  # fmt: skip
+
+    for _, r in rows.iterrows():
+        key, name = slug(r["crime_type"]), r["crime_type"]
+        f.number(f"{key}.count", r["count"], label=f"{name}: records", inputs=["police:period", "lookups"],
+                 parameters={"period": d.period.label},
+                 definition=f"Records of {name.lower()} in the area's LSOAs in the period, under the counting rules.")  # fmt: skip
+        f.number(f"{key}.rate", r["rate_per_1000"], label=f"{name}: rate {unit}", fmt=fmt_number,
+                 inputs=["police:period", "lookups", "population"], parameters={"population_year": d.population_year},
+                 definition="1000 x count / residents (ONS mid-year estimate), over the period.")  # fmt: skip
+        if d.previous_available:
+            f.number(f"{key}.previous", r["previous"], label=f"{name}: records in the previous period",
+                     inputs=["police:previous", "lookups"], parameters={"previous_period": d.previous.label},
+                     definition=f"Records of {name.lower()} in the area's LSOAs in the previous period of equal length.")  # fmt: skip
+            f.number(f"{key}.pct", r["percent_change"], label=f"{name}: % change", fmt=fmt_signed_pct,
+                     inputs=period_inputs, parameters=cmp_params, definition="100 x (count - previous) / previous.")  # fmt: skip
+            f.number(f"{key}.pct_abs", abs(r["percent_change"]) if finite(r["percent_change"]) else None,
+                     label=f"{name}: size of the % change", fmt=lambda v: fmt_pct(v / 100 if v is not None else v),
+                     inputs=period_inputs, parameters=cmp_params, definition="|100 x (count - previous) / previous|.")  # fmt: skip
+            f.number(f"{key}.p", r["p_value"], label=f"{name}: p-value of the change", fmt=fmt_p,
+                     inputs=period_inputs, parameters=cmp_params,
+                     definition="Two-sided exact conditional binomial test of equal rates: count ~ Binomial(count + previous, 1/2).")  # fmt: skip
+            for k, what in (("rr", "rate_ratio"), ("rr_lower", "rr_lower"), ("rr_upper", "rr_upper")):
+                f.number(f"{key}.{k}", r[what], label=f"{name}: rate ratio {k.replace('rr', '').strip('_') or 'estimate'}",
+                         fmt=lambda v: fmt_number(v, 2), inputs=period_inputs, parameters=cmp_params,
+                         definition="Rate ratio this period / previous (same residents and length), with the exact 95% "
+                         "interval from the Clopper-Pearson interval of count / (count + previous).")  # fmt: skip
+
+    columns = {
+        "crime_type": "police.uk crime type, or a total",
+        "count": "records in the period",
+        "share": "count / all records",
+        "rate_per_1000": f"rate {unit}",
+        "rate_lower": "exact (Garwood) 95% lower limit of the rate",
+        "rate_upper": "exact (Garwood) 95% upper limit of the rate",
+        "previous": "records in the previous period (blank when not loaded)",
+        "change": "count - previous",
+        "percent_change": "100 x change / previous",
+        "rate_ratio": "count / previous (equal residents and length)",
+        "rr_lower": "exact 95% lower limit of the rate ratio",
+        "rr_upper": "exact 95% upper limit of the rate ratio",
+        "p_value": "two-sided exact conditional binomial p-value",
+        "log_rate_ratio": "effect size: natural log of the rate ratio",
+        "cohens_h": "effect size: Cohen's h of count / (count + previous) against 1/2",
+        "significant": "p_value < alpha",
+        "gap_in_comparison": "either period includes a data-supply gap month for this type or the total",
+        "gap_months": "the gap months concerned",
+        "reading": "plain-English reading",
+    }
+    rows["reading"] = [str(_sentence(ctx, r)) for _, r in rows.iterrows()]
+    # The reading holds spans for the web page; the table keeps the text only.
+    rows["reading"] = rows["reading"].str.replace(r"<[^>]+>", "", regex=True)
+    f.table("by_type", rows, label=f"Records and rates by crime type, {d.period.label}", columns=columns,
+            definition="Counts, rates per 1,000 residents with exact intervals and, when the previous period is loaded, "
+            "the change with an exact test and effect sizes.", inputs=period_inputs + ["population"],
+            parameters=cmp_params | {"population_year": d.population_year}, csv="levels_by_crime_type")  # fmt: skip
+
+    monthly = _monthly(ctx, gaps)
+    shown = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
+    f.table("monthly", shown, kind="chart", label="Monthly records against expected counts and control limits",
+            columns={"crime_type": "crime type or all records", "month": "month", "count": "records",
+                     "expected": "expected count: mean of the same month in earlier years (at least 2), else the series mean",
+                     "baseline": "which expected value was used", "lower": "lower control limit (Poisson, 3 sigma)",
+                     "upper": "upper control limit (Poisson, 3 sigma)",
+                     "signal": "above / below the limits (blank in gap months)", "gap": "data-supply gap or month not loaded",
+                     "in_period": "month in the period assessed"},
+            definition="Seasonal c-chart (control_limits, exact Poisson limits at 3 sigma); gap months are excluded from the "
+            "baseline and marked.", inputs=["police:all", "lookups"], parameters={"sigma": SIGMA, "min_years": 2},
+            csv="levels_monthly")  # fmt: skip
+    main = charts.svg(
+        charts.control_chart(monthly[monthly["crime_type"] == ALL], f"All records in {d.name}, by month"),
+        f"All records in {d.name} by month, with expected counts and control limits",
+        "levels.monthly",
+    )
+    types = [t for t in monthly["crime_type"].unique() if t != ALL]
+    multiples = charts.svg(
+        charts.small_multiples({t: monthly[monthly["crime_type"] == t] for t in types}),
+        "Monthly records by crime type with control limits",
+        "levels.monthly",
+    )
+
+    # Signals in the last three months of the period are what a strategic group acts on.
+    recent = monthly[monthly["in_period"] & (monthly["month"] > d.period.end - pd.DateOffset(months=3))]
+    signals = recent[recent["signal"] != ""]
+    findings: list[Finding] = []
+    total_key = slug(ALL)
+    findings.append(
+        Finding(
+            Markup("All records: {} in the period, {} {} (crime excluding ASB: {}, {}).").format(
+                f.span(f"{total_key}.count"), f.span(f"{total_key}.rate"), unit,
+                f.span(f"{slug(CRIME)}.count"), f.span(f"{slug(CRIME)}.rate"),
+            ),
+            rank=2,
+        )
+    )  # fmt: skip
+    if d.previous_available:
+        findings.append(Finding(_sentence(ctx, rows.iloc[0]), rank=5))
+        moving = rows.iloc[2:]
+        moving = moving[moving["significant"].astype(bool) & ~moving["gap_in_comparison"].astype(bool)]
+        moving = moving.reindex(moving["log_rate_ratio"].abs().sort_values(ascending=False).index)
+        for _, r in moving.head(4).iterrows():
+            findings.append(Finding(_sentence(ctx, r), rank=10))
+        gapped = rows[rows["gap_in_comparison"].astype(bool)]
+        for _, r in gapped.iterrows():
+            findings.append(Finding(_sentence(ctx, r), rank=12))
+    for _, s in signals.iterrows():
+        above = s["signal"] == "above"
+        findings.append(
+            Finding(
+                Markup("{} in {} was {} its {} control limit: {} than the seasonal pattern and chance explain.").format(
+                    s["crime_type"], f"{s['month']:%B %Y}", "above" if above else "below",
+                    "upper" if above else "lower", "more" if above else "fewer",
+                ),
+                rank=15,
+            )
+        )  # fmt: skip
+    table_rows = rows.to_dict(orient="records")
+    return SectionOutput(
+        html=ctx.render(
+            "sections/levels.html.j2",
+            rows=table_rows,
+            sentences=[_sentence(ctx, r) for _, r in rows.iterrows()],
+            columns={
+                "crime_type": "crime type",
+                "count": "records",
+                "share": "share",
+                "rate_per_1000": "rate",
+                "rate_lower": "95% CI low",
+                "rate_upper": "95% CI high",
+            }
+            | (
+                {
+                    "previous": "previous period",
+                    "percent_change": "change",
+                    "rate_ratio": "rate ratio",
+                    "p_value": "p",
+                    "gap_in_comparison": "gap",
+                }
+                if d.previous_available
+                else {}
+            ),
+            formats={
+                "count": fmt_count,
+                "share": fmt_pct,
+                "rate_per_1000": fmt_number,
+                "rate_lower": fmt_number,
+                "rate_upper": fmt_number,
+                "previous": fmt_count,
+                "percent_change": fmt_signed_pct,
+                "rate_ratio": lambda v: fmt_number(v, 2),
+                "p_value": fmt_p,
+                "gap_in_comparison": lambda v: "gap" if v else "",
+            },
+            unit=unit,
+            main_chart=main,
+            multiples=multiples,
+            signals=signals.to_dict(orient="records"),
+            fmt_count=fmt_count,
+            fmt_number=fmt_number,
+            fmt_pct=fmt_pct,
+            fmt_signed_pct=fmt_signed_pct,
+            fmt_p=fmt_p,
+        ),
+        findings=findings,
+        methods=[
+            (
+                "Rates and change",
+                Markup(
+                    "Rates are 1,000 x records / residents with exact (Garwood) Poisson intervals. This period is "
+                    "compared with the previous period of the same length by the exact conditional binomial test: "
+                    "given both counts' total n, this period's count is Binomial(n, 1/2) if the rate has not changed "
+                    "(the same residents and number of months). The rate ratio's 95% interval comes from the "
+                    "Clopper-Pearson interval of the binomial proportion; effect sizes are the log rate ratio and "
+                    "Cohen's h. Change is in counts: population change between the periods is not modelled."
+                ),
+            ),
+            (
+                "Control limits",
+                Markup(
+                    "Each month is compared with an expected count: the mean of the same calendar month in at least "
+                    "two earlier years (a seasonal baseline) or, with less history, the mean of the series (a "
+                    "c-chart). Limits are exact Poisson quantiles at 3 sigma. Crime counts are over-dispersed, so a "
+                    "signal is a prompt to look, not proof of change."
+                ),
+            ),
+        ],
+        values={"rows": rows, "monthly": monthly},
+    )
+
+
+register(
+    Section(
+        id="levels",
+        title="Levels and trends",
+        order=30,
+        build=build,
+        needs=("data",),
+        description="Counts and rates by crime type; change on the previous period; monthly control charts.",
+    )
+)

@@ -1,0 +1,148 @@
+"""Section "Compared with similar areas": most similar peers from public variables, and the area's
+rates against the peer-group mean with an interval and a rank.
+
+Peers are chosen among all areas of the same level in the same nation (Welsh local authorities are
+compared with Welsh local authorities) by Euclidean distance on transformed, standardised public
+variables (:func:`diogel.analysis.peers.most_similar`). Rates are compared only with peers whose
+force's police data cover the whole period; peers without data are named, never given a rate of 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from diogel.analysis.peers import compare_with_peers, most_similar
+from diogel.report import charts
+from diogel.report.context import Context, Finding, SectionOutput
+from diogel.report.figures import fmt_count, fmt_number
+from diogel.report.sections import Section, register
+from diogel.report.sections._common import rate_unit
+
+VARIABLES = {
+    "population": ("residents", "log"),
+    "density": ("residents per km2", "log"),
+    "share_15_24": ("share of residents aged 15 to 24", "yeojohnson"),
+    "wimd_income": ("mean income deprivation score", "yeojohnson"),
+    "wimd_employment": ("mean employment deprivation score", "yeojohnson"),
+    "wimd_education": ("mean education deprivation score", "yeojohnson"),
+    "wimd_housing": ("mean housing deprivation score", "yeojohnson"),
+}
+MEASURES = {
+    "crime": ("count_crime", "All crime (excluding ASB)"),
+    "violence": ("count_violence", "Violence and sexual offences"),
+    "asb": ("count_asb", "Anti-social behaviour"),
+}
+
+
+def build(ctx: Context) -> SectionOutput:
+    d, f = ctx.data, ctx.figures
+    frame = d.comparators.copy()
+    frame["density"] = frame["population"] / frame["area_km2"]
+    frame["share_15_24"] = frame["aged_15_24"] / frame["population"]
+    variables = [v for v in VARIABLES if v in frame.columns and frame[v].notna().all()]
+    k_default = 7 if d.nation == "W" else 15
+    k = min(ctx.options.peers or k_default, len(frame) - 1)
+    inputs = ["population", "deprivation", "boundaries", "lookups"]
+    params = {"variables": {v: VARIABLES[v][0] for v in variables}, "transforms": {v: VARIABLES[v][1] for v in variables},
+              "k": k, "distance": "Euclidean on standardised transformed variables, equal weights",
+              "comparison_set": f"all {d.level_words_plural} of the same nation with population data"}  # fmt: skip
+    if k < 1 or d.code not in set(frame["code"]):
+        return SectionOutput(html=Markup("<p class='missing'>There are no comparable areas loaded.</p>"))
+    peers = most_similar(frame, d.code, k=k, variables=variables,
+                         transforms={v: VARIABLES[v][1] for v in variables})  # fmt: skip
+    unit = rate_unit(d.period)
+    for key, (col, _label) in MEASURES.items():
+        frame[f"rate_{key}"] = np.where(frame["covered"], 1000 * frame[col] / frame["population"], np.nan)
+    table = peers.merge(
+        frame[["code", "force", "covered", "population", *[f"rate_{k_}" for k_ in MEASURES]]], on="code"
+    )
+    f.table("peers", table, label=f"The {k} most similar {d.level_words_plural} to {d.name}",
+            inputs=inputs + ["police:comparators"], parameters=params,
+            columns={"code": "area code", "name": "area name", "distance": "distance from the area (0 = identical)",
+                     "rank": "1 = most similar", "force": "police force area", "covered": "its force's data cover the period",
+                     "population": "residents", **{f"rate_{k_}": f"{lab.lower()} {unit} (blank without data)"
+                                                   for k_, (_c, lab) in MEASURES.items()}},
+            definition="most_similar over the comparison set; rates only for peers whose force's police.uk data are loaded.",
+            csv="peers")  # fmt: skip
+    covered = table[table["covered"]]
+    uncovered = table[~table["covered"]]
+    n_covered = f.number("peers_with_data", len(covered), label="Peers with police data for the period",
+                         inputs=["police:comparators"], parameters=params,
+                         definition="Peers whose force's data are loaded for every month of the period.")  # fmt: skip
+    comparisons, findings, chart = [], [], None
+    area_covered = bool(frame.loc[frame["code"] == d.code, "covered"].iloc[0])
+    if len(covered) >= 1 and area_covered:
+        rows = []
+        for key, (_col, label) in MEASURES.items():
+            rates = frame.set_index("code")[f"rate_{key}"]
+            cmp = compare_with_peers(rates, list(covered["code"]), d.code, name=d.name)
+            rows.append({"measure": label, "rate": cmp.rate, "group_mean": cmp.group_mean, "lower": cmp.lower,
+                         "upper": cmp.upper, "rank": cmp.rank, "n_group": cmp.n_group, "position": cmp.position,
+                         "sentence": f"{label}: {cmp.sentence}"})  # fmt: skip
+            if key == "crime":
+                group = cmp.group.rename(columns={"rate": "rate"}).merge(frame[["code", "name"]], on="code")
+                chart = charts.svg(
+                    charts.peer_chart(group, d.code, cmp.group_mean, cmp.lower, cmp.upper,
+                                      f"{label} {unit}: {d.name} and its peers with data", f"records {unit}"),
+                    "Dot chart of the area's rate against its peers",
+                    "peers.peers",
+                )  # fmt: skip
+        comparisons = pd.DataFrame(rows)
+        f.table("comparison", comparisons, label="The area's rates against its peer group",
+                inputs=inputs + ["police:comparators", "police:period"], parameters=params | {"ci": 0.95},
+                columns={"measure": "what is counted", "rate": f"the area's rate {unit}",
+                         "group_mean": "mean rate of the group (the area and its peers with data)",
+                         "lower": "95% t interval for the group mean, lower", "upper": "95% t interval, upper",
+                         "rank": "the area's rank in the group, 1 = highest rate", "n_group": "areas in the group",
+                         "position": "above / within / below the interval", "sentence": "plain-English reading"},
+                definition="compare_with_peers: mean -/+ t(0.975, n-1) x sd / sqrt(n) over the group.",
+                csv="peer_comparison")  # fmt: skip
+        for i in range(len(comparisons)):
+            findings.append(Finding(f.cell("peers.comparison", i, "sentence"), rank=40 + i))
+    return SectionOutput(
+        html=ctx.render(
+            "sections/peers.html.j2",
+            k=k,
+            variables=[VARIABLES[v][0] for v in variables],
+            n_covered=n_covered,
+            uncovered=uncovered.to_dict(orient="records"),
+            comparisons=len(comparisons) > 0,
+            area_covered=area_covered,
+            chart=chart,
+            unit=unit,
+            fmt_count=fmt_count,
+            fmt_number=fmt_number,
+        ),
+        findings=findings,
+        caveats=[
+            Markup(
+                "Peer rates are compared only where the peer's force data are loaded for the whole period; the "
+                "peer group is otherwise smaller than chosen, and the interval wider."
+            )
+        ],
+        methods=[
+            (
+                "Peers",
+                Markup(
+                    "Most similar areas in the style of the Home Office most similar groups: public variables "
+                    "(population, density, share aged 15 to 24, mean WIMD income, employment, education and housing "
+                    "scores, population-weighted) are log or Yeo-Johnson transformed, standardised and compared by "
+                    "Euclidean distance with equal weights. The area's rate is compared with the mean of the group "
+                    "(the area and its peers with data) with a 95% t interval, and ranked within it."
+                ),
+            )
+        ],
+    )
+
+
+register(
+    Section(
+        id="peers",
+        title="Compared with similar areas",
+        order=70,
+        build=build,
+        description="Most similar peers from public variables; rates against the peer-group mean.",
+    )
+)

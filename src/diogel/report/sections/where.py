@@ -1,0 +1,368 @@
+"""Section "Where": small-area rates, hot spots, clusters, concentration, emerging hot spots and change.
+
+* rates per LSOA smoothed by global Empirical Bayes (Marshall 1991), so small populations do not
+  produce extreme rates by chance;
+* Getis-Ord Gi* on counts (binary queen contiguity with the LSOA itself, transform "B", 999
+  conditional permutations, Benjamini-Hochberg FDR), in 99/95/90% hot and cold bins;
+* local Moran's I for rates (esda ``Moran_Local_Rate``, Assuncao-Reis EB standardisation);
+* concentration: share of records in the top 5% and 10% of LSOAs, and the Gini coefficient;
+* emerging hot spots: monthly Gi* z-scores classified with the Mann-Kendall trend (ESRI classes);
+* Andresen's spatial point pattern test of the previous period against this one, when loaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from diogel.analysis.concentration import concentration
+from diogel.analysis.emerging import emerging_hotspot_classes
+from diogel.analysis.hotspots import contiguity_weights, gi_star, local_moran_rate
+from diogel.analysis.smoothing import empirical_bayes_rates
+from diogel.analysis.spatial_change import spatial_point_pattern_test
+from diogel.report import charts
+from diogel.report.context import Context, Finding, SectionOutput
+from diogel.report.figures import fmt_count, fmt_number, fmt_pct
+from diogel.report.gather import ASB
+from diogel.report.sections import Section, register
+from diogel.report.sections._common import ALL, lsoa_counts, rate_unit, slug
+
+N_TYPE_MAPS = 3
+SPPT = {"sample_share": 0.85, "n_resamples": 200, "confidence": 0.95}
+
+
+def _gi(values: pd.Series, w, permutations: int, seed: int) -> pd.DataFrame:  # noqa: ANN001
+    """Gi* bins, or every LSOA "Not significant" when the values do not vary (Gi* is then undefined)."""
+    if np.allclose(values.to_numpy(), values.iloc[0]):
+        return pd.DataFrame(
+            {
+                "value": values.to_numpy(),
+                "z": 0.0,
+                "p": 1.0,
+                "p_sim": np.nan,
+                "q": 1.0,
+                "bin": "Not significant",
+            },
+            index=pd.Index(values.index, name="area"),
+        )
+    return gi_star(values, w, permutations=permutations, seed=seed)
+
+
+def _monthly_gi(ctx: Context, w) -> pd.DataFrame:  # noqa: ANN001
+    """Gi* z and analytic p per LSOA and month of the period (the input of the emerging classes)."""
+    d = ctx.data
+    c = d.period_crimes()
+    codes = d.lsoas["lsoa_code"]
+    parts = []
+    for month in d.period.months:
+        v = c[c["month"] == month].groupby("lsoa_code")["count"].sum().reindex(codes, fill_value=0.0)
+        g = _gi(v, w, permutations=0, seed=ctx.options.seed)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "lsoa_code": codes.to_numpy(),
+                    "month": month,
+                    "z": g["z"].to_numpy(),
+                    "p": g["p"].to_numpy(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def build(ctx: Context) -> SectionOutput:
+    d, f, o = ctx.data, ctx.figures, ctx.options
+    unit = rate_unit(d.period)
+    inputs = ["police:period", "lookups", "population", "boundaries"]
+    gdf = d.boundaries[["lsoa_code", "lsoa_name", "geometry"]].copy()
+    outline = gdf.dissolve()
+    if d.level == "csp" and d.lsoas["la_code"].nunique() > 1:
+        outline = gdf.merge(d.lsoas[["lsoa_code", "la_code"]], on="lsoa_code").dissolve("la_code")
+    w = contiguity_weights(gdf)
+    pop = d.population.set_index("lsoa_code")["population"].reindex(gdf["lsoa_code"])
+    counts = lsoa_counts(d, d.period)
+
+    eb = empirical_bayes_rates(counts, pop)
+    gi = _gi(counts, w, o.permutations, o.seed)
+    lisa = local_moran_rate(counts, pop, w, permutations=o.permutations, seed=o.seed)
+    emerging = emerging_hotspot_classes(_monthly_gi(ctx, w))
+    lsoa = pd.DataFrame(
+        {
+            "lsoa_code": gdf["lsoa_code"].to_numpy(),
+            "lsoa_name": gdf["lsoa_name"].to_numpy(),
+            "count": counts.to_numpy(),
+            "population": pop.to_numpy(),
+            "raw_rate": eb.rates["raw_rate"].to_numpy(),
+            "eb_rate": eb.rates["eb_rate"].to_numpy(),
+            "shrinkage": eb.rates["shrinkage"].to_numpy(),
+            "gi_z": gi["z"].to_numpy(),
+            "gi_p_sim": gi["p_sim"].to_numpy(),
+            "gi_q": gi["q"].to_numpy(),
+            "gi_bin": gi["bin"].to_numpy(),
+            "lisa_I": lisa["I"].to_numpy(),
+            "lisa_p_sim": lisa["p_sim"].to_numpy(),
+            "lisa_cluster": lisa["cluster"].to_numpy(),
+        }
+    )
+    lsoa = lsoa.merge(
+        emerging[["lsoa_code", "pattern", "n_hot", "n_cold", "trend"]], on="lsoa_code", how="left"
+    )
+    lsoa = lsoa.rename(columns={"pattern": "emerging_pattern", "n_hot": "months_hot", "n_cold": "months_cold",
+                                "trend": "gi_trend"})  # fmt: skip
+
+    spatial_change = None
+    if d.previous_available:
+        before = lsoa_counts(d, d.previous)
+        sppt = spatial_point_pattern_test(
+            before.rename("count").rename_axis("lsoa_code").reset_index(),
+            counts.rename("count").rename_axis("lsoa_code").reset_index(),
+            areas=list(gdf["lsoa_code"]), seed=o.seed, **SPPT,
+        )  # fmt: skip
+        lsoa = lsoa.merge(sppt.areas[["lsoa_code", "base_count", "change"]].rename(
+            columns={"base_count": "previous_count", "change": "pattern_change"}), on="lsoa_code", how="left")  # fmt: skip
+        spatial_change = sppt
+
+    gi_params = {"statistic": "Getis-Ord Gi* (esda.G_Local, star=True, transform B)", "weights": "queen contiguity, islands joined to nearest",
+                 "permutations": o.permutations, "seed": o.seed, "fdr": "Benjamini-Hochberg", "p_source": "analytic z",
+                 "bins": "99/95/90% by q <= 0.01/0.05/0.10"}  # fmt: skip
+    lisa_params = {"statistic": "esda.Moran_Local_Rate (adjusted, EB standardised)", "permutations": o.permutations,
+                   "seed": o.seed, "alpha": 0.05, "p": "two-sided pseudo p-value"}  # fmt: skip
+    columns = {
+        "lsoa_code": "LSOA 2021 code", "lsoa_name": "LSOA name", "count": "records (all types) in the period",
+        "population": "residents", "raw_rate": "1000 x count / residents",
+        "eb_rate": "global Empirical Bayes rate per 1,000 (Marshall 1991)", "shrinkage": "weight on the LSOA's own rate (C_i)",
+        "gi_z": "Gi* z-score on counts", "gi_p_sim": "Gi* two-sided permutation pseudo p-value",
+        "gi_q": "Benjamini-Hochberg adjusted analytic p-value", "gi_bin": "hot/cold spot bin",
+        "lisa_I": "local Moran's I for rates", "lisa_p_sim": "local Moran pseudo p-value",
+        "lisa_cluster": "HH/LL/HL/LH cluster at p <= 0.05, else not significant",
+        "emerging_pattern": "emerging hot spot class from monthly Gi*", "months_hot": "months with a significant hot Gi*",
+        "months_cold": "months with a significant cold Gi*", "gi_trend": "Mann-Kendall trend of the monthly Gi* z-scores",
+        "previous_count": "records in the previous period", "pattern_change": "Andresen SPPT: similar / higher / lower in this period",
+    }  # fmt: skip
+    g = gdf.merge(lsoa.drop(columns=["lsoa_name"]), on="lsoa_code")
+    gpkg = ctx.write_map("lsoa_analysis", g)
+    f.table("lsoa", lsoa, kind="map", label=f"LSOAs of {d.name}: rates, hot spots, clusters and patterns",
+            columns={k: v for k, v in columns.items() if k in lsoa.columns}, inputs=inputs,
+            parameters={"gi": gi_params, "local_moran": lisa_params, "emerging": {"alpha": 0.05, "share": 0.9, "gi_p": "analytic"},
+                        "sppt": SPPT | {"seed": o.seed} if spatial_change else None},
+            definition="One row per 2021 LSOA; every map in this section is drawn from these rows.",
+            files=[gpkg], csv="lsoa_analysis")  # fmt: skip
+
+    # -- single figures --------------------------------------------------------------------------
+    hot = lsoa["gi_bin"].isin(["Hot spot 99%", "Hot spot 95%"])
+    n_hot = f.number("hot_lsoas", int(hot.sum()), label="LSOAs that are hot spots at 95% or more", inputs=inputs,
+                     parameters=gi_params, definition="LSOAs with Gi* z > 0 and FDR-adjusted q <= 0.05.")  # fmt: skip
+    hot_share = f.number("hot_share", lsoa.loc[hot, "count"].sum() / lsoa["count"].sum() if lsoa["count"].sum() else None,
+                         label="Share of records in those hot spots", fmt=fmt_pct, inputs=inputs, parameters=gi_params,
+                         definition="records in the 95%+ hot-spot LSOAs / all records in the area.")  # fmt: skip
+    n_cold = f.number("cold_lsoas", int(lsoa["gi_bin"].isin(["Cold spot 99%", "Cold spot 95%"]).sum()),
+                      label="LSOAs that are cold spots at 95% or more", inputs=inputs, parameters=gi_params,
+                      definition="LSOAs with Gi* z < 0 and FDR-adjusted q <= 0.05.")  # fmt: skip
+    n_hh = f.number("hh_lsoas", int((lsoa["lisa_cluster"] == "HH").sum()), label="High-rate clusters (HH)",
+                    inputs=inputs, parameters=lisa_params,
+                    definition="LSOAs with a high rate among high-rate neighbours (local Moran's I for rates, p <= 0.05).")  # fmt: skip
+    eb_mean = f.number("eb_prior", eb.prior_mean, label=f"Area rate {unit} (EB prior mean)", fmt=fmt_number,
+                       inputs=inputs, definition="b = sum(counts) / sum(residents) x 1000.")  # fmt: skip
+    top_lsoa = lsoa.sort_values("eb_rate", ascending=False).iloc[0]
+    top_rate = f.number("top_eb_rate", top_lsoa["eb_rate"], label=f"Highest smoothed rate ({top_lsoa['lsoa_name']})",
+                        fmt=fmt_number, inputs=inputs, definition="The largest Empirical Bayes rate per 1,000 of any LSOA.")  # fmt: skip
+
+    # -- concentration by type ---------------------------------------------------------------------
+    conc_rows = []
+    volume = d.period_crimes().groupby("crime_type")["count"].sum().sort_values(ascending=False)
+    for name in [ALL, *volume.index]:
+        v = lsoa_counts(d, d.period, name)
+        if v.sum() <= 0:
+            continue
+        c = concentration(v.to_numpy(), fractions=(0.05, 0.10))
+        conc_rows.append({"crime_type": name, "records": c.total, "lsoas": c.n_areas,
+                          "top5_lsoas": int(c.shares["n_top_areas"].iloc[0]), "top5_share": c.shares["share"].iloc[0],
+                          "top10_lsoas": int(c.shares["n_top_areas"].iloc[1]), "top10_share": c.shares["share"].iloc[1],
+                          "gini": c.gini})  # fmt: skip
+    conc = pd.DataFrame(conc_rows)
+    f.table("concentration", conc, label="Concentration: share of records in the top 5% and 10% of LSOAs",
+            columns={"crime_type": "crime type", "records": "records", "lsoas": "LSOAs (N, including those with none)",
+                     "top5_lsoas": "ceil(0.05 N)", "top5_share": "share of records in those LSOAs",
+                     "top10_lsoas": "ceil(0.10 N)", "top10_share": "share of records in those LSOAs",
+                     "gini": "Gini coefficient across LSOAs (0 even, (N-1)/N all in one)"},
+            definition="top_share and gini of diogel.analysis.concentration over the LSOAs of the area.",
+            inputs=["police:period", "lookups"], csv="concentration")  # fmt: skip
+    all_conc = conc.iloc[0]
+    top5 = f.number("top5_share", all_conc["top5_share"], label="Share of records in the top 5% of LSOAs", fmt=fmt_pct,
+                    inputs=["police:period", "lookups"], definition="sum of the ceil(0.05 N) largest LSOA counts / all records.")  # fmt: skip
+    top5_n = f.number("top5_lsoas", all_conc["top5_lsoas"], label="LSOAs in the top 5%", inputs=["lookups"],
+                      definition="ceil(0.05 x number of LSOAs).")  # fmt: skip
+    top10 = f.number("top10_share", all_conc["top10_share"], label="Share of records in the top 10% of LSOAs",
+                     fmt=fmt_pct, inputs=["police:period", "lookups"],
+                     definition="sum of the ceil(0.10 N) largest LSOA counts / all records.")  # fmt: skip
+
+    # -- emerging patterns ----------------------------------------------------------------------------
+    patterns = lsoa["emerging_pattern"].value_counts()
+    worrying = ["New hot spot", "Consecutive hot spot", "Intensifying hot spot", "Persistent hot spot"]
+    n_emerging = {p: int(patterns.get(p, 0)) for p in worrying}
+    emerging_spans = {
+        p: f.number(f"emerging_{slug(p)}", n, label=f"LSOAs classed '{p}'", inputs=inputs,
+                    parameters={"alpha": 0.05, "share": 0.9, "months": d.period.n_months},
+                    definition=f"LSOAs whose monthly Gi* series is a '{p}' (emerging_hotspot_classes).")
+        for p, n in n_emerging.items()
+    }  # fmt: skip
+
+    # -- hot spots of the largest crime types ------------------------------------------------------------
+    type_names = [t for t in volume.index if t != ASB][: N_TYPE_MAPS - 1]
+    if ASB in volume.index:
+        type_names = [ASB, *type_names]
+    by_type = pd.DataFrame({"lsoa_code": gdf["lsoa_code"].to_numpy()})
+    for t in type_names:
+        v = lsoa_counts(d, d.period, t)
+        tg = _gi(v, w, o.permutations, o.seed)
+        by_type[f"count_{slug(t)}"] = v.to_numpy()
+        by_type[f"gi_z_{slug(t)}"] = tg["z"].to_numpy()
+        by_type[f"gi_bin_{slug(t)}"] = tg["bin"].to_numpy()
+    type_gpkg = ctx.write_map("hotspots_by_type", gdf.merge(by_type, on="lsoa_code"))
+    f.table("hotspots_by_type", by_type, kind="map", label="Gi* hot spots of the largest crime types",
+            columns={"lsoa_code": "LSOA 2021 code",
+                     **{f"count_{slug(t)}": f"records of {t.lower()}" for t in type_names},
+                     **{f"gi_z_{slug(t)}": f"Gi* z of {t.lower()}" for t in type_names},
+                     **{f"gi_bin_{slug(t)}": f"hot/cold spot bin of {t.lower()}" for t in type_names}},
+            definition="Gi* on counts of one crime type, as for all records.", inputs=inputs, parameters=gi_params,
+            files=[type_gpkg], csv="hotspots_by_type")  # fmt: skip
+
+    # -- maps ----------------------------------------------------------------------------------------
+    eb_fig, _ = charts.choropleth(g, "eb_rate", f"Smoothed rate {unit}", "records per 1,000", outline=outline)
+    maps = {
+        "rates": charts.svg(eb_fig, "Map of Empirical Bayes smoothed rates by LSOA", "where.lsoa"),
+        "gi": charts.svg(charts.categorical_map(g, "gi_bin", charts.GI_COLOURS, "Hot and cold spots (Gi*), all records",
+                                                "Gi* bin (LSOAs)", outline=outline), "Map of Gi* hot and cold spots", "where.lsoa"),
+        "lisa": charts.svg(charts.categorical_map(g, "lisa_cluster", charts.LISA_COLOURS, "Clusters of high and low rates (local Moran's I)",
+                                                  "cluster (LSOAs)", words=charts.LISA_WORDS, outline=outline),
+                           "Map of local Moran's I clusters of rates", "where.lsoa"),
+        "emerging": charts.svg(charts.categorical_map(g, "emerging_pattern", charts.EMERGING_COLOURS, "Emerging hot spots (monthly Gi*)",
+                                                      "pattern (LSOAs)", outline=outline), "Map of emerging hot spot patterns", "where.lsoa"),
+        "types": charts.svg(charts.map_panels(gdf.merge(by_type, on="lsoa_code"),
+                                              [(f"gi_bin_{slug(t)}", t) for t in type_names], charts.GI_COLOURS, "Gi* bin"),
+                            "Maps of Gi* hot spots by crime type", "where.hotspots_by_type"),
+    }  # fmt: skip
+    sppt_spans = None
+    if spatial_change is not None:
+        maps["change"] = charts.svg(
+            charts.categorical_map(g, "pattern_change", charts.CHANGE_COLOURS, "Change in the pattern (Andresen SPPT)",
+                                   "this period against the previous (LSOAs)", outline=outline),
+            "Map of the spatial point pattern test", "where.lsoa",
+        )  # fmt: skip
+        params = SPPT | {"seed": o.seed, "base": d.previous.label, "test": d.period.label}
+        sppt_spans = {
+            "S": f.number("sppt_S", spatial_change.S, label="Andresen's S index", fmt=lambda v: fmt_number(v, 2),
+                          inputs=inputs + ["police:previous"], parameters=params,
+                          definition="Share of LSOAs whose share of the previous period's records lies inside the 95% resampling interval of this period's share (1 = the same pattern)."),
+            "S_robust": f.number("sppt_S_robust", spatial_change.S_robust, label="Robust S index", fmt=lambda v: fmt_number(v, 2),
+                                 inputs=inputs + ["police:previous"], parameters=params,
+                                 definition="S over LSOAs with at least one record in either period."),
+            "higher": f.number("sppt_higher", int((spatial_change.areas["change"] == "higher in test").sum()),
+                               label="LSOAs with a higher share this period", inputs=inputs + ["police:previous"], parameters=params,
+                               definition="LSOAs whose previous share is below the interval of this period's share."),
+            "lower": f.number("sppt_lower", int((spatial_change.areas["change"] == "lower in test").sum()),
+                              label="LSOAs with a lower share this period", inputs=inputs + ["police:previous"], parameters=params,
+                              definition="LSOAs whose previous share is above the interval of this period's share."),
+        }  # fmt: skip
+
+    findings = [
+        Finding(Markup("{} LSOAs are hot spots of recorded crime and ASB at 95% confidence or more, holding {} of all records.").format(n_hot, hot_share), rank=20),
+        Finding(Markup("Crime is concentrated: the top 5% of LSOAs ({} LSOAs) hold {} of records, the top 10% hold {}.").format(top5_n, top5, top10), rank=21),
+    ]  # fmt: skip
+    if n_emerging["New hot spot"] or n_emerging["Intensifying hot spot"]:
+        findings.append(
+            Finding(Markup("Emerging hot spots: {} new and {} intensifying hot-spot LSOAs over the period.").format(
+                emerging_spans["New hot spot"], emerging_spans["Intensifying hot spot"]), rank=22)
+        )  # fmt: skip
+    if sppt_spans:
+        findings.append(
+            Finding(Markup("Spatial pattern: S = {} (robust S = {}); {} LSOAs took a higher share of records than in the previous period and {} a lower share.").format(
+                sppt_spans["S"], sppt_spans["S_robust"], sppt_spans["higher"], sppt_spans["lower"]), rank=23)
+        )  # fmt: skip
+    return SectionOutput(
+        html=ctx.render(
+            "sections/where.html.j2",
+            maps=maps,
+            unit=unit,
+            n_hot=n_hot,
+            n_cold=n_cold,
+            n_hh=n_hh,
+            hot_share=hot_share,
+            eb_mean=eb_mean,
+            top_rate=top_rate,
+            top_lsoa=top_lsoa,
+            top5=top5,
+            top10=top10,
+            top5_n=top5_n,
+            emerging=emerging_spans,
+            sppt=sppt_spans,
+            type_names=type_names,
+            permutations=o.permutations,
+            gpkg=[gpkg, type_gpkg],
+            fmt_count=fmt_count,
+            fmt_number=fmt_number,
+            fmt_pct=fmt_pct,
+        ),
+        findings=findings,
+        caveats=[
+            Markup(
+                "Hot spots and clusters are computed within the area only: LSOAs on its edge have fewer "
+                "neighbours, so their statistics rest on less information (an edge effect)."
+            ),
+            Markup(
+                "Rates per resident are high where few people live but many visit (town centres, retail parks); "
+                "hot spots are computed on counts, rates are smoothed, and both should be read together."
+            ),
+        ],
+        methods=[
+            (
+                "Small-area rates",
+                Markup(
+                    "Global Empirical Bayes (Marshall 1991): each LSOA's rate is shrunk towards the area rate, C_i = a / (a + b / n_i), more where the population is small."
+                ),
+            ),
+            (
+                "Hot spots",
+                Markup(
+                    "Getis-Ord Gi* on LSOA counts with binary queen contiguity including the LSOA itself (esda, transform 'B'); LSOAs with no contiguous neighbour are joined to the nearest. Significance: the analytic z-score, Benjamini-Hochberg adjusted across LSOAs, binned at 99/95/90%; the two-sided pseudo p-value from the conditional permutations is in the tables."
+                ),
+            ),
+            (
+                "Clusters of rates",
+                Markup(
+                    "Local Moran's I for rates (esda Moran_Local_Rate) with Assuncao-Reis Empirical Bayes standardisation, row-standardised weights and conditional permutations; clusters at pseudo p <= 0.05 (not FDR adjusted: read as exploratory)."
+                ),
+            ),
+            (
+                "Concentration",
+                Markup(
+                    "The share of records in the ceil(5% x N) and ceil(10% x N) LSOAs with most records, N counting LSOAs with none; and the Gini coefficient."
+                ),
+            ),
+            (
+                "Emerging hot spots",
+                Markup(
+                    "Gi* (analytic p) on each month's LSOA counts; each LSOA's series is classified into ESRI's emerging hot spot classes (new, consecutive, intensifying, persistent, diminishing, sporadic, oscillating, historical) with the Mann-Kendall trend of its z-scores, alpha 0.05."
+                ),
+            ),
+            (
+                "Spatial change",
+                Markup(
+                    "Andresen's spatial point pattern test: this period's records are resampled (85%, 200 times, with replacement); an LSOA is similar when its share of the previous period's records lies within the 95% interval of its resampled share. S is the share of similar LSOAs."
+                ),
+            ),
+        ],  # fmt: skip
+        values={"lsoa": lsoa, "concentration": conc},
+    )
+
+
+register(
+    Section(
+        id="where",
+        title="Where: small areas",
+        order=50,
+        build=build,
+        description="Smoothed rates, hot spots, clusters, concentration, emerging hot spots and spatial change.",
+    )
+)

@@ -1,0 +1,245 @@
+"""``diogel assess`` on real data: Gwent Police's 36 published months (../shared/data), the bundled
+all-Wales reference data and the (synthetic) PACT sample, for Newport over July 2024 to June 2025,
+so the previous period is loaded and every comparison is made.
+
+The warehouse and the report are built once for the module; each test reads the outputs.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import os
+import re
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+from independent_count import area_counts, count_by_la_month_type, read_files
+from typer.testing import CliRunner
+
+from conftest import shared
+from diogel import data
+from diogel.cli import app
+from diogel.report.charts import GI_COLOURS
+from diogel.report.sections import sections
+
+NEWPORT = "W06000022"
+PERIOD = ("2024-07", "2025-06")
+PREVIOUS = ("2023-07", "2024-06")
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class Run:
+    out: Path
+    output: str
+    seconds: float
+    police: Path
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """Page objects in a PDF, looking inside the compressed object streams WeasyPrint writes."""
+    n = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S):
+        try:
+            n += len(re.findall(rb"/Type\s*/Page\b", zlib.decompress(m.group(1))))
+        except zlib.error:
+            continue  # an image or a font: no page objects in it
+    return n
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    police = shared("policeuk", "gwent-2022-07_2025-06")
+    base = tmp_path_factory.mktemp("assess")
+    dd = ["--data-dir", str(base / "data")]
+    invoke(*dd, "init", "--reference", "wales")
+    invoke(*dd, "ingest", "police-street", str(police))
+    invoke(*dd, "ingest", "pact", str(data.path("demo", "synthetic_pact_priorities_gwent.csv")))
+    out = base / "out"
+    started = time.monotonic()
+    output = invoke(*dd, "assess", "--area", "newport", "--period", "2024-07..2025-06", "--out", str(out))
+    return Run(out, output, time.monotonic() - started, police)
+
+
+@pytest.fixture(scope="module")
+def figures(run: Run) -> dict:
+    return json.loads((run.out / "figures.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def by_id(figures: dict) -> dict:
+    return {f["id"]: f for f in figures["figures"]}
+
+
+@pytest.fixture(scope="module")
+def page(run: Run) -> str:
+    return (run.out / "assessment.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def raw(run: Run):  # noqa: ANN201
+    files = sorted(p for p in run.police.rglob("*-street.csv"))
+    return count_by_la_month_type(read_files(files))
+
+
+def test_writes_html_pdf_figures_tables_and_maps(run: Run, figures: dict) -> None:
+    assert (run.out / "assessment.html").stat().st_size > 50_000
+    pdf = (run.out / "assessment.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    pages = pdf_pages(pdf)
+    assert pages >= 10
+    assert f"({pages} pages)" in run.output
+    tables = sorted(p.name for p in (run.out / "tables").glob("*.csv"))
+    assert {"levels_by_crime_type.csv", "lsoa_analysis.csv", "priorities_matrix.csv", "peers.csv"} <= set(
+        tables
+    )
+    maps = sorted(p.name for p in (run.out / "maps").glob("*.gpkg"))
+    assert "lsoa_analysis.gpkg" in maps
+    # Every file a figure names exists, and every table and map written belongs to a figure.
+    named = {p for f in figures["figures"] for p in f.get("files", [])}
+    assert all((run.out / p).exists() for p in named)
+    assert {f"tables/{t}" for t in tables} | {f"maps/{m}" for m in maps} <= named
+
+
+def test_totals_equal_an_independent_count_of_the_raw_files(by_id: dict, raw) -> None:  # noqa: ANN001
+    now = area_counts(raw, NEWPORT, *PERIOD)
+    before = area_counts(raw, NEWPORT, *PREVIOUS)
+    assert sum(now.values()) > 20_000
+    assert by_id["levels.all_records.count"]["value"] == sum(now.values())
+    assert by_id["data.records"]["value"] == sum(now.values())
+    assert by_id["levels.all_records.previous"]["value"] == sum(before.values())
+    asb = "Anti-social behaviour"
+    assert by_id["levels.all_crime_excluding_asb.count"]["value"] == sum(now.values()) - now[asb]
+    rows = {r["crime_type"]: r for r in by_id["levels.by_type"]["rows"]}
+    for crime_type, n in now.items():
+        assert rows[crime_type]["count"] == n, crime_type
+        assert rows[crime_type]["previous"] == before[crime_type], crime_type
+
+
+def test_the_csv_tables_hold_the_registered_values(run: Run, by_id: dict) -> None:
+    csv_rows = pd.read_csv(run.out / "tables" / "levels_by_crime_type.csv")
+    fig_rows = pd.DataFrame(by_id["levels.by_type"]["rows"])
+    assert csv_rows["crime_type"].tolist() == fig_rows["crime_type"].tolist()
+    assert csv_rows["count"].tolist() == fig_rows["count"].tolist()
+    assert csv_rows["p_value"].tolist() == pytest.approx(fig_rows["p_value"].tolist())
+
+
+def test_every_figure_says_what_it_is_and_where_it_came_from(figures: dict) -> None:
+    assert figures["area"]["code"] == NEWPORT and figures["previous_period"]["available"] is True
+    sources = {(s["file_id"], s["run_id"]) for s in figures["sources"]}
+    police = [s for s in figures["sources"] if s["kind"] == "police-street"]
+    assert len(police) == 36 and all(s["name"].endswith("-street.csv") for s in police)
+    for f in figures["figures"]:
+        assert f["definition"].strip() and f["label"].strip(), f["id"]
+        assert isinstance(f["parameters"], dict), f["id"]
+        for i in f["inputs"]:
+            assert HEX64.fullmatch(i["file_id"]) and re.fullmatch(r"[0-9a-f]{32}", i["run_id"]), f["id"]
+            assert (i["file_id"], i["run_id"]) in sources and i["name"]
+        if f["kind"] == "number":
+            assert "value" in f and f["display"], f["id"]
+        else:
+            assert f["rows"] is not None and set(f["columns"]) >= set().union(*(r.keys() for r in f["rows"]))
+    count = next(f for f in figures["figures"] if f["id"] == "levels.all_records.count")
+    assert {i["name"] for i in count["inputs"] if i["kind"] == "police-street"} == {
+        f"{m}-gwent-street.csv" for m in sorted(_months(*PERIOD))
+    }
+
+
+def _months(start: str, end: str) -> list[str]:
+    return [f"{p:%Y-%m}" for p in pd.period_range(start, end, freq="M")]
+
+
+def test_every_number_in_the_page_is_a_registered_figure(page: str, by_id: dict) -> None:
+    spans = re.findall(
+        r'<span class="fig( quote)?" data-figure="([^"]+)"(?: data-row="(\d+)" data-column="([^"]+)")?>(.*?)</span>',
+        page,
+        flags=re.S,
+    )
+    assert len(spans) > 100
+    for _quote, fid, row, column, text in spans:
+        assert fid in by_id, fid
+        shown = htmllib.unescape(text)
+        if row:
+            assert shown == str(by_id[fid]["rows"][int(row)][column]), fid
+        else:
+            assert shown == by_id[fid]["display"], fid
+    for fid in re.findall(r"data-figure='([^']+)'", page) + re.findall(
+        r'<svg[^>]*data-figure="([^"]+)"', page
+    ):
+        assert fid in by_id and by_id[fid]["kind"] in ("table", "chart", "map"), fid
+
+
+def test_the_page_is_self_contained(page: str) -> None:
+    assert not re.search(r"https?:|//[a-z0-9-]+\.[a-z]", page, flags=re.I)
+    # url(#id) is an SVG clip path inside the page; any other url( would be a fetch.
+    assert not re.search(r"""\b(src|srcset)\s*=|@import|url\((?!#)|<link\b|<script\b""", page, flags=re.I)
+    assert page.count("<svg") >= 10
+    for s in sections():
+        assert f'<section id="{s.id}"' in page
+
+
+def test_changes_are_tested_and_gaps_never_reported_as_falls(by_id: dict, page: str) -> None:
+    rows = {r["crime_type"]: r for r in by_id["levels.by_type"]["rows"]}
+    # Gwent's Burglary supply gap (2023-07..09, real) lies in the previous period.
+    burglary = rows["Burglary"]
+    assert burglary["gap_in_comparison"] is True and "2023-07" in burglary["gap_months"]
+    assert "not reported as a rise or fall" in burglary["reading"]
+    assert not re.search(r"Burglary (rose|fell)", re.sub(r"<[^>]+>", "", page))
+    vehicle = rows["Vehicle crime"]
+    assert vehicle["gap_in_comparison"] is False and vehicle["p_value"] < 0.001
+    assert vehicle["percent_change"] == pytest.approx(
+        100 * (vehicle["count"] - vehicle["previous"]) / vehicle["previous"]
+    )
+    assert "where.sppt_S" in by_id and 0 <= by_id["where.sppt_S"]["value"] <= 1
+
+
+def test_maps_open_as_geopackages(run: Run) -> None:
+    path = run.out / "maps" / "lsoa_analysis.gpkg"
+    assert [layer for layer, _ in pyogrio.list_layers(path)] == ["lsoa_analysis"]
+    gdf = pyogrio.read_dataframe(path)
+    assert len(gdf) == 100 and gdf.crs.to_epsg() == 27700
+    assert set(gdf["gi_bin"]) <= set(GI_COLOURS)
+    assert set(gdf["pattern_change"]) <= {"similar", "higher in test", "lower in test"}
+    assert gdf["count"].sum() == pytest.approx(
+        pd.read_csv(run.out / "tables" / "lsoa_analysis.csv")["count"].sum()
+    )
+
+
+def test_opens_in_chromium_without_a_single_network_request(run: Run) -> None:
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium (/usr/bin/chromium) is missing under CI")
+        pytest.skip("chromium not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    url = (run.out / "assessment.html").resolve().as_uri()
+    requests, failed = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            tab.on("request", lambda r: requests.append(r.url))
+            tab.on("requestfailed", lambda r: failed.append(r.url))
+            tab.goto(url, wait_until="load")
+            ids = tab.eval_on_selector_all("main > section", "els => els.map(e => e.id)")
+            charts = tab.eval_on_selector_all("svg.chart", "els => els.length")
+            title = tab.title()
+        finally:
+            browser.close()
+    assert failed == []
+    assert requests == [url]
+    assert ids == [s.id for s in sections()]
+    assert charts >= 10 and "Newport" in title
