@@ -12,16 +12,19 @@ import pytest
 from diogel.resources.formula import (
     WALES_LOCAL_AUTHORITIES,
     allocate,
+    allocation_to_csp,
     apply_damping,
     chart_allocation,
     chart_comparison,
     compare,
+    component_columns,
     formula_from_dict,
     indicators_to_csp,
     largest_remainder,
     load_formula,
     set_components,
     sparsity_index,
+    svg_for_html,
     with_base_year,
 )
 
@@ -348,3 +351,61 @@ def test_shares_are_read_as_decimals():
     out = allocate(f, pd.DataFrame({"area_code": ["A"], "area_name": ["a"]}), 2005)
     # 100p split 0.1/0.2/0.7 = 10p, 20p, 70p exactly.
     assert out[["a", "b", "c"]].iloc[0].tolist() == [0.1, 0.2, 0.7]
+
+
+def test_csp_aggregation_keeps_unknown_crime_unknown(indicators):
+    ind = indicators.copy()
+    ind.loc[ind["area_code"] == "W06000024", "recorded_crime"] = np.nan  # Merthyr: not loaded
+    csp = indicators_to_csp(ind).set_index("area_code")
+    # Cwm Taf = RCT + Merthyr: one unknown makes the sum unknown, not RCT's 14,500 alone.
+    assert np.isnan(csp.loc["W14000023", "recorded_crime"])
+    assert csp.loc["W14000023", "population"] == 301_590
+    assert csp.loc["W14000022", "recorded_crime"] == 14_000  # Newport, one authority
+    assert csp["recorded_crime"].isna().sum() == 1
+
+
+def test_allocation_to_csp_sums_money_and_keeps_the_pot(indicators):
+    out = allocate(with_base_year(load_formula("scf"), None), indicators, 2007)
+    csp = allocation_to_csp(out).set_index("area_code")
+    la = out.set_index("area_code")
+    assert len(csp) == 21 and int(csp["total_pence"].sum()) == 459_116_600
+    assert (
+        csp.loc["W14000023", "total_pence"]
+        == la.loc["W06000016", "total_pence"] + la.loc["W06000024", "total_pence"]
+    )
+    # Two equal shares and two uplift shares: 2 x 58,515.90 and 13,636.36 + 13,636.36 (both after the 8th code).
+    assert csp.loc["W14000023", "equal"] == pytest.approx(117_031.80)
+    assert csp.loc["W14000023", "uplift_2007_equal"] == pytest.approx(27_272.72)
+    assert csp["share"].sum() == pytest.approx(1.0)
+
+
+def test_compare_shares_when_pots_differ():
+    a = pd.DataFrame({"area_code": ["A", "B"], "area_name": ["a", "b"], "total": [100.0, 300.0]})
+    b = pd.DataFrame({"area_code": ["A", "B"], "area_name": ["a", "b"], "total": [300.0, 500.0]})
+    out = compare(a, b, {"A": 10, "B": 10}).set_index("area_code")
+    # Both gain in pounds, but A's share rises from 1/4 to 3/8 and B's falls from 3/4 to 5/8.
+    assert out["outcome"].tolist() == ["gains", "gains"]
+    assert out.loc["A", ["share_a", "share_b"]].tolist() == [0.25, 0.375]
+    assert out.loc["B", ["share_a", "share_b"]].tolist() == [0.75, 0.625]
+
+
+def test_component_columns_name_what_each_indicator_reads():
+    scf = load_formula("scf")
+    assert [component_columns(c) for c in scf.components] == [set(), {"population"}, {"recorded_crime"}]
+    needs = {c.name: component_columns(c) for c in load_formula("needs").components}
+    assert needs == {
+        "flat_minimum": set(),
+        "deprivation": {"population", "deprivation_score"},
+        "crime_harm": {"crime_harm"},
+    }
+
+
+def test_svg_for_html_prefixes_ids_and_references():
+    svg = (
+        '<?xml version="1.0"?>\n<!DOCTYPE svg>\n<svg><defs><clipPath id="c1"/></defs>'
+        '<g id="g1" clip-path="url(#c1)"><use href="#g1"/><a href="#elsewhere"/></g></svg>'
+    )
+    out = svg_for_html(svg, "m")
+    assert out.startswith("<svg>")
+    assert 'id="m-c1"' in out and "url(#m-c1)" in out and 'href="#m-g1"' in out
+    assert 'href="#elsewhere"' in out  # not an id of this SVG: left alone

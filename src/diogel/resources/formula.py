@@ -416,6 +416,22 @@ def indicator_values(comp: Component, frame: pd.DataFrame) -> pd.Series:
     return values
 
 
+def component_columns(comp: Component) -> set[str]:
+    """The indicator columns ``comp`` reads (single-year-of-age columns are reported as ``population``)."""
+    ind = comp.indicator
+    if ind == "equal":
+        return set()
+    if ind in ("population", "population_age_band", "age_weighted_population"):
+        return {"population"}
+    if ind == "recorded_crime":
+        return {comp.column or "recorded_crime"}
+    if ind == "deprivation_weighted_population":
+        return {"population", comp.column or "deprivation_score"}
+    if ind == "sparsity":
+        return {"population", comp.column or "sparsity_index"}
+    return {str(comp.column)}
+
+
 def sparsity_index(
     lsoa: pd.DataFrame, threshold_per_km2: float = 150.0, area_col: str = "area_code"
 ) -> pd.DataFrame:
@@ -442,7 +458,10 @@ def indicators_to_csp(
     """Aggregate a 22-local-authority indicator frame to today's 21 CSPs.
 
     Count columns are summed; ``mean_columns`` (scores, indices) become population-weighted means so
-    that ``population x score`` is preserved. A ``year`` column, if present, is kept as a key.
+    that ``population x score`` is preserved:
+    ``score_csp = sum_la population_la x score_la / sum_la population_la``. A value missing (NaN) in
+    any of a CSP's authorities leaves the CSP's value missing: an unknown count is not a zero. A
+    ``year`` column, if present, is kept as a key.
     """
     df = indicators.copy()
     unknown = set(df["area_code"]) - set(WALES_LA_TO_CSP)
@@ -455,13 +474,18 @@ def indicators_to_csp(
     numeric = [
         c
         for c in df.columns
-        if c not in {"area_code", "area_name", *keys} and pd.api.types.is_numeric_dtype(df[c])
+        if c not in {"area_code", "area_name", *keys}
+        and pd.api.types.is_numeric_dtype(df[c])
+        and not pd.api.types.is_bool_dtype(df[c])
     ]
     if means and "population" not in df.columns:
         raise ValueError("population is needed to average score columns")
     for c in means:
         df[c] = df[c] * df["population"]
-    out = df.groupby(keys, sort=True)[numeric].sum().reset_index()
+    out = df.groupby(keys, sort=True)[numeric].sum()
+    # groupby-sum skips NaN, which would count an unknown as zero; mask those groups back to NaN.
+    unknown = df[numeric].isna().groupby([df[k] for k in keys], sort=True).any()
+    out = out.mask(unknown).reset_index()
     for c in means:
         out[c] = out[c] / out["population"]
     return out.rename(columns={"csp_code": "area_code", "csp_name": "area_name"})
@@ -756,6 +780,35 @@ def apply_damping(
 # Comparison and charts
 
 
+def allocation_to_csp(allocation: pd.DataFrame) -> pd.DataFrame:
+    """Sum an allocation between the 22 Welsh local authorities to today's 21 CSPs.
+
+    Every money column (components, uplifts, ``total``, ``total_pence``, ``undamped_total``) is summed
+    over the authorities of each CSP (Cwm Taf = Rhondda Cynon Taf + Merthyr Tydfil; every other CSP
+    is one authority), so the pot is unchanged; ``share`` is recomputed as ``total_pence / pot``.
+    """
+    unknown = set(allocation["area_code"]) - set(WALES_LA_TO_CSP)
+    if unknown:
+        raise ValueError(f"not Welsh local authority codes: {', '.join(sorted(unknown))}")
+    df = allocation.copy()
+    df["_csp"] = df["area_code"].map(lambda c: WALES_LA_TO_CSP[c][0])
+    df["_name"] = df["area_code"].map(lambda c: WALES_LA_TO_CSP[c][1])
+    money = [
+        c
+        for c in df.columns
+        if c not in {"area_code", "area_name", "share", "_csp", "_name"}
+        and pd.api.types.is_numeric_dtype(df[c])
+        and not pd.api.types.is_bool_dtype(df[c])
+    ]
+    out = df.groupby(["_csp", "_name"], sort=True)[money].sum().reset_index()
+    out = out.rename(columns={"_csp": "area_code", "_name": "area_name"})
+    if "total_pence" in out.columns:
+        out["total_pence"] = out["total_pence"].astype(np.int64)
+        out["share"] = out["total_pence"] / int(out["total_pence"].sum())
+    out.attrs.update(allocation.attrs)
+    return out
+
+
 def compare(
     a: pd.DataFrame,
     b: pd.DataFrame,
@@ -766,8 +819,10 @@ def compare(
 
     ``population`` and ``crime`` are indexed by ``area_code``. Returns ``area_code``, ``area_name``,
     ``total_a``, ``total_b``, ``change`` (b - a), ``change_pct`` (100 x change / a),
-    ``change_per_head`` (change / population), ``change_per_crime`` (change / crime, if given),
-    ``per_head_a``, ``per_head_b`` and ``outcome`` (gains / loses / unchanged), largest gain first.
+    ``change_per_head`` (change / population), ``change_per_crime`` (change / crime, if given; NaN
+    where crime is unknown), ``per_head_a``, ``per_head_b``, ``share_a`` and ``share_b`` (each
+    area's share of its allocation's total, which is what moves when two pots differ in size) and
+    ``outcome`` (gains / loses / unchanged), largest gain first.
     """
     ta, tb = _as_totals(a), _as_totals(b)
     if set(ta.index) != set(tb.index):
@@ -790,10 +845,12 @@ def compare(
         )
     out["per_head_a"] = out["total_a"] / p
     out["per_head_b"] = out["total_b"] / p
+    out["share_a"] = out["total_a"] / out["total_a"].sum()
+    out["share_b"] = out["total_b"] / out["total_b"].sum()
     out["outcome"] = np.select([out["change"] > 0, out["change"] < 0], ["gains", "loses"], "unchanged")
     cols = ["area_code", "area_name", "total_a", "total_b", "change", "change_pct", "change_per_head"]
     cols += ["change_per_crime"] if crime is not None else []
-    cols += ["per_head_a", "per_head_b", "outcome"]
+    cols += ["per_head_a", "per_head_b", "share_a", "share_b", "outcome"]
     return out[cols].sort_values(["change", "area_code"], ascending=[False, True]).reset_index(drop=True)
 
 
@@ -811,22 +868,57 @@ def _svg(fig: Any) -> str:
     return buf.getvalue()
 
 
-def chart_comparison(comparison: pd.DataFrame, value: str = "change_per_head", title: str = "") -> str:
-    """Horizontal bars of ``value`` (default change per head) from :func:`compare`, as an SVG string.
+def svg_for_html(svg: str, prefix: str) -> str:
+    """An SVG string ready to sit inline in an HTML page beside others.
 
-    Gainers are drawn in blue, losers in orange (Okabe-Ito palette).
+    Drops the XML prolog and DOCTYPE, and prefixes every ``id`` (and each ``url(#id)`` and
+    ``href="#id"`` pointing at one) with ``prefix``: matplotlib numbers ids the same way in every
+    figure, so two inline charts would otherwise share ids and borrow each other's clip paths.
+    """
+    svg = re.sub(r"<\?xml[^>]*>\s*|<!DOCTYPE[^>]*>\s*", "", svg).strip()
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+
+    def ref(m: re.Match[str]) -> str:
+        return (
+            m.group(0).replace(f"#{m.group(2)}", f"#{prefix}-{m.group(2)}")
+            if m.group(2) in ids
+            else m.group(0)
+        )
+
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    return re.sub(r'(url\(#|href="#)([^)"]+)', ref, svg)
+
+
+def _png(fig: Any, dpi: int = 150) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def chart_comparison(
+    comparison: pd.DataFrame, value: str = "change_per_head", title: str = "", fmt: str = "svg"
+) -> str | bytes:
+    """Horizontal bars of ``value`` (default change per head) from :func:`compare`.
+
+    Gainers are drawn in blue, losers in orange (Okabe-Ito palette); areas where ``value`` is
+    unknown (e.g. change per crime without police data) are left out of the chart. Returns an SVG
+    string (``fmt="svg"``) or PNG bytes (``fmt="png"``).
     """
     from matplotlib.figure import Figure
 
-    df = comparison.sort_values(value)
+    df = comparison[comparison[value].notna()].sort_values(value)
     fig = Figure(figsize=(7, 0.28 * len(df) + 1.2))
     ax = fig.subplots()
     colours = [_OKABE_ITO[0] if v >= 0 else _OKABE_ITO[1] for v in df[value]]
     ax.barh(df["area_name"], df[value], color=colours)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(value.replace("_", " "))
+    ax.set_xlabel(f"{value.replace('_', ' ')} (£)")
     ax.set_title(title or f"Change in allocation ({value.replace('_', ' ')})")
     ax.spines[["top", "right"]].set_visible(False)
+    if fmt == "png":
+        return _png(fig)
+    if fmt != "svg":
+        raise ValueError(f"fmt must be svg or png, not {fmt!r}")
     return _svg(fig)
 
 

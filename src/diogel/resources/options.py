@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -394,6 +394,66 @@ def group_capacity(capacity: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame
     names = m.groupby("group", sort=True)["area_code"].apply(lambda s: ", ".join(sorted(s)))
     out.insert(0, "area_code", ["G" + str(g) for g in out["group"]])
     out.insert(1, "area_name", out["group"].map(names))
+    for metric, (col, mult) in METRICS.items():
+        if col in out.columns:
+            out[metric] = out[col] / out["population"] * mult
+    return out
+
+
+def pooled_capacity(
+    capacity: pd.DataFrame,
+    labels: pd.DataFrame,
+    members: Mapping[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """Capacity pooled over amalgamated groups, where the capacity frame covers the whole group.
+
+    ``capacity`` has one row per partnership (``area_code``, ``population`` and ``fte`` and/or
+    ``funding``); ``members`` maps a partnership's ``area_code`` to the local authorities it covers
+    (default: itself, i.e. one partnership per authority; Cwm Taf would be ``[W06000016,
+    W06000024]``). ``labels`` is :attr:`Amalgamation.labels` (one row per authority).
+
+    A group's pooled capacity is *known* only when every authority in it belongs to a partnership in
+    ``capacity`` and every such partnership lies wholly inside the group: a missing partnership is
+    unknown capacity, not zero, and a partnership split between groups cannot be pooled without
+    knowing how its staff and money would divide. Known groups get the sums of ``population``,
+    ``fte`` and ``funding`` and the metrics (``fte_per_100k`` = 100,000 x fte / population,
+    ``funding_per_head`` = funding / population), exactly as :func:`group_capacity`; unknown groups
+    get NaN and a ``reason``. Returns ``group``, ``known``, ``population``, the capacity columns,
+    the metrics and ``reason``.
+    """
+    members = {str(k): [str(x) for x in v] for k, v in (members or {}).items()}
+    la_of = {str(c): members.get(str(c), [str(c)]) for c in capacity["area_code"]}
+    owner: dict[str, str] = {}
+    for part, las in la_of.items():
+        for la in las:
+            if la in owner:
+                raise ValueError(f"local authority {la} is in two partnerships: {owner[la]} and {part}")
+            owner[la] = part
+    group_of = dict(zip(labels["area_code"].astype(str), labels["group"], strict=True))
+    cols = [c for c in ("population", "fte", "funding") if c in capacity.columns]
+    cap = capacity.set_index(capacity["area_code"].astype(str))
+    rows = []
+    for g, sub in labels.groupby("group", sort=True):
+        las = [str(c) for c in sub["area_code"]]
+        missing = [la for la in las if la not in owner]
+        parts = sorted({owner[la] for la in las if la in owner})
+        split = [p for p in parts if any(group_of.get(la) != g for la in la_of[p])]
+        row: dict[str, object] = {"group": int(g), "known": not missing and not split}
+        if row["known"]:
+            for c in cols:
+                row[c] = float(cap.loc[parts, c].sum())
+            row["reason"] = ""
+        else:
+            for c in cols:
+                row[c] = np.nan
+            why = []
+            if missing:
+                why.append(f"no capacity data for {', '.join(missing)}")
+            if split:
+                why.append(f"{', '.join(split)} would be split between groups")
+            row["reason"] = "; ".join(why)
+        rows.append(row)
+    out = pd.DataFrame(rows)
     for metric, (col, mult) in METRICS.items():
         if col in out.columns:
             out[metric] = out[col] / out["population"] * mult
