@@ -1,0 +1,436 @@
+"""The portal application: configuration, shared state, authentication and the FastAPI factory.
+
+``create_app(PortalConfig(...))`` builds the whole portal; ``diogel serve`` runs it under uvicorn.
+Routes live in :mod:`diogel.portal.web` (server-rendered pages) and :mod:`diogel.portal.api` (the
+JSON API); both ask the same permission functions here and in :mod:`diogel.portal.isa`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from diogel import __version__
+from diogel.portal import i18n, isa
+from diogel.portal.db import Database, database_url
+from diogel.portal.models import User
+from diogel.portal.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    LockoutPolicy,
+    RateLimiter,
+    Signer,
+    load_or_create_secret,
+    tokens_match,
+)
+from diogel.portal.views import Dataset, WarehouseViews, datasets
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+PACKAGE = resources.files("diogel.portal")
+
+#: Content Security Policy for every page: nothing from anywhere but the portal itself, no inline
+#: script (htmx and the API docs load as files), inline style attributes only for map legends.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+@dataclass
+class PortalConfig:
+    """Where the portal keeps things and how strict it is.
+
+    ``db`` is the ``--db`` URL (None: SQLite ``portal.sqlite`` in ``data_dir``); ``warehouse`` the
+    warehouse URL (None: DuckDB in ``data_dir``); ``area`` the partnership the dashboard shows by
+    default (a CSP code; None: the CSP with the most recorded crime); ``secure_cookies`` adds the
+    Secure flag (set it whenever the portal is reached over HTTPS, e.g. behind a reverse proxy).
+    """
+
+    data_dir: Path
+    warehouse: str | None = None
+    db: str | None = None
+    area: str | None = None
+    secure_cookies: bool = False
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    max_upload_mb: int = 200
+    warm_cache: bool = True
+
+
+class Portal:
+    """Everything a request needs, created once per application."""
+
+    def __init__(self, config: PortalConfig, warehouse=None):  # noqa: ANN001
+        from diogel.warehouse.core import Warehouse
+
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(database_url(config.db, config.data_dir))
+        self.signer = Signer(load_or_create_secret(config.data_dir / "portal_secret.key"))
+        self.login_limiter = RateLimiter(config.lockout.rate_per_minute)
+        self._own_warehouse = warehouse is None
+        self.warehouse = warehouse if warehouse is not None else Warehouse(config.warehouse, config.data_dir)
+        self.views = WarehouseViews(self.warehouse)
+        self.templates = _templates()
+        self.datasets: dict[str, Dataset] = datasets()
+        # A counter the dashboards' cache key includes, moved on whenever a PACT meeting changes,
+        # because the priorities' community-concern score reads the meetings.
+        self.pact_epoch = 0
+        with self.db.session() as s:
+            isa.seed_access(s, list(self.datasets))
+
+    def default_area(self) -> str | None:
+        if self.config.area:
+            return self.config.area
+        areas = self.views.areas()
+        return areas[0].code if areas else None
+
+    def warm(self) -> None:
+        """Compute the default dashboard in the background so the first visitor does not wait."""
+
+        def run() -> None:
+            try:
+                from diogel.portal.web import pact_frame
+
+                area = self.default_area()
+                if area:
+                    with self.db.session() as s:
+                        frame = pact_frame(s, self, area)
+                    self.views.dashboard(area, frame, ("pact", self.pact_epoch))
+                    self.views.ward_table(area)
+            except Exception:  # noqa: BLE001 - warming is an optimisation; the page computes on demand
+                pass
+
+        threading.Thread(target=run, name="diogel-warm", daemon=True).start()
+
+    def close(self) -> None:
+        self.db.close()
+        if self._own_warehouse:
+            self.warehouse.close()
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(PACKAGE / "templates")),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.filters["num"] = lambda v: "" if v is None or v != v else f"{v:,.0f}"  # NaN != NaN
+    env.filters["pct"] = lambda v: "" if v is None or v != v else f"{v:+.1f}%"
+    env.filters["share"] = lambda v: "" if v is None or v != v else f"{v:.0%}"
+    env.filters["cell"] = _cell
+    env.filters["dec"] = lambda v: "" if v is None or v != v else f"{v:,.1f}"
+    return env
+
+
+def _cell(value: Any) -> str:
+    """A published count: ``*`` where suppressed (NA), otherwise with thousands separators."""
+    import pandas as pd
+
+    return "*" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Request plumbing
+
+
+def portal_of(request: Request) -> Portal:
+    return request.app.state.portal
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with portal_of(request).db.sessions() as s:
+        yield s
+
+
+def current_user(request: Request, s: Session = Depends(get_db)) -> User | None:
+    """The logged-in user, or None. A cookie of a disabled account or an older epoch is ignored."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    portal = portal_of(request)
+    user = None
+    data = portal.signer.read_session(request.cookies.get(SESSION_COOKIE))
+    if data is not None:
+        candidate = s.get(User, data[0])
+        if candidate is not None and candidate.active and candidate.session_epoch == data[1]:
+            user = candidate
+    request.state.user = user
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's CSRF token (a new one is set as a cookie by the middleware when missing)."""
+    token = getattr(request.state, "csrf", None)
+    if token:
+        return token
+    portal = portal_of(request)
+    token = portal.signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+    if token is None:
+        token, cookie = portal.signer.new_csrf()
+        request.state.new_csrf_cookie = cookie
+    request.state.csrf = token
+    return token
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse any unsafe request whose form field or header does not carry this browser's token."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = portal_of(request).signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+    given = request.headers.get(CSRF_HEADER)
+    if not given and "form" in request.headers.get("content-type", ""):
+        # Starlette caches the parsed form on the request, so the route's Form() fields reuse it.
+        form = await request.form()
+        given = form.get(CSRF_FIELD)
+    if not tokens_match(expected, given if isinstance(given, str) else None):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+class Forbidden(HTTPException):
+    def __init__(self, detail: str = "you do not have access to this page"):
+        super().__init__(403, detail)
+
+
+def require_user(user: User | None = Depends(current_user)) -> User:
+    if user is None:
+        raise Forbidden("please log in")
+    return user
+
+
+def require_roles(*roles: str):  # noqa: ANN201
+    """A dependency that lets only users with one of ``roles`` through (403 for everyone else)."""
+
+    def dependency(user: User | None = Depends(current_user)) -> User:
+        if user is None or user.role not in roles:
+            raise Forbidden()
+        return user
+
+    return dependency
+
+
+def require_level(level: str):  # noqa: ANN201
+    """A dependency for routes with a ``dataset`` path parameter: the ISA must grant ``level``."""
+
+    def dependency(
+        request: Request,
+        dataset: str,
+        user: User | None = Depends(current_user),
+        s: Session = Depends(get_db),
+    ) -> Dataset:
+        ds = portal_of(request).datasets.get(dataset)
+        if ds is None:
+            raise HTTPException(404, f"no dataset {dataset!r}")
+        if not isa.more_detailed_or_equal(isa.level_for(s, user, dataset), level):
+            raise Forbidden("the information sharing agreement does not let you see this data at this level")
+        return ds
+
+    return dependency
+
+
+def dashboard_level(
+    request: Request, user: User | None = Depends(current_user), s: Session = Depends(get_db)
+) -> User:
+    """The dashboard maps police.uk counts by LSOA, so it needs LSOA-level access to them."""
+    if user is None or not isa.more_detailed_or_equal(isa.level_for(s, user, "police-street"), "lsoa"):
+        raise Forbidden("the dashboard needs LSOA-level access to police.uk data under the agreement")
+    return user
+
+
+def area_level(
+    request: Request, user: User | None = Depends(current_user), s: Session = Depends(get_db)
+) -> User:
+    """The scrutiny pack shows suppressed ward tables: area-level access to police.uk data."""
+    if user is None or user.role not in ("member", "analyst"):
+        raise Forbidden()
+    if not isa.more_detailed_or_equal(isa.level_for(s, user, "police-street"), "area"):
+        raise Forbidden("the agreement does not give you area-level access to police.uk data")
+    return user
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+
+
+class SecurityHeaders:
+    """Language, the CSRF cookie for new browsers, and security headers on every response.
+
+    A plain ASGI middleware (not Starlette's BaseHTTPMiddleware, which costs a task and a stream
+    copy per request): it only touches the response's start message.
+    """
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        lang = i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
+        i18n.set_language(lang)
+        state = scope.setdefault("state", {})
+        state["lang"] = lang
+        path = scope["path"]
+
+        async def send_with_headers(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                from starlette.datastructures import MutableHeaders
+
+                headers = MutableHeaders(scope=message)
+                cookie = state.get("new_csrf_cookie")
+                if cookie:
+                    secure = "; Secure" if scope["app"].state.portal.config.secure_cookies else ""
+                    headers.append(
+                        "set-cookie", f"{CSRF_COOKIE}={cookie}; HttpOnly; Path=/; SameSite=lax{secure}"
+                    )
+                for name, value in (
+                    ("content-security-policy", CSP),
+                    ("x-content-type-options", "nosniff"),
+                    ("x-frame-options", "DENY"),
+                    ("referrer-policy", "same-origin"),
+                ):
+                    if name not in headers:
+                        headers[name] = value
+                if (
+                    path.startswith(("/api/", "/data/", "/uploads/", "/admin/", "/scrutiny"))
+                    and "cache-control" not in headers
+                ):
+                    # Data responses must not linger in shared caches or the back button of a shared PC.
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def set_session(response: Response, portal: Portal, user: User) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        portal.signer.session_cookie(user.id, user.session_epoch),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=portal.config.secure_cookies,
+        path="/",
+    )
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with what every page needs: the user, the CSRF token, the navigation."""
+    portal = portal_of(request)
+    user = getattr(request.state, "user", None)
+    lang = getattr(request.state, "lang", i18n.DEFAULT)
+    tr = i18n.translations(lang)
+    context.setdefault("user", user)
+    html = portal.templates.get_template(name).render(
+        request=request,
+        csrf_token=csrf_token(request),
+        csrf_field=CSRF_FIELD,
+        nav=navigation(request, user),
+        lang=lang,
+        languages=i18n.LANGUAGES,
+        version=__version__,
+        _=tr.ugettext,
+        gettext=tr.ugettext,
+        ngettext=tr.ungettext,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
+    """Links the user may follow (a page the user cannot open is not offered)."""
+    from diogel.portal.i18n import N_
+
+    links: list[tuple[str, str]] = []
+    if user is not None:
+        portal = portal_of(request)
+        with portal.db.sessions() as s:
+            police = isa.level_for(s, user, "police-street")
+            can_upload = bool(isa.uploadable(s, user, list(portal.datasets)))
+        if isa.more_detailed_or_equal(police, "lsoa"):
+            links.append(("/dashboard", N_("Dashboard")))
+        if isa.more_detailed_or_equal(police, "area"):
+            links.append(("/data/police-street/areas", N_("Data")))
+        if user.role in ("analyst", "contributor", "viewer", "member"):
+            links += [("/assessments", N_("Strategic assessment")), ("/meetings", N_("PACT meetings"))]
+            links.append(("/standards", N_("Minimum standards")))
+        if can_upload:
+            links.append(("/upload", N_("Upload")))
+        if user.role in ("member", "analyst"):
+            links.append(("/scrutiny", N_("Scrutiny pack")))
+        if user.role == "admin":
+            links += [
+                ("/admin/users", N_("Users")),
+                ("/admin/agencies", N_("Agencies")),
+                ("/admin/agreement", N_("Sharing agreement")),
+                ("/admin/audit", N_("Audit log")),
+            ]
+    links.append(("/public", N_("Public pages")))
+    return links
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def _lifespan(portal: Portal):  # noqa: ANN202
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        yield
+        portal.close()
+
+    return lifespan
+
+
+def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
+    """The portal as an ASGI application. ``warehouse``: an open :class:`Warehouse` to share (tests)."""
+    from diogel.portal import api, web
+
+    portal = Portal(config, warehouse)
+    app = FastAPI(
+        title="diogel partnership portal",
+        version=__version__,
+        description=(
+            "The JSON API of the diogel partnership portal. Every route enforces the information "
+            "sharing agreement exactly as the pages do. Log in at /login (the session cookie "
+            "authenticates API calls); unsafe methods need the X-CSRF-Token header."
+        ),
+        docs_url=None,  # the default docs page loads Swagger UI from a CDN; ours is vendored
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+        lifespan=_lifespan(portal),
+    )
+    app.state.portal = portal
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+    app.include_router(web.router)
+    app.include_router(api.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return render(
+            request, "error.html", status_code=exc.status_code, status=exc.status_code, detail=exc.detail
+        )
+
+    if config.warm_cache:
+        portal.warm()
+    return app

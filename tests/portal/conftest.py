@@ -1,0 +1,132 @@
+"""Portal fixtures: a real warehouse built once per session from the bundled data, a fresh portal
+database per test (SQLite, or a fresh database on the real PostgreSQL server), and users of every role."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from diogel.portal.app import PortalConfig, create_app
+from diogel.portal.security import LockoutPolicy
+from diogel.warehouse.core import Warehouse
+
+PASSWORD = "correct horse battery staple"
+
+#: One user per role; agencies chosen so the default agreement gives the police contributor an
+#: upload grant and nobody else (the analyst works for the council).
+USERS = {
+    "admin": ("local_authority", "Newport City Council"),
+    "analyst": ("local_authority", "Newport City Council"),
+    "contributor": ("police", "Gwent Police"),
+    "viewer": ("health", "Aneurin Bevan University Health Board"),
+    "member": ("local_authority", "Newport City Council"),
+}
+ROLES = (*USERS, "public")
+AREA = "W14000022"  # Newport CSP: the area with most recorded crime in the bundled Gwent year
+
+
+@pytest.fixture(scope="session")
+def master_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled all-Wales reference data and a year of Gwent crime, built once (~10 s)."""
+    from diogel.warehouse.reference import demo_police_archive, load_reference
+
+    folder = tmp_path_factory.mktemp("master")
+    with Warehouse(None, folder) as wh:
+        load_reference(wh, "wales")
+        results = wh.ingest("police-street", demo_police_archive())
+        assert all(r.status == "loaded" for r in results)
+    return folder / "warehouse.duckdb"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, master_warehouse: Path) -> Path:
+    """A data directory with a private copy of the warehouse (uploads must not leak between tests)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shutil.copy(master_warehouse, folder / "warehouse.duckdb")
+    return folder
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """The portal database: None (SQLite in the data directory) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_url")
+
+
+@dataclass
+class PortalHarness:
+    app: object
+    data_dir: Path
+
+    @property
+    def portal(self):  # noqa: ANN201
+        return self.app.state.portal
+
+    def client(self, role: str | None = None) -> TestClient:
+        """A browser: logged in as the user of ``role`` (None or "public": anonymous)."""
+        c = TestClient(self.app, base_url="http://testserver")
+        if role and role != "public":
+            r = login(c, role)
+            assert r.status_code == 303, (role, r.status_code, r.text[:300])
+        return c
+
+
+def make_harness(data_dir: Path, db: str | None, lockout: LockoutPolicy | None = None) -> PortalHarness:
+    config = PortalConfig(
+        data_dir=data_dir, db=db, area=AREA, warm_cache=False, lockout=lockout or LockoutPolicy()
+    )
+    app = create_app(config)
+    seed_users(app)
+    return PortalHarness(app, data_dir)
+
+
+@pytest.fixture
+def harness(data_dir: Path, db_url: str | None) -> Iterator[PortalHarness]:
+    h = make_harness(data_dir, db_url)
+    yield h
+    h.portal.close()
+
+
+@pytest.fixture
+def sqlite_harness(data_dir: Path) -> Iterator[PortalHarness]:
+    h = make_harness(data_dir, None)
+    yield h
+    h.portal.close()
+
+
+def seed_users(app) -> None:  # noqa: ANN001
+    from diogel.portal import services
+
+    portal = app.state.portal
+    with portal.db.session() as s:
+        for role, (kind, agency_name) in USERS.items():
+            agency = services.get_or_create_agency(s, None, agency_name, kind, list(portal.datasets))
+            services.create_user(s, None, role, PASSWORD, role, agency, f"{role.title()} User")
+
+
+def csrf_from(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF field on the page"
+    return m.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD):  # noqa: ANN201
+    token = csrf_from(client.get("/login").text)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+def page_csrf(client: TestClient) -> str:
+    """The CSRF token of this browser (as any page's forms carry it)."""
+    return client.get("/api/me").json()["csrf_token"]

@@ -1,0 +1,156 @@
+"""Logins, sessions, CSRF, rate limiting and lockout, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from diogel.portal.models import AuditEntry, User
+from diogel.portal.security import LockoutPolicy
+from portal.conftest import PASSWORD, csrf_from, login, make_harness, page_csrf
+
+
+def test_login_sets_hardened_session_cookie(harness) -> None:
+    c = harness.client()
+    r = login(c, "analyst")
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
+    cookies = [v for k, v in r.headers.multi_items() if k == "set-cookie"]
+    session = next(v for v in cookies if v.startswith("diogel_session="))
+    assert "HttpOnly" in session and "SameSite=lax" in session.replace("Lax", "lax")
+    assert c.get("/api/me").json()["role"] == "analyst"
+    # The password is stored as an argon2id hash, never as given.
+    with harness.portal.db.session() as s:
+        stored = s.execute(select(User.password_hash).where(User.username == "analyst")).scalar_one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_wrong_password_and_unknown_user_look_the_same(harness) -> None:
+    c = harness.client()
+    a = login(c, "analyst", "not the password at all")
+    b = login(c, "nobody-at-all", "not the password at all")
+    assert a.status_code == b.status_code == 401
+    assert "wrong username or password" in a.text and "wrong username or password" in b.text
+    assert c.get("/api/me").json()["role"] == "public"
+
+
+def test_forged_session_cookie_is_ignored(harness) -> None:
+    c = harness.client()
+    c.cookies.set("diogel_session", "eyJ1IjoxLCJlIjowfQ.forged.signature")
+    assert c.get("/api/me").json()["role"] == "public"
+    assert c.get("/admin/users").status_code == 403
+
+
+def test_csrf_required_on_every_form_and_api_call(harness) -> None:
+    c = harness.client()
+    # Login form without the token, and with a token from another browser.
+    r = c.post("/login", data={"username": "analyst", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 403
+    other = harness.client()
+    foreign = csrf_from(other.get("/login").text)
+    c.get("/login")
+    r = c.post(
+        "/login",
+        data={"username": "analyst", "password": PASSWORD, "csrf_token": foreign},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    assert c.get("/api/me").json()["role"] == "public"
+    # Logged in: an admin form and a JSON call refused without the token, accepted with it.
+    admin = harness.client("admin")
+    form = {"name": "Gwent Fire and Rescue", "kind": "fire"}
+    assert admin.post("/admin/agencies", data=form, follow_redirects=False).status_code == 403
+    assert (
+        admin.post(
+            "/admin/agencies", data={**form, "csrf_token": "x" * 43}, follow_redirects=False
+        ).status_code
+        == 403
+    )
+    ok = admin.post("/admin/agencies", data={**form, "csrf_token": page_csrf(admin)}, follow_redirects=False)
+    assert ok.status_code == 303
+    contributor = harness.client("contributor")
+    body = {"meeting_date": "2025-05-01", "neighbourhood_code": "W05001627", "attendees": 3}
+    assert contributor.post("/api/meetings", json=body).status_code == 403
+    r = contributor.post("/api/meetings", json=body, headers={"X-CSRF-Token": page_csrf(contributor)})
+    assert r.status_code == 201, r.text
+
+
+def test_lockout_after_repeated_failures(data_dir, db_url) -> None:
+    h = make_harness(data_dir, db_url, LockoutPolicy(max_failures=3, lock_minutes=15, rate_per_minute=100))
+    try:
+        c = h.client()
+        for _ in range(3):
+            assert login(c, "viewer", "wrong wrong wrong").status_code == 401
+        # Now even the right password is refused while the lock lasts.
+        r = login(c, "viewer")
+        assert r.status_code == 403 and "locked" in r.text
+        with h.portal.db.session() as s:
+            actions = list(s.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
+        assert "login.lockout" in actions and actions[-1] == "login.refused_locked"
+        # An administrator unlocks the account (a permission change, audited); the login works again.
+        admin = h.client("admin")
+        with h.portal.db.session() as s:
+            uid = s.execute(select(User.id).where(User.username == "viewer")).scalar_one()
+        r = admin.post(
+            f"/admin/users/{uid}",
+            data={"unlock": "yes", "csrf_token": page_csrf(admin)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        assert login(c, "viewer").status_code == 303
+    finally:
+        h.portal.close()
+
+
+def test_login_rate_limit_per_address(data_dir) -> None:
+    h = make_harness(data_dir, None, LockoutPolicy(max_failures=100, rate_per_minute=5))
+    try:
+        c = h.client()
+        statuses = [login(c, f"someone{i}", "wrong wrong wrong").status_code for i in range(7)]
+        assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
+    finally:
+        h.portal.close()
+
+
+def test_role_change_ends_existing_sessions(harness) -> None:
+    viewer = harness.client("viewer")
+    assert viewer.get("/dashboard").status_code == 200
+    admin = harness.client("admin")
+    with harness.portal.db.session() as s:
+        uid = s.execute(select(User.id).where(User.username == "viewer")).scalar_one()
+    r = admin.post(
+        f"/admin/users/{uid}", data={"role": "member", "csrf_token": page_csrf(admin)}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    # The old cookie no longer works: the viewer must log in again (and is then a member).
+    assert viewer.get("/api/me").json()["role"] == "public"
+    assert login(viewer, "viewer").status_code == 303
+    assert viewer.get("/api/me").json()["role"] == "member"
+    assert viewer.get("/dashboard").status_code == 403
+
+
+def test_login_redirect_stays_on_site(harness) -> None:
+    c = harness.client()
+    token = csrf_from(c.get("/login").text)
+    for target, expected in (
+        ("//evil.example/x", "/dashboard"),
+        ("https://evil.example", "/dashboard"),
+        ("/meetings", "/meetings"),
+    ):
+        c.cookies.clear()
+        token = csrf_from(c.get("/login").text)
+        r = c.post(
+            "/login", data={"username": "analyst", "password": PASSWORD, "csrf_token": token, "next": target},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert r.headers["location"] == expected
+
+
+@pytest.mark.parametrize("path", ["/login", "/public", "/docs"])
+def test_security_headers(sqlite_harness, path: str) -> None:
+    r = sqlite_harness.client().get(path)
+    assert r.status_code == 200
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    # No asset from anywhere else: a closed council network has no CDN.
+    assert "https://" not in r.text.replace("https://www.w3.org", "")

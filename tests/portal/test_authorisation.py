@@ -1,0 +1,298 @@
+"""Walk EVERY route of the application as every role and check exactly who gets in.
+
+The expected table below is written from the default information sharing agreement and the roles,
+independently of the code: a new route that is not in the table fails the test, so nobody can add
+a page without deciding who may see it. "Allowed" means any status but 403 and 404 (a form may
+answer 400 for the deliberately minimal body); everywhere else the answer must be 403 or 404, and
+no response to a role without record-level access may contain a crime's identifier.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from starlette.routing import Mount
+
+from conftest import POLICE
+from diogel.portal import services
+from diogel.portal.models import User
+from portal.conftest import AREA, ROLES, page_csrf
+
+ALL = set(ROLES)
+PARTNERS = {"analyst", "contributor", "viewer", "member"}
+LSOA = {"analyst", "contributor", "viewer"}  # LSOA level on police.uk under the default agreement
+AREA_LEVEL = LSOA | {"member", "admin"}
+RECORD = {"analyst"}
+RECORDERS = {"analyst", "contributor"}
+ADMIN = {"admin"}
+
+EXPECTED_DEFAULT: dict[tuple[str, str], set[str]] = {
+    ("GET", "/"): ALL,
+    ("GET", "/healthz"): ALL,
+    ("GET", "/docs"): ALL,
+    ("GET", "/openapi.json"): ALL,
+    ("GET", "/login"): ALL,
+    ("POST", "/login"): ALL,
+    ("POST", "/logout"): ALL,
+    ("GET", "/language/{lang}"): ALL,
+    ("GET", "/dashboard"): LSOA,
+    ("GET", "/api/dashboard"): LSOA,
+    ("GET", "/data/{dataset}/records"): RECORD,
+    ("GET", "/data/{dataset}/records.csv"): RECORD,
+    ("GET", "/api/datasets/{dataset}/records"): RECORD,
+    ("GET", "/data/{dataset}/lsoa"): LSOA,
+    ("GET", "/data/{dataset}/lsoa.csv"): LSOA,
+    ("GET", "/api/datasets/{dataset}/lsoa"): LSOA,
+    ("GET", "/data/{dataset}/areas"): AREA_LEVEL,
+    ("GET", "/data/{dataset}/areas.csv"): AREA_LEVEL,
+    ("GET", "/api/datasets/{dataset}/areas"): AREA_LEVEL,
+    ("GET", "/upload"): {"contributor"},
+    ("POST", "/upload"): {"contributor"},
+    ("POST", "/api/uploads"): {"contributor"},
+    ("GET", "/uploads/{upload_id}"): {"contributor", "analyst"},
+    ("GET", "/api/uploads/{upload_id}"): {"contributor", "analyst"},
+    ("GET", "/meetings"): PARTNERS,
+    ("GET", "/api/meetings"): PARTNERS,
+    ("GET", "/meetings/{meeting_id}"): PARTNERS,
+    ("GET", "/api/meetings/{meeting_id}"): PARTNERS,
+    ("GET", "/meetings/new"): RECORDERS,
+    ("POST", "/meetings"): RECORDERS,
+    ("POST", "/api/meetings"): RECORDERS,
+    ("POST", "/meetings/{meeting_id}/actions/{action_id}"): RECORDERS,
+    ("GET", "/standards"): PARTNERS,
+    ("GET", "/api/standards"): PARTNERS,
+    ("GET", "/standards/{year}/edit"): {"analyst"},
+    ("POST", "/standards/{year}"): {"analyst"},
+    ("GET", "/assessments"): PARTNERS,
+    ("GET", "/api/assessments"): PARTNERS,
+    ("POST", "/assessments"): {"analyst"},
+    ("POST", "/assessments/{assessment_id}/publish"): {"analyst"},
+    ("GET", "/assessments/{assessment_id}/{filename}"): PARTNERS,
+    ("GET", "/public"): ALL,
+    ("GET", "/public/{area_code}"): ALL,
+    ("GET", "/api/public/{area_code}"): ALL,
+    ("GET", "/scrutiny"): {"member", "analyst"},
+    ("GET", "/api/scrutiny"): {"member", "analyst"},
+    ("GET", "/admin/users"): ADMIN,
+    ("POST", "/admin/users"): ADMIN,
+    ("POST", "/admin/users/{user_id}"): ADMIN,
+    ("GET", "/admin/agencies"): ADMIN,
+    ("POST", "/admin/agencies"): ADMIN,
+    ("GET", "/admin/agreement"): ADMIN,
+    ("POST", "/admin/agreement/access"): ADMIN,
+    ("POST", "/admin/agreement/upload"): ADMIN,
+    ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/api/users"): ADMIN,
+    ("GET", "/api/agreement"): ADMIN,
+    ("GET", "/api/audit/verify"): ADMIN,
+    ("GET", "/api/me"): ALL,
+    ("GET", "/api/datasets"): ALL,
+}
+
+
+EXPECTED = dict(EXPECTED_DEFAULT)
+
+
+def small_police_csv(rows: int = 40) -> bytes:
+    """The first rows of a real police.uk month not in the bundled year (June 2024, Gwent)."""
+    lines = (POLICE / "2024-06-gwent-street.csv").read_bytes().splitlines(keepends=True)
+    return b"".join(lines[: rows + 1])
+
+
+def _fixtures(h) -> dict[str, str]:  # noqa: ANN001
+    """Real objects for every path parameter: an upload, a meeting with an action, an assessment."""
+    contributor = h.client("contributor")
+    r = contributor.post(
+        "/upload",
+        data={"dataset": "police-street", "csrf_token": page_csrf(contributor)},
+        files={"file": ("2024-06-gwent-street.csv", small_police_csv(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:500]
+    upload_id = r.headers["location"].rsplit("/", 1)[1]
+    analyst = h.client("analyst")
+    ward = h.portal.views.neighbourhoods(AREA)[0][0]
+    body = {
+        "meeting_date": "2025-05-14", "neighbourhood_code": ward, "attendees": 12,
+        "profile": {"age": {"55-64": 4, "65-74": 5, "75+": 3}},
+        "priorities": [{"theme": "Speeding", "votes": 9, "chosen": True}],
+        "actions": [{"description": "Speed watch on the main road", "owner": "PCSO Jones", "review_date": "2025-08-01"}],
+    }  # fmt: skip
+    r = analyst.post("/api/meetings", json=body, headers={"X-CSRF-Token": page_csrf(analyst)})
+    assert r.status_code == 201, r.text
+    meeting = r.json()
+    folder = h.data_dir / "assessments" / "2025"
+    folder.mkdir(parents=True)
+    (folder / "assessment.html").write_text("<html><body><h1>Strategic assessment 2025</h1></body></html>")
+    (folder / "figures.json").write_text("{}")
+    with h.portal.db.session() as s:
+        analyst_user = s.execute(select(User).where(User.username == "analyst")).scalar_one()
+        row = services.register_assessment(s, analyst_user, str(folder), h.data_dir, "SA 2025")
+        services.publish_assessment(s, analyst_user, row, True)
+        agency = analyst_user.agency
+        spare = services.create_user(s, None, "spare", "a long enough password", "viewer", agency)
+        assessment_id, spare_id = row.id, spare.id
+    return {
+        "dataset": "police-street", "upload_id": upload_id, "meeting_id": str(meeting["id"]),
+        "action_id": str(meeting["actions"][0]["id"]), "assessment_id": str(assessment_id),
+        "filename": "assessment.html", "year": "2025", "area_code": AREA, "user_id": str(spare_id), "lang": "cy",
+    }  # fmt: skip
+
+
+def _request(client, method: str, path: str, token: str, upload_ds: str):  # noqa: ANN001, ANN202
+    """One call with a minimal, well-formed body and this browser's CSRF token."""
+    if method == "GET":
+        return client.get(path, follow_redirects=False)
+    headers = {"X-CSRF-Token": token}
+    if path in ("/upload", "/api/uploads"):
+        files = {"file": ("not-police.csv", io.BytesIO(b"a,b\n1,2\n"), "text/csv")}
+        return client.post(
+            path, data={"dataset": upload_ds}, files=files, headers=headers, follow_redirects=False
+        )
+    if path == "/api/meetings":
+        return client.post(
+            path,
+            json={"meeting_date": "2025-01-01", "neighbourhood_code": "x", "attendees": 1},
+            headers=headers,
+        )
+    forms = {
+        "/login": {"username": "nobody", "password": "wrong wrong wrong"},
+        "/admin/users": {"username": "x", "password": "short", "role": "viewer", "agency_id": "1"},
+        "/admin/agencies": {"name": "", "kind": "fire"},
+        "/admin/agreement/access": {"dataset": "police-street", "role": "viewer", "level": "lsoa"},
+        "/admin/agreement/upload": {"dataset": "police-street", "agency_id": "1", "allowed": "no"},
+        "/assessments": {"directory": "/nonexistent"},
+    }
+    data = forms.get(path)
+    if data is None:
+        if "/actions/" in path:
+            data = {"status": "in progress"}
+        elif path.startswith("/admin/users/"):
+            data = {"unlock": "yes"}
+        elif path.startswith("/standards/"):
+            data = {}
+        elif path.endswith("/publish"):
+            data = {"publish": "yes"}
+        else:
+            data = {}
+    return client.post(path, data=data, headers=headers, follow_redirects=False)
+
+
+def all_routes(routes, prefix: str = ""):  # noqa: ANN001, ANN201
+    """(path, route) for every route, including those of included routers (FastAPI >= 0.160 keeps
+    an included router as one entry of ``app.routes``; older versions copy its routes in)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from all_routes(route.original_router.routes, prefix + route.include_context.prefix)
+        else:
+            yield prefix + route.path, route
+
+
+def test_every_route_for_every_role(harness) -> None:
+    routes: dict[tuple[str, str], APIRoute] = {}
+    mounts = []
+    for path, route in all_routes(harness.app.routes):
+        if isinstance(route, Mount):
+            mounts.append(path)
+            continue
+        for method in route.methods - {"HEAD"}:
+            routes[(method, path)] = route
+    assert set(routes) == set(EXPECTED), (
+        f"routes without an expected rule: {sorted(set(routes) - set(EXPECTED))}; "
+        f"rules without a route: {sorted(set(EXPECTED) - set(routes))}"
+    )
+    assert mounts == ["/static"]
+    if "partner:licensed_premises" in harness.portal.datasets:
+        # With the partner source kind present, the default agreement lets a local authority
+        # (the analyst's council) upload its licensed premises register.
+        for key in (("GET", "/upload"), ("POST", "/upload"), ("POST", "/api/uploads")):
+            EXPECTED[key] = {"contributor", "analyst"}
+    params = _fixtures(harness)
+    # Crime IDs the record level shows: none of them may appear in any other role's responses.
+    analyst = harness.client("analyst")
+    records = analyst.get("/api/datasets/police-street/records?limit=500").json()["records"]
+    crime_ids = {r["crime_id"] for r in records if r["crime_id"]}
+    assert len(crime_ids) > 100
+
+    failures = []
+    for role in ROLES:
+        client = harness.client(role)
+        token = page_csrf(client)
+        # Upload (badly) a dataset this role's agency may upload, so the answer shows the route's rule.
+        datasets = client.get("/api/datasets").json()
+        upload_ds = next((d["name"] for d in datasets if d["upload"]), "police-street")
+        # Log out last: it ends the session the other calls rely on.
+        for (method, path), _ in sorted(routes.items(), key=lambda kv: kv[0][1] == "/logout"):
+            url = re.sub(r"\{(\w+)\}", lambda m: params[m.group(1)], path)
+            r = _request(client, method, url, token, upload_ds)
+            allowed = role in EXPECTED[(method, path)]
+            got_in = r.status_code not in (403, 404)
+            if r.status_code >= 500:
+                failures.append(f"{role} {method} {url}: server error {r.status_code}")
+            elif allowed != got_in:
+                failures.append(
+                    f"{role} {method} {url}: expected {'allowed' if allowed else 'refused'}, got {r.status_code}"
+                )
+            if role != "analyst":
+                body = r.text
+                leaked = [c for c in crime_ids if c in body]
+                if leaked or '"crime_id"' in body:
+                    failures.append(
+                        f"{role} {method} {url}: record-level data leaked ({len(leaked)} crime ids)"
+                    )
+            if role in ("member", "admin", "public") and re.search(r"\bW01\d{6}\b", r.text):
+                failures.append(f"{role} {method} {url}: LSOA-level data shown to a role without LSOA access")
+    assert not failures, "\n".join(failures)
+
+
+def test_static_assets_are_vendored(sqlite_harness) -> None:
+    c = sqlite_harness.client()
+    for path in (
+        "/static/vendor/htmx/htmx.min.js",
+        "/static/css/portal.css",
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+    ):
+        r = c.get(path)
+        assert r.status_code == 200 and len(r.content) > 1000, path
+    assert c.get("/static/../portal.sqlite").status_code == 404
+
+
+def test_agreement_is_data_and_changes_take_effect(sqlite_harness) -> None:
+    """Lowering the analyst's level in the agreement closes the record-level routes at once."""
+    h = sqlite_harness
+    analyst = h.client("analyst")
+    assert analyst.get("/api/datasets/police-street/records?limit=1").status_code == 200
+    admin = h.client("admin")
+    r = admin.post(
+        "/admin/agreement/access",
+        data={"dataset": "police-street", "role": "analyst", "level": "area", "csrf_token": page_csrf(admin)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    for path in ("/api/datasets/police-street/records", "/data/police-street/records", "/data/police-street/records.csv",
+                 "/data/police-street/lsoa", "/dashboard"):  # fmt: skip
+        assert analyst.get(path).status_code == 403, path
+    assert analyst.get("/data/police-street/areas").status_code == 200
+    # An agency-specific clause: police analysts keep record level even so.
+    admin.post(
+        "/admin/agreement/access",
+        data={"dataset": "police-street", "role": "contributor", "agency_kind": "police", "level": "record",
+              "csrf_token": page_csrf(admin)},
+    )  # fmt: skip
+    assert h.client("contributor").get("/api/datasets/police-street/records?limit=1").status_code == 200
+    assert h.client("viewer").get("/api/datasets/police-street/records?limit=1").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["member", "public"])
+def test_public_and_member_views_are_suppressed(sqlite_harness, role: str) -> None:
+    """Every count shown below LSOA level went through disclosure control: no 1-4 anywhere."""
+    c = sqlite_harness.client(role)
+    data = c.get(f"/api/public/{AREA}").json()
+    values = [v for row in data["wards"] for k, v in row.items() if k != "ward"]
+    assert any(v is None for v in values), "nothing was suppressed: the test would prove nothing"
+    assert all(v is None or v == 0 or v >= 5 for v in values)
+    assert "suppressed" in data["rule"]
