@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from diogel.analysis.trends import rates_per_1000
+from diogel.sources._policeuk import CRIME_TYPES
 
 __all__ = [
     "POLICEUK_CRIME_TYPES",
@@ -26,22 +27,7 @@ __all__ = [
     "policeuk_weights_from_css",
 ]
 
-POLICEUK_CRIME_TYPES: tuple[str, ...] = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-)
+POLICEUK_CRIME_TYPES: tuple[str, ...] = CRIME_TYPES  # the police.uk categories, as the loaders check them
 
 # Spellings seen in CSS joins and in older police.uk releases that name the same type differently.
 _ALIASES: dict[str, str] = {
