@@ -213,6 +213,15 @@ def test_needs_formula_on_csps_with_damping(indicators):
     assert (undamped["total"] / ref.reindex(undamped["area_code"]).to_numpy() - 1).min() < -0.05
 
 
+def test_needs_pots_are_the_scf_and_smaf_pots_combined():
+    # 2005/06: 4,291,166 + 9,251,679; 2006/07: 4,291,166 + 10,147,675; 2007/08: 4,591,166 + 13,700,999.
+    assert dict(load_formula("needs").pots) == {2005: 13_542_845, 2006: 14_438_841, 2007: 18_292_165}
+    scf, smaf = load_formula("scf").pots, load_formula("smaf").pots
+    assert dict(scf) == {2005: 4_291_166, 2006: 4_291_166, 2007: 4_591_166}
+    assert dict(smaf) == {2005: 9_251_679, 2006: 10_147_675, 2007: 13_700_999}
+    assert all(load_formula("needs").pots[y] == scf[y] + smaf[y] for y in scf)
+
+
 def test_apply_damping_hand_cases():
     ref = pd.Series([100.0, 100.0, 100.0], index=["A", "B", "C"])
     new = pd.Series([80.0, 100.0, 120.0], index=["A", "B", "C"])

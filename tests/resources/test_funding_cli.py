@@ -142,8 +142,12 @@ def test_smaf_and_needs_run_on_gwent(gwent, tmp_path):
     assert needs["total_pence"].sum() == 1_829_216_500
     cwm = needs.set_index("area_code").loc["W14000023"]
     assert not cwm["police_data"]
+    # 2005/06: the SCF and SMAF pots of that year combined, 4,291,166 + 9,251,679 = 13,542,845.
     r = run(gwent, "funding", "allocate", "needs", "--year", "2005", "--out", str(tmp_path))
-    assert r.exit_code == 2 and "no pot for 2005/06" in r.output
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "needs_2005-06_allocation.csv")["total_pence"].sum() == 1_354_284_500
+    r = run(gwent, "funding", "allocate", "needs", "--year", "2004", "--out", str(tmp_path))
+    assert r.exit_code == 2 and "no pot for 2004/05" in r.output
 
 
 def test_frozen_vs_current_winners_losers_and_damping(base, tmp_path):

@@ -22,6 +22,7 @@ from diogel.resources.ledger import COLUMNS, read_ledger
 from diogel.resources.options import Standard, compare_options, group_capacity, pooled_capacity
 from diogel.resources.options_report import OptionsSettings, build_options, render_html
 from diogel.warehouse.core import Warehouse
+from diogel.warehouse.queries import counts
 
 REF = data.path("reference", "wales")
 runner = CliRunner()
@@ -107,6 +108,11 @@ def test_synthetic_ledger_is_named_and_partial_capacity_is_unknown(result):
         and unknown["reason"].str.contains("no capacity data").all()
     )
     assert not unknown["reason"].str.contains(r"W0\d{7}").any()  # named, not coded
+    # No police data in the reference warehouse: crime and funding per crime unknown, and said so.
+    assert not cap["police_data"].any() and cap["recorded_crime"].isna().all()
+    assert cap["funding_per_crime"].isna().all()
+    assert "no police data for 5 of 5 partnership(s)" in " ".join(result.notes)
+    assert render_html(result).count("<td>no police data</td>") == 5
 
 
 def test_full_ledger_pools_like_group_capacity(base, tmp_path):
@@ -179,6 +185,30 @@ def test_pooled_capacity_by_hand():
 @pytest.fixture(scope="module")
 def gwent(tmp_path_factory) -> Path:
     return with_police(tmp_path_factory, "gwent")
+
+
+def test_crime_comes_from_the_police_data_loaded(gwent, tmp_path):
+    with Warehouse(None, gwent) as wh:
+        r = build_options(wh, None, OptionsSettings(seed=7))
+        c = counts(wh, ["la", "crime_type"])  # the demo archive is exactly 12 months
+    crimes = c[c["crime_type"] != "Anti-social behaviour"].groupby("la")["count"].sum()
+    cap = r.capacity.set_index("partnership")
+    # Newport and Torfaen are Gwent's, whose files are loaded. Newport counts 1,013,000 (test_ledger).
+    assert cap.loc[["Newport", "Torfaen"], "police_data"].all()
+    assert cap.loc["Newport", "recorded_crime"] == crimes["W06000022"]
+    assert cap.loc["Torfaen", "recorded_crime"] == crimes["W06000020"]
+    assert cap.loc["Newport", "funding_per_crime"] == pytest.approx(1_013_000 / crimes["W06000022"])
+    # Powys, Ceredigion (Dyfed-Powys) and Merthyr (South Wales) are not loaded. Gwent's files hold a
+    # few crimes located in Powys and Merthyr; those are not their recorded crime.
+    assert crimes["W06000023"] > 0 and crimes["W06000024"] > 0
+    others = cap.drop(index=["Newport", "Torfaen"])
+    assert not others["police_data"].any() and others["funding_per_crime"].isna().all()
+    assert others["police_note"].str.contains("no police data loaded for").all()
+    note = next(n for n in r.notes if n.startswith("no police data for"))
+    assert "3 of 5" in note and "Powys" in note and "Newport" not in note
+    page = render_html(r)
+    assert page.count("<td>no police data</td>") == 3
+    assert f"<td>{1_013_000 / crimes['W06000022']:,.2f}</td>" in page
 
 
 @pytest.mark.parametrize("warehouse", ["base", "gwent"])

@@ -173,12 +173,16 @@ def build_options(
         raise DiogelError(f"no mid-{pop_year} population is loaded (loaded: {', '.join(map(str, years))})")
     ind = la_indicators(wh, pop_year)
     ctx = partnership_context(wh, list(ind_year["partnership"]), ind)
-    cap = ind_year.merge(
-        ctx[["partnership", "area_code", "area_name", "la_codes", "population"]], on="partnership"
-    )
-    cap = cap.rename(columns={"funding_counted": "funding"})
-    cap = cap[["area_code", "area_name", "partnership", "la_codes", "population", "fte", "funding"]]
+    context = ["partnership", "area_code", "area_name", "la_codes", "population", "recorded_crime"]
+    cap = ind_year.merge(ctx[[*context, "police_data", "note"]], on="partnership")
+    cap = cap.rename(columns={"funding_counted": "funding", "note": "police_note"})
+    cap = cap[
+        ["area_code", "area_name", "partnership", "la_codes", "population", "fte", "funding"]
+        + ["recorded_crime", "police_data", "police_note"]
+    ]
     cap = cap.sort_values("area_code").reset_index(drop=True)
+    # Unknown crime (no police data loaded for the partnership's force) stays unknown, never zero.
+    cap["funding_per_crime"] = cap["funding"] / cap["recorded_crime"].where(cap["police_data"])
     metric_col, mult = METRICS[settings.metric]
     cap[settings.metric] = cap[metric_col] / cap["population"] * mult
     notes.append(
@@ -186,6 +190,13 @@ def build_options(
         "funding counted once per budget line, core-service budgets excluded; each post counted once"
     )
     notes.append(f"population: ONS mid-{pop_year} estimates by LSOA, summed to local authorities")
+    notes += [n for n in ind.notes if n.startswith("recorded crime")]
+    no_police = cap.loc[~cap["police_data"], "partnership"].tolist()
+    if no_police:
+        notes.append(
+            f"no police data for {len(no_police)} of {len(cap)} partnership(s) ({', '.join(no_police)}): "
+            "their recorded crime and funding per crime are unknown, not zero"
+        )
 
     standard = Standard(settings.metric, settings.standard, settings.cost_per_fte)
     cost = cost_to_standard(cap, standard)
@@ -453,15 +464,26 @@ def _table(df: pd.DataFrame, index: bool = False) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def partnership_table(r: OptionsResult) -> pd.DataFrame:
+    """Option (i) by partnership with the ledger's capacity and the police data behind it.
+
+    :attr:`StandardCost.by_partnership` plus ``partnership``, ``fte``, ``funding``,
+    ``recorded_crime``, ``police_data``, ``funding_per_crime`` = funding / recorded_crime (missing
+    where the partnership's force has no police data loaded) and ``police_note`` saying why.
+    """
+    cols = ["area_code", "partnership", "fte", "funding", "recorded_crime", "police_data"]
+    return r.cost.by_partnership.merge(
+        r.capacity[[*cols, "funding_per_crime", "police_note"]], on="area_code"
+    )
+
+
 def render_html(r: OptionsResult) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG; no scripts, fonts or links)."""
     from jinja2 import Environment
 
     s = r.settings
     unit = "FTE" if s.metric == "fte_per_100k" else "£"
-    per = r.cost.by_partnership.merge(
-        r.capacity[["area_code", "partnership", "fte", "funding"]], on="area_code"
-    )
+    per = partnership_table(r)
     part = pd.DataFrame(
         {
             "partnership": per["partnership"],
@@ -473,6 +495,14 @@ def render_html(r: OptionsResult) -> str:
             f"shortfall ({unit})": per["shortfall"].map(_num),
             "annual cost": per["cost"].map(_money),
             f"meets lowered {s.lowered:g}": (per["current"] >= s.lowered).map({True: "yes", False: "no"}),
+            "recorded crime": [
+                f"{c:,.0f}" if ok else "no police data"
+                for c, ok in zip(per["recorded_crime"], per["police_data"], strict=True)
+            ],
+            "funding per crime": [
+                _num(v) if ok else "unknown"
+                for v, ok in zip(per["funding_per_crime"], per["police_data"], strict=True)
+            ],
         }
     )
     g = r.groups
@@ -536,7 +566,7 @@ def write_report(r: OptionsResult, out_dir: str | Path, pdf: bool = True) -> lis
             log.setLevel(level)
     tables = {
         "options_summary.csv": r.summary.reset_index(),
-        "options_partnerships.csv": r.cost.by_partnership,
+        "options_partnerships.csv": partnership_table(r),
         "options_groups.csv": r.groups,
         "options_group_members.csv": r.amalgamation.labels,
     }
