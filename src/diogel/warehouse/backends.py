@@ -76,6 +76,15 @@ class Backend:
             self.ibis.disconnect()
 
 
+DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def _check_memory(value: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), flags=re.I):
+        raise WarehouseError(f"DIOGEL_DUCKDB_MEMORY_LIMIT must be a size such as 2GB or 1500MB, not {value!r}")
+    return value.strip()
+
+
 class DuckDBBackend(Backend):
     name = "duckdb"
 
@@ -85,6 +94,11 @@ class DuckDBBackend(Backend):
         self.raw = self.ibis.con
         # DuckDB's own progress bar would interleave with diogel's.
         self.raw.execute("SET enable_progress_bar = false")
+        # DuckDB takes up to 80% of RAM by default; a warehouse shares the analyst's machine, and
+        # the national row accounting (a rank over every Crime ID) would take 5 GB. With a limit it
+        # spills to a temporary folder beside the database file instead.
+        limit = os.environ.get("DIOGEL_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
+        self.raw.execute(f"SET memory_limit = '{_check_memory(limit)}'")
         self._lock = threading.RLock()
 
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
