@@ -1,5 +1,6 @@
-"""``diogel demo``: build a warehouse from the bundled real data, with no network, show what it did, and
-write the strategic assessment of Newport for the twelve bundled months."""
+"""``diogel demo``: build a warehouse from the bundled real data (and the bundled SYNTHETIC partner
+samples), with no network, show what it did, and write the strategic assessment of Newport for the twelve
+bundled months."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def demo(ctx: typer.Context) -> None:
     from diogel import data
     from diogel.commands.assess import print_result
     from diogel.report.assessment import run_assessment
+    from diogel.report.sections.partner import partner_data_from
+    from diogel.sources.partner.demo import load_demo_partner_data
     from diogel.warehouse.queries import counts as counts_frame
     from diogel.warehouse.reference import demo_police_archive, load_reference
 
@@ -42,6 +45,13 @@ def demo(ctx: typer.Context) -> None:
                 "meetings), to show the community-led ranking"
             )
             report_results(wh.ingest("pact", data.path("demo", DEMO_PACT)), show_problems=2)
+            out.print(
+                "4. partner data for Gwent: [bold]SYNTHETIC[/bold] emergency department assaults and fire "
+                "incidents (made up, not real patients or fires), de-personalised on the way in, to show the "
+                "partner and Cardiff Model sections"
+            )
+            with progress("partner data") as update:
+                report_results(load_demo_partner_data(wh, update), show_problems=2)
             df = counts_frame(wh, ["la", "crime_type"])
             from diogel.warehouse.geography import lsoa_membership
 
@@ -49,7 +59,7 @@ def demo(ctx: typer.Context) -> None:
             names = dict(zip(names.la_code, names.la_name, strict=True))
             totals = df.groupby("la", dropna=False)["count"].sum().sort_values(ascending=False)
             table = Table(
-                "local authority", "crimes and ASB, 2024-07..2025-06", title="4. counts by LSOA membership"
+                "local authority", "crimes and ASB, 2024-07..2025-06", title="5. counts by LSOA membership"
             )
             for la, n in totals.head(8).items():
                 label = (
@@ -57,9 +67,9 @@ def demo(ctx: typer.Context) -> None:
                 )
                 table.add_row(label, f"{n:,}")
             out.print(table)
-            out.print(f"5. strategic assessment of Newport ({DEMO_AREA}), {DEMO_PERIOD}")
+            out.print(f"6. strategic assessment of Newport ({DEMO_AREA}), {DEMO_PERIOD}")
             target = wh.data_dir / "assessment-newport"
-            with progress("assessment") as update:
+            with progress("assessment") as update, partner_data_from(wh):
                 result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, progress=update)
             print_result(result)
             out.print(

@@ -36,7 +36,19 @@ from diogel.analysis.partner_trends import NOT_PLACED, monthly_counts, recent_tr
 from diogel.disclosure import suppress, suppress_long
 from diogel.errors import DiogelError
 
-__all__ = ["NOT_PLACED", "PartnerSummary", "gather_cardiff", "gather_partner", "partner_records"]
+__all__ = [
+    "NOT_PLACED",
+    "PartnerHotspots",
+    "PartnerNearRepeats",
+    "PartnerSummary",
+    "gather_cardiff",
+    "gather_hotspots",
+    "gather_near_repeats",
+    "gather_partner",
+    "partner_datasets",
+    "partner_records",
+    "partner_sources",
+]
 
 
 def _month(value: str | None, what: str) -> dt.date | None:
@@ -155,6 +167,7 @@ def gather_partner(
     end: str | None = None,
     threshold: int | None = None,
     trend_months: int = 6,
+    lsoa_months: bool = True,
 ) -> PartnerSummary:
     """Counts of one partner dataset by LSOA and month for an area and period, with small counts suppressed.
 
@@ -167,6 +180,8 @@ def gather_partner(
     threshold : raise the disclosure threshold above the schemas' (it is never lowered).
     trend_months : the trend compares the last ``trend_months`` months with the ones before
         (given only when the period has at least twice as many months).
+    lsoa_months : also build ``by_lsoa_month`` (LSOA x month, the slowest table to protect); when False
+        it is an empty frame.
 
     Returns
     -------
@@ -189,9 +204,11 @@ def gather_partner(
                                 "count", threshold=k)  # fmt: skip
     lsoa = records.groupby("lsoa_code", as_index=False)["count"].sum()
     lsoa_table = suppress_long(lsoa, "lsoa_code", None, "count", threshold=k)
-    long = monthly_counts(records.assign(dataset=dataset), lo, hi, by=("lsoa_code",))
-    long = long.assign(month=long.month.dt.strftime("%Y-%m"))
-    long_table = suppress_long(long, "lsoa_code", "month", "count", threshold=k)
+    long_table = pd.DataFrame(columns=["lsoa_code", "month", "count", "suppressed", "suppression"])
+    if lsoa_months:
+        long = monthly_counts(records.assign(dataset=dataset), lo, hi, by=("lsoa_code",))
+        long = long.assign(month=long.month.dt.strftime("%Y-%m"))
+        long_table = suppress_long(long, "lsoa_code", "month", "count", threshold=k)
 
     trend = pd.DataFrame()
     n_months = len(by_month)
@@ -375,4 +392,262 @@ def _suppress_view(view: CardiffView, k: int) -> CardiffView:
             "count could be worked out from published totals; shares and rates built on a hidden count are "
             "hidden too. Police-recorded figures are published by police.uk and are shown in full."
         ),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# For the strategic assessment: which datasets, from which files, hot spots and near repeats
+
+
+def partner_datasets(
+    wh, lsoas: Sequence[str] | None = None, start: str | None = None, end: str | None = None
+):  # noqa: ANN001, ANN201
+    """The partner datasets in the warehouse, and those with records in ``lsoas`` from ``start`` to ``end``.
+
+    Returns
+    -------
+    (loaded, present) : two sorted lists of dataset (schema) names: every dataset loaded, and those with
+    at least one record in the LSOAs and months asked for. Names only: no count leaves this function.
+    """
+    from diogel.warehouse.counting import counted
+
+    if not wh.has("partner_record"):
+        return [], []
+    t = counted(wh, "partner")
+    loaded = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
+    lo, hi = _month(start, "start"), _month(end, "end")
+    if lo:
+        t = t.filter(t.month >= lo)
+    if hi:
+        t = t.filter(t.month <= hi)
+    if lsoas is not None:
+        t = t.filter(t.lsoa_code.isin(list(lsoas)))
+    present = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
+    return loaded, present
+
+
+def partner_sources(
+    wh,  # noqa: ANN001
+    dataset: str,
+    lsoas: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> list[dict[str, str]]:
+    """The files (and ingest runs) whose records of ``dataset`` in the LSOAs and months asked for count.
+
+    Returns
+    -------
+    list of ``{"kind": "partner", "name", "file_id", "run_id"}`` in ingest order; ``file_id`` is the
+    SHA-256 of the raw file, the only trace of it the warehouse keeps.
+    """
+    from diogel.warehouse.counting import counted
+
+    t = counted(wh, "partner")
+    t = t.filter(t.dataset == dataset)
+    lo, hi = _month(start, "start"), _month(end, "end")
+    if lo:
+        t = t.filter(t.month >= lo)
+    if hi:
+        t = t.filter(t.month <= hi)
+    if lsoas is not None:
+        t = t.filter(t.lsoa_code.isin(list(lsoas)))
+    used = wh.execute(t.select("file_id", "run_id").distinct())
+    files = wh.execute(wh.table("source_file").select("file_id", "run_id", "name", "seq"))
+    used = used.merge(files, on=["file_id", "run_id"], how="left").sort_values(["seq", "name"])
+    return [
+        {"kind": "partner", "name": str(r.name), "file_id": str(r.file_id), "run_id": str(r.run_id)}
+        for r in used.itertuples()
+    ]
+
+
+@dataclass
+class PartnerHotspots:
+    """Where one dataset's records fall among an area's LSOAs, safe to publish.
+
+    ``by_lsoa`` has one row per LSOA of the area: ``lsoa_code``, ``count`` (NA where hidden),
+    ``suppression`` ("primary", "secondary" or ""), ``population``, ``rate_per_1000`` (NA wherever the
+    count is hidden) and ``gi_bin`` (the Getis-Ord Gi* hot or cold spot class, computed inside the
+    warehouse boundary from the exact counts; a class is not a count and is always shown). ``placed``
+    is the number of records in those LSOAs (None when it would itself be small); ``rule`` the footnote.
+    """
+
+    dataset: str
+    by_lsoa: pd.DataFrame
+    placed: int | None
+    threshold: int
+    rule: str
+    gi_varies: bool
+
+
+def gather_hotspots(
+    wh,  # noqa: ANN001
+    dataset: str,
+    units: pd.DataFrame,
+    start: str,
+    end: str,
+    weights=None,  # noqa: ANN001
+    permutations: int = 999,
+    seed: int = 12345,
+    threshold: int | None = None,
+) -> PartnerHotspots:
+    """Records of ``dataset`` per LSOA of an area, with rates and Gi* hot spots, small counts suppressed.
+
+    Parameters
+    ----------
+    wh : the warehouse.
+    dataset : a schema name.
+    units : the area's LSOAs: ``lsoa_code`` and ``population`` (residents).
+    start, end : first and last month, ``YYYY-MM``.
+    weights : libpysal contiguity weights over ``units.lsoa_code`` for Gi*
+        (:func:`diogel.analysis.hotspots.contiguity_weights`); None skips Gi* (every class "not tested").
+    permutations, seed : for the Gi* conditional permutations.
+    threshold : raise the disclosure threshold above the schema's (never lowered).
+
+    Returns
+    -------
+    PartnerHotspots
+    """
+    from diogel.analysis.hotspots import gi_star
+    from diogel.disclosure import suppress_rates
+
+    codes = list(units["lsoa_code"])
+    records = partner_records(wh, dataset, codes, start, end)
+    k = _threshold(records, threshold)
+    counts = records.groupby("lsoa_code")["count"].sum().reindex(codes, fill_value=0).astype("int64")
+    gi_varies = bool(weights is not None and counts.nunique() > 1)
+    if gi_varies:
+        gi = gi_star(counts.astype(float), weights, permutations=permutations, seed=seed)
+        bins = gi["bin"].reindex(codes).to_numpy()
+    else:
+        bins = np.full(len(codes), "Not significant" if weights is not None else "not tested", dtype=object)
+    table = suppress_long(pd.DataFrame({"lsoa_code": codes, "count": counts.to_numpy()}), "lsoa_code", None,
+                          "count", threshold=k)  # fmt: skip
+    pop = units.set_index("lsoa_code")["population"].reindex(codes).astype(float).to_numpy()
+    raw_rate = pd.Series(1000 * counts.to_numpy() / np.where(pop > 0, pop, np.nan), index=codes)
+    rate = suppress_rates(raw_rate, pd.Series(table["suppressed"].to_numpy(), index=codes))
+    by_lsoa = pd.DataFrame(
+        {
+            "lsoa_code": codes,
+            "count": table["count"].to_numpy(),
+            "suppression": table["suppression"].to_numpy(),
+            "population": pop,
+            "rate_per_1000": rate.to_numpy(),
+            "gi_bin": bins,
+        }
+    )
+    return PartnerHotspots(
+        dataset=dataset,
+        by_lsoa=by_lsoa,
+        placed=_safe(int(counts.sum()), k),
+        threshold=k,
+        rule=(
+            f"Counts from 1 to {k - 1} are hidden (primary suppression); zeros are shown. Further counts are "
+            "hidden wherever a hidden count could otherwise be worked out from the area total (secondary "
+            "suppression). Rates built on a hidden count are hidden. Hot and cold spot classes come from the "
+            "exact counts inside the warehouse and reveal no count."
+        ),
+        gi_varies=gi_varies,
+    )
+
+
+@dataclass
+class PartnerNearRepeats:
+    """The Knox test and incident labels of one dataset in an area, safe to publish.
+
+    ``table`` has one row per distance band x time band: ``distance_band``, ``time_band``,
+    ``knox_ratio`` and ``p_value`` (pair counts are not in it: a cell with few pairs would describe
+    few incidents; ``summary`` quotes the near cell's pairs only when there are at least ``threshold``). ``labels`` counts incidents by label (originator, repeat, near repeat, isolated),
+    suppressed like any count. ``summary`` is the plain-English reading; ``band_note`` says what the
+    bands contain.
+    """
+
+    dataset: str
+    n_incidents: int | None
+    table: pd.DataFrame
+    labels: pd.DataFrame
+    summary: str
+    band_note: str
+    near_distance_m: int
+    near_days: int
+    near_ratio: float
+    near_p: float
+    permutations: int
+    seed: int | None
+    grid_cell_m: float | None
+    threshold: int
+    rule: str
+
+
+def gather_near_repeats(
+    wh,  # noqa: ANN001
+    dataset: str,
+    lsoas: Sequence[str],
+    start: str,
+    end: str,
+    permutations: int = 999,
+    seed: int | None = 12345,
+    threshold: int | None = None,
+    min_incidents: int = 20,
+) -> PartnerNearRepeats | None:
+    """Knox near-repeat test of ``dataset`` in ``lsoas`` over the months asked for, when it can be run.
+
+    Only for records with exact dates (``time_resolution`` date or datetime) and a grid cell
+    (coordinates coarsened on the way in); distances are Manhattan between the cells' centres.
+
+    Returns
+    -------
+    PartnerNearRepeats, or None when the dataset has fewer than ``min_incidents`` such records.
+    """
+    from diogel.analysis.near_repeat import LABELS, knox_test, label_incidents
+
+    records = partner_records(wh, dataset, list(lsoas), start, end)
+    exact = records[
+        records["time_resolution"].isin(["date", "datetime"])
+        & records["easting"].notna()
+        & records["northing"].notna()
+        & records["event_date"].notna()
+    ]
+    if len(exact) < min_incidents:
+        return None
+    k = _threshold(records, threshold)
+    frame = pd.DataFrame(
+        {
+            "x": exact["easting"].astype(float),
+            "y": exact["northing"].astype(float),
+            "date": exact["event_date"],
+        }
+    ).reset_index(drop=True)
+    knox = knox_test(frame, permutations=permutations, seed=seed)
+    labels = label_incidents(frame)
+    counts = labels.value_counts().reindex(list(LABELS), fill_value=0)
+    label_table = suppress_long(pd.DataFrame({"label": list(LABELS), "count": counts.to_numpy().astype("int64")}),
+                                "label", None, "count", threshold=k)  # fmt: skip
+    table = knox.to_frame()[["distance_band", "time_band", "knox_ratio", "p_value"]]
+    summary = knox.summary
+    if 0 < knox.near_observed < k:
+        # The summary quotes the pairs in the near cell; a handful of pairs describes a handful of incidents.
+        summary = (
+            f"Within {knox.near_distance_m} m and {knox.near_days} days of an incident, further incidents were "
+            f"{knox.near_ratio:.1f} times as frequent as expected by chance (p = {knox.near_p:.3g}); the number of "
+            "pairs is too small to publish."
+        )
+    cells = exact["grid_cell_m"].dropna()
+    return PartnerNearRepeats(
+        dataset=dataset,
+        n_incidents=_safe(len(exact), k),
+        table=table,
+        labels=label_table,
+        summary=summary,
+        band_note=knox.band_note,
+        near_distance_m=knox.near_distance_m,
+        near_days=knox.near_days,
+        near_ratio=knox.near_ratio,
+        near_p=knox.near_p,
+        permutations=knox.permutations,
+        seed=knox.seed,
+        grid_cell_m=float(cells.max()) if len(cells) else None,
+        threshold=k,
+        rule=f"Incident counts from 1 to {k - 1} are hidden, and a further count wherever a hidden one could be "
+        "worked out from the total; pairs are counted in the summary only when there are at least "
+        f"{k} of them, and not at all in the table of bands.",
     )
