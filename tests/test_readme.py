@@ -1,8 +1,9 @@
-"""The README is tested documentation: every ``diogel`` command it shows exists and takes the options shown.
+"""The README is tested documentation: every ``diogel`` command it shows parses as the CLI defines it.
 
-Running each line for real would need the user's downloads (the paths are examples), so this checks
-the command line's shape against the CLI itself: the sub-command path resolves and every ``--option``
-the README passes appears in that command's ``--help``.
+Running each line for real would need the user's downloads (the paths are examples), so each line is
+parsed by the command line itself without running it: the sub-command path must exist, every option
+must be one it takes, no argument may be left over and none required may be missing. Only a
+complaint about a value (an example path that does not exist here) is accepted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+import typer
+from typer._click import exceptions as click  # typer 0.2x parses with its own copy of click
 
 from diogel.cli import app
 
@@ -26,46 +28,36 @@ def readme_commands() -> list[list[str]]:
         for line in block.splitlines():
             line = line.split("  #")[0].strip()
             if line.startswith("diogel "):
-                lines.append(shlex.split(line, comments=True)[1:])
+                lines.append(shlex.split(line.split(" > ")[0])[1:])
     return lines
 
 
-GLOBAL_OPTIONS = {"--data-dir", "--warehouse"}  # they take a value and come before the sub-command
-
-
-def split_command(args: list[str]) -> tuple[list[str], list[str]]:
-    """The sub-command path (``["funding", "allocate"]``) and every ``--option`` the line passes."""
+def parse(args: list[str]) -> list[str]:
+    """Parse ``diogel args`` down to the leaf command without invoking it; return the command path."""
+    command = typer.main.get_command(app)
     path: list[str] = []
-    options = [a.split("=")[0] for a in args if a.startswith("--")]
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in GLOBAL_OPTIONS:
-            i += 2
-            continue
-        if a.startswith("-"):
-            i += 1
-            continue
-        if path and not _is_group(path):
-            break
-        path.append(a)
-        i += 1
-    return path, options
-
-
-def _is_group(path: list[str]) -> bool:
-    return "Commands" in CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output
+    rest = list(args)
+    while True:
+        ctx = command.make_context(" ".join(["diogel", *path]) or "diogel", rest)
+        if not hasattr(command, "resolve_command"):
+            return path
+        # Click keeps the sub-command name apart from its arguments.
+        rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        name, command, rest = command.resolve_command(ctx, rest)
+        path.append(name)
 
 
 def test_the_readme_shows_commands() -> None:
-    assert len(readme_commands()) >= 8
+    assert len(readme_commands()) >= 20
 
 
 @pytest.mark.parametrize("args", readme_commands(), ids=lambda a: " ".join(a)[:60])
-def test_each_readme_command_exists_with_its_options(args: list[str]) -> None:
-    words, options = split_command(args)
-    result = CliRunner().invoke(app, [*words, "--help"], terminal_width=200)
-    assert result.exit_code == 0, f"diogel {' '.join(words)} --help failed:\n{result.output}"
-    helped = CliRunner().invoke(app, ["--help"], terminal_width=200).output + result.output
-    missing = [o for o in options if o not in helped]
-    assert not missing, f"README passes {missing} to 'diogel {' '.join(words)}', which does not take them"
+def test_each_readme_command_parses(args: list[str]) -> None:
+    try:
+        parse(args)
+    except click.MissingParameter as exc:
+        pytest.fail(f"README line 'diogel {' '.join(args)}' leaves out {exc.format_message()}")
+    except click.BadParameter:
+        pass  # an example value (a file that exists only on the user's machine): the shape is right
+    except click.UsageError as exc:
+        pytest.fail(f"README line 'diogel {' '.join(args)}' does not parse: {exc.format_message()}")
