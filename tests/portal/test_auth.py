@@ -154,3 +154,33 @@ def test_security_headers(sqlite_harness, path: str) -> None:
     assert r.headers["x-frame-options"] == "DENY"
     # No asset from anywhere else: a closed council network has no CDN.
     assert "https://" not in r.text.replace("https://www.w3.org", "")
+
+
+def test_users_add_creates_the_first_admin(data_dir, db_url) -> None:
+    """``diogel users add`` on an empty portal database makes an administrator who can log in;
+    a weak password is refused and nothing is stored."""
+    from typer.testing import CliRunner
+
+    from diogel.cli import app
+
+    base = ["--data-dir", str(data_dir), "users", "add"]
+    db = ["--db", db_url] if db_url else []
+    runner = CliRunner()
+    weak = runner.invoke(app, [*base, "boss", "--password-stdin", *db], input="short\n")
+    assert weak.exit_code == 2 and "at least 12 characters" in weak.output
+    ok = runner.invoke(app, [*base, "boss", "--password-stdin", *db], input="a perfectly long password\n")
+    assert ok.exit_code == 0, ok.output
+    h = make_harness(data_dir, db_url)
+    try:
+        with h.portal.db.session() as s:
+            boss = s.execute(select(User).where(User.username == "boss")).scalar_one()
+            assert boss.role == "admin" and boss.password_hash.startswith("$argon2id$")
+            creations = s.execute(
+                select(AuditEntry.target).where(AuditEntry.action == "user.create")
+            ).scalars()
+            assert list(creations).count("boss") == 1  # the refused attempt left nothing
+        c = h.client()
+        assert login(c, "boss", "a perfectly long password").headers["location"] == "/admin/users"
+        assert c.get("/admin/users").status_code == 200
+    finally:
+        h.portal.close()

@@ -63,6 +63,9 @@ EXPECTED_DEFAULT: dict[tuple[str, str], set[str]] = {
     ("POST", "/meetings"): RECORDERS,
     ("POST", "/api/meetings"): RECORDERS,
     ("POST", "/meetings/{meeting_id}/actions/{action_id}"): RECORDERS,
+    ("GET", "/priorities"): PARTNERS,
+    ("POST", "/priorities"): {"analyst"},
+    ("POST", "/priorities/{priority_id}"): {"analyst"},
     ("GET", "/standards"): PARTNERS,
     ("GET", "/api/standards"): PARTNERS,
     ("GET", "/standards/{year}/edit"): {"analyst"},
@@ -135,11 +138,16 @@ def _fixtures(h) -> dict[str, str]:  # noqa: ANN001
         services.publish_assessment(s, analyst_user, row, True)
         agency = analyst_user.agency
         spare = services.create_user(s, None, "spare", "a long enough password", "viewer", agency)
-        assessment_id, spare_id = row.id, spare.id
+        priority = services.save_priority(
+            s, analyst_user, AREA, {"title": "Violence in the night-time economy", "adopted_on": "2025-04-01",
+                                    "crime_type": "Violence and sexual offences"},
+        )  # fmt: skip
+        assessment_id, spare_id, priority_id = row.id, spare.id, priority.id
     return {
         "dataset": "police-street", "upload_id": upload_id, "meeting_id": str(meeting["id"]),
         "action_id": str(meeting["actions"][0]["id"]), "assessment_id": str(assessment_id),
         "filename": "assessment.html", "year": "2025", "area_code": AREA, "user_id": str(spare_id), "lang": "cy",
+        "priority_id": str(priority_id),
     }  # fmt: skip
 
 

@@ -226,3 +226,51 @@ def test_standards_year_on_year_and_assessment_publication(harness) -> None:
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert viewer.get(f"/assessments/{item['id']}/..%2Fportal.sqlite").status_code == 404
     assert "Strategic assessment" in harness.client("member").get("/scrutiny").text
+
+
+def test_partnership_priorities_published_with_progress(harness) -> None:
+    """An analyst adopts priorities; the public page and the scrutiny pack show them with the
+    area's recorded counts now and before (counted independently here), a retired one is not
+    published, and bad input is refused with nothing stored."""
+    from diogel.portal.models import PartnershipPriority
+    from diogel.warehouse.queries import counts
+
+    analyst = harness.client("analyst")
+    token = page_csrf(analyst)
+    form = {"csrf_token": token, "title": "Shoplifting in the city centre", "aim": "Fewer repeat thefts",
+            "crime_type": "Shoplifting", "adopted_on": "2025-04-01", "progress": "Shopwatch scheme running"}  # fmt: skip
+    assert analyst.post("/priorities", data=form, follow_redirects=False).status_code == 303
+    other = {**form, "title": "Old priority", "crime_type": "", "progress": ""}
+    assert analyst.post("/priorities", data=other, follow_redirects=False).status_code == 303
+    for bad, reason in (({"title": ""}, "needs a title"), ({"crime_type": "Jaywalking"}, "not a police.uk crime type"),
+                        ({"adopted_on": "2999-01-01"}, "in the future")):  # fmt: skip
+        r = analyst.post("/priorities", data={**form, **bad})
+        assert r.status_code == 400 and reason in r.text, reason
+    with harness.portal.db.session() as s:
+        rows = {p.title: p.id for p in s.execute(select(PartnershipPriority)).scalars()}
+        assert len(rows) == 2
+    r = analyst.post(f"/priorities/{rows['Old priority']}", data={"csrf_token": token, "status": "retired"},
+                     follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+
+    public = harness.client().get(f"/api/public/{AREA}").json()["priorities"]
+    assert [p["title"] for p in public] == [
+        "Shoplifting in the city centre"
+    ]  # the retired one is not published
+    (p,) = public
+    by = counts(harness.portal.warehouse, ["month", "crime_type"], area=AREA)
+    months = sorted(by.month.unique())
+    span = 12 if len(months) >= 24 else len(months) // 2
+    shop = by[by.crime_type == "Shoplifting"]
+    now = int(shop[shop.month.isin(months[-span:])]["count"].sum())
+    before = int(shop[shop.month.isin(months[-2 * span : -span])]["count"].sum())
+    assert now >= 5 and before >= 5  # Newport: large enough to be published
+    assert (p["now"], p["before"]) == (now, before)
+    assert p["percent_change"] == round(100 * (now - before) / before, 1)
+    assert p["progress"] == "Shopwatch scheme running" and p["status"] == "active"
+    page = harness.client().get(f"/public/{AREA}").text
+    assert "Shoplifting in the city centre" in page and f"{now:,}" in page
+    assert "Old priority" in harness.client("member").get("/scrutiny").text  # the pack shows all, retired too
+    with harness.portal.db.session() as s:
+        actions = list(s.execute(select(AuditEntry.action)).scalars())
+    assert actions.count("priority.create") == 2 and actions.count("priority.update") == 1

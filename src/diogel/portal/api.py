@@ -7,10 +7,12 @@ Authentication is the session cookie set by ``POST /login``; unsafe methods also
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ from diogel.portal.app import (
     require_roles,
     require_user,
 )
+from diogel.portal.i18n import gettext as _
 from diogel.portal.models import ACTION_STATUSES, Meeting, PublishedAssessment, User
 from diogel.portal.services import PortalError
 from diogel.portal.views import Dataset
@@ -54,6 +57,17 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
         for row in clean.to_dict("records")
     ]
+
+
+def json_bytes(payload: Any) -> bytes:
+    """Strict JSON (NaN is refused, so a missing value must already be null)."""
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+class JSONBytes(Response):
+    """A response of JSON already encoded (and cached) by :func:`json_bytes`."""
+
+    media_type = "application/json"
 
 
 def ward_records(portal, code: str) -> tuple[list[dict[str, Any]], str, list[str]]:  # noqa: ANN001
@@ -104,30 +118,38 @@ def list_datasets(
     ]
 
 
-@router.get("/dashboard")
+@router.get("/dashboard", response_model=dict[str, Any])
 def api_dashboard(
     request: Request,
     area: str | None = None,
     user: User = Depends(dashboard_level),
     s: Session = Depends(get_db),
-) -> dict[str, Any]:
+) -> Response:
     """Headline trends, hot spots and candidate priorities for an area (LSOA level)."""
     portal = portal_of(request)
-    d = dashboard_data(s, portal, area_for(portal, area))
-    return {
-        "area_code": d.area_code,
-        "area_name": d.area_name,
-        "window": d.window,
-        "months": d.months,
-        "total_12m": d.total_12m,
-        "trends": [
-            {**t.__dict__, "percent_change": None if t.percent_change != t.percent_change else t.percent_change,
-             "p_value": None if t.p_value != t.p_value else t.p_value}
-            for t in d.trends
-        ],
-        "hotspots": frame_records(pd.DataFrame(d.hotspots)),
-        "priorities": d.priorities,
-    }  # fmt: skip
+    code = area_for(portal, area)
+    epoch = portal.pact_epoch  # read once: see web.dashboard
+
+    def compute() -> bytes:
+        d = dashboard_data(s, portal, code, epoch)
+        return json_bytes({
+            "area_code": d.area_code,
+            "area_name": d.area_name,
+            "window": d.window,
+            "months": d.months,
+            "total_12m": d.total_12m,
+            "trends": [
+                {**t.__dict__, "percent_change": None if t.percent_change != t.percent_change else t.percent_change,
+                 "p_value": None if t.p_value != t.p_value else t.p_value}
+                for t in d.trends
+            ],
+            "hotspots": frame_records(pd.DataFrame(d.hotspots)),
+            "priorities": d.priorities,
+        })  # fmt: skip
+
+    # The same bytes for everyone allowed to see them (the permission check is the dependency's),
+    # cached with the dashboard: encoding the figures again on every call cost more than reading them.
+    return JSONBytes(portal.views.cached(("dashboard_json", code, epoch), compute))
 
 
 @router.get("/datasets/{dataset}/records")
@@ -172,16 +194,20 @@ def api_lsoa(
     return {"dataset": ds.name, "area": code, "counts": frame_records(portal.views.lsoa_counts(code))}
 
 
-@router.get("/datasets/{dataset}/areas")
+@router.get("/datasets/{dataset}/areas", response_model=dict[str, Any])
 def api_areas(
     request: Request, ds: Dataset = Depends(require_level("area")), area: str | None = None
-) -> dict[str, Any]:
+) -> Response:
     """Counts by ward and crime type over the last 12 months, small numbers suppressed (null)."""
     police_only(ds)
     portal = portal_of(request)
     code = area_for(portal, area)
-    wards, rule, months = ward_records(portal, code)
-    return {"dataset": ds.name, "area": code, "months": months, "rule": rule, "wards": wards}
+
+    def compute() -> bytes:
+        wards, rule, months = ward_records(portal, code)
+        return json_bytes({"dataset": ds.name, "area": code, "months": months, "rule": rule, "wards": wards})
+
+    return JSONBytes(portal.views.cached(("areas_json", ds.name, code), compute))
 
 
 @router.get("/public/{area_code}")
@@ -195,6 +221,7 @@ def api_public(request: Request, area_code: str, s: Session = Depends(get_db)) -
         "rule": data["rule"],
         "wards": frame_records(data["table"].reset_index().rename(columns={"ward_name": "ward"})),
         "meetings": data["meetings"],
+        "priorities": data["priorities"],
     }
 
 
@@ -213,7 +240,7 @@ def api_upload(
     portal = portal_of(request)
     ds = portal.datasets.get(dataset)
     if ds is None or not isa.can_upload(s, user, dataset):
-        raise Forbidden("the information sharing agreement does not let your agency upload this dataset")
+        raise Forbidden(_("the information sharing agreement does not let your agency upload this dataset"))
     try:
         outcome = services.upload_file(
             s, portal.views, user, ds, file.filename or "upload", file.file,
@@ -315,7 +342,7 @@ def api_meeting(
 ) -> dict[str, Any]:
     m = s.get(Meeting, meeting_id)
     if m is None:
-        raise HTTPException(404, "no such meeting")
+        raise HTTPException(404, _("no such meeting"))
     rep = meeting_representation(portal_of(request), m)
     return {
         **services.meeting_dict(m),

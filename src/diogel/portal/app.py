@@ -8,7 +8,7 @@ JSON API); both ask the same permission functions here and in :mod:`diogel.porta
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from diogel import __version__
 from diogel.portal import i18n, isa
 from diogel.portal.db import Database, database_url
+from diogel.portal.i18n import gettext as _
 from diogel.portal.models import User
 from diogel.portal.security import (
     CSRF_COOKIE,
@@ -68,6 +69,9 @@ class PortalConfig:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     max_upload_mb: int = 200
     warm_cache: bool = True
+    #: A folder of compiled catalogues (``<lang>/LC_MESSAGES/messages.mo``) to use instead of the
+    #: packaged ones: a council can try its own translation without changing the package.
+    translations: Path | None = None
 
 
 class Portal:
@@ -154,8 +158,17 @@ def portal_of(request: Request) -> Portal:
     return request.app.state.portal
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's one database session. It is also left on ``request.state`` so that rendering
+    (the navigation) reuses it: a second session per request could take a second pooled
+    connection while holding the first, and under load every worker thread would then hold one
+    connection and wait for another until the pool timed out.
+
+    Opening a session takes no connection (the first query does, in a worker thread), and closing
+    one only hands its connection back, so this runs on the event loop: two fewer thread hops per
+    request, which under load cost more than the queries."""
     with portal_of(request).db.sessions() as s:
+        request.state.db = s
         yield s
 
 
@@ -199,24 +212,31 @@ async def csrf_protect(request: Request) -> None:
         form = await request.form()
         given = form.get(CSRF_FIELD)
     if not tokens_match(expected, given if isinstance(given, str) else None):
-        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+        raise HTTPException(403, _("missing or wrong CSRF token: reload the page and try again"))
 
 
 class Forbidden(HTTPException):
-    def __init__(self, detail: str = "you do not have access to this page"):
-        super().__init__(403, detail)
+    def __init__(self, detail: str | None = None):
+        super().__init__(403, detail or _("you do not have access to this page"))
 
 
-def require_user(user: User | None = Depends(current_user)) -> User:
+# The dependencies below that only look at the user, or at the agreement's in-memory snapshot
+# after current_user has run a query (so the session already holds its connection and never waits
+# for the pool), are coroutines: they run on the event loop instead of costing a thread hop each.
+# One that may be the first to query for an anonymous visitor (require_level) stays a function:
+# waiting for a pooled connection on the event loop would stop the requests that hold them.
+
+
+async def require_user(user: User | None = Depends(current_user)) -> User:
     if user is None:
-        raise Forbidden("please log in")
+        raise Forbidden(_("please log in"))
     return user
 
 
 def require_roles(*roles: str):  # noqa: ANN201
     """A dependency that lets only users with one of ``roles`` through (403 for everyone else)."""
 
-    def dependency(user: User | None = Depends(current_user)) -> User:
+    async def dependency(user: User | None = Depends(current_user)) -> User:
         if user is None or user.role not in roles:
             raise Forbidden()
         return user
@@ -235,31 +255,33 @@ def require_level(level: str):  # noqa: ANN201
     ) -> Dataset:
         ds = portal_of(request).datasets.get(dataset)
         if ds is None:
-            raise HTTPException(404, f"no dataset {dataset!r}")
+            raise HTTPException(404, _("no dataset %(name)r", name=dataset))
         if not isa.more_detailed_or_equal(isa.level_for(s, user, dataset), level):
-            raise Forbidden("the information sharing agreement does not let you see this data at this level")
+            raise Forbidden(
+                _("the information sharing agreement does not let you see this data at this level")
+            )
         return ds
 
     return dependency
 
 
-def dashboard_level(
+async def dashboard_level(
     request: Request, user: User | None = Depends(current_user), s: Session = Depends(get_db)
 ) -> User:
     """The dashboard maps police.uk counts by LSOA, so it needs LSOA-level access to them."""
     if user is None or not isa.more_detailed_or_equal(isa.level_for(s, user, "police-street"), "lsoa"):
-        raise Forbidden("the dashboard needs LSOA-level access to police.uk data under the agreement")
+        raise Forbidden(_("the dashboard needs LSOA-level access to police.uk data under the agreement"))
     return user
 
 
-def area_level(
+async def area_level(
     request: Request, user: User | None = Depends(current_user), s: Session = Depends(get_db)
 ) -> User:
     """The scrutiny pack shows suppressed ward tables: area-level access to police.uk data."""
     if user is None or user.role not in ("member", "analyst"):
         raise Forbidden()
     if not isa.more_detailed_or_equal(isa.level_for(s, user, "police-street"), "area"):
-        raise Forbidden("the agreement does not give you area-level access to police.uk data")
+        raise Forbidden(_("the agreement does not give you area-level access to police.uk data"))
     return user
 
 
@@ -284,6 +306,8 @@ class SecurityHeaders:
         request = Request(scope)
         lang = i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
         i18n.set_language(lang)
+        folder = scope["app"].state.portal.config.translations
+        i18n.set_directory(str(folder) if folder else None)
         state = scope.setdefault("state", {})
         state["lang"] = lang
         path = scope["path"]
@@ -335,7 +359,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     portal = portal_of(request)
     user = getattr(request.state, "user", None)
     lang = getattr(request.state, "lang", i18n.DEFAULT)
-    tr = i18n.translations(lang)
+    tr = i18n.translations(lang)  # the catalogue folder is the request's (set by SecurityHeaders)
     context.setdefault("user", user)
     html = portal.templates.get_template(name).render(
         request=request,
@@ -353,6 +377,18 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return HTMLResponse(html, status_code=status_code)
 
 
+def render_fragment(request: Request, name: str, **context: Any) -> str:
+    """Render a part of a page that does not depend on the user (so it may be cached), in the
+    request's language."""
+    lang = getattr(request.state, "lang", i18n.DEFAULT)
+    tr = i18n.translations(lang)
+    return (
+        portal_of(request)
+        .templates.get_template(name)
+        .render(_=tr.ugettext, gettext=tr.ugettext, ngettext=tr.ungettext, **context)
+    )
+
+
 def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
     """Links the user may follow (a page the user cannot open is not offered)."""
     from diogel.portal.i18n import N_
@@ -360,15 +396,18 @@ def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
     links: list[tuple[str, str]] = []
     if user is not None:
         portal = portal_of(request)
-        with portal.db.sessions() as s:
-            police = isa.level_for(s, user, "police-street")
-            can_upload = bool(isa.uploadable(s, user, list(portal.datasets)))
+        s = getattr(request.state, "db", None)
+        if s is None:  # pragma: no cover - every route that knows the user has the request's session
+            raise RuntimeError("navigation needs the request's database session")
+        police = isa.level_for(s, user, "police-street")
+        can_upload = bool(isa.uploadable(s, user, list(portal.datasets)))
         if isa.more_detailed_or_equal(police, "lsoa"):
             links.append(("/dashboard", N_("Dashboard")))
         if isa.more_detailed_or_equal(police, "area"):
             links.append(("/data/police-street/areas", N_("Data")))
         if user.role in ("analyst", "contributor", "viewer", "member"):
-            links += [("/assessments", N_("Strategic assessment")), ("/meetings", N_("PACT meetings"))]
+            links += [("/assessments", N_("Strategic assessment")), ("/priorities", N_("Priorities"))]
+            links.append(("/meetings", N_("PACT meetings")))
             links.append(("/standards", N_("Minimum standards")))
         if can_upload:
             links.append(("/upload", N_("Upload")))
@@ -427,9 +466,16 @@ def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return render(
-            request, "error.html", status_code=exc.status_code, status=exc.status_code, detail=exc.detail
-        )
+        try:
+            return render(
+                request, "error.html", status_code=exc.status_code, status=exc.status_code, detail=exc.detail
+            )
+        finally:
+            # The request's session may already have been closed by its dependency; the navigation
+            # may have used it again, which takes a pooled connection: give it back now.
+            db = getattr(request.state, "db", None)
+            if db is not None:
+                db.close()
 
     if config.warm_cache:
         portal.warm()

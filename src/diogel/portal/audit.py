@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from diogel.portal.i18n import gettext as _
 from diogel.portal.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -88,9 +89,12 @@ def verify(session: Session) -> Verification:
     for e in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
         n += 1
         if e.prev_hash != prev:
-            return Verification(False, n, prev, e.id, f"entry {e.id} does not follow the entry before it")
+            problem = _("entry %(id)d does not follow the entry before it", id=e.id)
+            return Verification(False, n, prev, e.id, problem)
         want = entry_hash(e.prev_hash, e.at, e.actor, e.action, e.target, e.detail)
         if want != e.hash:
-            return Verification(False, n, prev, e.id, f"entry {e.id} was altered after it was written")
+            return Verification(
+                False, n, prev, e.id, _("entry %(id)d was altered after it was written", id=e.id)
+            )
         prev = e.hash
     return Verification(True, n, prev)

@@ -1,9 +1,13 @@
 """Translations: every word the portal shows goes through gettext, so Welsh is a catalogue, not a fork.
 
 Templates use ``_("...")`` / ``ngettext`` (Jinja2's i18n extension); Python code uses
-:func:`gettext` here. A translator runs, from ``src/diogel/portal``::
+:func:`gettext` here (imported as ``_``) for every message a user may read, including the errors
+of :class:`diogel.portal.services.PortalError`, and :func:`N_` to mark words that are data (roles,
+crime types, statuses) and are translated where a template shows them. A test checks that no
+template has English outside ``_()`` and that ``translations/messages.pot`` holds every message.
+A translator runs, from ``src/diogel/portal``::
 
-    pybabel extract -F babel.cfg -o translations/messages.pot .
+    pybabel extract -F babel.cfg --no-location --sort-output -o translations/messages.pot .
     pybabel init -i translations/messages.pot -d translations -l cy     # once
     pybabel update -i translations/messages.pot -d translations         # after template changes
     pybabel compile -d translations
@@ -23,13 +27,27 @@ from babel.support import NullTranslations, Translations
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
 DEFAULT = "en"
+#: The catalogues shipped with the package; ``PortalConfig.translations`` may name another folder
+#: (a council's own translation, tried before it is contributed back).
+PACKAGED = str(resources.files("diogel.portal") / "translations")
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("diogel_lang", default=DEFAULT)
+_directory: contextvars.ContextVar[str] = contextvars.ContextVar("diogel_translations", default=PACKAGED)
+
+
+def translations(lang: str, directory: str | None = None) -> NullTranslations:
+    """The catalogue of ``lang`` in ``directory`` (default: the request's, else the packaged one);
+    English text where there is none, so a missing catalogue never breaks a page."""
+    return _load(lang, directory or _directory.get())
 
 
 @cache
-def translations(lang: str) -> NullTranslations:
-    directory = str(resources.files("diogel.portal") / "translations")
+def _load(lang: str, directory: str) -> NullTranslations:
     return Translations.load(directory, [lang], domain="messages")
+
+
+def set_directory(directory: str | None) -> contextvars.Token:
+    """Use the catalogues in ``directory`` (None: the packaged ones) for this request."""
+    return _directory.set(directory or PACKAGED)
 
 
 def choose(cookie: str | None, accept_language: str | None) -> str:
@@ -50,12 +68,16 @@ def current() -> str:
     return _current.get()
 
 
-def gettext(message: str) -> str:
-    return translations(_current.get()).ugettext(message)
+def gettext(message: str, **values: object) -> str:
+    """``message`` in the request's language; ``%(name)s`` placeholders filled from ``values``
+    afterwards (an f-string would be looked up with the values already in, and never be found)."""
+    text = translations(_current.get()).ugettext(message)
+    return text % values if values else text
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_current.get()).ungettext(singular, plural, n)
+def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+    text = translations(_current.get()).ungettext(singular, plural, n)
+    return text % {"num": n, **values}
 
 
 _ = gettext

@@ -36,6 +36,7 @@ ALL_ROLES = (*ROLES, "public")
 LEVELS = ("record", "lsoa", "area", "public")
 
 RAG = ("red", "amber", "green")
+PRIORITY_STATUSES = ("active", "achieved", "retired")
 ACTION_STATUSES = ("open", "in progress", "done", "dropped")
 
 
@@ -220,6 +221,25 @@ class PublishedAssessment(Base):
     registered_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PartnershipPriority(Base):
+    """A priority the partnership adopted (usually from the strategic assessment), published with
+    its progress on the public page and in the scrutiny pack."""
+
+    __tablename__ = "partnership_priority"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    aim: Mapped[str] = mapped_column(Text, default="")  # what the partnership means to achieve
+    # A police.uk crime type whose recorded count measures progress (None: judged by the note only).
+    crime_type: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    adopted_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    progress: Mapped[str] = mapped_column(Text, default="")  # the latest progress note, published
+    updated_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AuditEntry(Base):

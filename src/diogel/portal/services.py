@@ -17,9 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from diogel.portal import audit, isa
+from diogel.portal.i18n import N_
+from diogel.portal.i18n import gettext as _
 from diogel.portal.models import (
     ACTION_STATUSES,
     AGENCY_KINDS,
+    PRIORITY_STATUSES,
     RAG,
     ROLES,
     Agency,
@@ -27,6 +30,7 @@ from diogel.portal.models import (
     Meeting,
     MeetingAction,
     MeetingPriority,
+    PartnershipPriority,
     PublishedAssessment,
     StandardsAssessment,
     Upload,
@@ -52,11 +56,11 @@ def actor(user: User | None) -> str:
 def create_agency(s: Session, by: User | None, name: str, kind: str, datasets: list[str]) -> Agency:
     name = name.strip()
     if not name:
-        raise PortalError("an agency needs a name")
+        raise PortalError(_("an agency needs a name"))
     if kind not in AGENCY_KINDS:
-        raise PortalError(f"agency kind must be one of {', '.join(AGENCY_KINDS)}")
+        raise PortalError(_("agency kind must be one of %(kinds)s", kinds=", ".join(AGENCY_KINDS)))
     if s.execute(select(Agency).where(Agency.name == name)).scalar_one_or_none():
-        raise PortalError(f"there is already an agency called {name!r}")
+        raise PortalError(_("there is already an agency called %(name)r", name=name))
     agency = Agency(name=name, kind=kind)
     s.add(agency)
     s.flush()
@@ -81,14 +85,14 @@ def create_user(
 ) -> User:
     username = username.strip().lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9._@-]{1,119}", username):
-        raise PortalError("a username is 2 to 120 letters, digits, dots, dashes, underscores or @")
+        raise PortalError(_("a username is 2 to 120 letters, digits, dots, dashes, underscores or @"))
     if role not in ROLES:
-        raise PortalError(f"role must be one of {', '.join(ROLES)}")
+        raise PortalError(_("role must be one of %(roles)s", roles=", ".join(ROLES)))
     problem = check_password_strength(password)
     if problem:
         raise PortalError(problem)
     if s.execute(select(User).where(User.username == username)).scalar_one_or_none():
-        raise PortalError(f"there is already a user {username!r}")
+        raise PortalError(_("there is already a user %(name)r", name=username))
     user = User(
         username=username,
         display_name=display_name.strip() or username,
@@ -116,20 +120,20 @@ def change_user(
     changes: dict[str, Any] = {}
     if role is not None and role != user.role:
         if role not in ROLES:
-            raise PortalError(f"role must be one of {', '.join(ROLES)}")
+            raise PortalError(_("role must be one of %(roles)s", roles=", ".join(ROLES)))
         if user.id == by.id and role != "admin":
-            raise PortalError("you cannot remove your own administrator role")
+            raise PortalError(_("you cannot remove your own administrator role"))
         changes["role"] = [user.role, role]
         user.role = role
     if agency_id is not None and agency_id != user.agency_id:
         agency = s.get(Agency, agency_id)
         if agency is None:
-            raise PortalError("no such agency")
+            raise PortalError(_("no such agency"))
         changes["agency"] = [user.agency.name, agency.name]
         user.agency_id = agency_id
     if active is not None and active != user.active:
         if user.id == by.id and not active:
-            raise PortalError("you cannot disable your own account")
+            raise PortalError(_("you cannot disable your own account"))
         changes["active"] = [user.active, active]
         user.active = active
     if password:
@@ -186,10 +190,12 @@ def upload_file(
             while chunk := stream.read(1 << 20):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise PortalError(f"the file is larger than the {max_bytes // (1 << 20)} MB limit")
+                    raise PortalError(
+                        _("the file is larger than the %(mb)d MB limit", mb=max_bytes // (1 << 20))
+                    )
                 out.write(chunk)
         if size == 0:
-            raise PortalError("the file is empty")
+            raise PortalError(_("the file is empty"))
         results = views.ingest(dataset, str(path))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -213,7 +219,7 @@ def upload_file(
             {
                 "name": safe,
                 "status": "refused",
-                "error": f"{safe}: no file of this dataset's kind was found in it",
+                "error": _("%(file)s: no file of this dataset's kind was found in it", file=safe),
             }
         ]
     statuses = {r["status"] for r in rows}
@@ -245,9 +251,9 @@ def upload_file(
         },
     )
     message = {
-        "loaded": "loaded",
-        "already loaded": "this file was already loaded: nothing changed",
-        "refused": "refused: nothing was stored",
+        "loaded": _("loaded"),
+        "already loaded": _("this file was already loaded: nothing changed"),
+        "refused": _("refused: nothing was stored"),
     }[status]
     return UploadOutcome(upload, status != "refused", message)
 
@@ -259,14 +265,16 @@ def upload_file(
 def _date(value: Any, what: str, required: bool = True) -> dt.date | None:
     if value in (None, ""):
         if required:
-            raise PortalError(f"{what} is required")
+            raise PortalError(_("%(what)s is required", what=what))
         return None
     if isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise PortalError(f"{what} must be a date as YYYY-MM-DD, not {value!r}") from None
+        raise PortalError(
+            _("%(what)s must be a date as YYYY-MM-DD, not %(value)r", what=what, value=value)
+        ) from None
 
 
 def _count(value: Any, what: str) -> int:
@@ -275,9 +283,11 @@ def _count(value: Any, what: str) -> int:
     try:
         n = int(value)
     except (TypeError, ValueError):
-        raise PortalError(f"{what} must be a whole number, not {value!r}") from None
+        raise PortalError(
+            _("%(what)s must be a whole number, not %(value)r", what=what, value=value)
+        ) from None
     if n < 0:
-        raise PortalError(f"{what} cannot be negative")
+        raise PortalError(_("%(what)s cannot be negative", what=what))
     return n
 
 
@@ -289,25 +299,34 @@ def record_meeting(s: Session, user: User, neighbourhoods: dict[str, str], data:
     review_date, status}]). Each profile dimension may be left out (not recorded) but may not add up
     to more than the attendance.
     """
-    when = _date(data.get("meeting_date"), "the meeting date")
+    when = _date(data.get("meeting_date"), _("the meeting date"))
     if when > dt.date.today():
-        raise PortalError("the meeting date is in the future")
+        raise PortalError(_("the meeting date is in the future"))
     code = data.get("neighbourhood_code") or ""
     if code not in neighbourhoods:
-        raise PortalError("choose the neighbourhood (ward) the meeting covered")
-    attendees = _count(data.get("attendees"), "the number of attendees")
+        raise PortalError(_("choose the neighbourhood (ward) the meeting covered"))
+    attendees = _count(data.get("attendees"), _("the number of attendees"))
     profile: dict[str, dict[str, int]] = {}
     allowed = {"age": [b for b, _, _ in AGE_BANDS], "sex": list(SEXES), "ethnicity": list(ETHNICITIES)}
     for dim, values in (data.get("profile") or {}).items():
         if dim not in allowed:
-            raise PortalError(f"unknown attendee profile {dim!r}")
+            raise PortalError(_("unknown attendee profile %(dim)r", dim=dim))
         clean = {}
         for band, n in (values or {}).items():
             if band not in allowed[dim]:
-                raise PortalError(f"unknown {dim} group {band!r}; use {', '.join(allowed[dim])}")
-            clean[band] = _count(n, f"attendees in {dim} group {band}")
+                raise PortalError(
+                    _(
+                        "unknown %(dim)s group %(band)r; use %(allowed)s",
+                        dim=dim,
+                        band=band,
+                        allowed=", ".join(allowed[dim]),
+                    )
+                )
+            clean[band] = _count(n, _("attendees in %(dim)s group %(band)s", dim=dim, band=band))
         if sum(clean.values()) > attendees:
-            raise PortalError(f"the {dim} profile adds up to more than the {attendees} attendees")
+            raise PortalError(
+                _("the %(dim)s profile adds up to more than the %(n)d attendees", dim=dim, n=attendees)
+            )
         if sum(clean.values()):
             profile[dim] = clean
     meeting = Meeting(
@@ -326,7 +345,7 @@ def record_meeting(s: Session, user: User, neighbourhoods: dict[str, str], data:
         meeting.priorities.append(
             MeetingPriority(
                 theme=theme[:200],
-                votes=_count(p.get("votes"), f"votes for {theme}"),
+                votes=_count(p.get("votes"), _("votes for %(theme)s", theme=theme)),
                 chosen=bool(p.get("chosen")),
             )
         )
@@ -336,15 +355,17 @@ def record_meeting(s: Session, user: User, neighbourhoods: dict[str, str], data:
             continue
         status = a.get("status") or "open"
         if status not in ACTION_STATUSES:
-            raise PortalError(f"an action's status is one of {', '.join(ACTION_STATUSES)}")
+            raise PortalError(
+                _("an action's status is one of %(statuses)s", statuses=", ".join(ACTION_STATUSES))
+            )
         owner = str(a.get("owner") or "").strip()
         if not owner:
-            raise PortalError(f"the action {desc!r} needs an owner")
+            raise PortalError(_("the action %(action)r needs an owner", action=desc))
         meeting.actions.append(
             MeetingAction(
                 description=desc,
                 owner=owner[:200],
-                review_date=_date(a.get("review_date"), "a review date", required=False),
+                review_date=_date(a.get("review_date"), _("a review date"), required=False),
                 status=status,
             )
         )
@@ -364,15 +385,15 @@ def meeting_warnings(meeting: Meeting) -> list[str]:
     chosen = sum(p.chosen for p in meeting.priorities)
     out = []
     if chosen > 3:
-        out.append(f"{chosen} priorities were chosen; PACT meetings usually choose up to three")
+        out.append(_("%(n)d priorities were chosen; PACT meetings usually choose up to three", n=chosen))
     if chosen and not meeting.actions:
-        out.append("priorities were chosen but no action was recorded")
+        out.append(_("priorities were chosen but no action was recorded"))
     return out
 
 
 def update_action(s: Session, user: User, action: MeetingAction, status: str) -> None:
     if status not in ACTION_STATUSES:
-        raise PortalError(f"an action's status is one of {', '.join(ACTION_STATUSES)}")
+        raise PortalError(_("an action's status is one of %(statuses)s", statuses=", ".join(ACTION_STATUSES)))
     old = action.status
     action.status = status
     audit.append(
@@ -413,70 +434,127 @@ def meetings_in(s: Session, codes: set[str]) -> list[Meeting]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Partnership priorities
+
+
+def save_priority(
+    s: Session, user: User, area_code: str, data: dict[str, Any], row: PartnershipPriority | None = None
+) -> PartnershipPriority:
+    """Adopt a priority (``row`` None) or record progress on one: title, aim, crime_type (a police.uk
+    type whose count measures progress, or empty), adopted_on, status, progress (the public note)."""
+    from diogel.analysis.harm import POLICEUK_CRIME_TYPES
+
+    status = data.get("status") or (row.status if row is not None else "active")
+    if status not in PRIORITY_STATUSES:
+        raise PortalError(
+            _("a priority's status is one of %(statuses)s", statuses=", ".join(PRIORITY_STATUSES))
+        )
+    progress = str(data.get("progress") or "").strip()
+    if row is None:
+        title = str(data.get("title") or "").strip()
+        if not title:
+            raise PortalError(_("a priority needs a title"))
+        crime_type = data.get("crime_type") or None
+        if crime_type is not None and crime_type not in POLICEUK_CRIME_TYPES:
+            raise PortalError(_("%(type)r is not a police.uk crime type", type=crime_type))
+        adopted = _date(data.get("adopted_on"), _("the date the priority was adopted"))
+        if adopted > dt.date.today():
+            raise PortalError(_("the date the priority was adopted is in the future"))
+        row = PartnershipPriority(
+            area_code=area_code, title=title[:200], aim=str(data.get("aim") or "").strip(),
+            crime_type=crime_type, adopted_on=adopted, updated_by=user.id,
+        )  # fmt: skip
+        s.add(row)
+        action = "priority.create"
+    else:
+        action = "priority.update"
+    row.status = status
+    row.progress = progress
+    row.updated_by = user.id
+    row.updated_at = utcnow()
+    s.flush()
+    audit.append(
+        s, user.username, action, f"priority/{row.id}",
+        {"title": row.title, "status": status, "crime_type": row.crime_type},
+    )  # fmt: skip
+    return row
+
+
+def priorities_in(s: Session, area_code: str, include_retired: bool = True) -> list[PartnershipPriority]:
+    q = select(PartnershipPriority).where(PartnershipPriority.area_code == area_code)
+    if not include_retired:
+        q = q.where(PartnershipPriority.status != "retired")
+    return list(
+        s.execute(q.order_by(PartnershipPriority.adopted_on.desc(), PartnershipPriority.id)).scalars()
+    )
+
+
+# --------------------------------------------------------------------------------------------------
 # National minimum standards
 
 
 #: The six hallmarks of effective partnerships, with the criteria a partnership assesses itself
 #: against (summarised from the Home Office hallmarks and the national minimum standards for CSPs).
+#: Marked with N_ for the catalogue and translated where shown; stored and compared in English.
 HALLMARKS: list[tuple[str, str, list[str]]] = [
     (
         "leadership",
-        "Empowered and effective leadership",
+        N_("Empowered and effective leadership"),
         [
-            "A strategy group of the responsible authorities meets and decides",
-            "Each responsible authority is represented by someone able to commit its resources",
-            "The partnership plan sets out the priorities and how they will be delivered",
-            "Roles of the chair and members are agreed and reviewed",
+            N_("A strategy group of the responsible authorities meets and decides"),
+            N_("Each responsible authority is represented by someone able to commit its resources"),
+            N_("The partnership plan sets out the priorities and how they will be delivered"),
+            N_("Roles of the chair and members are agreed and reviewed"),
         ],
     ),
     (
         "intelligence",
-        "Intelligence-led business processes",
+        N_("Intelligence-led business processes"),
         [
-            "A strategic assessment is prepared each year from partners' data",
-            "An information sharing agreement is in place with designated liaison officers",
-            "Performance against the priorities is monitored at each strategy group",
-            "Partners' depersonalised data is shared under the 2007 Regulations",
+            N_("A strategic assessment is prepared each year from partners' data"),
+            N_("An information sharing agreement is in place with designated liaison officers"),
+            N_("Performance against the priorities is monitored at each strategy group"),
+            N_("Partners' depersonalised data is shared under the 2007 Regulations"),
         ],
     ),
     (
         "delivery",
-        "Effective and responsive delivery structures",
+        N_("Effective and responsive delivery structures"),
         [
-            "Delivery groups are aligned with the priorities",
-            "Resources are pooled or aligned to the priorities",
-            "Persistent problems are tackled with a problem-solving method",
-            "Delivery structures are reviewed against outcomes",
+            N_("Delivery groups are aligned with the priorities"),
+            N_("Resources are pooled or aligned to the priorities"),
+            N_("Persistent problems are tackled with a problem-solving method"),
+            N_("Delivery structures are reviewed against outcomes"),
         ],
     ),
     (
         "communities",
-        "Engaged communities",
+        N_("Engaged communities"),
         [
-            "Communities' views on priorities are sought (e.g. PACT meetings)",
-            "Face-to-face meetings with the public are held",
-            "Groups under-represented at meetings are reached in other ways",
-            "Communities are told what was done about what they raised",
+            N_("Communities' views on priorities are sought (e.g. PACT meetings)"),
+            N_("Face-to-face meetings with the public are held"),
+            N_("Groups under-represented at meetings are reached in other ways"),
+            N_("Communities are told what was done about what they raised"),
         ],
     ),
     (
         "accountability",
-        "Visible and constructive accountability",
+        N_("Visible and constructive accountability"),
         [
-            "A summary of the partnership plan is published",
-            "The crime and disorder scrutiny committee reviews the partnership at least once a year",
-            "Performance is reported to the public",
-            "Decisions and actions are recorded and followed up",
+            N_("A summary of the partnership plan is published"),
+            N_("The crime and disorder scrutiny committee reviews the partnership at least once a year"),
+            N_("Performance is reported to the public"),
+            N_("Decisions and actions are recorded and followed up"),
         ],
     ),
     (
         "skills",
-        "Appropriate skills and knowledge",
+        N_("Appropriate skills and knowledge"),
         [
-            "Partners' skills and knowledge needs are assessed",
-            "Training is available to members and staff",
-            "There is enough analytical capacity for the strategic assessment",
-            "Good practice is shared with other partnerships",
+            N_("Partners' skills and knowledge needs are assessed"),
+            N_("Training is available to members and staff"),
+            N_("There is enough analytical capacity for the strategic assessment"),
+            N_("Good practice is shared with other partnerships"),
         ],
     ),
 ]
@@ -489,11 +567,14 @@ def save_standards(
     """Store (or replace) a year's self-assessment: for each hallmark a RAG rating, the criteria met,
     evidence links (http(s) URLs or portal paths, one a line) and actions."""
     if not 2000 <= year <= dt.date.today().year + 1:
-        raise PortalError("the year of a self-assessment must be between 2000 and next year")
+        raise PortalError(_("the year of a self-assessment must be between 2000 and next year"))
     missing = [k for k in HALLMARK_KEYS if (ratings.get(k) or {}).get("rag") not in RAG]
     if missing:
         raise PortalError(
-            f"give a red, amber or green rating for every hallmark (missing: {', '.join(missing)})"
+            _(
+                "give a red, amber or green rating for every hallmark (missing: %(missing)s)",
+                missing=", ".join(missing),
+            )
         )
     row = s.execute(
         select(StandardsAssessment).where(
@@ -514,7 +595,9 @@ def save_standards(
         links = [ln.strip() for ln in str(r.get("evidence") or "").splitlines() if ln.strip()]
         for ln in links:
             if not re.match(r"^(https?://|/)\S+$", ln):
-                raise PortalError(f"evidence must be links (http(s):// or a portal path), one a line: {ln!r}")
+                raise PortalError(
+                    _("evidence must be links (http(s):// or a portal path), one a line: %(link)r", link=ln)
+                )
         row.ratings.append(
             HallmarkRating(
                 hallmark=key,
@@ -588,9 +671,11 @@ def register_assessment(
     path = path.resolve()
     root = root.resolve()
     if root != path and root not in path.parents:
-        raise PortalError(f"the assessment folder must be inside the data directory {root}")
+        raise PortalError(_("the assessment folder must be inside the data directory %(root)s", root=root))
     if not (path / "assessment.html").is_file():
-        raise PortalError(f"{path} has no assessment.html: run 'diogel assess' to write one there")
+        raise PortalError(
+            _("%(path)s has no assessment.html: run 'diogel assess' to write one there", path=path)
+        )
     row = PublishedAssessment(title=title.strip() or path.name, directory=str(path), registered_by=user.id)
     s.add(row)
     s.flush()

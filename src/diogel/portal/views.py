@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from diogel.errors import DiogelError
+from diogel.portal.i18n import N_
 
 POLICE = "police-street"
 
@@ -58,7 +59,7 @@ def datasets() -> dict[str, Dataset]:
     has the ``partner`` source kind (``Warehouse.ingest("partner", path, options={"schema": ...})``)."""
     from diogel.sources.registry import kinds
 
-    out = {POLICE: Dataset(POLICE, "police.uk street-level crime and ASB", POLICE)}
+    out = {POLICE: Dataset(POLICE, N_("police.uk street-level crime and ASB"), POLICE)}
     if "partner" in kinds():
         from diogel.sources.partner import load_schema, shipped_schemas
 
@@ -179,15 +180,27 @@ class WarehouseViews:
         raise KeyError(code)
 
     def lsoas21(self, area_code: str) -> pd.DataFrame:
-        """The area's 2021 LSOAs with their 2024 ward: lsoa_code, lsoa_name, ward_code, ward_name."""
-        m = self.membership()
-        m = m[(m.csp_code == area_code) & (m.lsoa_vintage == 2021)]
-        return m[["lsoa_code", "ward_code", "ward_name"]].drop_duplicates("lsoa_code").reset_index(drop=True)
+        """The area's 2021 LSOAs with their 2024 ward: lsoa_code, ward_code, ward_name."""
+
+        def compute() -> pd.DataFrame:
+            m = self.membership()
+            m = m[(m.csp_code == area_code) & (m.lsoa_vintage == 2021)]
+            return (
+                m[["lsoa_code", "ward_code", "ward_name"]].drop_duplicates("lsoa_code").reset_index(drop=True)
+            )
+
+        # Cached: every dashboard, meeting and public page asks, and filtering the all-Wales
+        # membership each time cost more than the rest of the page.
+        return self.cached(("lsoas21", area_code), compute)
 
     def neighbourhoods(self, area_code: str) -> list[tuple[str, str]]:
         """Wards of the area (PACT neighbourhoods), by name."""
-        w = self.lsoas21(area_code)[["ward_code", "ward_name"]].drop_duplicates().sort_values("ward_name")
-        return list(w.itertuples(index=False, name=None))
+
+        def compute() -> list[tuple[str, str]]:
+            w = self.lsoas21(area_code)[["ward_code", "ward_name"]].drop_duplicates().sort_values("ward_name")
+            return list(w.itertuples(index=False, name=None))
+
+        return list(self.cached(("neighbourhoods", area_code), compute))
 
     # -- population -----------------------------------------------------------------------------------
     def population_by_age(self, area_code: str) -> pd.DataFrame:
@@ -242,6 +255,12 @@ class WarehouseViews:
 
         return self.cached(("monthly", area_code), compute)
 
+    def window_bounds(self, area_code: str) -> tuple[str, str, str, str] | None:
+        """(first, last month now; first, last month before) of the headline trends, for a page to
+        put in words in its own language; None when there is no earlier window."""
+        _, current, previous, _ = self.windows(area_code)
+        return (current[0], current[-1], previous[0], previous[-1]) if previous else None
+
     def windows(self, area_code: str) -> tuple[list[str], list[str], list[str], str]:
         """(all months, current window, previous window, description) for headline trends."""
         months = sorted(self.monthly(area_code).month.unique())
@@ -254,17 +273,22 @@ class WarehouseViews:
 
     # -- dashboard --------------------------------------------------------------------------------------
     def dashboard(
-        self, area_code: str, pact: pd.DataFrame | None = None, pact_stamp: Any = None
+        self,
+        area_code: str,
+        pact: Callable[[], pd.DataFrame | None] | pd.DataFrame | None = None,
+        pact_stamp: Any = None,
     ) -> Dashboard:
         """The area dashboard. The map, trends and hot spots depend on the warehouse only; the
         priorities also on PACT votes, so they are cached under ``pact_stamp`` separately and a new
-        meeting re-scores them without redrawing the map."""
+        meeting re-scores them without redrawing the map. ``pact`` may be a function giving the
+        votes, so they are read only when the priorities are scored again, not on every visit."""
         base = self.cached(("dashboard", area_code), lambda: self._dashboard(area_code))
 
         def score() -> list[dict[str, Any]]:
             months, current, previous, _ = self.windows(area_code)
             lsoa = self._lsoa_frame(area_code, months[-12:])
-            return self._priorities(area_code, self.monthly(area_code), lsoa, current, previous, pact)
+            votes = pact() if callable(pact) else pact
+            return self._priorities(area_code, self.monthly(area_code), lsoa, current, previous, votes)
 
         priorities = self.cached(("priorities", area_code, pact_stamp), score)
         return dataclasses.replace(base, priorities=priorities)
@@ -616,6 +640,7 @@ class Representation:
 
     bands: list[dict[str, Any]]  # band, attendees, attendee_share, resident_share, ratio
     recorded: int
+    simulations: int
     dissimilarity: float  # half the sum of |share differences|: the share who would have to change band
     p_value: float
     unrepresentative: bool
@@ -665,6 +690,7 @@ def representation(
     return Representation(
         bands=bands,
         recorded=n,
+        simulations=simulations,
         dissimilarity=dissim,
         p_value=p,
         unrepresentative=flagged,

@@ -25,21 +25,25 @@ from diogel.portal.app import (
     get_db,
     portal_of,
     render,
+    render_fragment,
     require_level,
     require_roles,
     require_user,
     set_session,
 )
+from diogel.portal.i18n import gettext as _
 from diogel.portal.models import (
     ACTION_STATUSES,
     AGENCY_KINDS,
     LEVELS,
+    PRIORITY_STATUSES,
     ROLES,
     AccessGrant,
     Agency,
     AuditEntry,
     Meeting,
     MeetingAction,
+    PartnershipPriority,
     PublishedAssessment,
     Upload,
     UploadGrant,
@@ -65,11 +69,13 @@ def area_for(portal: Portal, requested: str | None) -> str:
     codes = [a.code for a in portal.views.areas()]
     if requested:
         if requested not in codes:
-            raise HTTPException(404, f"no partnership area {requested!r} with data in the warehouse")
+            raise HTTPException(
+                404, _("no partnership area %(code)r with data in the warehouse", code=requested)
+            )
         return requested
     area = portal.default_area()
     if area is None:
-        raise HTTPException(404, "the warehouse has no police.uk data yet: ingest some first")
+        raise HTTPException(404, _("the warehouse has no police.uk data yet: ingest some first"))
     return area
 
 
@@ -89,8 +95,13 @@ def pact_frame(s: Session, portal: Portal, area: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["meeting_date", "neighbourhood", "theme", "votes"])
 
 
-def dashboard_data(s: Session, portal: Portal, area: str):  # noqa: ANN201
-    return portal.views.dashboard(area, pact_frame(s, portal, area), ("pact", portal.pact_epoch))
+def dashboard_data(s: Session, portal: Portal, area: str, epoch: int | None = None):  # noqa: ANN201
+    """The area's dashboard with priorities scored on the PACT votes as of ``epoch`` (default: now).
+
+    The votes are read only when the priorities must be scored again (a new meeting moves the
+    epoch on), not on every visit to the dashboard."""
+    stamp = ("pact", portal.pact_epoch if epoch is None else epoch)
+    return portal.views.dashboard(area, lambda: pact_frame(s, portal, area), stamp)
 
 
 def home_for(user: User | None, s: Session) -> str:
@@ -146,7 +157,7 @@ def attempt_login(
     if not portal.login_limiter.allow(client):
         audit.append(s, username or "anonymous", "login.rate_limited", client)
         s.commit()
-        return None, "too many login attempts from this address: wait a minute and try again", 429
+        return None, _("too many login attempts from this address: wait a minute and try again"), 429
     user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
     now = utcnow()
     if user is not None and user.locked_until is not None and user.locked_until > now:
@@ -154,7 +165,10 @@ def attempt_login(
         s.commit()
         return (
             None,
-            "this account is locked after too many wrong passwords: try again later or ask an administrator",
+            _(
+                "this account is locked after too many wrong passwords: "
+                "try again later or ask an administrator"
+            ),
             403,
         )
     ok = verify_password(user.password_hash if user is not None else None, password or "")
@@ -168,7 +182,7 @@ def attempt_login(
                 audit.append(s, username, "login.lockout", username, {"until": user.locked_until.isoformat()})
         audit.append(s, username or "anonymous", "login.failed", username, detail)
         s.commit()
-        return None, "wrong username or password", 401
+        return None, _("wrong username or password"), 401
     user.failed_logins = 0
     user.locked_until = None
     if needs_rehash(user.password_hash):
@@ -196,7 +210,7 @@ def login(
     response = redirect(safe_next(next) or home_for(user, s))
     set_session(response, portal, user)
     # A fresh CSRF token after login, so a token planted before login is worthless afterwards.
-    _, cookie = portal.signer.new_csrf()
+    _token, cookie = portal.signer.new_csrf()
     response.set_cookie(
         CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=portal.config.secure_cookies, path="/"
     )
@@ -226,7 +240,7 @@ def language(request: Request, lang: str) -> Response:
     from diogel.portal.i18n import LANGUAGES
 
     if lang not in LANGUAGES:
-        raise HTTPException(404, "no such language")
+        raise HTTPException(404, _("no such language"))
     back = (
         safe_next(request.headers.get("referer", "").split(str(request.base_url).rstrip("/"), 1)[-1]) or "/"
     )
@@ -248,19 +262,31 @@ def dashboard(
 ) -> Response:
     portal = portal_of(request)
     code = area_for(portal, area)
-    d = dashboard_data(s, portal, code)
-    rates = (
-        portal.views._lsoa_frame(code, d.months[-12:])["rate_per_1000"]
-        if d.months
-        else pd.Series(dtype=float)
-    )
+    # One reading of the epoch for the figures and the cache key, so a meeting recorded meanwhile
+    # cannot file old priorities under the new epoch.
+    epoch = portal.pact_epoch
+    d = dashboard_data(s, portal, code, epoch)
+    lang = getattr(request.state, "lang", "en")
+
+    def body() -> str:
+        rates = (
+            portal.views._lsoa_frame(code, d.months[-12:])["rate_per_1000"]
+            if d.months
+            else pd.Series(dtype=float)
+        )
+        return render_fragment(
+            request, "dashboard_body.html", d=d, legend=legend(rates), areas=portal.views.areas(),
+            sparkline=sparkline, window=portal.views.window_bounds(code),
+        )  # fmt: skip
+
+    # The figures are the same for everyone allowed here: render them once per area, PACT epoch,
+    # language and catalogue folder (the cache moves on with the warehouse version).
+    key = ("dashboard_html", code, epoch, lang, str(portal.config.translations))
     return render(
         request,
         "dashboard.html",
         d=d,
-        legend=legend(rates),
-        areas=portal.views.areas(),
-        sparkline=sparkline,
+        body=portal.views.cached(key, body),
         record_level=isa.level_for(s, user, "police-street") == "record",
     )
 
@@ -286,7 +312,7 @@ def police_only(ds: Dataset) -> None:
     if ds.name != "police-street":
         # Partner datasets get their readers when the partner ingest lands; until then there is
         # nothing to show, and saying so beats an empty table.
-        raise HTTPException(404, f"{ds.title}: no view of this dataset yet")
+        raise HTTPException(404, _("%(title)s: no view of this dataset yet", title=ds.title))
 
 
 @router.get("/data/{dataset}/records")
@@ -411,7 +437,7 @@ def export_areas(
     police_only(ds)
     portal = portal_of(request)
     code = area_for(portal, area)
-    table, rule, _ = portal.views.ward_table(code)
+    table, rule, _months = portal.views.ward_table(code)
     frame = table.reset_index().rename(columns={"ward_name": "ward"})
     audit.append(
         s, user.username, "export", f"{ds.name}/{code}/areas.csv", {"level": "area", "rows": len(frame)}
@@ -426,7 +452,7 @@ def export_areas(
 
 def uploader(request: Request, user: User = Depends(require_user), s: Session = Depends(get_db)) -> User:
     if not isa.uploadable(s, user, list(portal_of(request).datasets)):
-        raise Forbidden("the information sharing agreement does not let your agency upload data")
+        raise Forbidden(_("the information sharing agreement does not let your agency upload data"))
     return user
 
 
@@ -455,7 +481,7 @@ def upload(
     portal = portal_of(request)
     ds = portal.datasets.get(dataset)
     if ds is None or not isa.can_upload(s, user, dataset):
-        raise Forbidden("the information sharing agreement does not let your agency upload this dataset")
+        raise Forbidden(_("the information sharing agreement does not let your agency upload this dataset"))
     try:
         outcome = services.upload_file(
             s, portal.views, user, ds, file.filename or "upload", file.file,
@@ -476,12 +502,12 @@ def visible_upload(s: Session, user: User, upload_id: int) -> tuple[Upload, bool
     without the raw lines (which can hold what the partner sent before de-personalisation)."""
     up = s.get(Upload, upload_id)
     if up is None:
-        raise HTTPException(404, "no such upload")
+        raise HTTPException(404, _("no such upload"))
     if up.user_id == user.id:
         return up, True
     if user.role == "analyst":
         return up, False
-    raise HTTPException(404, "no such upload")
+    raise HTTPException(404, _("no such upload"))
 
 
 @router.get("/uploads/{upload_id}")
@@ -604,7 +630,7 @@ def meeting_view(
     portal = portal_of(request)
     m = s.get(Meeting, meeting_id)
     if m is None:
-        raise HTTPException(404, "no such meeting")
+        raise HTTPException(404, _("no such meeting"))
     return render(
         request, "meeting.html", m=m, rep=meeting_representation(portal, m), warnings=services.meeting_warnings(m),
         can_edit=user.role in RECORDERS, statuses=ACTION_STATUSES,
@@ -632,7 +658,7 @@ def meeting_action(
 ) -> Response:
     action = s.get(MeetingAction, action_id)
     if action is None or action.meeting_id != meeting_id:
-        raise HTTPException(404, "no such action")
+        raise HTTPException(404, _("no such action"))
     try:
         services.update_action(s, user, action, status)
     except PortalError as exc:
@@ -754,7 +780,7 @@ def assessment_publish(
 ) -> Response:
     row = s.get(PublishedAssessment, assessment_id)
     if row is None:
-        raise HTTPException(404, "no such assessment")
+        raise HTTPException(404, _("no such assessment"))
     services.publish_assessment(s, user, row, publish == "yes")
     s.commit()
     return redirect("/assessments")
@@ -770,16 +796,118 @@ def assessment_file(
     row = s.get(PublishedAssessment, assessment_id)
     # Unpublished drafts are the analysts'; to anyone else they do not exist.
     if row is None or (row.published_at is None and user.role != "analyst"):
-        raise HTTPException(404, "no such assessment")
+        raise HTTPException(404, _("no such assessment"))
     path = services.assessment_file(row, filename)
     if path is None:
-        raise HTTPException(404, "no such file in this assessment")
+        raise HTTPException(404, _("no such file in this assessment"))
     response = FileResponse(path)
     # The report is a self-contained document: allow its inline styles, never scripts.
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'; frame-ancestors 'none'"
     )
     return response
+
+
+# --------------------------------------------------------------------------------------------------
+# Partnership priorities
+
+
+#: Recorded counts below this are not published (as in the suppressed ward tables).
+SMALL = 5
+
+
+def priority_progress(portal: Portal, code: str, rows: list[PartnershipPriority]) -> list[dict[str, Any]]:
+    """Each priority with the area's recorded count of its crime type in the headline trends'
+    window and the window before (police.uk, counting rules), 1 to 4 suppressed (None)."""
+    monthly = portal.views.monthly(code)
+    _months, current, previous, _words = portal.views.windows(code)
+    out = []
+    for r in rows:
+        item: dict[str, Any] = {
+            "id": r.id, "title": r.title, "aim": r.aim, "crime_type": r.crime_type,
+            "adopted_on": r.adopted_on.isoformat(), "status": r.status, "progress": r.progress,
+            "now": None, "before": None, "percent_change": None, "window": portal.views.window_bounds(code),
+        }  # fmt: skip
+        if r.crime_type and previous:
+            m = monthly[monthly.crime_type == r.crime_type]
+            now = int(m.loc[m.month.isin(current), "count"].sum())
+            before = int(m.loc[m.month.isin(previous), "count"].sum())
+            item["now"] = None if 0 < now < SMALL else now
+            item["before"] = None if 0 < before < SMALL else before
+            if item["now"] is not None and item["before"]:
+                item["percent_change"] = round(100.0 * (now - before) / before, 1)
+        out.append(item)
+    return out
+
+
+@router.get("/priorities")
+def priorities(
+    request: Request, user: User = Depends(require_roles(*PARTNERS)), s: Session = Depends(get_db)
+) -> Response:
+    return priorities_page(request, s, user, None)
+
+
+def priorities_page(
+    request: Request, s: Session, user: User, error: str | None, status: int = 200
+) -> Response:
+    from diogel.analysis.harm import POLICEUK_CRIME_TYPES
+
+    portal = portal_of(request)
+    code = area_for(portal, None)
+    return render(
+        request, "priorities.html", status_code=status, items=priority_progress(portal, code, services.priorities_in(s, code)),
+        can_edit=user.role == "analyst", crime_types=POLICEUK_CRIME_TYPES, statuses=PRIORITY_STATUSES,
+        error=error, today=dt.date.today().isoformat(),
+    )  # fmt: skip
+
+
+@router.post("/priorities")
+def priority_create(
+    request: Request,
+    title: str = Form(""),
+    aim: str = Form(""),
+    crime_type: str = Form(""),
+    adopted_on: str = Form(""),
+    progress: str = Form(""),
+    user: User = Depends(require_roles("analyst")),
+    s: Session = Depends(get_db),
+) -> Response:
+    portal = portal_of(request)
+    data = {
+        "title": title,
+        "aim": aim,
+        "crime_type": crime_type,
+        "adopted_on": adopted_on,
+        "progress": progress,
+    }
+    try:
+        services.save_priority(s, user, area_for(portal, None), data)
+    except PortalError as exc:
+        s.rollback()
+        return priorities_page(request, s, user, str(exc), 400)
+    s.commit()
+    return redirect("/priorities")
+
+
+@router.post("/priorities/{priority_id}")
+def priority_update(
+    request: Request,
+    priority_id: int,
+    status: str = Form(""),
+    progress: str = Form(""),
+    user: User = Depends(require_roles("analyst")),
+    s: Session = Depends(get_db),
+) -> Response:
+    row = s.get(PartnershipPriority, priority_id)
+    if row is None:
+        raise HTTPException(404, _("no such priority"))
+    try:
+        services.save_priority(s, user, row.area_code, {"status": status, "progress": progress}, row)
+    except PortalError as exc:
+        s.rollback()
+        return priorities_page(request, s, user, str(exc), 400)
+    s.commit()
+    return redirect("/priorities")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -797,9 +925,9 @@ def public_data(s: Session, portal: Portal, code: str) -> dict[str, Any]:
     try:
         area = portal.views.area(code)
     except KeyError:
-        raise HTTPException(404, f"no partnership area {code!r}") from None
+        raise HTTPException(404, _("no partnership area %(code)r", code=code)) from None
     if isa.level_for(s, None, "police-street") != "public":
-        raise Forbidden("the agreement does not publish police.uk figures")
+        raise Forbidden(_("the agreement does not publish police.uk figures"))
     table, rule, months = portal.views.ward_table(code)
     meetings = services.meetings_in(s, set(neighbourhood_map(portal, code)))
     chosen = [
@@ -813,7 +941,9 @@ def public_data(s: Session, portal: Portal, code: str) -> dict[str, Any]:
         for m in meetings[:20]
     ]
     totals = table["Total"] if "Total" in table.columns else pd.Series(dtype="Int64")
+    adopted = priority_progress(portal, code, services.priorities_in(s, code, include_retired=False))
     return {
+        "priorities": adopted,
         "area": area,
         "table": table,
         "rule": rule,
@@ -845,8 +975,9 @@ def scrutiny(request: Request, user: User = Depends(area_level), s: Session = De
         if a.status in ("open", "in progress") and a.review_date and a.review_date < today
     ]
     return render(
-        request, "scrutiny.html", d=d, table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
+        request, "scrutiny.html", d=d, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
         overdue=overdue, cmp=services.standards_comparison(s, code), assessment=services.latest_published(s),
+        priorities=priority_progress(portal, code, services.priorities_in(s, code)),
     )  # fmt: skip
 
 
@@ -885,7 +1016,7 @@ def admin_user_create(
     agency = s.get(Agency, agency_id)
     try:
         if agency is None:
-            raise PortalError("choose an agency")
+            raise PortalError(_("choose an agency"))
         services.create_user(s, user, username, password, role, agency, display_name)
     except PortalError as exc:
         s.rollback()
@@ -908,7 +1039,7 @@ def admin_user_change(
 ) -> Response:
     target = s.get(User, user_id)
     if target is None:
-        raise HTTPException(404, "no such user")
+        raise HTTPException(404, _("no such user"))
     try:
         services.change_user(
             s, user, target, role=role or None, agency_id=agency_id,
@@ -981,11 +1112,11 @@ def admin_agreement_access(
         or role not in (*ROLES, "public")
         or (agency_kind and agency_kind not in AGENCY_KINDS)
     ):
-        raise HTTPException(400, "unknown dataset, role or agency kind")
+        raise HTTPException(400, _("unknown dataset, role or agency kind"))
     if level not in (*LEVELS, "none"):
-        raise HTTPException(400, "unknown level")
+        raise HTTPException(400, _("unknown level"))
     if role == "public" and level not in ("public", "none"):
-        raise HTTPException(400, "anonymous visitors can only be given the public level")
+        raise HTTPException(400, _("anonymous visitors can only be given the public level"))
     isa.set_access(s, dataset, role, agency_kind or None, None if level == "none" else level)
     audit.append(
         s,
@@ -1009,7 +1140,7 @@ def admin_agreement_upload(
 ) -> Response:
     agency = s.get(Agency, agency_id)
     if dataset not in portal_of(request).datasets or agency is None:
-        raise HTTPException(400, "unknown dataset or agency")
+        raise HTTPException(400, _("unknown dataset or agency"))
     isa.set_upload(s, dataset, agency_id, allowed == "yes")
     audit.append(
         s, user.username, "agreement.upload", dataset, {"agency": agency.name, "allowed": allowed == "yes"}
