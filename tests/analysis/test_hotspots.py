@@ -24,6 +24,7 @@ from diogel.analysis.hotspots import (
     gi_star,
     gi_star_textbook,
     local_moran_rate,
+    two_sided_pseudo_p,
 )
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "analysis_a"
@@ -251,3 +252,47 @@ def test_local_moran_rate_fdr_is_stricter(gwent_w, gwent_counts):
     )
     assert fdr["significant"].sum() <= plain["significant"].sum()
     np.testing.assert_allclose(fdr["q"], multipletests(plain["p_sim"], method="fdr_bh")[1])
+
+
+def test_two_sided_pseudo_p_hand_case():
+    # One area, R = 9 simulations 1..9, observed 8.5: P = 100 * 8/9; p_low = 100/9.
+    # numpy linear percentiles of 1..9: at 100/9 the index is 8 * (1/9) = 0.889 -> 1.889; at
+    # 100 - 100/9 the index is 7.111 -> 8.111. Outside: s <= 1.889 (1) and s >= 8.111 (9): 2.
+    sims = np.arange(1.0, 10.0)[None, :]
+    assert two_sided_pseudo_p(np.array([8.5]), sims)[0] == pytest.approx((2 + 1) / 10)
+    # Observed 5 (the median): P = 500/9, p_low = 400/9, L at index 3.556 -> 4.556, U at index 4.444
+    # -> 5.444; outside: 1..4 and 6..9, 8 simulations, p = 9/10.
+    assert two_sided_pseudo_p(np.array([5.0]), sims)[0] == pytest.approx(9 / 10)
+
+
+def test_two_sided_pseudo_p_equals_esda_on_real_gwent(gwent_w, gwent_counts):
+    from esda.significance import calculate_significance
+
+    x = gwent_counts["count"].reindex(gwent_w.id_order).to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = esda.G_Local(
+            x, copy.deepcopy(gwent_w), transform="B", star=True, permutations=999, seed=7, n_jobs=1
+        )
+    expected = calculate_significance(g.Gs, g.rGs, alternative="two-sided")
+    np.testing.assert_array_equal(two_sided_pseudo_p(g.Gs, g.rGs), expected)
+    # Ties and a statistic outside every simulation.
+    rng = np.random.default_rng(5)
+    sims = rng.integers(0, 6, size=(40, 99)).astype(float)
+    obs = rng.integers(-1, 8, size=40).astype(float)
+    np.testing.assert_array_equal(
+        two_sided_pseudo_p(obs, sims), calculate_significance(obs, sims, alternative="two-sided")
+    )
+
+
+def test_gi_star_leaves_the_callers_weights_alone(gwent_w, gwent_counts):
+    from libpysal.weights import fill_diagonal
+
+    ref = gi_star(gwent_counts["count"], gwent_w, permutations=0)
+    for w in (copy.deepcopy(gwent_w), fill_diagonal(copy.deepcopy(gwent_w), 1)):
+        w.transform = "R"
+        before = {k: list(v) for k, v in w.weights.items()}
+        res = gi_star(gwent_counts["count"], w, permutations=0)
+        assert w.transform == "R"
+        assert {k: list(v) for k, v in w.weights.items()} == before
+        np.testing.assert_allclose(res["z"], ref["z"], rtol=0, atol=1e-9)

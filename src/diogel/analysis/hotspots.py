@@ -17,7 +17,6 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from esda.significance import calculate_significance
 from libpysal.weights import Queen, Rook, W
 from scipy import stats
 
@@ -27,6 +26,7 @@ __all__ = [
     "gi_star",
     "gi_star_textbook",
     "local_moran_rate",
+    "two_sided_pseudo_p",
 ]
 
 _QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
@@ -118,6 +118,58 @@ def benjamini_hochberg(p: Sequence[float] | np.ndarray) -> np.ndarray:
     return q
 
 
+def _percentile_by_row(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Row i's ``q[i]``-th percentile of the row-sorted ``ordered``, exactly as ``np.percentile``.
+
+    numpy's default ("linear") method: v = (R - 1) q / 100, j = floor(v), g = v - j, and the value
+    a + (b - a) g, written b - (b - a)(1 - g) when g >= 0.5 (numpy's own rounding), with a, b the
+    j-th and (j + 1)-th order statistics.
+    """
+    n, r = ordered.shape
+    v = (r - 1) * (np.asarray(q, dtype=float) / 100)
+    j = np.clip(np.floor(v), 0, r - 1).astype(np.int64)
+    gamma = v - j
+    rows = np.arange(n)
+    a, b = ordered[rows, j], ordered[rows, np.minimum(j + 1, r - 1)]
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+
+
+def two_sided_pseudo_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
+    """Two-sided conditional-permutation pseudo p-values, one per area.
+
+    The same value as ``esda.significance.calculate_significance(observed, simulated,
+    alternative="two-sided")``, computed for all areas at once (esda loops over the areas in Python
+    unless numba is installed, which made it cost as much as the permutations themselves). For area
+    i with R simulated statistics s_i1 .. s_iR and observed statistic o_i:
+
+        P_i = 100 * #{r : s_ir <= o_i} / R,   p_low = min(P_i, 100 - P_i)
+        L_i = percentile(s_i, p_low),  U_i = percentile(s_i, 100 - p_low)   (numpy, linear interpolation)
+        p_i = (#{r : s_ir <= L_i} + #{r : s_ir >= U_i} + 1) / (R + 1)
+
+    Parameters
+    ----------
+    observed : array of n statistics
+    simulated : (n, R) array of the statistics under conditional permutation
+
+    Returns
+    -------
+    ndarray of n pseudo p-values
+        At least 3 / (R + 1) (a statistic beyond every simulation still counts the smallest and the
+        largest simulated value). As in esda, heavy ties among the simulated values can put values
+        on both sides of the interval at once and the result above 1.
+    """
+    sims = np.atleast_2d(np.asarray(simulated, dtype=float))
+    n, r = sims.shape
+    obs = np.asarray(observed, dtype=float).reshape(n, 1)
+    percentile = (sims <= obs).mean(axis=1) * 100
+    p_low = np.minimum(percentile, 100 - percentile)
+    ordered = np.sort(sims, axis=1)
+    lows, highs = _percentile_by_row(ordered, p_low), _percentile_by_row(ordered, 100 - p_low)
+    outside = (sims <= lows[:, None]).sum(axis=1) + (sims >= highs[:, None]).sum(axis=1)
+    return (outside + 1) / (r + 1)
+
+
 def _aligned(values: pd.Series | np.ndarray | Sequence[float], w: W, name: str) -> np.ndarray:
     if isinstance(values, pd.Series):
         missing = [i for i in w.id_order if i not in values.index]
@@ -157,8 +209,9 @@ def gi_star(
     * ``p``: two-sided normal p-value, 2 * (1 - Phi(|z|)).
     * ``p_sim``: two-sided conditional-permutation pseudo p-value from esda's simulations
       (esda 2.9's G_Local does not take ``alternative``; its own ``p_sim`` is one-sided, so the
-      two-sided value is computed from the retained simulations with
-      ``esda.significance.calculate_significance(..., alternative="two-sided")``).
+      two-sided value is computed from the retained simulations as
+      ``esda.significance.calculate_significance(..., alternative="two-sided")`` does, by
+      :func:`two_sided_pseudo_p`).
     * ``q``: Benjamini-Hochberg adjustment of the p-value chosen by ``p_source``.
     * ``bin``: "Hot spot 99%" / "Hot spot 95%" / "Hot spot 90%" when z > 0 and the test p-value
       (``q`` if ``fdr`` else the unadjusted one) is <= 0.01 / 0.05 / 0.10; "Cold spot ..." when
@@ -189,7 +242,9 @@ def gi_star(
     y = _aligned(values, w, "values")
     if np.allclose(y, y[0]):
         raise ValueError("values are all equal: Gi* is undefined (zero variance)")
-    wc = copy.deepcopy(w)
+    # With no self-weights, G_Local(star=True) fills the diagonal of a new W and leaves the caller's
+    # alone; otherwise it would set the transform of the caller's W, so that one gets a copy.
+    wc = copy.deepcopy(w) if w.sparse.diagonal().any() else w
     with warnings.catch_warnings():
         # esda warns that its default permutation alternative will change; we compute
         # the two-sided pseudo p-value ourselves from the simulations below.
@@ -206,10 +261,7 @@ def gi_star(
         )
     z = np.asarray(g.Zs, dtype=float)
     p = 2.0 * stats.norm.sf(np.abs(z))
-    if permutations:
-        p_sim = np.asarray(calculate_significance(g.Gs, g.rGs, alternative="two-sided"), dtype=float)
-    else:
-        p_sim = np.full(len(y), np.nan)
+    p_sim = two_sided_pseudo_p(g.Gs, g.rGs) if permutations else np.full(len(y), np.nan)
     base = p if p_source == "analytic" else p_sim
     q = benjamini_hochberg(base)
     test = q if fdr else base
@@ -315,7 +367,7 @@ def local_moran_rate(
             n_jobs=1,
             keep_simulations=True,
         )
-    p_sim = np.asarray(calculate_significance(lm.Is, lm.rlisas, alternative="two-sided"), dtype=float)
+    p_sim = two_sided_pseudo_p(lm.Is, lm.rlisas)
     q = benjamini_hochberg(p_sim)
     sig = (q if fdr else p_sim) <= alpha
     quadrant = np.array([_QUADRANTS[int(k)] for k in lm.q], dtype=object)

@@ -26,6 +26,13 @@ def assess(
         int | None,
         typer.Option(help="Size of the most-similar peer group (default 7 in Wales, 15 in England)."),
     ] = None,
+    peer_weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Weight of a peer variable in the similarity distance, VARIABLE=WEIGHT (repeatable; others weigh 1): "
+            "population, density, share_15_24, wimd_income, wimd_employment, wimd_education, wimd_housing."
+        ),
+    ] = None,
     permutations: Annotated[int, typer.Option(help="Permutations for Gi* and local Moran's I.")] = 999,
     seed: Annotated[int, typer.Option(help="Random seed (permutations, resampling).")] = 12345,
     scoring: Annotated[
@@ -36,16 +43,43 @@ def assess(
     """Write the strategic assessment of an area for a period: analysis, charts, maps and sources."""
     from diogel.report.assessment import run_assessment
     from diogel.report.context import AssessOptions
+    from diogel.report.sections.partner import partner_data_from
 
-    options = AssessOptions(permutations=permutations, seed=seed, peers=peers, scoring=scoring, pdf=pdf)
     try:
-        with ctx.obj.open() as wh, progress("assessment") as update:
+        weights = parse_weights(peer_weight or [])
+    except ValueError as exc:
+        fail(exc)
+    options = AssessOptions(
+        permutations=permutations,
+        seed=seed,
+        peers=peers,
+        peer_weights=weights or None,
+        scoring=scoring,
+        pdf=pdf,
+    )
+    try:
+        with ctx.obj.open() as wh, progress("assessment") as update, partner_data_from(wh):
             result = run_assessment(wh, area, period, out_dir, options, progress=update)
     except DiogelError as exc:
         fail(exc)
     except (OSError, ValueError) as exc:  # e.g. an unreadable scoring YAML or an unwritable --out
         fail(exc)
     print_result(result)
+
+
+def parse_weights(items: list[str]) -> dict[str, float]:
+    """``["density=2", "population=0.5"]`` -> ``{"density": 2.0, "population": 0.5}`` (weights >= 0)."""
+    weights: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            w = float(value)
+        except ValueError:
+            w = float("nan")
+        if not sep or not name.strip() or not w >= 0:
+            raise ValueError(f"--peer-weight takes VARIABLE=WEIGHT with a weight of 0 or more, not {item!r}")
+        weights[name.strip()] = w
+    return weights
 
 
 def print_result(result) -> None:  # noqa: ANN001

@@ -165,7 +165,7 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
         "population_year": data.population_year,
         "deprivation_index": data.deprivation_index,
         "options": plain({"permutations": options.permutations, "seed": options.seed, "alpha": options.alpha,
-                          "peers": options.peers, "scoring": str(options.scoring) if options.scoring else None}),
+                          "peers": options.peers, "peer_weights": options.peer_weights, "scoring": str(options.scoring) if options.scoring else None}),
         "counting_rules": [
             "when two files cover the same force and month, the one ingested later replaces the earlier",
             "a crime is one Crime ID, counted once in the earliest month it appears",

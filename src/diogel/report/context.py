@@ -26,6 +26,8 @@ class AssessOptions:
     seed : random seed for permutations and resampling, so a rerun gives the same report.
     alpha : significance level of period comparisons, control signals and model readings.
     peers : size of the most-similar peer group (default 7 for Welsh areas, 15 for English).
+    peer_weights : weight of each peer variable in the distance (variable name -> weight; unnamed
+        variables weigh 1, 0 drops one); see :data:`diogel.report.sections.peers.VARIABLES`.
     scoring : a priority-scoring YAML (default: the packaged MoRiLE-style matrix).
     pdf : also write assessment.pdf.
     """
@@ -34,6 +36,7 @@ class AssessOptions:
     seed: int = 12345
     alpha: float = 0.05
     peers: int | None = None
+    peer_weights: dict[str, float] | None = None
     scoring: Path | None = None
     pdf: bool = True
 

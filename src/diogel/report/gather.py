@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -196,6 +198,35 @@ class AreaData:
 
 Progress = Callable[[str], None]
 
+# Per open warehouse: (registry state, the counted police.uk rows as a session temporary table).
+_COUNTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+POLICE_COLUMNS = ("lsoa_code", "month", "crime_type", "reported_by", "file_id", "run_id")
+
+
+def counted_police(wh) -> ibis.Table:  # noqa: ANN001
+    """:func:`diogel.warehouse.counting.crimes`, computed once per connection and registry state.
+
+    Every police.uk query of an assessment reads the rows that count under the counting rules;
+    evaluating the rules (the latest file per force-month, then the earliest row per Crime ID, a
+    window over every row) once per query made each query a scan of the whole national table.
+    Here they are evaluated once into a temporary table of the session (never written to the
+    warehouse) and reused, by later assessments in the same process too, for as long as no file
+    is registered or removed (the key is the number of registered files and their largest ``seq``).
+    Backends that cannot create a temporary table get the expression itself, as before.
+    """
+    files = wh.table("source_file")
+    state = tuple(wh.execute(files.aggregate(n=files.count(), seq=files.seq.max())).iloc[0].tolist())
+    cached = _COUNTED.get(wh)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    expr = crimes(wh).select(*POLICE_COLUMNS)
+    try:
+        table = wh.ibis.create_table(f"diogel_assess_counted_{uuid.uuid4().hex}", obj=expr, temp=True)
+    except Exception:  # noqa: BLE001  (a backend without temporary tables: query the rules each time)
+        return expr
+    _COUNTED[wh] = (state, table)
+    return table
+
 
 def _refs(wh, kind: str, expr: ibis.Table) -> list[SourceRef]:  # noqa: ANN001
     """The files (and runs) whose rows ``expr`` (with file_id and run_id) used, with their names."""
@@ -273,8 +304,8 @@ def gather(
     # -- police.uk: the area's records and the forces' own files ---------------------------------------
     say("counting police.uk records")
     end = period.end.date()
-    c = crimes(wh)
-    c = c.filter(c.month <= end)
+    c_all = counted_police(wh)
+    c = c_all.filter(c_all.month <= end)
     area_expr = c.filter(c.lsoa_code.isin(area_codes))
     area_rows = wh.execute(
         area_expr.group_by(
@@ -289,6 +320,10 @@ def gather(
     area_rows["month"] = pd.to_datetime(area_rows["month"])
     reporters_all = sorted(area_rows["reported_by"].dropna().unique())
     reporters = [r for r in reporters_all if any(same_force(r, f) for _, f in forces)]
+    if forces and not reporters:
+        # The force's files may be loaded without a record in this area (a small area, a short period).
+        loaded_by = wh.execute(c.select("reported_by").distinct())["reported_by"].dropna()
+        reporters = sorted(r for r in loaded_by if any(same_force(r, f) for _, f in forces))
     if forces and not reporters:
         raise DiogelError(
             f"the warehouse has no police.uk data from {' or '.join(f for _, f in forces)}, the force that covers "
@@ -404,7 +439,7 @@ def gather(
     # -- comparators for the peer groups -------------------------------------------------------------
     say("describing comparator areas")
     comparators = _comparators(
-        wh, level, nation, membership, nation_pop, nation_dep, nation_area, period, loaded
+        wh, c_all, level, nation, membership, nation_pop, nation_dep, nation_area, period, loaded
     )
     sources["police:comparators"] = _refs(
         wh, "police-street", c.filter(c.month >= period.start.date()).filter(c.month <= end)
@@ -569,10 +604,12 @@ def _pact(
     return out.reset_index(drop=True), summary, refs
 
 
-def _comparators(wh, level, nation, membership, population, deprivation, areas, period, loaded):  # noqa: ANN001, ANN202
-    """Public descriptors of every area of the same level and nation, and its counts for the period."""
-    from diogel.warehouse.queries import counts as counts_frame
+def _comparators(wh, police, level, nation, membership, population, deprivation, areas, period, loaded):  # noqa: ANN001, ANN202
+    """Public descriptors of every area of the same level and nation, and its counts for the period.
 
+    ``police`` is the counted police.uk rows (:func:`counted_police`); an area's count is the sum over
+    the LSOAs it is made of (membership of either vintage), as in :func:`diogel.warehouse.queries.counts`.
+    """
     col, name_col = f"{level}_code", f"{level}_name"
     m = membership[membership[col].fillna("").str.startswith(nation)][
         ["lsoa_code", "lsoa_vintage", col, name_col, "force_name"]
@@ -601,9 +638,8 @@ def _comparators(wh, level, nation, membership, population, deprivation, areas, 
             den = dep.loc[ok, "population"].groupby(dep.loc[ok, col]).sum()
             frame[f"wimd_{d}"] = num / den
     # An area is covered when its force's data are loaded for every month of the period.
-    reporters = wh.execute(crimes(wh).select("reported_by").distinct())["reported_by"].dropna().tolist()
-    rt = crimes(wh)
-    rt = rt.filter((rt.month >= period.start.date()) & (rt.month <= period.end.date()))
+    reporters = wh.execute(police.select("reported_by").distinct())["reported_by"].dropna().tolist()
+    rt = police.filter((police.month >= period.start.date()) & (police.month <= period.end.date()))
     per_month = wh.execute(rt.group_by("reported_by").aggregate(months=rt.month.nunique()))
     full = set(per_month.loc[per_month["months"] >= period.n_months, "reported_by"])
     forces = m.dropna(subset=["force_name"]).groupby(col)["force_name"].agg(lambda s: sorted(set(s)))
@@ -614,8 +650,11 @@ def _comparators(wh, level, nation, membership, population, deprivation, areas, 
         .fillna(False)
         .astype(bool)
     )
-    cnt = counts_frame(wh, [level, "crime_type"], start=f"{period.start:%Y-%m}", end=f"{period.end:%Y-%m}")
-    cnt = cnt.dropna(subset=[level])
+    in_nation = rt.filter(rt.lsoa_code.startswith(nation))
+    per_lsoa = wh.execute(in_nation.group_by(["lsoa_code", "crime_type"]).aggregate(count=in_nation.count()))
+    areas_of = membership[["lsoa_code", col]].dropna().drop_duplicates()
+    cnt = per_lsoa.merge(areas_of, on="lsoa_code").rename(columns={col: level})
+    cnt = cnt[cnt[level].str.startswith(nation)]
     by = cnt.pivot_table(index=level, columns="crime_type", values="count", aggfunc="sum", fill_value=0)
     frame["count_all"] = by.sum(axis=1)
     frame["count_asb"] = by[ASB] if ASB in by.columns else 0

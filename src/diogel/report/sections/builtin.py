@@ -7,6 +7,7 @@ from diogel.report.sections import (  # noqa: F401
     harm,
     levels,
     methods,
+    partner,
     peers,
     priorities,
     summary,

@@ -85,7 +85,12 @@ def build(ctx: Context) -> SectionOutput:
               "moran_weights": "queen contiguity, row-standardised", "deprivation_index": d.deprivation_index}  # fmt: skip
     if not results:
         html = ctx.render(
-            "sections/drivers.html.j2", results=False, skipped=skipped, dropped=dropped, covariates=[]
+            "sections/drivers.html.j2",
+            results=False,
+            skipped=skipped,
+            dropped=dropped,
+            covariates=[],
+            rounded=rounded,
         )
         return SectionOutput(html=html)
 

@@ -6,6 +6,7 @@ Built last, from what every other section reported: its methods paragraphs and c
 
 from __future__ import annotations
 
+import pandas as pd
 from markupsafe import Markup
 
 from diogel import __version__
@@ -19,6 +20,9 @@ ATTRIBUTION = (
     "Deprivation (Welsh Government). Crime Severity Score weights are ONS's, joined to police.uk "
     "categories by a third party."
 )
+# Above this many files the page lists the non-police files and summarises the police.uk files by use
+# (a national download gives a thousand or more); tables/source_files.csv and figures.json list all.
+MAX_FILES_LISTED = 100
 
 
 def build(ctx: Context) -> SectionOutput:
@@ -32,6 +36,21 @@ def build(ctx: Context) -> SectionOutput:
             entry = seen.setdefault(r.file_id + r.run_id, r.as_dict() | {"used_as": ""})
             entry["used_as"] = ", ".join(sorted({*filter(None, entry["used_as"].split(", ")), key}))
     files = sorted(seen.values(), key=lambda e: (e["kind"], e["name"]))
+    ctx.figures.table(
+        "source_files", pd.DataFrame(files, columns=["kind", "name", "file_id", "run_id", "used_as"]),
+        label="Every file the assessment used", inputs=[k for k, refs in d.sources.items() if refs],
+        columns={"kind": "source kind", "name": "file name", "file_id": "SHA-256 of the file's content",
+                 "run_id": "ingest run", "used_as": "input keys of figures.json it stands for"},
+        definition="The files registered by the warehouse whose rows the figures were computed from.",
+        csv="source_files",
+    )  # fmt: skip
+    police_summary = []
+    if len(files) > MAX_FILES_LISTED:
+        police = pd.DataFrame([f for f in files if f["kind"] == "police-street"])
+        files = [f for f in files if f["kind"] != "police-street"]
+        for used_as, g in police.groupby("used_as", sort=True):
+            names = sorted(g["name"])
+            police_summary.append({"used_as": used_as, "files": len(g), "first": names[0], "last": names[-1]})
     synthetic = sorted({r.name for r in d.sources.get("pact", []) if "synthetic" in r.name.lower()})
     o = ctx.options
     options = {
@@ -47,6 +66,7 @@ def build(ctx: Context) -> SectionOutput:
             methods=methods,
             caveats=caveats,
             files=files,
+            police_summary=police_summary,
             synthetic=synthetic,
             options=options,
             attribution=Markup(ATTRIBUTION),

@@ -14,6 +14,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from diogel.analysis.peers import compare_with_peers, most_similar
+from diogel.errors import DiogelError
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number
@@ -42,16 +43,23 @@ def build(ctx: Context) -> SectionOutput:
     frame["density"] = frame["population"] / frame["area_km2"]
     frame["share_15_24"] = frame["aged_15_24"] / frame["population"]
     variables = [v for v in VARIABLES if v in frame.columns and frame[v].notna().all()]
+    unknown = sorted(set(ctx.options.peer_weights or {}) - set(VARIABLES))
+    if unknown:
+        raise DiogelError(
+            f"--peer-weight names unknown variable(s) {unknown}; the variables are {list(VARIABLES)}"
+        )
+    weights = {v: float(w) for v, w in (ctx.options.peer_weights or {}).items() if v in variables}
     k_default = 7 if d.nation == "W" else 15
     k = min(ctx.options.peers or k_default, len(frame) - 1)
     inputs = ["population", "deprivation", "boundaries", "lookups"]
     params = {"variables": {v: VARIABLES[v][0] for v in variables}, "transforms": {v: VARIABLES[v][1] for v in variables},
-              "k": k, "distance": "Euclidean on standardised transformed variables, equal weights",
+              "k": k, "weights": {v: weights.get(v, 1.0) for v in variables},
+              "distance": "Euclidean on standardised transformed variables, each times its weight",
               "comparison_set": f"all {d.level_words_plural} of the same nation with population data"}  # fmt: skip
     if k < 1 or d.code not in set(frame["code"]):
         return SectionOutput(html=Markup("<p class='missing'>There are no comparable areas loaded.</p>"))
     peers = most_similar(frame, d.code, k=k, variables=variables,
-                         transforms={v: VARIABLES[v][1] for v in variables})  # fmt: skip
+                         transforms={v: VARIABLES[v][1] for v in variables}, weights=weights)  # fmt: skip
     unit = rate_unit(d.period)
     for key, (col, _label) in MEASURES.items():
         frame[f"rate_{key}"] = np.where(frame["covered"], 1000 * frame[col] / frame["population"], np.nan)
@@ -128,9 +136,11 @@ def build(ctx: Context) -> SectionOutput:
                 Markup(
                     "Most similar areas in the style of the Home Office most similar groups: public variables "
                     "(population, density, share aged 15 to 24, mean WIMD income, employment, education and housing "
-                    "scores, population-weighted) are log or Yeo-Johnson transformed, standardised and compared by "
-                    "Euclidean distance with equal weights. The area's rate is compared with the mean of the group "
-                    "(the area and its peers with data) with a 95% t interval, and ranked within it."
+                    "scores, population-weighted) are log or Yeo-Johnson transformed, standardised, multiplied by "
+                    "their weights ({}) and compared by Euclidean distance. The area's rate is compared with the mean "
+                    "of the group (the area and its peers with data) with a 95% t interval, and ranked within it."
+                ).format(
+                    "all 1" if not weights else ", ".join(f"{v} {w:g}" for v, w in params["weights"].items())
                 ),
             )
         ],
