@@ -81,7 +81,9 @@ DUCKDB_MEMORY_LIMIT = "2GB"
 
 def _check_memory(value: str) -> str:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), flags=re.I):
-        raise WarehouseError(f"DIOGEL_DUCKDB_MEMORY_LIMIT must be a size such as 2GB or 1500MB, not {value!r}")
+        raise WarehouseError(
+            f"DIOGEL_DUCKDB_MEMORY_LIMIT must be a size such as 2GB or 1500MB, not {value!r}"
+        )
     return value.strip()
 
 
