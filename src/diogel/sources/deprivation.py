@@ -118,7 +118,7 @@ def read(path: str, data: bytes, options: dict | None = None) -> ParsedFile:
                        value, line
                 FROM (UNPIVOT _wide ON {", ".join(q(c) for c in cols)} INTO NAME col VALUE value)
                 ORDER BY line, col"""
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     finally:
         con.unregister("_wide")
     keys = pa.compute.binary_join_element_wise(

@@ -74,7 +74,7 @@ def read(path: str, data: bytes, options: dict | None = None) -> ParsedFile:
                        '{vintage}|{year}|' || lsoa_code AS slice_key
                 FROM (UNPIVOT _wide ON {", ".join(ages)} INTO NAME age VALUE persons)
                 ORDER BY line, age"""
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     finally:
         con.unregister("_wide")
     return ParsedFile(long.cast(SCHEMA), text.malformed, text.rows_read, (str(year), str(year)))

@@ -447,7 +447,7 @@ def scrub_free_text(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         col = out[f.name]
         # Free text repeats (venue and street names): check each distinct value once.
         verdict = {v: _personal_value(v) for v in col.dropna().unique() if isinstance(v, str)}
-        hit = col.map(verdict).fillna(False).astype(bool)
+        hit = col.isin([v for v, personal in verdict.items() if personal])
         if hit.any():
             out.loc[hit, f.name] = WITHHELD
     return out
