@@ -388,6 +388,24 @@ def csv_response(frame: pd.DataFrame, name: str) -> Response:
     )
 
 
+def audited_export(
+    s: Session,
+    user: User,
+    ds: Dataset,
+    code: str,
+    route: str,
+    level: str,
+    frame: pd.DataFrame,
+    rows: int | None = None,
+    filename: str | None = None,
+) -> Response:
+    """Record the export in the audit chain, then send ``frame`` as CSV (no export goes unrecorded)."""
+    n = len(frame) if rows is None else rows
+    audit.append(s, user.username, "export", f"{ds.name}/{code}/{route}", {"level": level, "rows": n})
+    s.commit()
+    return csv_response(frame, f"{ds.name}-{code}-{filename or route}")
+
+
 @router.get("/data/{dataset}/records.csv")
 def export_records(
     request: Request,
@@ -400,11 +418,7 @@ def export_records(
     portal = portal_of(request)
     code = area_for(portal, area)
     rows, total = portal.views.records(code, limit=10_000_000)
-    audit.append(
-        s, user.username, "export", f"{ds.name}/{code}/records.csv", {"level": "record", "rows": total}
-    )
-    s.commit()
-    return csv_response(rows, f"{ds.name}-{code}-records.csv")
+    return audited_export(s, user, ds, code, "records.csv", "record", rows, total)
 
 
 @router.get("/data/{dataset}/lsoa.csv")
@@ -419,11 +433,7 @@ def export_lsoa(
     portal = portal_of(request)
     code = area_for(portal, area)
     frame = portal.views.lsoa_counts(code)
-    audit.append(
-        s, user.username, "export", f"{ds.name}/{code}/lsoa.csv", {"level": "lsoa", "rows": len(frame)}
-    )
-    s.commit()
-    return csv_response(frame, f"{ds.name}-{code}-lsoa.csv")
+    return audited_export(s, user, ds, code, "lsoa.csv", "lsoa", frame)
 
 
 @router.get("/data/{dataset}/areas.csv")
@@ -439,11 +449,7 @@ def export_areas(
     code = area_for(portal, area)
     table, rule, _months = portal.views.ward_table(code)
     frame = table.reset_index().rename(columns={"ward_name": "ward"})
-    audit.append(
-        s, user.username, "export", f"{ds.name}/{code}/areas.csv", {"level": "area", "rows": len(frame)}
-    )
-    s.commit()
-    return csv_response(frame, f"{ds.name}-{code}-wards-suppressed.csv")
+    return audited_export(s, user, ds, code, "areas.csv", "area", frame, filename="wards-suppressed.csv")
 
 
 # --------------------------------------------------------------------------------------------------
