@@ -43,7 +43,6 @@ def assess(
     """Write the strategic assessment of an area for a period: analysis, charts, maps and sources."""
     from diogel.report.assessment import run_assessment
     from diogel.report.context import AssessOptions
-    from diogel.report.sections.partner import partner_data_from
 
     try:
         weights = parse_weights(peer_weight or [])
@@ -58,7 +57,7 @@ def assess(
         pdf=pdf,
     )
     try:
-        with ctx.obj.open() as wh, progress("assessment") as update, partner_data_from(wh):
+        with ctx.obj.open() as wh, progress("assessment") as update:
             result = run_assessment(wh, area, period, out_dir, options, progress=update)
     except DiogelError as exc:
         fail(exc)

@@ -22,7 +22,6 @@ def demo(ctx: typer.Context) -> None:
     from diogel import data
     from diogel.commands.assess import print_result
     from diogel.report.assessment import run_assessment
-    from diogel.report.sections.partner import partner_data_from
     from diogel.sources.partner.demo import load_demo_partner_data
     from diogel.warehouse.queries import counts as counts_frame
     from diogel.warehouse.reference import demo_police_archive, load_reference
@@ -69,7 +68,7 @@ def demo(ctx: typer.Context) -> None:
             out.print(table)
             out.print(f"6. strategic assessment of Newport ({DEMO_AREA}), {DEMO_PERIOD}")
             target = wh.data_dir / "assessment-newport"
-            with progress("assessment") as update, partner_data_from(wh):
+            with progress("assessment") as update:
                 result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, progress=update)
             print_result(result)
             out.print(

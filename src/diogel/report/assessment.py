@@ -89,7 +89,7 @@ def run_assessment(
     data = gather(wh, area, period, progress=lambda s: tick(s))
     done += 1
     figures = FigureRegistry(data.inputs, out)
-    ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment())
+    ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh)
     for section in build_order(registered):
         tick(section.title)
         figures.section = section.id

@@ -74,6 +74,9 @@ class Context:
     out_dir: Path
     env: jinja2.Environment
     results: dict[str, SectionOutput] = field(default_factory=dict)
+    # The open warehouse, for a section whose data the common gather does not hold (partner feeds,
+    # read through their own disclosure-controlled queries). None when built from gathered data only.
+    warehouse: Any = None
 
     def render(self, template: str, **values: Any) -> Markup:
         """Render a section template; ``fig(id)`` and ``table(id, ...)`` give registered figures."""

@@ -21,15 +21,12 @@ hidden count can be worked out from the totals beside it, and hides any share or
 count. Each table in the section states the rule. Police-recorded figures are public and are not hidden.
 
 Reading the warehouse: the report's own gather (:mod:`diogel.report.gather`) does not read partner data,
-so the section reads it through the warehouse the caller hands over with :func:`partner_data_from`
-(``diogel assess`` and ``diogel demo`` do); without one it says that partner data were not read.
+so the section reads it through ``ctx.warehouse``; a context built without one gets a section saying that
+partner data were not read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -45,25 +42,9 @@ from diogel.report.gather import SourceRef
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import rate_unit, slug
 
-__all__ = ["build", "partner_data_from"]
+__all__ = ["build"]
 
 TREND_MONTHS = 6
-_WAREHOUSE: ContextVar[Any] = ContextVar("diogel_partner_warehouse", default=None)
-
-
-@contextmanager
-def partner_data_from(wh) -> Iterator[None]:  # noqa: ANN001
-    """Let the partner section read partner data from ``wh`` while assessments are built in this block.
-
-    Parameters
-    ----------
-    wh : the open :class:`~diogel.warehouse.core.Warehouse` the assessment is built from.
-    """
-    token = _WAREHOUSE.set(wh)
-    try:
-        yield
-    finally:
-        _WAREHOUSE.reset(token)
 
 
 def _hidden(threshold: int):  # noqa: ANN202
@@ -446,11 +427,11 @@ def build(ctx: Context) -> SectionOutput:
     from diogel.warehouse.geography import area_lsoas
 
     d = ctx.data
-    wh = _WAREHOUSE.get()
+    wh = ctx.warehouse
     if wh is None:
         return _missing(
             "Partner data were not read for this assessment: it was built without access to the partner "
-            "records. <code>diogel assess</code> and <code>diogel demo</code> include them.",
+            "records (the section was given no warehouse).",
             {"datasets": [], "read": False},
         )
     start, end = f"{d.period.start:%Y-%m}", f"{d.period.end:%Y-%m}"
