@@ -27,6 +27,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from diogel.analysis.cardiff import CardiffView, cardiff_view, describe
 from diogel.analysis.partner_trends import NOT_PLACED, monthly_counts, recent_trend
 from diogel.disclosure import suppress, suppress_long
 from diogel.errors import DiogelError
+
+if TYPE_CHECKING:
+    import ibis
 
 __all__ = [
     "NOT_PLACED",
@@ -93,20 +97,9 @@ def partner_records(
     ``lsoa_code``, ``outward_code``, ``easting``, ``northing``, ``grid_cell_m``, ``time_resolution``,
     ``count`` and ``disclosure_threshold`` (and the detail fields).
     """
-    from diogel.warehouse.counting import counted
-
     if not wh.has("partner_record"):
         raise DiogelError("the warehouse has no partner data yet: load some with 'diogel ingest partner'")
-    t = counted(wh, "partner")
-    if dataset is not None:
-        t = t.filter(t.dataset == dataset)
-    lo, hi = _month(start, "start"), _month(end, "end")
-    if lo:
-        t = t.filter(t.month >= lo)
-    if hi:
-        t = t.filter(t.month <= hi)
-    if lsoas is not None:
-        t = t.filter(t.lsoa_code.isin(list(lsoas)))
+    t = _counted_records(wh, dataset, lsoas, start, end)
     cols = ["dataset", "supplier", "event_date", "event_time", "month", "lsoa_code", "outward_code",
             "easting", "northing", "grid_cell_m", "time_resolution", "record_count",
             "disclosure_threshold"]  # fmt: skip
@@ -426,6 +419,29 @@ def partner_datasets(
     return loaded, present
 
 
+def _counted_records(
+    wh,  # noqa: ANN001
+    dataset: str | None,
+    lsoas: Sequence[str] | None,
+    start: str | None,
+    end: str | None,
+) -> ibis.Table:
+    """Partner records that count, restricted to a dataset (None: all), LSOAs and months."""
+    from diogel.warehouse.counting import counted
+
+    t = counted(wh, "partner")
+    if dataset is not None:
+        t = t.filter(t.dataset == dataset)
+    lo, hi = _month(start, "start"), _month(end, "end")
+    if lo:
+        t = t.filter(t.month >= lo)
+    if hi:
+        t = t.filter(t.month <= hi)
+    if lsoas is not None:
+        t = t.filter(t.lsoa_code.isin(list(lsoas)))
+    return t
+
+
 def partner_sources(
     wh,  # noqa: ANN001
     dataset: str,
@@ -440,17 +456,7 @@ def partner_sources(
     list of ``{"kind": "partner", "name", "file_id", "run_id"}`` in ingest order; ``file_id`` is the
     SHA-256 of the raw file, the only trace of it the warehouse keeps.
     """
-    from diogel.warehouse.counting import counted
-
-    t = counted(wh, "partner")
-    t = t.filter(t.dataset == dataset)
-    lo, hi = _month(start, "start"), _month(end, "end")
-    if lo:
-        t = t.filter(t.month >= lo)
-    if hi:
-        t = t.filter(t.month <= hi)
-    if lsoas is not None:
-        t = t.filter(t.lsoa_code.isin(list(lsoas)))
+    t = _counted_records(wh, dataset, lsoas, start, end)
     used = wh.execute(t.select("file_id", "run_id").distinct())
     files = wh.execute(wh.table("source_file").select("file_id", "run_id", "name", "seq"))
     used = used.merge(files, on=["file_id", "run_id"], how="left").sort_values(["seq", "name"])
