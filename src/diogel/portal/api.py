@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from diogel.portal import audit, isa, services
 from diogel.portal.app import (
-    Forbidden,
     area_level,
     csrf_token,
     current_user,
@@ -43,6 +42,7 @@ from diogel.portal.web import (
     neighbourhood_map,
     police_only,
     public_data,
+    receive_upload,
     uploader,
     visible_upload,
 )
@@ -237,15 +237,8 @@ def api_upload(
     s: Session = Depends(get_db),
 ) -> dict[str, Any]:
     """Upload one file (multipart): validated, de-personalised and loaded as ``diogel ingest`` does."""
-    portal = portal_of(request)
-    ds = portal.datasets.get(dataset)
-    if ds is None or not isa.can_upload(s, user, dataset):
-        raise Forbidden(_("the information sharing agreement does not let your agency upload this dataset"))
     try:
-        outcome = services.upload_file(
-            s, portal.views, user, ds, file.filename or "upload", file.file,
-            portal.config.max_upload_mb << 20, portal.config.data_dir / "uploads",
-        )  # fmt: skip
+        outcome = receive_upload(request, s, user, dataset, file)
     except PortalError as exc:
         s.rollback()
         raise HTTPException(400, str(exc)) from None

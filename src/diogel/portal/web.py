@@ -476,6 +476,24 @@ def upload_page(request: Request, user: User = Depends(uploader), s: Session = D
     )  # fmt: skip
 
 
+def receive_upload(
+    request: Request, s: Session, user: User, dataset: str, file: UploadFile
+) -> services.UploadOutcome:
+    """Check the agreement lets ``user`` upload ``dataset``, then validate, de-personalise and load it.
+
+    Raises :class:`Forbidden` when the agreement does not allow it and :class:`PortalError` for a bad
+    file; the caller rolls back and answers in its own format (a page or JSON).
+    """
+    portal = portal_of(request)
+    ds = portal.datasets.get(dataset)
+    if ds is None or not isa.can_upload(s, user, dataset):
+        raise Forbidden(_("the information sharing agreement does not let your agency upload this dataset"))
+    return services.upload_file(
+        s, portal.views, user, ds, file.filename or "upload", file.file,
+        portal.config.max_upload_mb << 20, portal.config.data_dir / "uploads",
+    )  # fmt: skip
+
+
 @router.post("/upload")
 def upload(
     request: Request,
@@ -485,14 +503,8 @@ def upload(
     s: Session = Depends(get_db),
 ) -> Response:
     portal = portal_of(request)
-    ds = portal.datasets.get(dataset)
-    if ds is None or not isa.can_upload(s, user, dataset):
-        raise Forbidden(_("the information sharing agreement does not let your agency upload this dataset"))
     try:
-        outcome = services.upload_file(
-            s, portal.views, user, ds, file.filename or "upload", file.file,
-            portal.config.max_upload_mb << 20, portal.config.data_dir / "uploads",
-        )  # fmt: skip
+        outcome = receive_upload(request, s, user, dataset, file)
     except PortalError as exc:
         s.rollback()
         return render(
