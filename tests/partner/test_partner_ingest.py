@@ -23,7 +23,7 @@ from diogel.cli import app
 from diogel.errors import DiogelError
 from diogel.sources.partner.demo import demo_paths
 from diogel.sources.partner.depersonalise import pseudonymise
-from diogel.sources.partner.ingest import REDACTED_RAW, WITHHELD
+from diogel.sources.partner.ingest import REDACTED_RAW
 from diogel.sources.partner.keys import SECRET_ENV, key_id, secret_path
 from diogel.sources.partner.samples import SAMPLE_SCHEMAS, read_sample, sample_path
 from diogel.sources.partner.schema import shipped_schemas
@@ -88,7 +88,7 @@ def bad_ed_rows() -> tuple[pd.DataFrame, str]:
     f = read_sample("ed_assaults_identifiable").head(40).copy()
     f.loc[0, "sex"] = f.loc[0, "patient_name"]  # a name in a category column: quarantined
     f.loc[1, "assault_method"] = f.loc[1, "nhs_number"]  # an NHS number in a category column: quarantined
-    f.loc[2, "location_description"] = f"Outside {f.loc[2, 'patient_name']}'s house"  # loaded, withheld
+    f.loc[2, "location_description"] = f"Outside {f.loc[2, 'patient_name']}'s house"  # loaded, scrubbed
     f.loc[3, "date_of_birth"] = "31/02/1980"  # not a date, in a treated column: quarantined
     f.loc[4, "assault_date"] = "2099-01-01"  # in the future: quarantined
     f.loc[5, "attendance_ref"] = None  # required: quarantined
@@ -224,17 +224,18 @@ def test_no_personal_value_in_any_table_duckdb(duckdb_warehouse: Warehouse, tmp_
     q = wh.quarantine(bad.file_id)
     assert set(q.raw) == {REDACTED_RAW}
     got = dict(zip(q.line, zip(q.column_name, q.reason, strict=True), strict=True))
-    assert got[2][0] == "sex" and "withheld" in got[2][1] and "is not allowed" in got[2][1]
-    assert got[3][0] == "assault_method" and "withheld" in got[3][1]
-    assert got[5] == ("date_of_birth", "date_of_birth: '(withheld: personal field)' is not a date (an ISO or "
-                                        "dd/mm/yyyy date)")  # fmt: skip
-    assert got[6][0] == "assault_date" and "'2099-01-01' is in the future" in got[6][1]
+    # Each reason names the column and the rule, never the value.
+    assert got[2][0] == "sex" and got[2][1].startswith("sex: the value is not allowed; expected one of")
+    assert got[3][0] == "assault_method" and got[3][1].startswith("assault_method: the value is not allowed")
+    assert got[5] == ("date_of_birth", "date_of_birth: the value is not a date (an ISO or dd/mm/yyyy date)")
+    assert got[6][0] == "assault_date" and "the date is in the future" in got[6][1]
+    assert "2099" not in got[6][1]
     assert got[7] == ("attendance_ref", "attendance_ref: required value is missing")
-    assert got[8][0] == "home_outward_postcode" and "withheld" in got[8][1]
+    assert got[8][0] == "home_outward_postcode" and "the value does not match the pattern" in got[8][1]
     assert pd.isna(got[42][0]) and got[42][1].startswith("expected 13 fields, found 4")
     assert sorted(got) == [2, 3, 5, 6, 7, 8, 42]  # the header is line 1
     loaded_bad = rows[rows.file_id == bad.file_id].set_index("line")
-    assert json.loads(loaded_bad.loc[4, "detail_json"])["location_description"] == WITHHELD
+    assert json.loads(loaded_bad.loc[4, "detail_json"])["location_description"] == "Outside <PERSON> house"
     # The .xlsx copy: same rows, same line numbers (sheet rows), same outcome without the truncated line.
     x = results["xlsx"]
     assert (x.rows_read, x.quarantined) == (40, 6)
@@ -413,7 +414,7 @@ def test_cli_ingest_and_one_line_errors(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert f"loaded   {bad}: rows read 41 = loaded 34 + duplicates 0 + quarantined 7" in result.stdout
     quarantined = [ln for ln in result.stderr.splitlines() if ln.strip().startswith("quarantined")]
-    assert quarantined[0].strip().startswith(f"quarantined {bad}:2: sex: (value withheld")
+    assert quarantined[0].strip().startswith(f"quarantined {bad}:2: sex: the value is not allowed")
     personal = personal_values(read_sample("ed_assaults_identifiable").head(40))
     assert not any(p in result.output for p in personal)
 
@@ -471,11 +472,8 @@ fields:
     r = ingest(duckdb_warehouse, path, str(schema))
     # SP3's LSOA is one digit short: quarantined; SP1 twice is one record (counted in its first month).
     assert (r.rows_read, r.loaded, r.duplicates, r.quarantined) == (4, 2, 1, 1)
-    # The bad value has a run of digits, which could be an identifier, so the reason does not quote it.
-    assert r.problems == [
-        f"{path}:4: lsoa: (value withheld: it looks personal or like an identifier) is not an LSOA code "
-        "(E01 or W01 and six digits)"
-    ]
+    # A reason never quotes the value, which could be anything the partner typed.
+    assert r.problems == [f"{path}:4: lsoa: the value is not an LSOA code (E01 or W01 and six digits)"]
     stored = duckdb_warehouse.execute(duckdb_warehouse.table("partner_record")).sort_values("line")
     assert stored.lsoa_code.tolist() == ["W01001687"] * 3
     assert stored.schema_file.unique().tolist() == ["street_pastors.yaml"]

@@ -7,15 +7,23 @@ by :func:`apply_treatments`:
 ==========================================  =====================================================
 treatment                                   output columns (the raw column is always removed)
 ==========================================  =====================================================
-drop                                        none
+drop, derive                                none (derive: the ingest reads it first, e.g. to place
+                                            the record)
+scrub                                       the column after redaction (typed placeholders such as
+                                            ``<PERSON>``, ``<NHS_NUMBER>``; see :mod:`.scrub`)
 pseudonymise                                ``<field>_pseudonym``: keyed HMAC-SHA256, 64 hex chars
 coarsen_postcode_to_lsoa_or_outward         ``<field>_lsoa_code`` (NA without a lookup or match)
                                             and ``<field>_outward`` (e.g. ``NP20``)
 coarsen_dob_to_age_band                     ``<field>_age_band`` (age at the record's date)
 coarsen_coordinates                         ``grid_x``, ``grid_y`` (British National Grid, to the
                                             nearest ``cell_m``), ``grid_cell_m``, ``lsoa_code``
-keep                                        the column as sent
+keep                                        the column as sent, except a text value that as a whole
+                                            is a name, a date of birth or (without a schema pattern)
+                                            another identifier, which becomes its placeholder
 ==========================================  =====================================================
+
+A field without a treatment is kept (free text without one is dropped: see
+:attr:`~diogel.sources.partner.schema.Field.effective_treatment`).
 
 The pseudonymisation key is a secret kept outside the warehouse (:func:`load_or_create_secret`): without
 it a pseudonym cannot be reversed by hashing guesses (an unkeyed hash of a 10-digit NHS number could be
@@ -310,11 +318,11 @@ def treated_columns(schema: Schema) -> dict[str, list[str]]:
     """Field -> columns it becomes in :func:`apply_treatments` output (``[]`` when dropped)."""
     out: dict[str, list[str]] = {}
     for f in schema.fields:
-        t = f.treatment
+        t = f.effective_treatment
         method = t.method if t is not None else "keep"
-        if method == "keep":
+        if method in ("keep", "scrub"):
             out[f.name] = [f.name]
-        elif method == "drop":
+        elif method in ("drop", "derive"):
             out[f.name] = []
         elif method == "pseudonymise":
             out[f.name] = [f"{f.name}_pseudonym"]
@@ -363,13 +371,16 @@ def apply_treatments(
         if f.name not in frame.columns:
             continue
         col = frame[f.name]
-        t = f.treatment
+        t = f.effective_treatment
         method = t.method if t is not None else "keep"
         if method == "keep":
-            out[f.name] = col
+            out[f.name] = whole_values_withheld(col, f) if f.type == "string" and f.allowed is None else col
             keep_fields.add(f.name)
-        elif method == "drop":
+        elif method in ("drop", "derive"):
             continue
+        elif method == "scrub":
+            out[f.name] = scrub_series(col)
+            keep_fields.add(f.name)  # redacted by the stronger scrubber; the column check would be weaker
         elif method == "pseudonymise":
             assert t is not None
             out[f"{f.name}_pseudonym"] = pseudonymise(col, secret, t.namespace or f.name, t.normalise)
@@ -412,6 +423,66 @@ def apply_treatments(
             leftover,
         )
     return out
+
+
+_POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
+_LSOA_IN_TEXT = re.compile(r"\b([EW]01[0-9]{6})\b", re.IGNORECASE)
+
+
+def derive_fields(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Replace each ``derive`` field by what the ingest takes from it, before anything else reads it.
+
+    The schema's location field, when it is free text marked ``derive``, becomes the first full postcode
+    written in it (location kind ``postcode`` or ``outward_postcode``: ``"outside 12 High St, NP20 1AB"``
+    -> ``"NP20 1AB"``) or the first LSOA code (kind ``lsoa``), else blank. The text itself is dropped
+    by :func:`apply_treatments`; only the placed record is stored.
+    """
+    loc = schema.location
+    if loc is None or loc.field is None or loc.field not in frame.columns:
+        return frame
+    t = schema.field(loc.field).effective_treatment
+    if t is None or t.method != "derive":
+        return frame
+    rx = _LSOA_IN_TEXT if loc.kind == "lsoa" else _POSTCODE_IN_TEXT
+
+    def found(v: Any) -> Any:
+        m = rx.search(v) if isinstance(v, str) else None
+        if m is None:
+            return pd.NA
+        return m.group(1).upper() if loc.kind == "lsoa" else f"{m.group(1)} {m.group(2)}".upper()
+
+    out = frame.copy()
+    out[loc.field] = as_text(frame[loc.field]).map(found).astype(object)
+    return out
+
+
+def scrub_series(col: pd.Series) -> pd.Series:
+    """Free text with every identifier replaced by its placeholder (:func:`.scrub.scrub_text`).
+
+    Each distinct value is scrubbed once (free text repeats: venue and street names).
+    """
+    from diogel.sources.partner.scrub import scrub_text
+
+    text = as_text(col)
+    done = {v: scrub_text(v) for v in text.dropna().unique() if isinstance(v, str)}
+    return text.map(lambda v: done.get(v, v) if isinstance(v, str) else pd.NA).astype(object)
+
+
+def whole_values_withheld(col: pd.Series, f: Any) -> pd.Series:
+    """A kept text column with each value that as a whole is personal replaced by its placeholder.
+
+    Names and dates of birth in any such column; other identifiers only where the schema gives no
+    ``pattern`` (a pattern such as a premises postcode's says what the column may hold).
+    """
+    from diogel.sources.partner.scrub import whole_value_kind
+
+    text = as_text(col)
+    identifiers = getattr(f, "pattern", None) is None
+    verdict = {v: whole_value_kind(v, identifiers) for v in text.dropna().unique() if isinstance(v, str)}
+    hit = {v: kind for v, kind in verdict.items() if kind is not None}
+    if not hit:
+        return col
+    return text.map(lambda v: hit.get(v, v) if isinstance(v, str) else pd.NA).astype(object)
 
 
 def _reference_dates(frame: pd.DataFrame, schema: Schema, today: dt.date) -> pd.Series:

@@ -2,7 +2,9 @@
 
 Two kinds of evidence, each reported as a :class:`Finding`:
 
-* the column NAME (``patient_name``, ``dob``, ``nhs_no``, ``tel``, ``email``, ``address``, ``postcode``...);
+* the column NAME, in English or Welsh (``patient_name``, ``dob``, ``nhs_no``, ``tel``, ``email``,
+  ``address``, ``postcode``; ``Enw``, ``Enw llawn``, ``Rhif GIG``, ``Dyddiad geni``, ``Cod post``,
+  ``Rhif ffôn``, ``E-bost``, ``Cyfeiriad``), ignoring case, punctuation and diacritics;
 * the column CONTENT, from a seeded sample of up to ``sample_size`` non-blank values: personal names
   ("Forename Surname" from the lists below, or "Title Name Surname"), dates of birth, NHS numbers that
   pass the modulus-11 check digit, National Insurance numbers in HMRC's format, UK telephone numbers,
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,22 +106,39 @@ _ADDRESS_RE = re.compile(
 )
 
 # Column-name rules: (kind, regex on the snake_case name). Order matters: the first match wins.
+# Welsh forms: e-bost, rhif GIG (Gwasanaeth Iechyd Gwladol), rhif yswiriant gwladol, dyddiad geni,
+# rhif ffôn (symudol), cod post, cyfeiriad, enw (llawn, cyntaf), cyfenw.
 _NAME_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("email", re.compile(r"(^|_)e_?mail")),
-    ("nhs_number", re.compile(r"(^|_)nhs($|_)|nhs_?(no|num|number)")),
-    ("ni_number", re.compile(r"(^|_)(ni_?(no|num|number)|nino|national_insurance)")),
-    ("date_of_birth", re.compile(r"(^|_)(dob|d_o_b|birth_?date|date_of_birth|birthday|born)($|_)")),
-    ("phone", re.compile(r"(^|_)(phone|telephone|tel|tel_no|mobile|mob|contact_?(no|num|number))($|_)")),
-    ("postcode", re.compile(r"(^|_)(post_?code|postal_?code|zip_?code|pcd)($|_)")),
+    ("email", re.compile(r"(^|_)(e_?mail|e_?bost)")),
+    ("nhs_number", re.compile(r"(^|_)(nhs|gig)($|_)|nhs_?(no|num|number)|rhif_?gig")),
+    (
+        "ni_number",
+        re.compile(r"(^|_)(ni_?(no|num|number)|nino|national_insurance|yswiriant_?gwladol)"),
+    ),
+    (
+        "date_of_birth",
+        re.compile(r"(^|_)(dob|d_o_b|birth_?date|date_of_birth|birthday|born|dyddiad_?geni|geni)($|_)"),
+    ),
+    (
+        "phone",
+        re.compile(
+            r"(^|_)(phone|telephone|tel|tel_no|mobile|mob|contact_?(no|num|number)|ffon|rhif_?ffon|"
+            r"ffon_?symudol|symudol)($|_)"
+        ),
+    ),
+    ("postcode", re.compile(r"(^|_)(post_?code|postal_?code|zip_?code|pcd|cod_?post)($|_)")),
     (
         "address",
-        re.compile(r"(^|_)(address|addr|address_line_?\d*|house_?(no|number|name)|street_address)($|_)"),
+        re.compile(
+            r"(^|_)(address|addr|address_line_?\d*|house_?(no|number|name)|street_address|cyfeiriad)($|_)"
+        ),
     ),
     (
         "personal_name",
         re.compile(
             r"(^|_)(name|surname|forename|forenames|first_?name|last_?name|given_?name|family_?name|"
-            r"full_?name|middle_?name|maiden_?name|initials|christian_?name)($|_)"
+            r"full_?name|middle_?name|maiden_?name|initials|christian_?name|enw|enw_?llawn|enw_?cyntaf|"
+            r"cyfenw|enwau)($|_)"
         ),
     ),
     (
@@ -225,9 +245,12 @@ def is_outward_code(value: object) -> bool:
 
 def looks_like_personal_name(value: object) -> bool:
     """ "Title Name" anywhere, or two to four words whose first is a common forename and last a surname,
-    or a "Forename Surname" pair inside longer text."""
+    or a "Forename Surname" pair inside longer text, or (by the shipped name lists, see
+    :func:`diogel.sources.partner.scrub.looks_like_name`) a whole value that is a name."""
+    from diogel.sources.partner.scrub import looks_like_name
+
     text = str(value).strip()
-    if _TITLE_NAME_RE.search(text):
+    if _TITLE_NAME_RE.search(text) or looks_like_name(text):
         return True
     words = [w.title() for w in _WORD_RE.findall(text)]
     if 2 <= len(words) <= 4 and words[0] in FORENAMES and words[-1] in SURNAMES:
@@ -249,9 +272,45 @@ def looks_like_address(value: object) -> bool:
 
 
 def snake(name: str) -> str:
-    """Column name in snake_case: ``PatientName`` / ``Patient Name`` -> ``patient_name``."""
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name))
+    """Column name in snake_case: ``PatientName`` / ``Patient Name`` -> ``patient_name``.
+
+    Diacritics are dropped first, so ``Rhif ffôn`` -> ``rhif_ffon``.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(name))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", plain)
     return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+
+
+def header_label(column: object) -> str:
+    """How messages name a column: its header in quotes, unless the header itself looks personal (a file
+    without a header row has data in its first line), when it is withheld."""
+    text = str(column)
+    if looks_personal_value(text):
+        return "(a column whose header looks like personal data)"
+    return repr(text)
+
+
+def looks_personal_value(value: str) -> bool:
+    """True for a value that is, or contains, a name, date of birth or identifier (see :mod:`.scrub`).
+
+    Cheap checks first; Presidio's recognisers only for text that has digits, an @ or capitals.
+    """
+    from diogel.sources.partner.scrub import contains_personal, whole_value_kind
+
+    text = str(value).strip()
+    if not text:
+        return False
+    if whole_value_kind(text, identifiers=False) is not None or looks_like_personal_name(text):
+        return True
+    if any(
+        check(text)
+        for check in (is_valid_nhs_number, is_valid_ni_number, is_uk_phone, is_email, is_full_postcode)
+    ):
+        return True
+    if re.search(r"\d{5,}|@|\d.*\d", text):
+        return contains_personal(text)
+    return False
 
 
 def _kind_by_name(column: str) -> str | None:
@@ -414,7 +473,7 @@ def check_allowed(findings: list[Finding], schema: Schema | None) -> None:
                 labels.append(f.label)
     if not untreated:
         return
-    parts = ", ".join(f"'{col}' ({', '.join(labels)})" for col, labels in untreated.items())
+    parts = ", ".join(f"{header_label(col)} ({', '.join(labels)})" for col, labels in untreated.items())
     where = f"schema {schema.name}: " if schema is not None else ""
     if len(untreated) == 1:
         msg = f"{where}column {parts} looks personal; add a treatment for it in the schema or remove it"

@@ -13,13 +13,12 @@ nothing, rows read = loaded + duplicates + quarantined. What it adds, in this or
 3. **Validate rows.** A row with a bad value (missing required value, wrong type, date in the future,
    value not allowed, bad location) is quarantined with its line, column and reason. Partner rows are
    never stored as sent: the quarantine ``raw`` column holds only :data:`REDACTED_RAW`, and a reason
-   quotes the bad value only when the schema does not treat the field and the value does not look
-   personal or like an identifier.
+   names the line, the column and the rule, never the value (nor a header that looks personal).
 4. **De-personalise** the valid rows (:func:`~diogel.sources.partner.depersonalise.apply_treatments`):
    drop, pseudonymise with the partnership key (:mod:`~diogel.sources.partner.keys`, kept outside the
-   warehouse), coarsen postcodes, dates of birth and coordinates. A value in an untreated free-text field
-   that is itself an NHS number, NI number, phone number, e-mail address, full postcode or person's name
-   is replaced by :data:`WITHHELD` (the column as a whole passed detection, so the rest is kept).
+   warehouse), coarsen postcodes, dates of birth and coordinates; free text is dropped, used and dropped
+   (``derive``) or stored after redaction to typed placeholders (``scrub``); any other stored text value
+   that as a whole is a name or a date of birth is stored as its placeholder.
 5. **Place and date** each row in the columns every analysis uses (see :data:`ROWS`): the date and month
    of the schema's time field, the LSOA (from coordinates via the warehouse's LSOA boundaries, or the
    bundled Welsh 2021 boundaries when none are loaded; from an LSOA field; from a postcode lookup when
@@ -54,20 +53,17 @@ from diogel.sources.partner.depersonalise import (
     _to_bng,
     apply_treatments,
     coordinates_to_grid,
+    derive_fields,
     postcode_to_outward,
 )
 from diogel.sources.partner.detect import (
     PersonalDataError,
+    _kind_by_name,
     check_allowed,
     detect_personal_data,
-    is_email,
+    header_label,
     is_full_postcode,
     is_outward_code,
-    is_uk_phone,
-    is_valid_nhs_number,
-    is_valid_ni_number,
-    looks_like_address,
-    looks_like_personal_name,
     snake,
 )
 from diogel.sources.partner.schema import (
@@ -84,13 +80,10 @@ from diogel.sources.registry import ParsedFile, Quarantined
 
 TABLE = "partner_record"
 REDACTED_RAW = "[withheld: partner rows are never stored as sent]"
-WITHHELD = "[withheld: looked like personal data]"
-_WITHHELD_VALUE = "(value withheld: it looks personal or like an identifier)"
 # British National Grid extent, with a margin; a point outside is not in Great Britain.
 _BNG_X = (0.0, 700_000.0)
 _BNG_Y = (0.0, 1_300_000.0)
 _LSOA_RE = re.compile(r"^[EW]01\d{6}$")
-_LONG_DIGITS = re.compile(r"\d{5,}")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -180,21 +173,48 @@ def _postcode_lookup(options: dict) -> dict[str, str] | None:
 
 
 def _match_names(path: str, header: list[str], schema: Schema) -> list[str]:
-    """Schema field names for the header (ignoring case, spaces and punctuation); others keep their name."""
+    """Schema field names for the header (ignoring case, spaces, punctuation and diacritics); others keep
+    their name.
+
+    A header in Welsh or other words that names a kind of personal data (``Rhif GIG``, ``Enw llawn``,
+    ``Dyddiad geni``, ``Cod post``) matches the one treated schema field whose name says the same kind
+    (``nhs_number``, ``patient_name``, ``date_of_birth``, ``home_postcode``), so it gets that treatment.
+    """
     by_key = {snake(f.name): f.name for f in schema.fields}
+    by_kind: dict[str, list[str]] = {}
+    for f in schema.fields:
+        kind = _kind_by_name(f.name)
+        if kind is not None and f.treatment is not None and f.treatment.method != "keep":
+            by_kind.setdefault(kind, []).append(f.name)
     names: list[str] = []
     for i, h in enumerate(header):
         text = str(h).strip() if h is not None else ""
         if not text:
             names.append(f"(unnamed column {i + 1})")
             continue
-        names.append(by_key.get(snake(text), text))
+        name = by_key.get(snake(text))
+        if name is None:
+            kind = _kind_by_name(text)
+            candidates = by_kind.get(kind, []) if kind is not None else []
+            name = candidates[0] if len(candidates) == 1 else text
+        names.append(name)
     seen: set[str] = set()
     for i, n in enumerate(names):
         if n in seen:
-            raise InputError(path, f"wrong header: column {n!r} appears twice", line=1, column=header[i])
+            raise InputError(
+                path,
+                f"wrong header: column {header_label(n)} appears twice",
+                line=1,
+                column=_column_label(header[i]),
+            )
         seen.add(n)
     return names
+
+
+def _column_label(column: Any) -> str:
+    """The column as an InputError names it: withheld when the header itself looks personal."""
+    label = header_label(column)
+    return label[1:-1] if label.startswith(("'", '"')) else label
 
 
 def _read_csv(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Quarantined, int]:
@@ -308,18 +328,18 @@ def check_columns(path: str, frame: pd.DataFrame, schema: Schema, today: dt.date
     try:
         check_allowed(detect_personal_data(frame, schema, today=today), schema)
     except PersonalDataError as exc:
-        first = exc.findings[0].column if exc.findings else None
+        first = _column_label(exc.findings[0].column) if exc.findings else None
         raise InputError(path, str(exc), line=1, column=first) from None
     undeclared = [c for c in frame.columns if c not in schema.field_names]
     if undeclared:
-        listed = ", ".join(f"'{c}'" for c in undeclared)
+        listed = ", ".join(header_label(c) for c in undeclared)
         raise InputError(
             path,
             f"wrong header: {'column' if len(undeclared) == 1 else 'columns'} {listed} "
             f"{'is' if len(undeclared) == 1 else 'are'} not in schema {schema.name} "
             f"(its fields: {', '.join(schema.field_names)}); remove them or use a schema that declares them",
             line=1,
-            column=undeclared[0],
+            column=_column_label(undeclared[0]),
         )
     missing = [f.name for f in schema.fields if f.required and f.name not in frame.columns]
     if missing:
@@ -334,35 +354,6 @@ def check_columns(path: str, frame: pd.DataFrame, schema: Schema, today: dt.date
 
 # ----------------------------------------------------------------------------------------------------
 # Row checks
-
-
-def looks_personal(value: str) -> bool:
-    """True for a single value that is, or could be, personal data or an identifier.
-
-    NHS and NI numbers, phone numbers, e-mail addresses, full postcodes, names, street addresses, and
-    any run of five or more digits (reference numbers, partial identifiers).
-    """
-    # Spaces only: NHS and phone numbers are written in groups; hyphens would make ISO dates digit runs.
-    compact = re.sub(r"\s", "", value)
-    return bool(
-        _LONG_DIGITS.search(compact)
-        or is_valid_nhs_number(value)
-        or is_valid_ni_number(value)
-        or is_uk_phone(value)
-        or is_email(value)
-        or is_full_postcode(value)
-        or looks_like_personal_name(value)
-        or looks_like_address(value)
-    )
-
-
-def safe_reason(reason: str, value: Any) -> str:
-    """``reason`` with the quoted ``value`` withheld when it looks personal or is long free text."""
-    if not isinstance(value, str) or f"'{value}'" not in reason:
-        return reason
-    if len(value) > 60 or looks_personal(value):
-        return reason.replace(f"'{value}'", _WITHHELD_VALUE)
-    return reason
 
 
 def _location_problems(frame: pd.DataFrame, schema: Schema) -> dict[Any, tuple[str, str]]:
@@ -399,7 +390,7 @@ def _location_problems(frame: pd.DataFrame, schema: Schema) -> dict[Any, tuple[s
         if not isinstance(v, str):
             continue
         if loc.kind == "lsoa" and not _LSOA_RE.match(v.upper()):
-            bad[line] = (col, f"'{v}' is not an LSOA code (E01 or W01 and six digits)")
+            bad[line] = (col, "the value is not an LSOA code (E01 or W01 and six digits)")
         elif loc.kind == "postcode" and postcode_to_outward(v) is None:
             bad[line] = (col, "the value is not a UK postcode")
         elif loc.kind == "outward_postcode" and not is_outward_code(v) and not is_full_postcode(v):
@@ -416,41 +407,14 @@ def validate_rows(
         if p.row is None:
             continue  # whole-column problems were refused by check_columns
         if p.row not in first:
-            first[p.row] = (p.column, safe_reason(p.reason, frame.at[p.row, p.column]))
+            first[p.row] = (p.column, p.reason)
     for line, (column, reason) in _location_problems(frame, schema).items():
         if line not in first:
-            value = frame.at[line, column] if column in frame.columns else None
-            first[line] = (column, safe_reason(reason, value))
+            first[line] = (column, reason)
     for line in sorted(first):
         column, reason = first[line]
         quarantined.add(int(line), column, f"{column}: {reason}", REDACTED_RAW)
     return frame.loc[~frame.index.isin(list(first))]
-
-
-def _personal_value(v: str) -> bool:
-    return (
-        is_valid_nhs_number(v)
-        or is_valid_ni_number(v)
-        or is_uk_phone(v)
-        or is_email(v)
-        or is_full_postcode(v)
-        or looks_like_personal_name(v)
-    )
-
-
-def scrub_free_text(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Withhold single personal values in untreated free-text fields (the column passed detection)."""
-    out = frame.copy()
-    for f in schema.fields:
-        if f.type != "string" or f.treatment is not None or f.name not in out.columns:
-            continue
-        col = out[f.name]
-        # Free text repeats (venue and street names): check each distinct value once.
-        verdict = {v: _personal_value(v) for v in col.dropna().unique() if isinstance(v, str)}
-        hit = col.isin([v for v, personal in verdict.items() if personal])
-        if hit.any():
-            out.loc[hit, f.name] = WITHHELD
-    return out
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -653,8 +617,8 @@ def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedF
 
     frame, quarantined, rows_read = read_file(path, data, schema)
     check_columns(path, frame, schema, today)
+    frame = derive_fields(frame, schema)
     valid = validate_rows(frame, schema, today, quarantined)
-    valid = scrub_free_text(valid, schema)
 
     needs_key = any(t.method == "pseudonymise" for t in schema.treatments.values())
     secret = b""
@@ -667,7 +631,7 @@ def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedF
     try:
         treated = apply_treatments(valid, schema, secret, today=today)
     except PersonalDataError as exc:
-        first = exc.findings[0].column if exc.findings else None
+        first = _column_label(exc.findings[0].column) if exc.findings else None
         raise InputError(path, str(exc), line=1, column=first) from None
 
     if lookup is not None:

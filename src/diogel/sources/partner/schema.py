@@ -27,11 +27,28 @@ YAML layout::
         pattern: "^[A-Z]{2}\\d+$"    # optional regex the whole value must match
         format: "%d/%m/%Y"           # optional strptime format for date/datetime fields
         treatment: pseudonymise      # or a mapping: {method: pseudonymise, namespace: person}
+        purpose: ...                 # free text only: what the column is for (see below)
 
 Treatments: ``drop``, ``pseudonymise`` (keyed HMAC-SHA256; options ``namespace``, ``normalise``:
 ``text`` or ``compact``), ``coarsen_postcode_to_lsoa_or_outward``, ``coarsen_dob_to_age_band`` (option
 ``bands``), ``coarsen_coordinates`` (on both location x and y; option ``cell_m``, default 100) and
-``keep`` (an explicit decision that the field may be stored as sent, e.g. a public premises address).
+``keep`` (an explicit decision that the field may be stored as sent, e.g. a public premises postcode).
+
+Free text is never stored as sent. A *free-text* field is a ``string`` field with no ``allowed`` list and
+no ``pattern``, not pseudonymised or coarsened; its treatment is one of
+
+* ``drop`` (the default for free text that declares none): not stored;
+* ``derive``: used during ingest and then dropped: the schema's location field, from which the ingest
+  takes the place of the record (a postcode found in the text gives the outward code, and the LSOA with
+  a postcode lookup);
+* ``scrub``: stored after :func:`diogel.sources.partner.scrub.scrub_text` has replaced every NHS number,
+  NI number, phone number, e-mail address, full postcode, date and personal name in it with a typed
+  placeholder (``<NHS_NUMBER>``, ``<PERSON>``, ...).
+
+``keep`` is refused on free text, and ``purpose`` says what the column is for (the shipped schemas
+give it for every free-text field). Every other stored text value is checked as a whole: a value that is
+a person's name or a date of birth (and, in a column without a pattern, any other identifier) is
+stored as its placeholder.
 
 How the warehouse counts a dataset (``diogel ingest partner``):
 
@@ -70,6 +87,8 @@ RESOLUTIONS = ("datetime", "date", "month", "quarter")
 LOCATION_KINDS = ("coordinates", "postcode", "outward_postcode", "lsoa")
 TREATMENTS = (
     "drop",
+    "derive",
+    "scrub",
     "pseudonymise",
     "coarsen_postcode_to_lsoa_or_outward",
     "coarsen_dob_to_age_band",
@@ -92,9 +111,23 @@ _TOP_KEYS = (
     "location",
     "fields",
 )
-_FIELD_KEYS = ("name", "type", "required", "allowed", "pattern", "format", "description", "treatment")
+_FIELD_KEYS = (
+    "name",
+    "type",
+    "required",
+    "allowed",
+    "pattern",
+    "format",
+    "description",
+    "purpose",
+    "treatment",
+)
+# Treatments a free-text field may have (see the module docstring); free text without one is dropped.
+FREE_TEXT_TREATMENTS = ("drop", "derive", "scrub")
 _TREATMENT_OPTIONS = {
     "drop": (),
+    "derive": (),
+    "scrub": (),
     "keep": (),
     "pseudonymise": ("namespace", "normalise"),
     "coarsen_postcode_to_lsoa_or_outward": (),
@@ -150,6 +183,25 @@ class Field:
     format: str | None = None
     description: str = ""
     treatment: Treatment | None = None
+    purpose: str = ""
+
+    @property
+    def is_free_text(self) -> bool:
+        """A string field with no allowed list or pattern, not pseudonymised or coarsened."""
+        method = self.treatment.method if self.treatment is not None else None
+        return (
+            self.type == "string"
+            and self.allowed is None
+            and self.pattern is None
+            and (method is None or method in (*FREE_TEXT_TREATMENTS, "keep"))
+        )
+
+    @property
+    def effective_treatment(self) -> Treatment | None:
+        """The declared treatment, or ``drop`` for free text that declares none."""
+        if self.treatment is None and self.is_free_text:
+            return Treatment("drop")
+        return self.treatment
 
 
 @dataclass(frozen=True)
@@ -204,8 +256,13 @@ class Schema:
 
     @property
     def treatments(self) -> dict[str, Treatment]:
-        """Field name -> treatment, for the fields that have one."""
-        return {f.name: f.treatment for f in self.fields if f.treatment is not None}
+        """Field name -> treatment, for the fields that have one (free text without one: ``drop``)."""
+        out = {f.name: f.effective_treatment for f in self.fields}
+        return {name: t for name, t in out.items() if t is not None}
+
+    @property
+    def free_text_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.is_free_text)
 
 
 @dataclass(frozen=True)
@@ -360,6 +417,23 @@ def schema_from_dict(data: Any, label: str = "<dict>") -> Schema:
                 )
         if t.method == "coarsen_dob_to_age_band" and f.type not in ("date", "datetime"):
             raise fail(f"field {f.name!r}: coarsen_dob_to_age_band needs type date, not {f.type}")
+        if t.method in ("scrub", "derive") and not f.is_free_text:
+            raise fail(
+                f"field {f.name!r}: treatment {t.method} applies only to free text "
+                "(a string field without 'allowed' or 'pattern')"
+            )
+        if t.method == "keep" and f.is_free_text:
+            raise fail(
+                f"field {f.name!r}: free text is never stored as sent; give it treatment scrub (stored "
+                "after redaction), derive or drop"
+            )
+        if t.method == "derive" and (
+            location is None or location.kind == "coordinates" or location.field != f.name
+        ):
+            raise fail(
+                f"field {f.name!r}: treatment derive is for text used during ingest and then dropped: "
+                "name the field as the schema's location field (kind postcode, outward_postcode or lsoa)"
+            )
         if t.method == "coarsen_postcode_to_lsoa_or_outward" and f.type != "string":
             raise fail(
                 f"field {f.name!r}: coarsen_postcode_to_lsoa_or_outward needs type string, not {f.type}"
@@ -371,8 +445,8 @@ def schema_from_dict(data: Any, label: str = "<dict>") -> Schema:
     record_id = data.get("record_id")
     if record_id is not None and record_id not in by_name:
         raise fail(f"record_id: field {record_id!r} is not one of the schema's fields")
-    if record_id is not None and by_name[record_id].treatment is not None:
-        method = by_name[record_id].treatment.method
+    if record_id is not None and by_name[record_id].effective_treatment is not None:
+        method = by_name[record_id].effective_treatment.method
         if method not in ("keep", "pseudonymise"):
             raise fail(f"record_id: field {record_id!r} must be kept or pseudonymised, not {method}")
     count_field = data.get("count_field")
@@ -430,6 +504,9 @@ def _parse_field(raw: Any, i: int, fail) -> Field:
     if fmt is not None and ftype not in ("date", "datetime"):
         raise fail(f"{where}: 'format' applies only to date and datetime fields")
     treatment = _parse_treatment(raw.get("treatment"), where, fail)
+    purpose = raw.get("purpose")
+    if purpose is not None and (not isinstance(purpose, str) or not purpose.strip()):
+        raise fail(f"{where}: 'purpose' must be a sentence saying what the column is for")
     return Field(
         name=name,
         type=ftype,
@@ -439,6 +516,7 @@ def _parse_field(raw: Any, i: int, fail) -> Field:
         format=fmt,
         description=str(raw.get("description") or "").strip(),
         treatment=treatment,
+        purpose=str(purpose or "").strip(),
     )
 
 
@@ -613,11 +691,9 @@ def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) ->
         mark(missing, lambda _p: "required value is missing")
     present = ~missing
     values = text.to_numpy()
-    if f.treatment is not None and f.treatment.method != "keep":
-        # Reasons end up in quarantine reports; never echo a value the schema treats as personal.
-        show = np.array(["(withheld: personal field)" if isinstance(v, str) else v for v in values])
-    else:
-        show = values
+    # Reasons end up in quarantine reports, upload results and the CLI's output, which analysts of other
+    # agencies read: they name the rule, never the value (a value that breaks a rule may be anything a
+    # careless partner typed, such as a name in a category column).
 
     if f.type == "integer":
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -625,16 +701,16 @@ def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) ->
             ok = np.isfinite(num) & (np.mod(num, 1) == 0)
         else:
             ok = np.array([bool(_INT_RE.match(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: f"'{show[p]}' is not a whole number")
+        mark(present & ~ok, lambda p: "the value is not a whole number")
     elif f.type == "number":
         ok = np.array([bool(_NUM_RE.match(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: f"'{show[p]}' is not a number")
+        mark(present & ~ok, lambda p: "the value is not a number")
     elif f.type == "time":
         ok = np.array([bool(_TIME_RE.match(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: f"'{show[p]}' is not a time of day (HH:MM or HH:MM:SS)")
+        mark(present & ~ok, lambda p: "the value is not a time of day (HH:MM or HH:MM:SS)")
     elif f.type == "boolean":
         ok = parse_booleans(col).notna().to_numpy()
-        mark(present & ~ok, lambda p: f"'{show[p]}' is not true/false or yes/no")
+        mark(present & ~ok, lambda p: "the value is not true/false or yes/no")
     elif f.type in ("date", "datetime"):
         if schema.time is not None and schema.time.field == f.name:
             parsed = parse_period(col, schema.time.resolution, f.format)
@@ -642,9 +718,9 @@ def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) ->
             parsed = parse_datetimes(col, f.format)
         unparsed = parsed.isna().to_numpy()
         expect = f"format {f.format}" if f.format else "an ISO or dd/mm/yyyy date"
-        mark(present & unparsed, lambda p: f"'{show[p]}' is not a date ({expect})")
+        mark(present & unparsed, lambda p: f"the value is not a date ({expect})")
         future = (parsed >= end_of_today).fillna(False).to_numpy(dtype=bool)
-        mark(present & future, lambda p: f"'{show[p]}' is in the future (after {today.isoformat()})")
+        mark(present & future, lambda p: f"the date is in the future (after {today.isoformat()})")
 
     if f.allowed is not None:
         if f.type == "integer":
@@ -655,11 +731,11 @@ def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) ->
             ok = np.array([v.casefold() in allowed_set if isinstance(v, str) else True for v in values])
         shown = ", ".join(f"'{a}'" for a in f.allowed[:12])
         more = ", ..." if len(f.allowed) > 12 else ""
-        mark(present & ~ok, lambda p: f"'{show[p]}' is not allowed; expected one of {shown}{more}")
+        mark(present & ~ok, lambda p: f"the value is not allowed; expected one of {shown}{more}")
     if f.pattern is not None:
         rx = re.compile(f.pattern)
         ok = np.array([bool(rx.fullmatch(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: f"'{show[p]}' does not match the pattern {f.pattern}")
+        mark(present & ~ok, lambda p: f"the value does not match the pattern {f.pattern}")
 
     return bad
 
