@@ -186,6 +186,7 @@ def _match_names(path: str, header: list[str], schema: Schema) -> list[str]:
         kind = _kind_by_name(f.name)
         if kind is not None and f.treatment is not None and f.treatment.method != "keep":
             by_kind.setdefault(kind, []).append(f.name)
+    exact = {by_key[snake(str(h))] for h in header if h is not None and snake(str(h)) in by_key}
     names: list[str] = []
     for i, h in enumerate(header):
         text = str(h).strip() if h is not None else ""
@@ -195,7 +196,7 @@ def _match_names(path: str, header: list[str], schema: Schema) -> list[str]:
         name = by_key.get(snake(text))
         if name is None:
             kind = _kind_by_name(text)
-            candidates = by_kind.get(kind, []) if kind is not None else []
+            candidates = [c for c in by_kind.get(kind, []) if c not in exact] if kind is not None else []
             name = candidates[0] if len(candidates) == 1 else text
         names.append(name)
     seen: set[str] = set()
