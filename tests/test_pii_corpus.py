@@ -2,7 +2,7 @@
 CLI and the portal upload, on each warehouse and portal database engine. Afterwards no raw value is in any
 column of any table, in the quarantine, in the upload results or in any captured output or log line.
 
-All values are synthetic: NHS numbers made with valid check digits, names from the shipped name lists
+All values are synthetic: NHS numbers in NHS England's test range with valid check digits, names from the shipped name lists
 combined at random, Ofcom's drama telephone ranges, example.org e-mail addresses, NI numbers in HMRC's
 format.
 """
@@ -36,8 +36,9 @@ def nhs(first_nine: str) -> str:
     return number
 
 
-NHS_UNSPACED = [nhs("943476591"), nhs("401023213"), nhs("485777345")]
-NHS_SPACED = [f"{n[:3]} {n[3:6]} {n[6:]}" for n in (nhs("450557710"), nhs("464024768"), nhs("703614882"))]
+# NHS England's test range (999 000 0000 to 999 999 9999), so no number can be a real patient's.
+NHS_UNSPACED = [nhs("999115838"), nhs("999123757"), nhs("999131676")]
+NHS_SPACED = [f"{n[:3]} {n[3:6]} {n[6:]}" for n in (nhs("999139595"), nhs("999147514"), nhs("999155433"))]
 NAMES_WELSH = ["Siôn Abernethy", "Gwenllian Prosser", "Dafydd Llewellyn-Tregenna"]
 NAMES_ENGLISH = ["Oluwaseun Tregenna", "Charlotte Whitacre", "Harrison Pemberton"]
 DOBS = ["12/03/1985", "1979-11-04", "23.07.1966", "5 March 1991"]  # four formats

@@ -3,6 +3,7 @@ Welsh headers, and messages that never quote a value. All values here are synthe
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -184,3 +185,25 @@ def test_derive_places_the_record_and_stores_no_text(duckdb_warehouse: Warehouse
     text = io.StringIO()
     rows.to_csv(text)
     assert "Commercial" not in text.getvalue() and "Abernethy" not in text.getvalue()
+
+
+def test_an_identifier_in_a_number_column_is_quarantined_not_stored(
+    duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    from diogel.sources.partner.samples import sample_path
+
+    lines = sample_path("licensed_premises").read_text().splitlines()
+    header = lines[0].split(",")
+    capacity = header.index("capacity")
+    rows = []
+    for i, line in enumerate(lines[1:4]):
+        cells = next(csv.reader([line]))
+        cells[capacity] = ["9434765919", "07700900461", "120"][i]
+        rows.append(",".join(f'"{c}"' for c in cells))
+    path = tmp_path / "synthetic_register.csv"
+    path.write_text("\n".join([lines[0], *rows]) + "\n")
+    (r,) = duckdb_warehouse.ingest("partner", path, options={"schema": "licensed_premises"})
+    assert (r.loaded, r.quarantined) == (1, 2)
+    assert all("looks like an NHS or phone number" in p for p in r.problems)
+    stored = duckdb_warehouse.execute(duckdb_warehouse.table("partner_record")).detail_json.str.cat()
+    assert "9434765919" not in stored and "7700900461" not in stored

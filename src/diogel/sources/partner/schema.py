@@ -722,6 +722,22 @@ def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) ->
         future = (parsed >= end_of_today).fillna(False).to_numpy(dtype=bool)
         mark(present & future, lambda p: f"the date is in the future (after {today.isoformat()})")
 
+    if f.type in ("integer", "number"):
+        # A count never has ten or more digits that pass the NHS check or dial as a UK phone number; stored
+        # as a number, such a value would keep the identifier's digits.
+        from diogel.sources.partner.detect import is_uk_phone, is_valid_nhs_number
+
+        ident = np.array(
+            [
+                isinstance(v, str)
+                and len(re.sub(r"\D", "", v)) >= 10
+                and (is_valid_nhs_number(v) or is_uk_phone(v))
+                for v in values
+            ],
+            dtype=bool,
+        )
+        mark(present & ident, lambda p: "the value looks like an NHS or phone number, not a number")
+
     if f.allowed is not None:
         if f.type == "integer":
             allowed_set = {str(a) for a in f.allowed}
