@@ -49,6 +49,11 @@ SECRET = b"k" * 32
         # Places stay: a given name before a street or park word is a place.
         ("Outside Victoria Park, Grace Street", "Outside Victoria Park, Grace Street"),
         ("Pub or bar on Commercial Street", "Pub or bar on Commercial Street"),
+        # ... and so are venues and places named after people or with name-like words.
+        ("The Lamb, Skinner Street", "The Lamb, Skinner Street"),
+        ("The Black Horse, General Rees Square", "The Black Horse, General Rees Square"),
+        ("Belle Vue Park", "Belle Vue Park"),
+        ("White Star Takeaway", "White Star Takeaway"),
     ],
 )
 def test_scrub_text_replaces_each_identifier_with_its_placeholder(text: str, expected: str) -> None:
@@ -207,3 +212,21 @@ def test_an_identifier_in_a_number_column_is_quarantined_not_stored(
     assert all("looks like an NHS or phone number" in p for p in r.problems)
     stored = duckdb_warehouse.execute(duckdb_warehouse.table("partner_record")).detail_json.str.cat()
     assert "9434765919" not in stored and "7700900461" not in stored
+
+
+def test_the_places_in_the_shipped_samples_survive_scrubbing() -> None:
+    """Redaction must not destroy what the column is for: no venue or street of the samples is touched."""
+    from diogel.sources.partner.samples import sample_path
+
+    demo = Path(sample_path("ed_assaults")).parent / "demo"
+    texts = {
+        *pd.read_csv(sample_path("ed_assaults"), dtype=str).location_description.dropna(),
+        *pd.read_csv(
+            demo / "synthetic_gwent_ed_assaults_2024-07_2025-06.csv", dtype=str
+        ).location_description.dropna(),
+        *pd.read_csv(sample_path("licensed_premises"), dtype=str).premises_name,
+        *pd.read_csv(sample_path("licensed_premises"), dtype=str).premises_address,
+        *pd.read_csv(sample_path("fire_incidents"), dtype=str).station_area.dropna(),
+    }
+    assert len(texts) > 400
+    assert {t: scrub_text(t) for t in texts if scrub_text(t) != t} == {}

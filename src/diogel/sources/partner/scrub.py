@@ -71,7 +71,8 @@ _CAP_RE = re.compile(_CAP)
 _TITLE_RE = re.compile(rf"\b{_TITLES}\.?\s+(?:[A-Z]\.?\s+)*{_CAP}")
 # Words that follow a given name in a place, not a person: "Victoria Street", "Grace Park".
 _PLACE_WORDS_TEXT = """
-    lion crown swan oak anchor bell plough horse head stores express tap vaults
+    lion crown swan oak anchor bell plough horse head stores express tap vaults dragon harp star
+    supermarket takeaway kitchen restaurant cafe bistro grill diner bakery shop store garden palace
     street st road rd avenue ave lane close drive way crescent place court gardens terrace hill grove walk
     view rise square parade row mews park green fields field vale heights bridge station centre center
     hospital school college university church chapel hall house arms inn hotel tavern club bar pub
@@ -79,6 +80,12 @@ _PLACE_WORDS_TEXT = """
     stryd heol ffordd lon lôn cilgant maes parc ysgol capel eglwys tafarn gwesty
 """
 _PLACE_WORDS = frozenset(_PLACE_WORDS_TEXT.split())
+# Capitalised words that start a phrase rather than a name: "The Lamb", "Outside Black's".
+_STOP_WORDS_TEXT = """
+    the a an and or of at in on by to from near outside inside opposite behind beside off via
+    y yr ar yn ger wrth tu o i
+"""
+_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
     "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|"
@@ -136,20 +143,22 @@ def _person_spans(text: str) -> list[tuple[int, int]]:
         folded = [_fold(w.group()) for w in run]
         k = 0
         while k < len(run) - 1:
-            rest = folded[k + 1 : k + 4]
-            # Trim at the first place word: "Victoria Street" is a street, "Tom Hill Road" ends at Hill.
-            cut = next((n for n, w in enumerate(rest) if w in _PLACE_WORDS), len(rest))
-            rest = rest[:cut]
-            if folded[k] in given and rest:
-                spans.append((run[k].start(), run[k + len(rest)].end()))
-                k += len(rest) + 1
+            window = folded[k + 1 : k + 4]
+            # A name directly followed by a place word names the place: "Belle Vue Park", "General Rees
+            # Square", "John Frost Square"; a place word ends the name that can precede it.
+            cut = next((n for n, w in enumerate(window) if w in _PLACE_WORDS), len(window))
+            place = cut < len(window)
+            if folded[k] in _STOP_WORDS or folded[k] in _PLACE_WORDS:
+                k += 1
                 continue
-            if (
-                folded[k + 1] in family
-                and folded[k + 1] not in _PLACE_WORDS
-                and folded[k] not in _PLACE_WORDS
-            ):
-                spans.append((run[k].start(), run[k + 1].end()))
+            if folded[k] in given and cut:
+                if not place:
+                    spans.append((run[k].start(), run[k + cut].end()))
+                k += cut + 1
+                continue
+            if folded[k + 1] in family and cut:
+                if not (cut == 1 and place):
+                    spans.append((run[k].start(), run[k + 1].end()))
                 k += 2
                 continue
             k += 1
@@ -253,7 +262,7 @@ def looks_like_name(value: str) -> bool:
     words = [_fold(w) for w in _CAP_RE.findall(text)]
     if _TITLE_RE.match(text):
         return True
-    if any(w in _PLACE_WORDS for w in words):
+    if any(w in _PLACE_WORDS for w in words) or words[0] in _STOP_WORDS:
         return False
     return words[0] in given_names() or words[-1] in surnames()
 
