@@ -5,7 +5,9 @@ it inherits every warehouse guarantee: a file is loaded whole or not at all, loa
 nothing, rows read = loaded + duplicates + quarantined. What it adds, in this order:
 
 1. **Read** a CSV (UTF-8 or Windows-1252, as the police loaders) or the first sheet of an ``.xlsx``
-   workbook; header names match schema fields ignoring case, spaces and punctuation.
+   workbook; header names match schema fields ignoring case, spaces, punctuation and diacritics, and a
+   header in Welsh or other words for a kind of personal data (``Enw llawn``, ``Rhif GIG``, ``Dyddiad
+   geni``, ``Cod post``, ``NHS No.``) matches the treated field of that kind.
 2. **Refuse personal data the schema does not treat.** Every column, declared or not, is checked by name
    and content (:func:`~diogel.sources.partner.detect.detect_personal_data`); a column that looks personal
    and has no ``treatment`` refuses the whole file with one line naming the columns. Then a column the

@@ -655,8 +655,9 @@ def validate_frame(schema: Schema, frame: pd.DataFrame, today: dt.date | None = 
 
     Reports, at most once per (row, column) and in this order of precedence: missing required value,
     bad type (not an integer / number / time / boolean), unparseable date, date in the future (after
-    ``today``, default the current date), value not allowed, regex mismatch. A required column that is
-    absent is one problem with ``row=None``. Columns the schema does not declare are not checked.
+    ``today``, default the current date), an NHS or phone number in a number column, value not allowed,
+    regex mismatch. A required column that is absent is one problem with ``row=None``. Columns the schema
+    does not declare are not checked. A reason names the rule and never quotes the value.
 
     Returns
     -------
