@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from diogel.sources.partner.depersonalise import apply_treatments
-from diogel.sources.partner.detect import _kind_by_name, detect_personal_data, header_label
+from diogel.sources.partner.detect import detect_personal_data, header_label, kind_by_name
 from diogel.sources.partner.schema import SchemaError, load_schema, schema_from_dict, shipped_schemas
 from diogel.sources.partner.scrub import (
     given_names,
@@ -98,7 +98,7 @@ def test_whole_values_that_are_names_or_dates_of_birth() -> None:
     ],  # fmt: skip
 )
 def test_welsh_and_odd_headers_are_recognised(header: str, kind: str) -> None:
-    assert _kind_by_name(header) == kind
+    assert kind_by_name(header) == kind
     frame = pd.DataFrame({header: ["x", "y", "z"]})
     assert [f.kind for f in detect_personal_data(frame)] == [kind]
 

@@ -313,7 +313,7 @@ def looks_personal_value(value: str) -> bool:
     return False
 
 
-def _kind_by_name(column: str) -> str | None:
+def kind_by_name(column: str) -> str | None:
     s = snake(column)
     if _TREATED_SUFFIX.search(s):
         return None
@@ -360,7 +360,7 @@ def detect_personal_data(
         if len(text) > sample_size:
             text = text.iloc[np.sort(rng.choice(len(text), size=sample_size, replace=False))]
         n = len(text)
-        by_name = _kind_by_name(str(column))
+        by_name = kind_by_name(str(column))
         content: list[Finding] = []
         if n:
             content = _content_findings(str(column), col.loc[text.index], text, min_share, today)
@@ -431,7 +431,7 @@ def _dob_finding(column: str, raw: pd.Series, text: pd.Series, today: dt.date) -
     in_range = ((ages >= 0) & (ages <= 110)).mean()
     if in_range < 0.95:
         return None
-    named = _kind_by_name(column) == "date_of_birth"
+    named = kind_by_name(column) == "date_of_birth"
     median_age = float(ages.median())
     spread = float(ages.quantile(0.75) - ages.quantile(0.25))
     n = len(text)

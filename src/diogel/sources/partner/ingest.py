@@ -60,12 +60,12 @@ from diogel.sources.partner.depersonalise import (
 )
 from diogel.sources.partner.detect import (
     PersonalDataError,
-    _kind_by_name,
     check_allowed,
     detect_personal_data,
     header_label,
     is_full_postcode,
     is_outward_code,
+    kind_by_name,
     snake,
 )
 from diogel.sources.partner.schema import (
@@ -185,7 +185,7 @@ def _match_names(path: str, header: list[str], schema: Schema) -> list[str]:
     by_key = {snake(f.name): f.name for f in schema.fields}
     by_kind: dict[str, list[str]] = {}
     for f in schema.fields:
-        kind = _kind_by_name(f.name)
+        kind = kind_by_name(f.name)
         if kind is not None and f.treatment is not None and f.treatment.method != "keep":
             by_kind.setdefault(kind, []).append(f.name)
     exact = {by_key[snake(str(h))] for h in header if h is not None and snake(str(h)) in by_key}
@@ -197,7 +197,7 @@ def _match_names(path: str, header: list[str], schema: Schema) -> list[str]:
             continue
         name = by_key.get(snake(text))
         if name is None:
-            kind = _kind_by_name(text)
+            kind = kind_by_name(text)
             candidates = [c for c in by_kind.get(kind, []) if c not in exact] if kind is not None else []
             name = candidates[0] if len(candidates) == 1 else text
         names.append(name)
