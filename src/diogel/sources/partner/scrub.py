@@ -18,7 +18,9 @@ placeholder            found by
                        date in free text is treated as a possible date of birth
 ``<PERSON>``           diogel's name lists (below): a title and a capitalised word (``Mrs Tregenna``),
                        a given name followed by one to three capitalised words
-                       (``Siôn Abernethy``), or a capitalised word followed by a listed surname
+                       (``Siôn Abernethy``), or a capitalised word followed by a listed surname;
+                       not when a place word follows (``Belle Vue Park``, ``General Rees Square``)
+                       nor after a phrase-starting word (``The Lamb``)
 =====================  ==========================================================================
 
 Presidio's analyzer is driven without an NLP engine: its pattern recognisers are called directly with
