@@ -122,8 +122,12 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=HERE / "work" / "zero-bomb")
-    parser.add_argument("--results", default=str(HERE / "RESULTS.md"), help="file to append to, or - to print")
-    parser.add_argument("--verify", action="store_true", help="also read the gzip bomb back with Python's gzip")
+    parser.add_argument(
+        "--results", default=str(HERE / "RESULTS.md"), help="file to append to, or - to print"
+    )
+    parser.add_argument(
+        "--verify", action="store_true", help="also read the gzip bomb back with Python's gzip"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     zip_path = args.work / "synthetic-zero-bomb.zip"
@@ -146,7 +150,9 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIOGEL_")}
         reference = run_child(["--data-dir", f"{tmp}/ref", "status"], env)
         for label, path in (("zip", zip_path), (".gz", gz_path)):
-            r = run_child(["--data-dir", f"{tmp}/{label.strip('.')}", "ingest", "police-street", str(path)], env)
+            r = run_child(
+                ["--data-dir", f"{tmp}/{label.strip('.')}", "ingest", "police-street", str(path)], env
+            )
             lines = [ln for ln in (r["stdout"] + r["stderr"]).splitlines() if ln.strip()]
             refused = r["exit"] in (1, 2) and len(lines) == 1 and "Traceback" not in r["stderr"]
             ok &= refused and r["peak_mib"] < GOAL_MIB

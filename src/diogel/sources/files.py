@@ -108,7 +108,9 @@ class InputFile:
 _STREAM_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, RuntimeError, NotImplementedError)
 
 
-def bounded_read(stream: BinaryIO, label: str, limit: DecompressionLimit, consumed: Callable[[], int]) -> bytes:
+def bounded_read(
+    stream: BinaryIO, label: str, limit: DecompressionLimit, consumed: Callable[[], int]
+) -> bytes:
     """Read ``stream`` (a decompressing file object) to its end, counting as it goes.
 
     ``consumed`` says how many compressed bytes have been read so far. Each ``read`` returns at
