@@ -77,7 +77,9 @@ def _refuse_non_text(path: str, data: bytes) -> None:
     sample = data[:65536]
     nuls = sample.count(0)
     if nuls * 100 > len(sample):
-        if sample[1::2].count(0) * 3 > len(sample) or sample[0::2].count(0) * 3 > len(sample):
+        # Text in UTF-16 has a NUL in every other byte (the high byte of each ASCII character).
+        odd, even = sample[1::2].count(0), sample[0::2].count(0)
+        if max(odd, even) * 3 > len(sample) and min(odd, even) * 20 < len(sample):
             raise InputError(
                 path,
                 "this looks like UTF-16 text without a byte-order mark: save it as UTF-8 (CSV UTF-8 in Excel)",
