@@ -319,15 +319,11 @@ def _read_fast(path: str, body: bytes, columns: list[str]) -> pa.Table | None:
         return None
     # Every record is one physical line when the record count matches the line count; otherwise a
     # quoted field spans lines and the exact reader must number them.
-    newlines = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
-    lines = len(newlines) + (0 if body.endswith(b"\n") else 1)
+    lines = int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10)) + (0 if body.endswith(b"\n") else 1)
     if table.num_rows != lines - 1:
         return None
     table = table.append_column("line", pa.array(range(2, table.num_rows + 2), pa.int64()))
-    # A field is never longer than its line: look at the fields only when some line is too long.
-    ends = np.concatenate(([-1], newlines, [len(body)]))
-    if len(body) > FIELD_LIMIT and int(np.diff(ends).max()) > FIELD_LIMIT:
-        _refuse_long_fields(path, table)
+    _refuse_long_fields(path, table)
     return table
 
 
@@ -353,6 +349,10 @@ def _refuse_long_fields(path: str, table: pa.Table) -> None:
     """Refuse the file if any field is over :data:`FIELD_LIMIT` characters, naming the first one."""
     first: tuple[int, str, int] | None = None
     for name in _data_columns(table):
+        # Bytes first: a field has no more characters than bytes, and the byte lengths come
+        # straight from Arrow's offsets (well under a millisecond for a 20 MB file).
+        if (pc.max(pc.binary_length(table.column(name))).as_py() or 0) <= FIELD_LIMIT:
+            continue
         lengths = pc.utf8_length(table.column(name))
         longest = pc.max(lengths).as_py()
         if longest is None or longest <= FIELD_LIMIT:
