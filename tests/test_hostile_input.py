@@ -367,3 +367,10 @@ def test_arrow_table_types_unchanged() -> None:
     got = read_text_table("f.csv", to_csv(rows_of(n=5)).encode("utf-8"), HEADER)
     assert got.table.schema.field("line").type == pa.int64()
     assert all(got.table.schema.field(c).type == pa.string() for c in HEADER if c in got.table.column_names)
+
+
+def test_a_file_gone_since_it_was_listed_is_one_line(tmp_path: Path) -> None:
+    gone = tmp_path / "2024-06-gwent-street.csv"
+    with pytest.raises(InputError, match="cannot read the file") as exc:
+        source_files.InputFile(str(gone), gone).read()
+    assert str(exc.value).startswith(f"{gone}: ")

@@ -101,7 +101,12 @@ class InputFile:
             return _read_member(self.path, self.member, self.label, limit)
         if self.path.suffix.lower() == ".gz":
             return _read_gzip(self.path, self.label, limit)
-        return self.path.read_bytes()
+        try:
+            return self.path.read_bytes()
+        except OSError as exc:  # unreadable (permissions, a dangling link, gone since listed)
+            raise InputError(
+                self.label, f"cannot read the file ({exc.strerror or type(exc).__name__})"
+            ) from None
 
 
 # What a damaged or unsupported stream raises inside zipfile, gzip and zlib.
