@@ -419,7 +419,7 @@ def _read_exact(text: str, columns: list[str], encoding: str) -> TextTable:
             continue  # a blank line is not a row
         rows_read += 1
         if len(record) != len(columns):
-            raw = ",".join(record)
+            raw = ",".join(record).replace("\x00", "\ufffd")  # PostgreSQL text cannot hold a NUL
             what = "truncated line?" if len(record) < len(columns) else "stray delimiter or quote?"
             malformed.add(
                 start,
