@@ -236,6 +236,19 @@ def zip_member_escaping_the_archive(tmp: Path) -> Spec:
 
 
 @case
+def zip_member_encrypted(tmp: Path) -> Spec:
+    archive = tmp / "police-archive.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("2024-06/2024-06-gwent-street.csv", SRC.read_bytes())
+    data = bytearray(archive.read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # set "encrypted" in both headers
+        at = data.index(signature) + flags_at
+        data[at] |= 1
+    archive.write_bytes(bytes(data))
+    return Spec(ingest(archive), f"{archive}!2024-06/2024-06-gwent-street.csv", words=("encrypted",))
+
+
+@case
 def text_named_zip(tmp: Path) -> Spec:
     archive = write(tmp, SRC.read_bytes(), "2024-06.zip")
     return Spec(ingest(archive), archive, words=("not a readable zip",))

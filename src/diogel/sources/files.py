@@ -136,6 +136,8 @@ def _read_member(path: Path, member: str, label: str, limit: DecompressionLimit)
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo(member)
+            if info.flag_bits & 0x1:
+                raise InputError(label, "the member is encrypted (password-protected): save it unprotected")
             # zipfile never yields more than the declared size (it truncates and fails the CRC),
             # so checking the declared sizes first bounds the stream; the count below is the guard.
             limit.check(label, info.file_size, info.compress_size, declared=True)
