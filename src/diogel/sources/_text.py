@@ -290,11 +290,12 @@ def _match_header(path: str, header: list[str], expected: Sequence[str]) -> list
             parts.append("unexpected " + ", ".join(f"'{_shown(x)}'" for x in extra))
         if len(set(got)) != len(got):
             parts.append("repeated column names")
+        first = (missing or extra or [None])[0]
         raise InputError(
             path,
             "wrong header: " + "; ".join(parts) + ". Expected: " + ",".join(expected),
             line=1,
-            column=_shown(x) if (x := (missing or extra or [None])[0]) is not None else None,
+            column=_shown(first) if first is not None else None,
         )
     return [want[g] for g in got]
 
