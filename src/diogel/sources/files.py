@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from diogel.errors import InputError
+from diogel.errors import DiogelError, InputError
 from diogel.sources.registry import SourceKind, kinds, matches
 
 # The most one compressed file may decompress to. police.uk's largest monthly file (a
@@ -57,8 +57,8 @@ class DecompressionLimit:
                 float(os.environ.get("DIOGEL_MAX_UNZIP_RATIO", DEFAULT_MAX_RATIO)),
             )
         except ValueError:
-            raise InputError(
-                "DIOGEL_MAX_UNZIPPED_BYTES / DIOGEL_MAX_UNZIP_RATIO", "must be numbers"
+            raise DiogelError(
+                "DIOGEL_MAX_UNZIPPED_BYTES and DIOGEL_MAX_UNZIP_RATIO must be numbers"
             ) from None
 
     def check(self, label: str, out_bytes: int, in_bytes: int, declared: bool = False) -> None:
