@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,10 +13,35 @@ from rich.markup import escape
 from rich.table import Table
 
 from diogel import __version__
-from diogel.commands._common import Settings, fail, out, progress, report_results
+from diogel.commands._common import Settings, err, fail, out, progress, report_results
 from diogel.errors import DiogelError
 
-app = typer.Typer(
+
+class _App(typer.Typer):
+    """The command line as a program: an error diogel did not foresee is still one line, not a traceback.
+
+    Errors diogel foresees (bad input, a missing warehouse) are reported by each command with
+    ``fail``; this is the last resort. ``DIOGEL_TRACEBACK=1`` shows the traceback instead (for a
+    bug report). Tests that call the app through Typer's runner see the exception itself.
+    """
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            if os.environ.get("DIOGEL_TRACEBACK"):
+                raise
+            what = " ".join(str(exc).split())[:300] or "no message"
+            err.print(
+                f"[red]error:[/red] {escape(type(exc).__name__)}: {escape(what)} (an error diogel did not "
+                "expect: please report it; DIOGEL_TRACEBACK=1 shows where it happened)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            sys.exit(2)
+
+
+app = _App(
     name="diogel",
     help="Partnership intelligence for Community Safety Partnerships: warehouse, analysis and reports.",
     no_args_is_help=True,

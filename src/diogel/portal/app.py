@@ -7,6 +7,7 @@ JSON API); both ask the same permission functions here and in :mod:`diogel.porta
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -213,6 +214,16 @@ async def csrf_protect(request: Request) -> None:
         given = form.get(CSRF_FIELD)
     if not tokens_match(expected, given if isinstance(given, str) else None):
         raise HTTPException(403, _("missing or wrong CSRF token: reload the page and try again"))
+
+
+# C0 control characters and DEL: no page offers them and a NUL ends the SQL text it reaches.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+async def plain_query(request: Request) -> None:
+    """Refuse (400) a query string whose names or values hold control characters."""
+    if any(_CONTROL.search(k) or _CONTROL.search(v) for k, v in request.query_params.multi_items()):
+        raise HTTPException(400, _("the address holds control characters: remove them and try again"))
 
 
 class Forbidden(HTTPException):
@@ -453,7 +464,7 @@ def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
         ),
         docs_url=None,  # the default docs page loads Swagger UI from a CDN; ours is vendored
         redoc_url=None,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(plain_query), Depends(csrf_protect)],
         lifespan=_lifespan(portal),
     )
     app.state.portal = portal

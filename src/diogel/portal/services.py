@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from diogel.errors import InputError
 from diogel.portal import audit, isa
 from diogel.portal.i18n import N_
 from diogel.portal.i18n import gettext as _
@@ -196,7 +197,10 @@ def upload_file(
                 out.write(chunk)
         if size == 0:
             raise PortalError(_("the file is empty"))
-        results = views.ingest(dataset, str(path))
+        try:
+            results = views.ingest(dataset, str(path))
+        except InputError as exc:  # the upload as a whole (an archive refused before any file loads)
+            raise PortalError(str(exc).replace(str(folder) + "/", "")) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rows = [

@@ -101,7 +101,7 @@ def _untrim(table: pa.Table):  # noqa: ANN202
     plain = [
         f"trim({q(name)})"
         for name, col in zip(table.column_names, table.columns, strict=True)
-        if pa.types.is_string(col.type) and not _may_need_trim(col)
+        if pa.types.is_string(col.type) and not may_need_trim(col)
     ]
 
     def rewrite(sql: str) -> str:
@@ -112,7 +112,7 @@ def _untrim(table: pa.Table):  # noqa: ANN202
     return rewrite
 
 
-def _may_need_trim(col: pa.ChunkedArray) -> bool:
+def may_need_trim(col: pa.ChunkedArray) -> bool:
     """False when every value is empty or starts and ends with a printable ASCII character (! to ~).
 
     DuckDB's ``trim`` removes only whitespace, so it returns such values unchanged. Checked on the

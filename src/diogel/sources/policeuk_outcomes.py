@@ -53,7 +53,9 @@ SELECT = f"""
 
 
 def read(path: str, data: bytes, options: dict | None = None) -> ParsedFile:
+    police.refuse_out_of_scope(path)
     text = read_text_table(path, data, HEADER)
+    police.refuse_out_of_scope(path, text.table, ("Reported by", "Falls within"))
     quarantined = text.malformed
     rows = apply_rules(text.table, RULES, SELECT, quarantined).cast(SCHEMA)
     return ParsedFile(rows, quarantined, text.rows_read, police.month_range(rows))

@@ -12,7 +12,7 @@ from pathlib import PurePath
 
 import pyarrow as pa
 
-from diogel.sources._policeuk import month_range
+from diogel.sources._policeuk import month_range, refuse_out_of_scope
 from diogel.sources._text import read_text_table
 from diogel.sources._validate import LAT_RANGE, LON_RANGE, Rule, apply_rules, coordinate_rules, q, sql_str
 from diogel.sources.registry import ParsedFile, SourceKind, register
@@ -89,6 +89,7 @@ assert LON_RANGE and LAT_RANGE  # the same envelope as street crime
 
 
 def read(path: str, data: bytes, options: dict | None = None) -> ParsedFile:
+    refuse_out_of_scope(path)  # stop and search rows do not name their force: by name only
     text = read_text_table(path, data, HEADER)
     quarantined = text.malformed
     force_name, published = _force_and_month(path)
