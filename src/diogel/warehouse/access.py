@@ -33,9 +33,13 @@ from diogel.warehouse.core import Warehouse
 
 Signature = tuple[int, ...] | None
 
-#: How long a portal page waits for a writing process (an ingest) before it is answered from what it
-#: computed before, or with "busy" if it has nothing: short, because a person is waiting.
-READ_WAIT_SECONDS = 10.0
+#: How long a portal page waits for a writing process (an ingest of a month takes seconds) when it
+#: has nothing computed before to show; then it answers "busy". A person is waiting.
+READ_WAIT_SECONDS = 30.0
+
+#: How long each read steps aside for an ingest that is waiting for the file (see
+#: :func:`~diogel.warehouse.backends.open_duckdb`): long enough for the writer's next retry.
+YIELD_SECONDS = 3.0
 
 
 class Access:
@@ -86,7 +90,15 @@ class ShortLived(Access):
     @contextlib.contextmanager
     def reading(self, wait: float | None = None) -> Iterator[Warehouse]:
         wait = self.read_wait if wait is None else wait
-        with Warehouse(self.url, self.data_dir, read_only=True, wait=wait, on_wait=self.on_wait) as wh:
+        # A portal reads often: it steps aside while an ingest waits, or the ingest could wait forever.
+        with Warehouse(
+            self.url,
+            self.data_dir,
+            read_only=True,
+            wait=wait,
+            on_wait=self.on_wait,
+            yield_to_writers=YIELD_SECONDS,
+        ) as wh:
             yield wh
 
     @contextlib.contextmanager

@@ -117,11 +117,12 @@ class DuckDBBackend(Backend):
         read_only: bool = False,
         wait: float | None = None,
         on_wait: Callable[[str], None] | None = None,
+        yield_to_writers: float = 0.0,
     ):
         created = not read_only and not path.exists()
         if created:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        con = open_duckdb(path, read_only, wait, on_wait)
+        con = open_duckdb(path, read_only, wait, on_wait, yield_to_writers)
         if created:
             # The warehouse holds partnership data: owner only (DuckDB creates it as the umask says).
             with contextlib.suppress(OSError):
@@ -203,9 +204,10 @@ def _is_lock_error(exc: Exception) -> bool:
 def _holder(exc: Exception) -> str:
     """Who holds the lock, from DuckDB's message: "diogel serve (PID 123)" or "PID 123"."""
     m = re.search(r"\(PID (\d+)\)", str(exc))
-    if not m:
-        return "another process"
-    pid = m.group(1)
+    return _describe(m.group(1)) if m else "another process"
+
+
+def _describe(pid: str) -> str:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
@@ -214,8 +216,13 @@ def _holder(exc: Exception) -> str:
     words = [a.decode(errors="replace") for a in argv if a]
     for i, w in enumerate(words):
         if Path(w).name == "diogel" or w == "diogel.cli":
-            command = next((x for x in words[i + 1 :] if not x.startswith("-")), "")
-            return f"diogel {command} (PID {pid})".replace("  ", " ")
+            rest = iter(words[i + 1 :])
+            for x in rest:
+                if x in ("--data-dir", "--warehouse"):
+                    next(rest, None)  # the option's value
+                elif not x.startswith("-"):
+                    return f"diogel {x} (PID {pid})"
+            return f"diogel (PID {pid})"
     return f"another process (PID {pid})"
 
 
@@ -228,6 +235,7 @@ def open_duckdb(
     read_only: bool,
     wait: float | None = None,
     on_wait: Callable[[str], None] | None = None,
+    yield_to_writers: float = 0.0,
 ) -> ibis.BaseBackend:
     """Connect to a DuckDB file, waiting up to ``wait`` seconds while another process holds its lock.
 
@@ -236,36 +244,80 @@ def open_duckdb(
     long; the connection is retried with a pause growing from 0.05 s to 1 s. Raises
     :class:`WarehouseBusy` (one line) when the wait runs out, :class:`WarehouseError` for any other
     failure to open.
+
+    A writer kept out by readers leaves a marker beside the file (``<file>.write-pending``, holding
+    its PID) while it waits. A process that reads often (the portal) passes ``yield_to_writers``
+    seconds: for that long it does not open the file while a live writer is waiting, so a stream of
+    short reads cannot starve an ingest (the writer retries at least every second), and a read
+    still goes ahead when the writer is kept out by someone else (a long ``diogel assess``).
     """
     wait = lock_wait_seconds() if wait is None else wait
     say = on_wait or _say_on_stderr
     deadline = time.monotonic() + wait
-    pause, told = 0.05, False
-    while True:
-        try:
-            return ibis.duckdb.connect(str(path), read_only=read_only)
-        except Exception as exc:  # duckdb.IOException; Ibis may wrap it
-            if not _is_lock_error(exc):
-                raise WarehouseError(f"cannot open the warehouse {path}: {_first_line(exc)}") from exc
-            holder = _holder(exc)
-            # DuckDB adds "you would be able to open this database in read-only mode" when the
-            # holder only reads; a reader is only ever blocked by a writer.
-            holder_reads = "read-only mode" in str(exc)
-            doing = "has it open for reading" if holder_reads else "has it open for writing"
+    marker = path.with_name(path.name + ".write-pending")
+    yield_until = time.monotonic() + yield_to_writers
+    pause, told, marked = 0.05, False, False
+    try:
+        while True:
+            stepping_aside = read_only and time.monotonic() < yield_until
+            writer = _waiting_writer(marker) if stepping_aside else None
+            if writer is not None:
+                reason = f"{writer} is waiting to write to it"
+            else:
+                try:
+                    return ibis.duckdb.connect(str(path), read_only=read_only)
+                except Exception as exc:  # duckdb.IOException; Ibis may wrap it
+                    if not _is_lock_error(exc):
+                        raise WarehouseError(f"cannot open the warehouse {path}: {_first_line(exc)}") from exc
+                    # DuckDB adds "you would be able to open this database in read-only mode" when
+                    # the holder only reads; a reader is only ever kept out by a writer.
+                    doing = "reading" if "read-only mode" in str(exc) else "writing"
+                    reason = f"{_holder(exc)} has it open for {doing}"
+                    if not read_only and not marked:
+                        marked = _mark(marker)
             if time.monotonic() >= deadline:
-                what = "write to" if not read_only else "read"
+                what = "read" if read_only else "write to"
                 raise WarehouseBusy(
-                    f"cannot {what} the warehouse {path}: {holder} {doing} "
+                    f"cannot {what} the warehouse {path}: {reason} "
                     f"(waited {_seconds(wait)}; set DIOGEL_LOCK_WAIT to wait longer)"
                 ) from None
             if not told:
-                say(
-                    f"waiting for the warehouse {path}: {holder} {doing} "
-                    f"(waiting up to {_seconds(wait)})..."
-                )
+                say(f"waiting for the warehouse {path}: {reason} (waiting up to {_seconds(wait)})...")
                 told = True
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             pause = min(pause * 2, 1.0)
+    finally:
+        if marked:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+
+
+def _mark(marker: Path) -> bool:
+    try:
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # another writer is waiting too (its marker serves both), or no permission
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(str(os.getpid()))
+    return True
+
+
+def _waiting_writer(marker: Path) -> str | None:
+    """The writer waiting for the file ("diogel ingest (PID 123)"), or None. A marker left by a
+    process that died is ignored."""
+    try:
+        pid = int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return _describe(str(pid))
 
 
 def _first_line(exc: Exception) -> str:
@@ -477,17 +529,19 @@ def connect(
     read_only: bool = False,
     wait: float | None = None,
     on_wait: Callable[[str], None] | None = None,
+    yield_to_writers: float = 0.0,
 ) -> Backend:
     """Open the warehouse named by ``url``.
 
     ``None`` or ``duckdb`` means ``<data_dir>/warehouse.duckdb``; ``duckdb:///path/file.duckdb`` a
     DuckDB file elsewhere; ``postgresql://user@host/db``; ``spark://local[2]`` Spark in local mode.
     ``read_only`` opens DuckDB read-only (shared with other readers) and PostgreSQL with read-only
-    transactions; ``wait`` and ``on_wait`` are for a locked DuckDB file (see :func:`open_duckdb`).
+    transactions; ``wait``, ``on_wait`` and ``yield_to_writers`` are for a locked DuckDB file (see
+    :func:`open_duckdb`).
     """
     path = duckdb_path(url, data_dir)
     if path is not None:
-        return DuckDBBackend(path, read_only=read_only, wait=wait, on_wait=on_wait)
+        return DuckDBBackend(path, read_only, wait, on_wait, yield_to_writers)
     assert url is not None
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresBackend(url.replace("postgres://", "postgresql://", 1), read_only=read_only)

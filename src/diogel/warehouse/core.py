@@ -87,6 +87,9 @@ class Warehouse:
     wait : seconds to wait while another process holds the DuckDB file (default
         ``DIOGEL_LOCK_WAIT`` or 120); then :class:`~diogel.warehouse.backends.WarehouseBusy`.
     on_wait : told once, in words, what is being waited for (default: a line on stderr).
+    yield_to_writers : seconds a reader steps aside (does not open the DuckDB file) while a writer
+        waits for it: for processes that read often, such as the portal, so they cannot starve an
+        ingest (see :func:`~diogel.warehouse.backends.open_duckdb`).
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class Warehouse:
         read_only: bool = False,
         wait: float | None = None,
         on_wait: Callable[[str], None] | None = None,
+        yield_to_writers: float = 0.0,
     ):
         self.data_dir = data_dir_from_env(data_dir)
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -105,7 +109,7 @@ class Warehouse:
         if read_only and file is not None and not file.exists():
             # DuckDB cannot create a file read-only: the first reader makes the empty warehouse.
             Warehouse(self.url, self.data_dir, wait=wait, on_wait=on_wait).close()
-        self.backend = backends.connect(self.url, self.data_dir, read_only, wait, on_wait)
+        self.backend = backends.connect(self.url, self.data_dir, read_only, wait, on_wait, yield_to_writers)
         if not read_only:
             # A reader cannot create tables; a warehouse is created (with these) by its first writer.
             for name, schema in SYSTEM_TABLES.items():
