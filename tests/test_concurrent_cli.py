@@ -311,12 +311,14 @@ def test_a_writer_kept_out_by_an_ingest_fails_in_one_line_or_waits_and_proceeds(
 
         # A longer wait outlasts the holder (here killed mid-file, which leaves nothing behind).
         waiting = start(data_dir, "ingest", "police-street", str(new_month), DIOGEL_LOCK_WAIT="300")
-        time.sleep(3)
+        said = waiting.stderr.readline()  # blocks until it has found the file locked
+        assert said.startswith("waiting for the warehouse") and "up to 5 min" in said, said
         assert waiting.poll() is None
     finally:
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait(30)
     rc, out, err = finish(waiting)
+    err = said + err
     assert rc == 0, err
     assert_clean("ingest", out, err)
     assert err.count("waiting for the warehouse") == 1, err

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -68,7 +69,8 @@ class ShortLived(Access):
     url, data_dir : as for :class:`~diogel.warehouse.core.Warehouse`; ``url`` names a DuckDB file.
     read_wait : seconds a read waits for a writer (default :data:`READ_WAIT_SECONDS`).
     write_wait : seconds a write waits for readers and writers (default ``DIOGEL_LOCK_WAIT``, 120).
-    on_wait : told once per wait what is being waited for (default: a line on stderr).
+    on_wait : told what is being waited for (default: a line on stderr, not repeated while it
+        stays the same, as many reads may wait for one ingest).
     """
 
     def __init__(
@@ -83,7 +85,9 @@ class ShortLived(Access):
         if path is None:
             raise ValueError(f"not a DuckDB warehouse: {url!r}")
         self.url, self.data_dir, self.path = url, Path(data_dir), path
-        self.read_wait, self.write_wait, self.on_wait = read_wait, write_wait, on_wait
+        self.read_wait, self.write_wait = read_wait, write_wait
+        self.on_wait = on_wait or self._say_once
+        self._said = ""
         if not path.exists():
             Warehouse(url, data_dir, wait=write_wait, on_wait=on_wait).close()  # create it once
 
@@ -105,6 +109,11 @@ class ShortLived(Access):
     def writing(self) -> Iterator[Warehouse]:
         with Warehouse(self.url, self.data_dir, wait=self.write_wait, on_wait=self.on_wait) as wh:
             yield wh
+
+    def _say_once(self, message: str) -> None:
+        if message != self._said:
+            self._said = message
+            print(message, file=sys.stderr, flush=True)
 
     def signature(self) -> Signature:
         # DuckDB appends each commit to the write-ahead log and folds the log into the file at a
