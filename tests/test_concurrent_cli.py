@@ -358,3 +358,24 @@ def test_lock_wait_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("DIOGEL_LOCK_WAIT", bad)
         with pytest.raises(WarehouseError, match="DIOGEL_LOCK_WAIT"):
             lock_wait_seconds()
+
+
+@pytest.mark.postgres
+def test_reading_commands_share_a_postgres_warehouse(postgres_url: str, tmp_path: Path) -> None:
+    """PostgreSQL has no file lock: readers (opened read-only, which there changes nothing) and a
+    writer run at once, as before."""
+    data = tmp_path / "data"
+    rc, out, err = run(data, "--warehouse", postgres_url, "ingest", "police-street", str(FIXTURE))
+    assert rc == 0, err
+    loaded = int(re.search(r"= loaded ([\d,]+)", out).group(1).replace(",", ""))
+    procs = [
+        start(data, "--warehouse", postgres_url, "status", "--json"),
+        start(data, "--warehouse", postgres_url, "counts", "--by", "month"),
+        start(data, "--warehouse", postgres_url, "ingest", "police-street", str(FIXTURE)),
+    ]
+    (rc_s, out_s, err_s), (rc_c, out_c, err_c), (rc_i, out_i, err_i) = [finish(p) for p in procs]
+    assert rc_s == rc_c == rc_i == 0, err_s + err_c + err_i
+    assert_clean("postgres", out_s, err_s, out_c, err_c, out_i, err_i)
+    assert "waiting" not in err_s + err_c + err_i
+    assert counts_by_month(out_c) == {"2024-06": loaded}
+    assert "already loaded" in out_i

@@ -19,8 +19,8 @@ portal's pages) and read-write only to write (``init``, ``ingest``, a portal upl
 keeps it open longer than one command or one portal computation. When the file is locked the
 opener waits: it says once on stderr what it is waiting for and for how long, retries with a
 growing pause, and after ``DIOGEL_LOCK_WAIT`` seconds (default :data:`LOCK_WAIT_SECONDS`) gives up
-with :class:`WarehouseBusy`, a one-line error. PostgreSQL has no such lock (its read-only
-connections are set ``default_transaction_read_only``); Spark is opened as before.
+with :class:`WarehouseBusy`, a one-line error. PostgreSQL has no such lock (a read-only open is
+an ordinary session: temporary tables, which Ibis uses, need one); Spark is opened as before.
 """
 
 from __future__ import annotations
@@ -364,10 +364,9 @@ class PostgresBackend(Backend):
         # tens of thousands of LSOAs (ten minutes instead of a second). Hash and merge joins are
         # right for this workload; PostgreSQL still uses a nested loop where it is the only way.
         self._execute("SET enable_nestloop = off")
-        if read_only:
-            # PostgreSQL has no file lock to share; this only guards a reading command from writing.
-            self.read_only = True
-            self._execute("SET default_transaction_read_only = on")
+        # ``read_only`` changes nothing here: PostgreSQL has no file lock to share, and a read-only
+        # session could not create the temporary tables Ibis and the assessment's cache read through.
+        self.read_only = read_only
 
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
         cols = ", ".join(f'"{_check_ident(f.name)}" {_pg_type(f.type)}' for f in schema)
@@ -535,8 +534,8 @@ def connect(
 
     ``None`` or ``duckdb`` means ``<data_dir>/warehouse.duckdb``; ``duckdb:///path/file.duckdb`` a
     DuckDB file elsewhere; ``postgresql://user@host/db``; ``spark://local[2]`` Spark in local mode.
-    ``read_only`` opens DuckDB read-only (shared with other readers) and PostgreSQL with read-only
-    transactions; ``wait``, ``on_wait`` and ``yield_to_writers`` are for a locked DuckDB file (see
+    ``read_only`` opens DuckDB read-only (shared with other readers; PostgreSQL and Spark open as
+    always); ``wait``, ``on_wait`` and ``yield_to_writers`` are for a locked DuckDB file (see
     :func:`open_duckdb`).
     """
     path = duckdb_path(url, data_dir)

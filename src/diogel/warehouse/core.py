@@ -110,8 +110,8 @@ class Warehouse:
             # DuckDB cannot create a file read-only: the first reader makes the empty warehouse.
             Warehouse(self.url, self.data_dir, wait=wait, on_wait=on_wait).close()
         self.backend = backends.connect(self.url, self.data_dir, read_only, wait, on_wait, yield_to_writers)
-        if not read_only:
-            # A reader cannot create tables; a warehouse is created (with these) by its first writer.
+        if not (read_only and file is not None):
+            # A DuckDB reader cannot create tables: its file was created (with these) by a writer.
             for name, schema in SYSTEM_TABLES.items():
                 self.backend.ensure_table(name, schema)
 
