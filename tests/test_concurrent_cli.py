@@ -379,3 +379,69 @@ def test_reading_commands_share_a_postgres_warehouse(postgres_url: str, tmp_path
     assert "waiting" not in err_s + err_c + err_i
     assert counts_by_month(out_c) == {"2024-06": loaded}
     assert "already loaded" in out_i
+
+
+# -- the portal's read models while another process writes ----------------------------------------
+class Holder:
+    """Another process that opens the warehouse read-write, commits a change and keeps it open."""
+
+    def __init__(self, path: Path):
+        code = (
+            "import sys, time, duckdb\n"
+            "c = duckdb.connect(sys.argv[1])\n"
+            "c.execute('CREATE TABLE IF NOT EXISTS holder_note AS SELECT 1 AS x')\n"
+            "print('holding', flush=True)\n"
+            "time.sleep(120)\n"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
+        assert self.proc.stdout.readline().strip() == "holding"
+
+    def release(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(30)
+
+
+@pytest.mark.slow
+def test_portal_answers_from_its_read_models_while_another_process_writes(data_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from diogel.portal.app import PortalConfig, create_app
+    from diogel.warehouse.backends import WarehouseBusy
+
+    app = create_app(PortalConfig(data_dir=data_dir, area=AREA, warm_cache=False))
+    portal = app.state.portal
+    portal.access.read_wait = 1.0  # a person would wait 30 s; the test need not
+    client = TestClient(app)
+    try:
+        first = client.get(f"/api/public/{AREA}")
+        assert first.status_code == 200
+        version = portal.views.version()
+        areas = portal.views.areas()
+
+        holder = Holder(data_dir / "warehouse.duckdb")
+        try:
+            assert portal.views.version() != version  # the holder's commit moved the file's stamp
+            started = time.monotonic()
+            again = client.get(f"/api/public/{AREA}")  # computed before: answered from it at once
+            assert again.status_code == 200 and again.json() == first.json()
+            assert portal.views.areas() == areas
+            assert time.monotonic() - started < 5
+            # Record pages are read afresh each time: the warehouse is busy, said in one line.
+            with pytest.raises(WarehouseBusy, match="has it open for writing"):
+                portal.views.records(AREA, limit=1)
+            # Another area's public page (Monmouthshire): nothing computed before, so "busy", a page.
+            page = client.get("/public/W14000021")
+            assert page.status_code == 503, page.text[:500]
+            assert "being updated by another diogel process" in page.text
+            assert "Traceback" not in page.text
+        finally:
+            holder.release()
+        # The writer has gone: the next request reads the file again, the holder's table included.
+        rows, total = portal.views.records(AREA, limit=1)
+        assert total > 0
+        with portal.views.reading() as wh:
+            assert wh.has("holder_note")
+    finally:
+        portal.close()

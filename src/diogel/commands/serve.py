@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from diogel.commands._common import out
+from diogel.commands._common import fail, out
+from diogel.errors import DiogelError
 
 DbOption = Annotated[
     str | None,
@@ -47,7 +48,10 @@ def serve(
         area=area,
         secure_cookies=secure_cookies,
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except DiogelError as exc:  # e.g. a new warehouse file kept locked by another process
+        fail(exc)
     out.print(f"diogel portal on http://{host}:{port}/ (data directory {config.data_dir.resolve()})")
     # One process: the login rate limiter and the dashboard cache live in memory. uvicorn's thread
     # pool serves concurrent requests. The portal does not hold an embedded DuckDB warehouse open:

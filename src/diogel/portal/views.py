@@ -145,6 +145,7 @@ class WarehouseViews:
         self.max_entries = max_entries
         self._open = None  # the warehouse open in the thread holding the lock, if any
         self._signature: Any = None
+        self._signature_lock = threading.Lock()
         self._generation = 0
         self._version: int | None = None
         self._checked = 0.0
@@ -188,7 +189,8 @@ class WarehouseViews:
         signature = self.access.signature()
         if signature is not None:
             if signature != self._signature:
-                with self.lock:
+                # Not self.lock: a page whose read model is cached must not wait for a computation.
+                with self._signature_lock:
                     if signature != self._signature:
                         self._signature = signature
                         self._generation += 1
