@@ -408,8 +408,11 @@ def test_portal_answers_from_its_read_models_while_another_process_writes(data_d
     from fastapi.testclient import TestClient
 
     from diogel.portal.app import PortalConfig, create_app
+    from diogel.sources.partner.demo import demo_paths
+    from diogel.sources.partner.keys import ensure_partner_secret
     from diogel.warehouse.backends import WarehouseBusy
 
+    ensure_partner_secret(data_dir)  # what 'diogel init' does: partner uploads need the key
     app = create_app(PortalConfig(data_dir=data_dir, area=AREA, warm_cache=False))
     portal = app.state.portal
     portal.access.read_wait = 1.0  # a person would wait 30 s; the test need not
@@ -436,8 +439,18 @@ def test_portal_answers_from_its_read_models_while_another_process_writes(data_d
             assert page.status_code == 503, page.text[:500]
             assert "being updated by another diogel process" in page.text
             assert "Traceback" not in page.text
+            # A partner upload waits for the writer, then gives up in one line (nothing stored).
+            portal.access.write_wait = 1.0
+            (path, schema), *_ = demo_paths()
+            with pytest.raises(WarehouseBusy, match=r"cannot write to the warehouse .*\(waited 1 s"):
+                portal.views.ingest(portal.datasets[f"partner:{schema}"], str(path))
         finally:
             holder.release()
+        # With the file free, partner uploads go in through a brief read-write open.
+        for path, schema in demo_paths():
+            results = portal.views.ingest(portal.datasets[f"partner:{schema}"], str(path))
+            assert [r.status for r in results] == ["loaded"], [r.error for r in results]
+        assert not list(data_dir.glob("*.write-pending"))  # the waiting upload cleared its marker
         # The writer has gone: the next request reads the file again, the holder's table included.
         rows, total = portal.views.records(AREA, limit=1)
         assert total > 0
