@@ -458,3 +458,16 @@ def test_portal_answers_from_its_read_models_while_another_process_writes(data_d
             assert wh.has("holder_note")
     finally:
         portal.close()
+
+
+def test_a_reader_of_an_older_warehouse_gets_the_system_tables_it_lacks(tmp_path: Path) -> None:
+    import duckdb
+
+    data = tmp_path / "data"
+    with Warehouse(None, data):
+        pass
+    con = duckdb.connect(str(data / "warehouse.duckdb"))
+    con.execute("DROP TABLE quarantine")  # as if made before the quarantine table existed
+    con.close()
+    with Warehouse(None, data, read_only=True) as wh:
+        assert wh.backend.read_only and wh.has("quarantine") and wh.quarantine().empty

@@ -111,9 +111,16 @@ class Warehouse:
             Warehouse(self.url, self.data_dir, wait=wait, on_wait=on_wait).close()
         self.backend = backends.connect(self.url, self.data_dir, read_only, wait, on_wait, yield_to_writers)
         if not (read_only and file is not None):
-            # A DuckDB reader cannot create tables: its file was created (with these) by a writer.
             for name, schema in SYSTEM_TABLES.items():
                 self.backend.ensure_table(name, schema)
+        elif not set(SYSTEM_TABLES) <= set(self.ibis.list_tables()):
+            # A DuckDB reader cannot create tables; a warehouse made by an older diogel gets the
+            # system tables it lacks from one brief read-write open, then is read as usual.
+            self.backend.close()
+            Warehouse(self.url, self.data_dir, wait=wait, on_wait=on_wait).close()
+            self.backend = backends.connect(
+                self.url, self.data_dir, read_only, wait, on_wait, yield_to_writers
+            )
 
     # -- reading -------------------------------------------------------------------------------
     @property
