@@ -165,7 +165,7 @@ def status(
 ) -> None:
     """What is loaded, per file: rows read, loaded, duplicates, quarantined, months covered."""
     try:
-        with ctx.obj.open() as wh:
+        with ctx.obj.open(read_only=True) as wh:
             df = wh.status()
     except DiogelError as exc:
         fail(exc)
@@ -222,7 +222,7 @@ def counts(
     from diogel.warehouse.queries import counts as counts_frame
 
     try:
-        with ctx.obj.open() as wh:
+        with ctx.obj.open(read_only=True) as wh:
             df = counts_frame(wh, [b.strip() for b in by.split(",") if b.strip()], area, start, end)
     except DiogelError as exc:
         fail(exc)

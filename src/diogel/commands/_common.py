@@ -25,10 +25,22 @@ class Settings:
         self.data_dir = data_dir
         self.warehouse = warehouse
 
-    def open(self):  # noqa: ANN201
+    def open(self, read_only: bool = False):  # noqa: ANN201
+        """The warehouse, read-write (``init``, ``ingest``) or ``read_only`` (every command that
+        only reads, so it can run beside ``diogel serve`` and other readers).
+
+        A DuckDB file locked by another process is waited for (``DIOGEL_LOCK_WAIT`` seconds,
+        default 120), with one line on stderr saying what for; if the wait runs out, the
+        :class:`~diogel.warehouse.backends.WarehouseBusy` it raises is a :class:`DiogelError`, which
+        every command reports in one line with exit code 2.
+        """
         from diogel.warehouse.core import Warehouse
 
-        return Warehouse(self.warehouse, self.data_dir)
+        return Warehouse(self.warehouse, self.data_dir, read_only=read_only, on_wait=_say_waiting)
+
+
+def _say_waiting(message: str) -> None:
+    err.print(f"[yellow]{escape(message)}[/yellow]", highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -57,7 +57,7 @@ def assess(
         pdf=pdf,
     )
     try:
-        with ctx.obj.open() as wh, progress("assessment") as update:
+        with ctx.obj.open(read_only=True) as wh, progress("assessment") as update:
             result = run_assessment(wh, area, period, out_dir, options, progress=update)
     except DiogelError as exc:
         fail(exc)

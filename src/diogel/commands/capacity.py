@@ -105,7 +105,7 @@ def check(
             )
             return
         context = None
-        with ctx.obj.open() as wh:
+        with ctx.obj.open(read_only=True) as wh:
             years = population_years(wh)
             if not years:
                 notes.append(

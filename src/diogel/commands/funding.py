@@ -96,7 +96,7 @@ def allocate(
         if frozen == "bad":
             raise DiogelError(f"--statistics takes auto, frozen or current, not {statistics!r}")
         extra_frame = pd.read_csv(extra, dtype={"area_code": str}) if extra else None
-        with ctx.obj.open() as wh:
+        with ctx.obj.open(read_only=True) as wh:
             alloc = allocate_from_warehouse(
                 wh,
                 formula,
@@ -178,7 +178,7 @@ def compare(
     from diogel.resources.funding import compare_from_warehouse, financial_year, write_comparison
 
     try:
-        with ctx.obj.open() as wh:
+        with ctx.obj.open(read_only=True) as wh:
             cmp = compare_from_warehouse(
                 wh, a, b, year, (stats_a, stats_b), floor=floor, ceiling=ceiling, missing_crime=missing_crime
             )

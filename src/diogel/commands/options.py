@@ -64,7 +64,7 @@ def options(
                 highlight=False,
                 soft_wrap=True,
             )
-        with ctx.obj.open() as wh:
+        with ctx.obj.open(read_only=True) as wh:
             result = build_options(wh, ledger, settings)
         paths = write_report(result, out_dir, pdf=pdf)
     except (DiogelError, ValueError, OSError) as exc:

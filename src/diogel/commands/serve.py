@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from diogel.commands._common import out
+from diogel.commands._common import fail, out
+from diogel.errors import DiogelError
 
 DbOption = Annotated[
     str | None,
@@ -31,7 +32,10 @@ def serve(
         bool, typer.Option("--secure-cookies", help="Mark cookies Secure (use when served over HTTPS).")
     ] = False,
 ) -> None:
-    """Run the partnership portal: log in at /login, the API's OpenAPI document at /openapi.json."""
+    """Run the partnership portal: log in at /login, the API's OpenAPI document at /openapi.json.
+
+    Other diogel commands (ingest, status, counts, assess) can run on the same data directory while
+    it serves; the portal shows newly ingested data as soon as the ingest commits."""
     import uvicorn
 
     from diogel.portal.app import PortalConfig, create_app
@@ -44,10 +48,15 @@ def serve(
         area=area,
         secure_cookies=secure_cookies,
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except DiogelError as exc:  # e.g. a new warehouse file kept locked by another process
+        fail(exc)
     out.print(f"diogel portal on http://{host}:{port}/ (data directory {config.data_dir.resolve()})")
-    # One process: the login rate limiter and the dashboard cache live in memory, and an embedded
-    # DuckDB warehouse allows one writer. uvicorn's thread pool serves concurrent requests.
+    # One process: the login rate limiter and the dashboard cache live in memory. uvicorn's thread
+    # pool serves concurrent requests. The portal does not hold an embedded DuckDB warehouse open:
+    # it opens it read-only for each computation (read-write for an upload) and closes it, so
+    # diogel ingest, status, counts and assess work on the same data directory while it runs.
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=secure_cookies)
 
 

@@ -7,6 +7,7 @@ JSON API); both ask the same permission functions here and in :mod:`diogel.porta
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import AsyncIterator
@@ -40,6 +41,9 @@ from diogel.portal.security import (
     tokens_match,
 )
 from diogel.portal.views import Dataset, WarehouseViews, datasets
+from diogel.warehouse.backends import WarehouseBusy
+
+_log = logging.getLogger("diogel.portal")
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PACKAGE = resources.files("diogel.portal")
@@ -79,16 +83,19 @@ class Portal:
     """Everything a request needs, created once per application."""
 
     def __init__(self, config: PortalConfig, warehouse=None):  # noqa: ANN001
-        from diogel.warehouse.core import Warehouse
+        from diogel.warehouse.access import Held, for_process
 
         self.config = config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.db = Database(database_url(config.db, config.data_dir))
         self.signer = Signer(load_or_create_secret(config.data_dir / "portal_secret.key"))
         self.login_limiter = RateLimiter(config.lockout.rate_per_minute)
-        self._own_warehouse = warehouse is None
-        self.warehouse = warehouse if warehouse is not None else Warehouse(config.warehouse, config.data_dir)
-        self.views = WarehouseViews(self.warehouse)
+        # The portal does not keep an embedded DuckDB warehouse open (the command line could not
+        # use it): each computation opens it and closes it (diogel.warehouse.access).
+        self.access = (
+            Held(warehouse) if warehouse is not None else for_process(config.warehouse, config.data_dir)
+        )
+        self.views = WarehouseViews(self.access)
         self.templates = _templates()
         self.datasets: dict[str, Dataset] = datasets()
         # A counter the dashboards' cache key includes, moved on whenever a PACT meeting changes,
@@ -123,8 +130,7 @@ class Portal:
 
     def close(self) -> None:
         self.db.close()
-        if self._own_warehouse:
-            self.warehouse.close()
+        self.access.close()  # a lent warehouse stays open: its lender closes it
 
 
 def _templates() -> Environment:
@@ -487,6 +493,14 @@ def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
             db = getattr(request.state, "db", None)
             if db is not None:
                 db.close()
+
+    @app.exception_handler(WarehouseBusy)
+    async def warehouse_busy(request: Request, exc: WarehouseBusy) -> Response:
+        # Another process (an ingest from the command line) holds the warehouse and this page has
+        # nothing computed before to show meanwhile; the server log has the one-line reason.
+        _log.warning("%s", exc)
+        detail = _("the warehouse is being updated by another diogel process: try again in a minute")
+        return await http_error(request, StarletteHTTPException(503, detail, headers={"Retry-After": "60"}))
 
     if config.warm_cache:
         portal.warm()

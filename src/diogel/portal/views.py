@@ -1,23 +1,35 @@
 """What the portal reads from the warehouse: dashboards, record and aggregate views, public tables.
 
 Every figure comes from the warehouse through the counting rules (:mod:`diogel.warehouse.counting`)
-and the analysis modules; nothing here re-implements a statistic. Results are cached per area and
-warehouse version (the highest ingest sequence number), so fifty people opening the dashboard at
-once cost one computation; an upload through the portal, or a check every ``recheck_seconds`` (to
-see files ingested from the command line), moves the version on.
+and the analysis modules; nothing here re-implements a statistic. Results (the read models) are
+cached per area and warehouse version, so fifty people opening the dashboard at once cost one
+computation.
 
-One warehouse connection serves the process; a lock serialises its use, because an embedded DuckDB
-connection must not be used by two threads at once.
+The portal does not keep the warehouse open (see :mod:`diogel.warehouse.access`): on the default
+embedded DuckDB file each computation opens it read-only, reads, and closes it, and an upload opens
+it read-write for as long as the ingest takes, so ``diogel ingest``, ``status`` and ``assess`` run
+beside ``diogel serve``. The version moves when the file's change stamp moves (a commit by any
+process, checked on every request at the cost of two ``stat`` calls), so the portal shows new data
+as soon as an ingest commits; on PostgreSQL and Spark (one connection for the process) it is the
+highest ingest sequence number, re-read every ``recheck_seconds``. While another process writes
+(the file is locked), a page is answered from the read models computed before, if there are any,
+and otherwise :class:`~diogel.warehouse.backends.WarehouseBusy` after a short wait (a 503 page).
+
+A lock serialises the uses of the warehouse within the process, because an embedded DuckDB
+connection must not be used by two threads at once and the file must not be open read-only and
+read-write in one process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,47 +122,129 @@ class AreaInfo:
 # --------------------------------------------------------------------------------------------------
 
 
-class WarehouseViews:
-    """The portal's read (and upload) access to one warehouse."""
+#: After finding the warehouse locked by a writer, how long pages are answered from the read models
+#: computed before without trying the file again.
+BUSY_BACKOFF_SECONDS = 2.0
 
-    def __init__(self, warehouse, recheck_seconds: float = 30.0):  # noqa: ANN001
-        self.wh = warehouse
+
+class WarehouseViews:
+    """The portal's read (and upload) access to one warehouse.
+
+    ``warehouse`` is an :class:`~diogel.warehouse.access.Access` (``ShortLived`` for an embedded
+    DuckDB file, ``Held`` otherwise) or an open :class:`~diogel.warehouse.core.Warehouse` to use
+    throughout (tests lend one). ``max_entries`` bounds the read-model cache (least recently used
+    entries go first).
+    """
+
+    def __init__(self, warehouse, recheck_seconds: float = 30.0, max_entries: int = 256):  # noqa: ANN001
+        from diogel.warehouse.access import Access, Held
+
+        self.access: Access = warehouse if isinstance(warehouse, Access) else Held(warehouse)
         self.lock = threading.RLock()
         self.recheck_seconds = recheck_seconds
+        self.max_entries = max_entries
+        self._open = None  # the warehouse open in the thread holding the lock, if any
+        self._signature: Any = None
+        self._signature_lock = threading.Lock()
+        self._generation = 0
         self._version: int | None = None
         self._checked = 0.0
-        self._cache: dict[tuple, Any] = {}
+        self._busy_until = 0.0  # after finding a writer, answer from older read models until then
+        # key -> (version it was computed at, value); kept past a version change so that a page can
+        # still be answered while another process holds the warehouse for writing.
+        self._cache: OrderedDict[tuple, tuple[int, Any]] = OrderedDict()
+
+    # -- the warehouse connection --------------------------------------------------------------------
+    @property
+    def wh(self):  # noqa: ANN201
+        """The warehouse open for the current computation (inside :meth:`reading`)."""
+        if self._open is None:
+            from diogel.warehouse.access import Held
+
+            if isinstance(self.access, Held):
+                return self.access.warehouse
+            raise RuntimeError("WarehouseViews.wh used outside 'with views.reading()'")
+        return self._open
+
+    @contextlib.contextmanager
+    def reading(self, wait: float | None = None) -> Iterator[Any]:
+        """The warehouse, open read-only for the duration (re-entrant: nested uses share it).
+
+        ``wait``: seconds to wait for another process that is writing (None: the access's default).
+        """
+        with self.lock:
+            if self._open is not None:
+                yield self._open
+                return
+            with self.access.reading(wait) as wh:
+                self._open = wh
+                try:
+                    yield wh
+                finally:
+                    self._open = None
 
     # -- versioning and cache ----------------------------------------------------------------------
     def version(self) -> int:
+        """A number that moves on whenever the warehouse may have changed."""
+        signature = self.access.signature()
+        if signature is not None:
+            if signature != self._signature:
+                # Not self.lock: a page whose read model is cached must not wait for a computation.
+                with self._signature_lock:
+                    if signature != self._signature:
+                        self._signature = signature
+                        self._generation += 1
+            return self._generation
         now = time.monotonic()
         if self._version is None or now - self._checked > self.recheck_seconds:
-            with self.lock:
-                t = self.wh.table("source_file")
-                v = self.wh.execute(t.seq.max())
-                self._version = 0 if v is None or pd.isna(v) else int(v)
+            with self.reading() as wh:
+                t = wh.table("source_file")
+                v = wh.execute(t.seq.max())
+                self._version = self._generation + (0 if v is None or pd.isna(v) else int(v))
                 self._checked = now
         return self._version
 
     def invalidate(self) -> None:
         with self.lock:
             self._version = None
+            self._generation += 1
             self._cache.clear()
 
     def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        full = (self.version(), *key)
-        hit = self._cache.get(full)
-        if hit is not None:
-            return hit
+        """``compute()`` once per warehouse version, with the warehouse open for it.
+
+        If another process holds the warehouse for writing, the value computed at an earlier
+        version is returned at once (the page is a few moments behind, never an error), and for
+        :data:`BUSY_BACKOFF_SECONDS` no request tries the file again; without an earlier value the
+        read waits (:data:`~diogel.warehouse.access.READ_WAIT_SECONDS`), then
+        :class:`~diogel.warehouse.backends.WarehouseBusy` propagates.
+        """
+        from diogel.warehouse.backends import WarehouseBusy
+
+        version = self.version()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
         with self.lock:
-            hit = self._cache.get(full)
-            if hit is None:
-                hit = compute()
-                # Drop entries of older versions so the cache does not grow without bound.
-                for k in [k for k in self._cache if k[0] != full[0]]:
-                    del self._cache[k]
-                self._cache[full] = hit
-        return hit
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            if hit is not None and time.monotonic() < self._busy_until:
+                return hit[1]
+            try:
+                # With an older value to fall back on, a writer is not waited for.
+                with self.reading(wait=0.0 if hit is not None else None):
+                    value = compute()
+            except WarehouseBusy:
+                self._busy_until = time.monotonic() + BUSY_BACKOFF_SECONDS
+                if hit is None:
+                    raise
+                return hit[1]
+            self._cache[key] = (version, value)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return value
 
     # -- geography ----------------------------------------------------------------------------------
     def membership(self) -> pd.DataFrame:
@@ -488,8 +582,8 @@ class WarehouseViews:
         """Record-level rows (one per crime or ASB incident) in the area: (page, total rows)."""
         from diogel.warehouse.counting import crimes
 
-        with self.lock:
-            codes = list(self.membership().query("csp_code == @area_code").lsoa_code.unique())
+        codes = list(self.membership().query("csp_code == @area_code").lsoa_code.unique())
+        with self.reading():
             t = crimes(self.wh)
             t = t.filter(t.lsoa_code.isin(codes))
             if month:
@@ -543,9 +637,13 @@ class WarehouseViews:
 
     # -- ingest --------------------------------------------------------------------------------------
     def ingest(self, dataset: Dataset, path: str) -> list:
-        """Ingest an uploaded file through the warehouse's own validation and de-personalisation."""
-        with self.lock:
-            results = self.wh.ingest(dataset.source_kind, path, options=dict(dataset.options) or None)
+        """Ingest an uploaded file through the warehouse's own validation and de-personalisation.
+
+        The warehouse is opened read-write for the ingest alone (waiting, if the command line is
+        using it, up to ``DIOGEL_LOCK_WAIT`` seconds, then
+        :class:`~diogel.warehouse.backends.WarehouseBusy`)."""
+        with self.lock, self.access.writing() as wh:
+            results = wh.ingest(dataset.source_kind, path, options=dict(dataset.options) or None)
         if any(r.status == "loaded" for r in results):
             self.invalidate()  # a refused or repeated file changes nothing, so the cache stays
         return results
@@ -553,7 +651,7 @@ class WarehouseViews:
     def quarantine(self, file_ids: list[str]) -> pd.DataFrame:
         if not file_ids:
             return pd.DataFrame(columns=["file_name", "line", "column_name", "reason", "raw"])
-        with self.lock:
+        with self.reading():
             t = self.wh.table("quarantine")
             t = t.filter(t.file_id.isin(file_ids)).order_by(["file_name", "line"])
             return self.wh.execute(t.select("file_name", "line", "column_name", "reason", "raw"))

@@ -9,6 +9,18 @@ transactions, so each engine gets a small adapter:
 * Spark (local mode): tables are Parquet folders in the data directory, appended to; there are no
   transactions, so a file's rows become visible only when its row in ``source_file`` (written
   last) exists: readers always join on it.
+
+Sharing the DuckDB file between processes
+-----------------------------------------
+An embedded DuckDB file is open read-write in one process *or* read-only in any number of
+processes, never both (an operating-system lock on the file). So diogel opens it read-only for
+everything that only reads (``status``, ``counts``, ``assess``, ``options``, ``funding``, the
+portal's pages) and read-write only to write (``init``, ``ingest``, a portal upload), and nothing
+keeps it open longer than one command or one portal computation. When the file is locked the
+opener waits: it says once on stderr what it is waiting for and for how long, retries with a
+growing pause, and after ``DIOGEL_LOCK_WAIT`` seconds (default :data:`LOCK_WAIT_SECONDS`) gives up
+with :class:`WarehouseBusy`, a one-line error. PostgreSQL has no such lock (a read-only open is
+an ordinary session: temporary tables, which Ibis uses, need one); Spark is opened as before.
 """
 
 from __future__ import annotations
@@ -18,8 +30,10 @@ import io
 import os
 import re
 import shutil
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ibis
@@ -37,11 +51,16 @@ def _check_ident(name: str) -> str:
     return name
 
 
+class WarehouseBusy(WarehouseError):
+    """The DuckDB file stayed locked by another process for the whole wait."""
+
+
 class Backend:
     """Adapter interface; see the module docstring."""
 
     name = "base"
     transactional = True
+    read_only = False
 
     def __init__(self, con: ibis.BaseBackend):
         self.ibis = con
@@ -88,11 +107,29 @@ def _check_memory(value: str) -> str:
 
 
 class DuckDBBackend(Backend):
+    """An embedded DuckDB file, opened read-write or read-only (see "Sharing the DuckDB file")."""
+
     name = "duckdb"
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(ibis.duckdb.connect(str(path)))
+    def __init__(
+        self,
+        path: Path,
+        read_only: bool = False,
+        wait: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+        yield_to_writers: float = 0.0,
+    ):
+        created = not read_only and not path.exists()
+        if created:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        con = open_duckdb(path, read_only, wait, on_wait, yield_to_writers)
+        if created:
+            # The warehouse holds partnership data: owner only (DuckDB creates it as the umask says).
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)
+        super().__init__(con)
+        self.path = path
+        self.read_only = read_only
         self.raw = self.ibis.con
         # DuckDB's own progress bar would interleave with diogel's.
         self.raw.execute("SET enable_progress_bar = false")
@@ -138,6 +175,155 @@ class DuckDBBackend(Backend):
             self.raw.commit()
 
 
+#: How long an opener waits for another process to release the DuckDB file (``DIOGEL_LOCK_WAIT``).
+LOCK_WAIT_SECONDS = 120.0
+
+
+def lock_wait_seconds() -> float:
+    """The wait from ``DIOGEL_LOCK_WAIT`` (seconds, 0 for no wait), default :data:`LOCK_WAIT_SECONDS`."""
+    value = os.environ.get("DIOGEL_LOCK_WAIT")
+    if value is None or not value.strip():
+        return LOCK_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise WarehouseError(f"DIOGEL_LOCK_WAIT must be a number of seconds such as 120, not {value!r}")
+    return seconds
+
+
+def _say_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return "could not set lock" in str(exc).lower()
+
+
+def _holder(exc: Exception) -> str:
+    """Who holds the lock, from DuckDB's message: "diogel serve (PID 123)" or "PID 123"."""
+    m = re.search(r"\(PID (\d+)\)", str(exc))
+    return _describe(m.group(1)) if m else "another process"
+
+
+def _describe(pid: str) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return f"another process (PID {pid})"
+    # "python -m diogel ingest ..." or ".../bin/diogel ingest ...": name the command, not its arguments.
+    words = [a.decode(errors="replace") for a in argv if a]
+    for i, w in enumerate(words):
+        if Path(w).name == "diogel" or w == "diogel.cli":
+            rest = iter(words[i + 1 :])
+            for x in rest:
+                if x in ("--data-dir", "--warehouse"):
+                    next(rest, None)  # the option's value
+                elif not x.startswith("-"):
+                    return f"diogel {x} (PID {pid})"
+            return f"diogel (PID {pid})"
+    return f"another process (PID {pid})"
+
+
+def _seconds(s: float) -> str:
+    return f"{s / 60:g} min" if s >= 120 and s % 60 == 0 else f"{s:g} s"
+
+
+def open_duckdb(
+    path: Path,
+    read_only: bool,
+    wait: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    yield_to_writers: float = 0.0,
+) -> ibis.BaseBackend:
+    """Connect to a DuckDB file, waiting up to ``wait`` seconds while another process holds its lock.
+
+    ``wait`` defaults to :func:`lock_wait_seconds`. The first time the file is found locked,
+    ``on_wait`` (default: print on stderr) is told, once, what is being waited for and for how
+    long; the connection is retried with a pause growing from 0.05 s to 1 s. Raises
+    :class:`WarehouseBusy` (one line) when the wait runs out, :class:`WarehouseError` for any other
+    failure to open.
+
+    A writer kept out by readers leaves a marker beside the file (``<file>.write-pending``, holding
+    its PID) while it waits. A process that reads often (the portal) passes ``yield_to_writers``
+    seconds: for that long it does not open the file while a live writer is waiting, so a stream of
+    short reads cannot starve an ingest (the writer retries at least every second), and a read
+    still goes ahead when the writer is kept out by someone else (a long ``diogel assess``).
+    """
+    wait = lock_wait_seconds() if wait is None else wait
+    say = on_wait or _say_on_stderr
+    deadline = time.monotonic() + wait
+    marker = path.with_name(path.name + ".write-pending")
+    yield_until = time.monotonic() + yield_to_writers
+    pause, told, marked = 0.05, False, False
+    try:
+        while True:
+            stepping_aside = read_only and time.monotonic() < yield_until
+            writer = _waiting_writer(marker) if stepping_aside else None
+            if writer is not None:
+                reason = f"{writer} is waiting to write to it"
+            else:
+                try:
+                    return ibis.duckdb.connect(str(path), read_only=read_only)
+                except Exception as exc:  # duckdb.IOException; Ibis may wrap it
+                    if not _is_lock_error(exc):
+                        raise WarehouseError(f"cannot open the warehouse {path}: {_first_line(exc)}") from exc
+                    # DuckDB adds "you would be able to open this database in read-only mode" when
+                    # the holder only reads; a reader is only ever kept out by a writer.
+                    doing = "reading" if "read-only mode" in str(exc) else "writing"
+                    reason = f"{_holder(exc)} has it open for {doing}"
+                    if not read_only and not marked:
+                        marked = _mark(marker)
+            if time.monotonic() >= deadline:
+                what = "read" if read_only else "write to"
+                raise WarehouseBusy(
+                    f"cannot {what} the warehouse {path}: {reason} "
+                    f"(waited {_seconds(wait)}; set DIOGEL_LOCK_WAIT to wait longer)"
+                ) from None
+            if not told:
+                say(f"waiting for the warehouse {path}: {reason} (waiting up to {_seconds(wait)})...")
+                told = True
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 2, 1.0)
+    finally:
+        if marked:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+
+
+def _mark(marker: Path) -> bool:
+    try:
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # another writer is waiting too (its marker serves both), or no permission
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(str(os.getpid()))
+    return True
+
+
+def _waiting_writer(marker: Path) -> str | None:
+    """The writer waiting for the file ("diogel ingest (PID 123)"), or None. A marker left by a
+    process that died is ignored."""
+    try:
+        pid = int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return _describe(str(pid))
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 _PG_TYPES = {
     pa.string(): "TEXT",
     pa.large_string(): "TEXT",
@@ -163,7 +349,7 @@ def _pg_type(t: pa.DataType) -> str:
 class PostgresBackend(Backend):
     name = "postgres"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, read_only: bool = False):
         try:
             con = ibis.connect(url)
         except Exception as exc:  # the driver's own message says what is wrong
@@ -178,6 +364,9 @@ class PostgresBackend(Backend):
         # tens of thousands of LSOAs (ten minutes instead of a second). Hash and merge joins are
         # right for this workload; PostgreSQL still uses a nested loop where it is the only way.
         self._execute("SET enable_nestloop = off")
+        # ``read_only`` changes nothing here: PostgreSQL has no file lock to share, and a read-only
+        # session could not create the temporary tables Ibis and the assessment's cache read through.
+        self.read_only = read_only
 
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
         cols = ", ".join(f'"{_check_ident(f.name)}" {_pg_type(f.type)}' for f in schema)
@@ -333,21 +522,40 @@ def _redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
-def connect(url: str | None, data_dir: Path) -> Backend:
+def connect(
+    url: str | None,
+    data_dir: Path,
+    read_only: bool = False,
+    wait: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    yield_to_writers: float = 0.0,
+) -> Backend:
     """Open the warehouse named by ``url``.
 
     ``None`` or ``duckdb`` means ``<data_dir>/warehouse.duckdb``; ``duckdb:///path/file.duckdb`` a
     DuckDB file elsewhere; ``postgresql://user@host/db``; ``spark://local[2]`` Spark in local mode.
+    ``read_only`` opens DuckDB read-only (shared with other readers; PostgreSQL and Spark open as
+    always); ``wait``, ``on_wait`` and ``yield_to_writers`` are for a locked DuckDB file (see
+    :func:`open_duckdb`).
     """
-    if url in (None, "", "duckdb"):
-        return DuckDBBackend(data_dir / "warehouse.duckdb")
-    if url.startswith("duckdb://"):
-        path = url[len("duckdb://") :]  # duckdb:///abs/file.duckdb keeps its leading slash
-        return DuckDBBackend(Path(path) if path else data_dir / "warehouse.duckdb")
+    path = duckdb_path(url, data_dir)
+    if path is not None:
+        return DuckDBBackend(path, read_only, wait, on_wait, yield_to_writers)
+    assert url is not None
     if url.startswith(("postgresql://", "postgres://")):
-        return PostgresBackend(url.replace("postgres://", "postgresql://", 1))
+        return PostgresBackend(url.replace("postgres://", "postgresql://", 1), read_only=read_only)
     if url.startswith("spark://"):
         return SparkBackend(url[len("spark://") :] or "local[2]", data_dir)
     raise WarehouseError(
         f"unknown warehouse {_redact(url)!r}: use duckdb, duckdb:///path, postgresql://... or spark://local[2]"
     )
+
+
+def duckdb_path(url: str | None, data_dir: Path) -> Path | None:
+    """The DuckDB file ``url`` names (see :func:`connect`), or None for another engine."""
+    if url in (None, "", "duckdb"):
+        return data_dir / "warehouse.duckdb"
+    if url.startswith("duckdb://"):
+        path = url[len("duckdb://") :]  # duckdb:///abs/file.duckdb keeps its leading slash
+        return Path(path) if path else data_dir / "warehouse.duckdb"
+    return None

@@ -78,16 +78,49 @@ class Warehouse:
     Parameters
     ----------
     url : ``None`` for ``<data_dir>/warehouse.duckdb``; ``postgresql://...``; ``spark://local[2]``.
-    data_dir : the data directory (``--data-dir`` / ``DIOGEL_DATA_DIR``, default ``./diogel-data``).
+    data_dir : the data directory (``--data-dir`` / ``DIOGEL_DATA_DIR``, default ``./diogel-data``),
+        created owner-only (0700) if it does not exist; a new DuckDB file is created 0600.
+    read_only : open for reading only. A DuckDB file is then shared with any number of other
+        reading processes (``diogel status``, ``assess``, the portal); opened read-write (the
+        default, for ``init`` and ``ingest``) it is one process's alone. Open read-only whenever
+        nothing is written, and close soon: while it is open no other process can write.
+    wait : seconds to wait while another process holds the DuckDB file (default
+        ``DIOGEL_LOCK_WAIT`` or 120); then :class:`~diogel.warehouse.backends.WarehouseBusy`.
+    on_wait : told once, in words, what is being waited for (default: a line on stderr).
+    yield_to_writers : seconds a reader steps aside (does not open the DuckDB file) while a writer
+        waits for it: for processes that read often, such as the portal, so they cannot starve an
+        ingest (see :func:`~diogel.warehouse.backends.open_duckdb`).
     """
 
-    def __init__(self, url: str | None = None, data_dir: str | Path | None = None):
+    def __init__(
+        self,
+        url: str | None = None,
+        data_dir: str | Path | None = None,
+        read_only: bool = False,
+        wait: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+        yield_to_writers: float = 0.0,
+    ):
         self.data_dir = data_dir_from_env(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.url = url or os.environ.get("DIOGEL_WAREHOUSE") or None
-        self.backend = backends.connect(self.url, self.data_dir)
-        for name, schema in SYSTEM_TABLES.items():
-            self.backend.ensure_table(name, schema)
+        self.read_only = read_only
+        file = backends.duckdb_path(self.url, self.data_dir)
+        if read_only and file is not None and not file.exists():
+            # DuckDB cannot create a file read-only: the first reader makes the empty warehouse.
+            Warehouse(self.url, self.data_dir, wait=wait, on_wait=on_wait).close()
+        self.backend = backends.connect(self.url, self.data_dir, read_only, wait, on_wait, yield_to_writers)
+        if not (read_only and file is not None):
+            for name, schema in SYSTEM_TABLES.items():
+                self.backend.ensure_table(name, schema)
+        elif not set(SYSTEM_TABLES) <= set(self.ibis.list_tables()):
+            # A DuckDB reader cannot create tables; a warehouse made by an older diogel gets the
+            # system tables it lacks from one brief read-write open, then is read as usual.
+            self.backend.close()
+            Warehouse(self.url, self.data_dir, wait=wait, on_wait=on_wait).close()
+            self.backend = backends.connect(
+                self.url, self.data_dir, read_only, wait, on_wait, yield_to_writers
+            )
 
     # -- reading -------------------------------------------------------------------------------
     @property
