@@ -6,7 +6,7 @@ Fits the null models to real data and simulates (``diogel.analysis.calibration_t
   rows of the ``*-street.csv`` files grouped by ``Month`` and ``Crime type``, as published), a
   seasonal NB2 model per type (gap months left out);
 * LSOA counts for the drivers models: the Gwent street rows of 2024-07..2025-06 by ``LSOA code``,
-  on the LSOAs whose 2011 and 2021 codes are the same (WIMD 2019 and the mid-2020 population are on
+  on the LSOAs of the five Gwent local authorities whose 2011 and 2021 codes are the same (WIMD 2019 and the mid-2020 population are on
   2011 codes; the bundled copies are used), NB2 with the residual dispersion of a fit on the overall
   WIMD score.
 
@@ -39,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("DIOGEL_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
 GWENT = SHARED / "policeuk" / "gwent-2022-07_2025-06"
 OUT = HERE.parent / "src" / "diogel" / "data" / "calibration" / "trends.csv"
+GWENT_LAS = ("Blaenau Gwent", "Caerphilly", "Monmouthshire", "Newport", "Torfaen")
 POWER_TYPES = ("Violence and sexual offences", "Shoplifting", "Burglary", "Robbery")
 COVARIATES = ("IMD_score", "Income_score", "Health_score", "Education_score", "Access_score", "Housing_score",
               "Environment_score")  # fmt: skip
