@@ -16,7 +16,6 @@ from diogel.analysis.harm import (
     policeuk_type,
     policeuk_weights_from_css,
 )
-
 from diogel.sources.harm_weights import offence_volumes
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "analysis_a"
@@ -197,10 +196,14 @@ def test_volume_weighted_violence_weight_by_hand(css):
     for col in ("ONS_SEVERITY_code", "ONS_COUNTS_code", "POLICE_UK_CAT_MAP_category"):
         c[col] = c[col].astype(str).str.strip()
     violence = c[c["POLICE_UK_CAT_MAP_category"] == "Violence and Sexual Offences"]
-    weight_of = violence.drop_duplicates("ONS_SEVERITY_code").set_index("ONS_SEVERITY_code")["ONS_SEVERITY_weight"]
+    weight_of = violence.drop_duplicates("ONS_SEVERITY_code").set_index("ONS_SEVERITY_code")[
+        "ONS_SEVERITY_weight"
+    ]
     vol = v[v["css_severity_code"].isin(weight_of.index)].groupby("css_severity_code")["count"].sum()
     by_hand = float((weight_of[vol.index] * vol).sum() / vol.sum())
-    got = policeuk_weights_from_css(css, method="volume_weighted_mean", volumes=v).weights.set_index("crime_type")
+    got = policeuk_weights_from_css(css, method="volume_weighted_mean", volumes=v).weights.set_index(
+        "crime_type"
+    )
     assert got.loc["Violence and sexual offences", "weight"] == pytest.approx(by_hand, rel=1e-12)
     # Far below the unweighted median (972, which a list including homicide pushes up) and above
     # common assault (13.5) alone.
@@ -221,7 +224,9 @@ def test_volume_weighted_needs_volumes_and_min_max(css):
 
 
 def test_harm_shares_by_method_hand_case(css):
-    counts = pd.DataFrame({"crime_type": ["Shoplifting", "Robbery", "Anti-social behaviour"], "count": [10, 1, 5]})
+    counts = pd.DataFrame(
+        {"crime_type": ["Shoplifting", "Robbery", "Anti-social behaviour"], "count": [10, 1, 5]}
+    )
     out = harm_shares_by_method(counts, css, offence_volumes()).set_index("crime_type")
     # Shoplifting and Robbery each have one offence weight, so every method gives the same shares.
     shop, rob = 10 * 11.85553905, 1 * 799.6288702
