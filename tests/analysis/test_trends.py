@@ -398,13 +398,20 @@ def test_compare_monthly_is_the_quasi_poisson_glm(gwent_by_type):
     assert got.df == 11 and got.months == 12
 
 
-def test_compare_monthly_without_over_dispersion_is_the_exact_test():
-    # Identical months in both periods: X2 is tiny, phi floors at 1, and the exact binomial test is used.
-    cur = np.array([10, 12, 11, 9])
-    prev = np.array([8, 10, 9, 7])
-    got = compare_monthly(cur, prev)
-    assert got.dispersion == 1.0
+def test_compare_monthly_with_one_month_is_the_exact_test():
+    # One pair of months: no dispersion can be estimated, so the exact binomial test on the totals.
+    got = compare_monthly([42], [34])
+    assert got.df == 0 and got.dispersion == 1.0
     assert got.p_value == pytest.approx(compare_periods(42, 34).p_value)
+
+
+def test_compare_monthly_poisson_like_months_give_a_small_dispersion():
+    # Months that vary less than Poisson: phi < 1 (not floored: the t test is calibrated as it is).
+    got = compare_monthly([10, 12, 11, 9], [8, 10, 9, 7])
+    assert 0 < got.dispersion < 0.1
+    c, n = 42, 76
+    z = (c - n / 2) / math.sqrt(got.dispersion * n / 4)
+    assert got.p_value == pytest.approx(2 * stats.t.sf(abs(z), 3))
 
 
 def test_compare_monthly_over_dispersion_widens_the_test():
@@ -441,7 +448,10 @@ def test_laney_limits_hand_case():
     z = (values - mu) / np.sqrt(mu)
     sz = max(1.0, np.abs(np.diff(z)).mean() / 1.128)
     assert out["sigma_z"].iloc[0] == pytest.approx(sz)
-    assert out["upper"].to_numpy() == pytest.approx(mu + 3 * sz * np.sqrt(mu))
+    # k: the t quantile with 2 (12 - 1) = 22 df for the one-sided 3-sigma tail 0.00135.
+    k = stats.t.isf(stats.norm.sf(3), 22)
+    assert 3.3 < k < 3.45 and out["multiplier"].iloc[0] == pytest.approx(k)
+    assert out["upper"].to_numpy() == pytest.approx(mu + k * sz * np.sqrt(mu))
     assert (out["baseline"] == "mean of the other months").all()
 
 

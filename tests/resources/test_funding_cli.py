@@ -96,7 +96,10 @@ def test_scf_with_every_force_loaded_reproduces_pots_and_hand_split(all_wales, t
     assert vintage.loc["recorded_crime", "vintage"] == "2018-10..2019-02 (5 months)"
     assert vintage.loc["population", "vintage"] == "ONS mid-2019 population estimates"
     assert vintage.loc["deprivation_score", "vintage"] == "WIMD 2019"
-    assert bool(vintage.loc["recorded_crime", "used_by_formula"]) and (vintage["financial_year"] == "2005/06").all()
+    assert (
+        bool(vintage.loc["recorded_crime", "used_by_formula"])
+        and (vintage["financial_year"] == "2005/06").all()
+    )
 
 
 def test_scf_2007_uplift_and_2006_pot(all_wales, tmp_path):

@@ -26,6 +26,7 @@ __all__ = [
     "compare_periods",
     "comparison_gap_check",
     "control_limits",
+    "laney_multiplier",
     "laney_sigma_z",
     "detect_supply_gaps",
     "poisson_ci",
@@ -318,8 +319,8 @@ class MonthlyComparison:
         Interval for the rate ratio, exp(log RR -/+ t_{df, 1-alpha/2} se), se = sqrt(phi (1/C +
         1/P)); NaN when either total is 0.
     dispersion : float
-        phi, the quasi-Poisson dispersion: Pearson X2 / df of the paired-month model, floored
-        at 1 (a series is never treated as less variable than Poisson).
+        phi, the quasi-Poisson dispersion: Pearson X2 / df of the paired-month model (1 for
+        Poisson counts; police.uk series usually far above 1).
     df : int
         Residual degrees of freedom, months - 1.
     p_value : float
@@ -351,9 +352,9 @@ class MonthlyComparison:
 QUASI_POISSON_METHOD = (
     "Quasi-Poisson test on paired months: each month of this period is paired with the same "
     "month of the previous one (which removes seasonality); under no change this period's share "
-    "of each pair is 1/2, with variance inflated by the dispersion phi = Pearson X2 / (months - 1) "
-    "(at least 1). Score statistic z = (C - N/2) / sqrt(phi N / 4) against Student's t with "
-    "months - 1 degrees of freedom; when phi is 1 the exact conditional binomial test is used."
+    "of each pair is 1/2, with variance scaled by the dispersion phi = Pearson X2 / (months - 1). "
+    "Score statistic z = (C - N/2) / sqrt(phi N / 4) against Student's t with months - 1 degrees of "
+    "freedom; with a single month (no dispersion to estimate) the exact conditional binomial test."
 )
 
 
@@ -369,14 +370,16 @@ def compare_monthly(
     season) and one for the period gives, conditional on n_m, c_m with mean n_m pi and variance
     phi n_m pi (1 - pi). Estimates: pi_hat = C / N (C, P, N the totals), RR = C / P and
 
-        phi = max(1, X2 / (M - 1)),  X2 = sum_m (c_m - n_m pi_hat)^2 / (n_m pi_hat (1 - pi_hat)),
+        phi = X2 / (M - 1),  X2 = sum_m (c_m - n_m pi_hat)^2 / (n_m pi_hat (1 - pi_hat)),
 
     over the M pairs with n_m > 0 (the Pearson estimate of the quasi-Poisson scale). Test of
     RR = 1: score statistic z = (C - N / 2) / sqrt(phi N / 4), two-sided p from Student's t with
-    M - 1 degrees of freedom. When phi = 1 (no over-dispersion) or M < 2 the exact conditional
-    binomial test of :func:`compare_periods` on the totals is used instead, which is better for
-    small counts. This is the quasi-Poisson GLM log mu = pair + period (statsmodels GLM with
-    ``scale="X2"``) in closed form: the pair effects absorb seasonality and level.
+    M - 1 degrees of freedom. With M < 2 (no dispersion to estimate) or phi = 0 the exact
+    conditional binomial test of :func:`compare_periods` on the totals is used instead. This is
+    the quasi-Poisson GLM log mu = pair + period (statsmodels GLM with ``scale="X2"``) in closed
+    form: the pair effects absorb seasonality and level. Calibrated by simulation
+    (``diogel.analysis.calibration_trends``): about 5% of crime types flagged at p < 0.05 on
+    police.uk-like series with no change, where the exact binomial test on the totals flags 21%.
 
     Parameters
     ----------
@@ -409,8 +412,8 @@ def compare_monthly(
     if df >= 1 and 0 < c_tot < big_n:
         pi = c_tot / big_n
         x2 = float((((c[used] - n[used] * pi) ** 2) / (n[used] * pi * (1 - pi))).sum())
-        phi = max(1.0, x2 / df)
-    if phi > 1.0:
+        phi = x2 / df
+    if df >= 1 and phi > 0:
         z = (c_tot - big_n / 2) / math.sqrt(phi * big_n / 4)
         p_value = float(2 * stats.t.sf(abs(z), df))
         crit = float(stats.t.ppf(1 - alpha / 2, df))
@@ -536,12 +539,27 @@ def laney_sigma_z(z: np.ndarray) -> float:
     return max(1.0, float(mr.mean()) / 1.128)
 
 
+def laney_multiplier(months: int, sigma: float = 3.0) -> float:
+    """Limit multiplier for a Laney chart whose sigma_z comes from ``months`` z-scores.
+
+    k = Student t quantile with 2 (months - 1) degrees of freedom for the one-sided tail
+    P(Z > sigma) (0.135% at 3 sigma), so the limits allow for the uncertainty of sigma_z estimated
+    from few moving ranges: 3.38 for 12 months, 3.11 for 36, tending to sigma. The degrees of freedom
+    2 (months - 1) were set by simulation so that about 0.27% of months signal under no change on
+    police.uk-like series of 12 to 36 months (see the calibration table).
+    """
+    tail = float(stats.norm.sf(sigma))
+    return float(stats.t.isf(tail, max(2 * (months - 1), 1)))
+
+
 CONTROL_METHOD = (
     "Laney u'-chart on a seasonal baseline: the expected count of a month is the mean of the same "
     "calendar month in the other years of the series (or, with one year only, of the other months); "
     "z = (count - expected) / sqrt(expected); sigma_z = mean moving range of consecutive z / 1.128, "
-    "at least 1; limits expected -/+ 3 sigma_z sqrt(expected). sigma_z carries the over-dispersion "
-    "(and any seasonality the baseline misses) that Poisson limits ignore."
+    "at least 1; limits expected -/+ k sigma_z sqrt(expected), where k is the Student t quantile with "
+    "2 (months - 1) degrees of freedom for the 3-sigma tail (3.38 with 12 months, 3.11 with 36), which "
+    "allows for the uncertainty of sigma_z. sigma_z carries the over-dispersion (and any seasonality "
+    "the baseline misses) that Poisson limits ignore."
 )
 
 
@@ -557,7 +575,9 @@ def control_limits(
       count mu_t = mean of the same calendar month in the *other* years of the series when there
       is one (a leave-one-out seasonal baseline), else the mean of the other months. With
       z_t = (y_t - mu_t) / sqrt(mu_t) and sigma_z = max(1, mean |z_t - z_(t-1)| / 1.128), the
-      limits are mu_t -/+ sigma * sigma_z * sqrt(mu_t) (lower floored at 0). Police.uk series are
+      limits are mu_t -/+ k * sigma_z * sqrt(mu_t) (lower floored at 0), k from
+      :func:`laney_multiplier` (the t quantile for the ``sigma`` tail with 2 (m - 1) degrees of
+      freedom, m the months with a z-score; k tends to ``sigma`` for long series). Police.uk series are
       far more variable than Poisson (Gwent: monthly variance about 14 times the mean), so Poisson
       limits flag ordinary months; sigma_z widens them by the observed month-to-month variation.
       Calibrated by simulation (``diogel.analysis.calibration_trends``): about 0.3% of months signal
@@ -582,7 +602,8 @@ def control_limits(
     -------
     DataFrame indexed by month
         ``count``, ``expected``, ``baseline`` (which expected value), ``lower``, ``upper``,
-        ``sigma_z`` (1 for the Poisson methods), ``signal`` ("above", "below" or "").
+        ``sigma_z`` (1 for the Poisson methods), ``multiplier`` (k; ``sigma`` for the Poisson
+        methods), ``signal`` ("above", "below" or "").
     """
     if method not in ("laney", "exact", "shewhart"):
         raise ValueError(f"method must be 'laney', 'exact' or 'shewhart', got {method!r}")
@@ -594,10 +615,11 @@ def control_limits(
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(mu > 0, (s.to_numpy() - mu) / np.sqrt(mu), np.nan)
         sz = laney_sigma_z(z)
-        lower = np.maximum(mu - sigma * sz * np.sqrt(mu), 0.0)
-        upper = mu + sigma * sz * np.sqrt(mu)
+        k = laney_multiplier(int(np.isfinite(z).sum()), sigma)
+        lower = np.maximum(mu - k * sz * np.sqrt(mu), 0.0)
+        upper = mu + k * sz * np.sqrt(mu)
     else:
-        sz = 1.0
+        sz, k = 1.0, sigma
         series_mean = float(s.mean())
         expected, baseline = [], []
         for month in s.index:
@@ -624,6 +646,7 @@ def control_limits(
             "lower": lower,
             "upper": upper,
             "sigma_z": sz,
+            "multiplier": k,
         },
         index=s.index.rename("month"),
     )

@@ -188,7 +188,7 @@ def build(ctx: Context) -> SectionOutput:
             f.number(f"{key}.p", r["p_value"], label=f"{name}: p-value of the change", fmt=fmt_p,
                      inputs=period_inputs, parameters=cmp_params,
                      definition="Two-sided quasi-Poisson test of equal rates on paired months (compare_monthly): "
-                     "score z = (C - N/2) / sqrt(phi N / 4) against t with months - 1 df; exact binomial when phi = 1.")  # fmt: skip
+                     "score z = (C - N/2) / sqrt(phi N / 4) against t with months - 1 df.")  # fmt: skip
             f.number(f"{key}.q", r["q_value"], label=f"{name}: Benjamini-Hochberg q-value of the change",
                      fmt=lambda v: fmt_p(v).replace("p", "q", 1),
                      inputs=period_inputs, parameters=cmp_params,
@@ -196,7 +196,7 @@ def build(ctx: Context) -> SectionOutput:
                      "(both totals and each crime type); a change is a finding when q < alpha and no gap month touches it.")  # fmt: skip
             f.number(f"{key}.dispersion", r["dispersion"], label=f"{name}: dispersion of the monthly series",
                      fmt=lambda v: fmt_number(v, 1), inputs=period_inputs, parameters=cmp_params,
-                     definition="phi = Pearson X2 / (months - 1) of the paired months, at least 1 (1 = Poisson).")  # fmt: skip
+                     definition="phi = Pearson X2 / (months - 1) of the paired months (1 = Poisson).")  # fmt: skip
             for k, what in (("rr", "rate_ratio"), ("rr_lower", "rr_lower"), ("rr_upper", "rr_upper")):
                 f.number(f"{key}.{k}", r[what], label=f"{name}: rate ratio {k.replace('rr', '').strip('_') or 'estimate'}",
                          fmt=lambda v: fmt_number(v, 2), inputs=period_inputs, parameters=cmp_params,
@@ -216,9 +216,9 @@ def build(ctx: Context) -> SectionOutput:
         "rate_ratio": "count / previous (equal residents and length)",
         "rr_lower": "95% lower limit of the rate ratio (quasi-Poisson)",
         "rr_upper": "95% upper limit of the rate ratio (quasi-Poisson)",
-        "p_value": "two-sided quasi-Poisson p-value on paired months (exact binomial when phi = 1)",
+        "p_value": "two-sided quasi-Poisson p-value on paired months",
         "q_value": "Benjamini-Hochberg q-value across every row of this table",
-        "dispersion": "phi: Pearson X2 / (months - 1) of the paired months, at least 1",
+        "dispersion": "phi: Pearson X2 / (months - 1) of the paired months (1 = Poisson)",
         "log_rate_ratio": "effect size: natural log of the rate ratio",
         "significant": "a finding: q_value < alpha and no gap month in either period",
         "gap_in_comparison": "either period includes a data-supply gap month for this type or the total",
@@ -238,11 +238,11 @@ def build(ctx: Context) -> SectionOutput:
     f.table("monthly", shown, kind="chart", label="Monthly records against expected counts and control limits",
             columns={"crime_type": "crime type or all records", "month": "month", "count": "records",
                      "expected": "expected count: mean of the same month in the other years, else of the other months",
-                     "baseline": "which expected value was used", "lower": "lower control limit (Laney u', 3 sigma)",
-                     "upper": "upper control limit (Laney u', 3 sigma)", "sigma_z": "Laney's sigma_z (1 = Poisson)",
+                     "baseline": "which expected value was used", "lower": "lower control limit (Laney u', 3-sigma tail)",
+                     "upper": "upper control limit (Laney u', 3-sigma tail)", "sigma_z": "Laney's sigma_z (1 = Poisson)", "multiplier": "k: limits are expected -/+ k sigma_z sqrt(expected)",
                      "signal": "above / below the limits (blank in gap months)", "gap": "data-supply gap or month not loaded",
                      "in_period": "month in the period assessed"},
-            definition="Laney u'-chart on a leave-one-out seasonal baseline (control_limits, 3 sigma); gap months are excluded from the "
+            definition="Laney u'-chart on a leave-one-out seasonal baseline (control_limits, 3-sigma tail); gap months are excluded from the "
             "baseline and marked.", inputs=["police:all", "lookups"], parameters={"sigma": SIGMA, "method": "laney"},
             csv="levels_monthly")  # fmt: skip
     main = charts.svg(
@@ -350,9 +350,8 @@ def build(ctx: Context) -> SectionOutput:
                     "Rates are 1,000 x records / residents with exact (Garwood) Poisson intervals. This period is "
                     "compared with the previous period of the same length month by month: each month is paired "
                     "with the same month of the previous period (which takes out seasonality) and the change is "
-                    "tested with a quasi-Poisson model, whose dispersion phi (Pearson X2 / (months - 1), at least "
-                    "1) widens the test by the month-to-month variation police.uk counts really have; with phi = 1 "
-                    "the exact conditional binomial test is used. {} The p-values of every row of the table (both "
+                    "tested with a quasi-Poisson model, whose dispersion phi (Pearson X2 / (months - 1)) scales the "
+                    "test by the month-to-month variation police.uk counts really have. {} The p-values of every row of the table (both "
                     "totals and each crime type) are adjusted together by Benjamini-Hochberg; a change is reported "
                     "as a rise or fall only when its q-value is below {} and no data-supply gap month touches "
                     "either period. Change is in counts: population change between the periods is not modelled."
@@ -362,7 +361,7 @@ def build(ctx: Context) -> SectionOutput:
                 "Control limits",
                 Markup(
                     "{} A signal is a month outside its limits; gap months are left out of the baselines and of "
-                    "sigma_z. At 3 sigma about 3 months in 1,000 signal when nothing has changed (see the "
+                    "sigma_z. About 3 months in 1,000 signal when nothing has changed (see the "
                     "calibration table), so a signal is a prompt to look, not proof of change."
                 ).format(CONTROL_METHOD),
             ),
