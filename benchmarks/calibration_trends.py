@@ -39,6 +39,11 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("DIOGEL_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
 GWENT = SHARED / "policeuk" / "gwent-2022-07_2025-06"
 OUT = HERE.parent / "src" / "diogel" / "data" / "calibration" / "trends.csv"
+DOCS = HERE.parent / "docs" / "calibration.md"
+BEGIN, END = (
+    "<!-- trends.csv: begin (written by benchmarks/calibration_trends.py) -->",
+    "<!-- trends.csv: end -->",
+)
 GWENT_LAS = ("Blaenau Gwent", "Caerphilly", "Monmouthshire", "Newport", "Torfaen")
 POWER_TYPES = ("Violence and sexual offences", "Shoplifting", "Burglary", "Robbery")
 COVARIATES = ("IMD_score", "Income_score", "Health_score", "Education_score", "Access_score", "Housing_score",
@@ -53,13 +58,46 @@ def read_gwent() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def markdown_table(table: pd.DataFrame) -> str:
+    """The table as Markdown: rates to 4 decimals below 0.01, else 3; power rows have no nominal."""
+
+    def rate(v: object) -> str:
+        return "" if pd.isna(v) else (f"{float(v):.4f}" if float(v) < 0.01 else f"{float(v):.3f}")
+
+    lines = ["| test | simulated data | what is counted | nominal | simulated rate | MC s.e. | units | notes |",
+             "|---|---|---|---:|---:|---:|---:|---|"]  # fmt: skip
+    for _, r in table.iterrows():
+        notes = "" if pd.isna(r.get("notes")) else str(r["notes"])
+        lines.append(
+            f"| {r['test']} | {r['scenario']} | {r['statistic']} | {rate(r['nominal'])} | {rate(r['rate'])} | "
+            f"{rate(r['mc_se'])} | {int(r['simulations']):,} | {notes} |"
+        )
+    return "\n".join(lines)
+
+
+def write_docs(table: pd.DataFrame, path: Path = DOCS) -> None:
+    """Replace the trends block of docs/calibration.md (other blocks, e.g. space.csv, are left alone)."""
+    block = f"{BEGIN}\n{markdown_table(table)}\n\nNull model fitted to: {table['source'].iloc[0]}.\n{END}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=1000, help="simulated reports for year-on-year")
     parser.add_argument("--chart-sims", type=int, default=100, help="simulated 36-month charts per type")
     parser.add_argument("--driver-sims", type=int, default=200, help="simulated LSOA data sets")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--docs-only", action="store_true", help="rewrite docs/calibration.md from --out")
     args = parser.parse_args()
+    if args.docs_only:
+        write_docs(pd.read_csv(args.out))
+        return
     t0 = time.perf_counter()
     rows = read_gwent()
     monthly = rows.groupby(["Month", "Crime type"]).size().rename("count").reset_index()
@@ -78,8 +116,10 @@ def main() -> None:
     wimd = pd.read_csv(bundled.path("reference", "wales", "wimd2019_scores_ranks_deciles_lsoa11.csv.gz"))
     pop = pd.read_csv(
         bundled.path("reference", "wales", "population20_lsoa11_wales.csv.gz"),
-        usecols=["lsoa11_code", "total_population"],
+        usecols=["lsoa11_code", "lsoa11_name", "total_population"],
     )
+    # Only the force's own area: its files also hold records located in neighbouring forces' LSOAs.
+    pop = pop[pop["lsoa11_name"].str.startswith(GWENT_LAS)].drop(columns=["lsoa11_name"])
     areas = (
         wimd.merge(pop, on="lsoa11_code")
         .rename(columns={"lsoa11_code": "lsoa_code", "total_population": "population"})
@@ -96,6 +136,7 @@ def main() -> None:
     table["source"] = "Gwent police.uk street records 2022-07..2025-06 (monthly); 2024-07..2025-06 (LSOA)"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, float_format="%.6g")
+    write_docs(table)
     print(table.drop(columns=["source"]).to_string())
     print(f"wrote {args.out} in {time.perf_counter() - t0:.0f} s")
 

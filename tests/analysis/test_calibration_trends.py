@@ -119,3 +119,12 @@ def test_drivers_coefficients_are_calibrated():
     assert per_coef["simulations"] == 25 * len(covs)
     assert within_mc_error(per_coef["rate"], 0.05, per_coef["simulations"])
     assert math.isfinite(table.iloc[1]["rate"])
+
+
+def test_methods_appendix_lists_every_shipped_calibration_table():
+    from diogel.report.sections.methods import calibration_tables
+
+    shipped = sorted(p.stem for p in bundled.path("calibration").glob("*.csv"))
+    tables = calibration_tables()
+    assert [stem for stem, _ in tables] == shipped and "trends" in shipped
+    assert all(len(frame) > 0 for _, frame in tables)
