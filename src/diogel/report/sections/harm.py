@@ -80,7 +80,7 @@ def build(ctx: Context) -> SectionOutput:
                     definition=f"As top_share_harm with each type weighted by the {w} of its offences' CSS weights.")
         for m, w in ALTERNATIVES.items()
     }  # fmt: skip
-    sensitivity = Markup("{}'s share of harm is {} with the volume-weighted weights used here; it would be {}").format(
+    sensitivity = Markup("the share of harm from {} is {} with the volume-weighted weights used here; it would be {}").format(
         top["crime_type"], top_share,
         Markup(", ").join(Markup("{} with the {} weights").format(sens[m], w) for m, w in ALTERNATIVES.items()),
     ) + Markup(".")  # fmt: skip
