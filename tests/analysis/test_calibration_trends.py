@@ -56,6 +56,7 @@ def test_null_model_copies_the_real_series(model):
     assert sims[:, i, 0].var() == pytest.approx(mu + a * mu**2, rel=0.1)
 
 
+@pytest.mark.slow
 def test_year_on_year_false_positive_rates_are_nominal(model):
     table = calibrate_year_on_year(model, n_sims=150, seed=11)
     per_type, after_bh, exact = table.iloc[0], table.iloc[1], table.iloc[2]
@@ -73,6 +74,7 @@ def test_year_on_year_power_for_a_planted_rise(model):
     assert power["rate"] > 0.5
 
 
+@pytest.mark.slow
 def test_control_chart_false_signal_rate_is_nominal(model):
     table = calibrate_control_chart(model, n_sims=8, n_months=36, seed=13)
     laney, exact = table.iloc[0], table.iloc[1]
