@@ -440,9 +440,12 @@ def _stem(alloc: Allocation) -> str:
 def allocation_vintage(alloc: Allocation) -> pd.DataFrame:
     """The data vintage of every indicator the allocation's formula uses (population year,
     deprivation index, crime months), from :func:`diogel.resources.indicators.indicator_vintage`."""
-    used = {c.name for c in alloc.formula.enabled_components} | {u.name for u in alloc.formula.uplifts}
+    comps = [*alloc.formula.enabled_components, *(u.basis for u in alloc.formula.uplifts)]
+    used = set().union(*(component_columns(c) for c in comps)) | {"population"}  # residents are always shown
     v = indicator_vintage(alloc.indicators)
-    v.insert(0, "used_by_formula", v["indicator"].isin(used) | (v["indicator"] == "population"))
+    # Single-year-of-age columns feed the age-band and age-weighted population components.
+    ages = any(c.indicator in ("population_age_band", "age_weighted_population") for c in comps)
+    v.insert(0, "used_by_formula", v["indicator"].isin(used) | (v["indicator"].str.startswith("age_") & ages))
     v.insert(0, "formula", alloc.requested.name)
     v.insert(1, "financial_year", financial_year(alloc.year))
     return v

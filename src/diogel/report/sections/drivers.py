@@ -123,8 +123,18 @@ def build(ctx: Context) -> SectionOutput:
     single_covs = [*single_extra, *covariates]
     parts = []
     for t in list(results)[:N_FOREST]:
-        one = fit_single_covariates(frame.assign(count=ys[t]), single_covs, labels=LABELS, outcome=t.lower())
+        try:
+            one = fit_single_covariates(
+                frame.assign(count=ys[t]), single_covs, labels=LABELS, outcome=t.lower()
+            )
+        except ValueError as exc:
+            skipped.append((t, f"single-score models could not be fitted: {exc}"))
+            continue
         parts.append(one.assign(crime_type=t))
+    if not parts:
+        html = ctx.render("sections/drivers.html.j2", results=False, skipped=skipped, dropped=dropped,
+                          covariates=[], rounded=rounded)  # fmt: skip
+        return SectionOutput(html=html)
     irr = pd.concat(parts, ignore_index=True)
     irr["q"] = benjamini_hochberg(irr["p"].to_numpy(float))
     irr["finding"] = irr["q"] < alpha
