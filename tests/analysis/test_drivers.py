@@ -16,7 +16,14 @@ import statsmodels.formula.api as smf
 from libpysal.weights import lat2W
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
-from diogel.analysis.drivers import drivers_by_crime_type, drivers_summary, fit_nb_drivers, plain_english
+from diogel.analysis.drivers import (
+    drivers_by_crime_type,
+    drivers_summary,
+    fit_nb_drivers,
+    fit_single_covariates,
+    plain_english,
+    reading_goes_with,
+)
 
 FIXTURE = (
     Path(__file__).parents[1] / "fixtures" / "analysis_b" / "gwent_wimd2019_scores_population19_lsoa11.csv"
@@ -224,3 +231,38 @@ def test_equidispersed_counts_fall_back_to_poisson_with_a_note():
     assert res.table["coef"].iloc[0] == pytest.approx(glm.params[1], abs=1e-3)
     assert res.alpha < 1e-3
     assert any("not overdispersed" in note for note in res.notes)
+
+
+# ------------------------------------------------------------------------------------------------
+# Correlated domains: each score alone, VIF, plain readings in words of association only
+# ------------------------------------------------------------------------------------------------
+
+
+def test_income_and_health_are_collinear_and_the_joint_sign_is_an_artefact(gwent):
+    """Counts driven by income deprivation only. Health deprivation, correlated with income (real
+    WIMD scores), goes with more crime when fitted alone, while the joint model gives it the
+    coefficient left after income, near zero or negative: the joint coefficient is not read."""
+    r = np.corrcoef(gwent["Income_score"], gwent["Health_score"])[0, 1]
+    assert r > 0.8
+    df = gwent.assign(count=_synthetic_counts(gwent, {"Income_score": 0.4}, math.log(0.05), 0.2, 7))
+    joint = fit_nb_drivers(df, ["Income_score", "Health_score"])
+    assert joint.table["vif"].min() > 1 / (1 - r**2) - 1e-6  # VIF = 1 / (1 - r^2) with two covariates
+    alone = fit_single_covariates(df, ["Income_score", "Health_score"], outcome="violence")
+    health = alone.set_index("covariate").loc["Health_score"]
+    assert health["irr"] > 1.2 and health["p"] < 0.001
+    assert joint.table.set_index("covariate").loc["Health_score", "irr"] < health["irr"] - 0.15
+    # Each row is its own model: it equals fit_nb_drivers with that covariate alone.
+    one = fit_nb_drivers(df, ["Health_score"])
+    assert health["irr"] == pytest.approx(one.table["irr"].iloc[0], rel=1e-10)
+    assert health["pseudo_r2"] == pytest.approx(one.pseudo_r2) and health["alpha"] == pytest.approx(one.alpha)
+
+
+def test_reading_says_goes_with_and_no_causal_words():
+    text = reading_goes_with("income deprivation score", 1.41, 1.30, 1.53, "violence and sexual offences")
+    assert text == (
+        "LSOAs with a one standard deviation higher income deprivation score have 41% more violence and sexual "
+        "offences per resident (95% CI 30% to 53% more): higher income deprivation score goes with more violence "
+        "and sexual offences."
+    )
+    for word in ("cause", "drive", "lead", "because", "effect", "associated"):
+        assert word not in text.lower()

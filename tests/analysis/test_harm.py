@@ -12,9 +12,11 @@ from diogel.analysis.harm import (
     POLICEUK_CRIME_TYPES,
     harm_by_area,
     harm_by_type,
+    harm_shares_by_method,
     policeuk_type,
     policeuk_weights_from_css,
 )
+from diogel.sources.harm_weights import offence_volumes
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "analysis_a"
 
@@ -165,3 +167,70 @@ def test_harm_rejects_duplicate_weights():
     counts, weights, _ = _hand_inputs()
     with pytest.raises(ValueError, match="more than one row"):
         harm_by_type(counts, pd.concat([weights, weights]))
+
+
+# ------------------------------------------------------------------------------------------------
+# Volume-weighted weights against the shipped Home Office volumes (2017/18)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_shipped_offence_volumes_are_the_home_office_table():
+    v = offence_volumes()
+    assert len(v) == 132 and v["offence_code"].is_unique
+    assert int(v["count"].sum()) == 5_519_401  # every offence recorded in England and Wales in 2017/18
+    by_code = v.set_index("offence_code")
+    # Codes that must stay text, and the homicide aggregate that stands for 1, 4.1, 4.2 and 4.10.
+    assert {"37.2", "4.4", "4.8", "1/4.1/4.10/4.2"} <= set(by_code.index)
+    assert by_code.loc["1/4.1/4.10/4.2", "css_severity_code"] == "1, 4.1/2/10"
+    assert by_code.loc["28A", "css_severity_code"] == "28C"  # legacy burglary weighted as 28C
+    assert by_code.loc["AF", "css_severity_code"] is pd.NA or pd.isna(by_code.loc["AF", "css_severity_code"])
+    # Assault without injury and harassment are the bulk of violence by volume.
+    assert by_code.loc["105A", "count"] > by_code.loc["8N", "count"] > by_code.loc["1/4.1/4.10/4.2", "count"]
+
+
+def test_volume_weighted_violence_weight_by_hand(css):
+    """Violence and sexual offences: sum(w_s V_s) / sum(V_s) over its severity codes, computed here
+    straight from the two shipped tables (offence code -> severity code -> weight)."""
+    v = offence_volumes()
+    c = css.copy()
+    for col in ("ONS_SEVERITY_code", "ONS_COUNTS_code", "POLICE_UK_CAT_MAP_category"):
+        c[col] = c[col].astype(str).str.strip()
+    violence = c[c["POLICE_UK_CAT_MAP_category"] == "Violence and Sexual Offences"]
+    weight_of = violence.drop_duplicates("ONS_SEVERITY_code").set_index("ONS_SEVERITY_code")[
+        "ONS_SEVERITY_weight"
+    ]
+    vol = v[v["css_severity_code"].isin(weight_of.index)].groupby("css_severity_code")["count"].sum()
+    by_hand = float((weight_of[vol.index] * vol).sum() / vol.sum())
+    got = policeuk_weights_from_css(css, method="volume_weighted_mean", volumes=v).weights.set_index(
+        "crime_type"
+    )
+    assert got.loc["Violence and sexual offences", "weight"] == pytest.approx(by_hand, rel=1e-12)
+    # Far below the unweighted median (972, which a list including homicide pushes up) and above
+    # common assault (13.5) alone.
+    assert 13.5 < by_hand < 400 < 972
+    assert got.loc["Violence and sexual offences", "volume"] == int(vol.sum())
+    # A type with one offence keeps its weight; ASB still has none.
+    assert got.loc["Shoplifting", "weight"] == pytest.approx(11.85553905)
+    assert np.isnan(got.loc["Anti-social behaviour", "weight"])
+
+
+def test_volume_weighted_needs_volumes_and_min_max(css):
+    with pytest.raises(ValueError, match="needs volumes"):
+        policeuk_weights_from_css(css, method="volume_weighted_mean")
+    w_min = policeuk_weights_from_css(css, method="min").weights.set_index("crime_type")["weight"]
+    w_max = policeuk_weights_from_css(css, method="max").weights.set_index("crime_type")["weight"]
+    assert w_min["Violence and sexual offences"] == pytest.approx(7.54380645)  # offence 104
+    assert w_max["Violence and sexual offences"] == pytest.approx(7973.393423)  # homicide
+
+
+def test_harm_shares_by_method_hand_case(css):
+    counts = pd.DataFrame(
+        {"crime_type": ["Shoplifting", "Robbery", "Anti-social behaviour"], "count": [10, 1, 5]}
+    )
+    out = harm_shares_by_method(counts, css, offence_volumes()).set_index("crime_type")
+    # Shoplifting and Robbery each have one offence weight, so every method gives the same shares.
+    shop, rob = 10 * 11.85553905, 1 * 799.6288702
+    for m in ("volume_weighted_mean", "median", "mean", "min", "max"):
+        assert out.loc["Shoplifting", f"share_harm_{m}"] == pytest.approx(shop / (shop + rob))
+        assert np.nansum(out[f"share_harm_{m}"]) == pytest.approx(1.0)
+    assert out.loc["Shoplifting", "share_count"] == pytest.approx(10 / 16)

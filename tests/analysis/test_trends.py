@@ -12,6 +12,9 @@ from scipy import stats
 from statsmodels.stats.rates import confint_poisson
 
 from diogel.analysis.trends import (
+    benjamini_hochberg,
+    compare_monthly,
+    compare_monthly_family,
     compare_periods,
     comparison_gap_check,
     control_limits,
@@ -213,14 +216,14 @@ def test_control_limits_exact_poisson_hand_case():
     assert shew["signal"].iloc[0] == "above"
     assert (shew["signal"].iloc[1:] == "").all()
     s6 = pd.Series([6, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1], index=_months(12))
-    assert control_limits(s6)["signal"].iloc[0] == "above"
+    assert control_limits(s6, method="exact")["signal"].iloc[0] == "above"
 
 
 def test_control_limits_seasonal_baseline_hand_case():
     # Three synthetic years: January 100 then 120, other months 50; year 3 January 200.
     values = [100] + [50] * 11 + [120] + [50] * 11 + [200] + [50] * 11
     s = pd.Series(values, index=_months(36))
-    out = control_limits(s)
+    out = control_limits(s, method="exact")
     jan3 = out.loc["2024-01-01"]
     assert jan3["expected"] == pytest.approx(110.0)  # (100 + 120) / 2
     assert jan3["baseline"] == "same month in 2 earlier years"
@@ -233,7 +236,7 @@ def test_control_limits_seasonal_baseline_hand_case():
 
 def test_control_limits_real_gwent_totals(gwent_totals):
     s = gwent_totals.set_index("month")["count"]
-    out = control_limits(s)
+    out = control_limits(s, method="exact")
     assert len(out) == 36
     # From 2024-07 two earlier years exist: July expected = (5388 + 5120) / 2 = 5254.
     assert out.loc["2024-07-01", "expected"] == pytest.approx(5254.0)
@@ -349,3 +352,120 @@ def test_comparison_gap_check(gwent_by_type):
     assert not comparison_gap_check(
         gaps, ("2024-01", "2024-01"), ("2023-01", "2023-01"), crime_type="Burglary"
     ).includes_gap
+
+
+# ------------------------------------------------------------------------------------------------
+# Over-dispersed year-on-year change, Benjamini-Hochberg, Laney control limits
+# ------------------------------------------------------------------------------------------------
+
+
+def test_benjamini_hochberg_matches_statsmodels_and_hand_case():
+    from statsmodels.stats.multitest import multipletests
+
+    # Hand case: m = 4, sorted p 0.01, 0.02, 0.03, 0.5 -> 4p/rank = 0.04, 0.04, 0.04, 0.5.
+    q = benjamini_hochberg([0.03, 0.5, 0.01, 0.02])
+    assert q == pytest.approx([0.04, 0.5, 0.04, 0.04])
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=40) ** 3
+    assert benjamini_hochberg(p) == pytest.approx(multipletests(p, method="fdr_bh")[1], rel=1e-12)
+    with_nan = benjamini_hochberg([0.01, np.nan, 0.04])
+    assert np.isnan(with_nan[1]) and with_nan[[0, 2]] == pytest.approx([0.02, 0.04])
+
+
+def test_compare_monthly_is_the_quasi_poisson_glm(gwent_by_type):
+    """Dispersion and rate-ratio standard error equal statsmodels' quasi-Poisson GLM with one
+    effect per month pair and one for the period (scale = Pearson X2 / df)."""
+    import statsmodels.api as sm
+
+    s = gwent_by_type[gwent_by_type["crime_type"] == "Shoplifting"].set_index("month")["count"]
+    cur, prev = s.iloc[24:].to_numpy(float), s.iloc[12:24].to_numpy(float)
+    got = compare_monthly(cur, prev)
+    y = np.concatenate([cur, prev])
+    pair = np.tile(np.eye(12), (2, 1))
+    period = np.r_[np.ones(12), np.zeros(12)]
+    fit = sm.GLM(y, np.column_stack([pair, period]), family=sm.families.Poisson()).fit(scale="X2")
+    assert got.dispersion == pytest.approx(fit.scale, rel=1e-8)
+    assert got.dispersion > 5  # real Gwent shoplifting is strongly over-dispersed
+    assert math.log(got.rate_ratio) == pytest.approx(fit.params[-1], rel=1e-8)
+    crit = stats.t.ppf(0.975, 11)
+    se = fit.bse[-1]
+    assert got.ci_lower == pytest.approx(math.exp(fit.params[-1] - crit * se), rel=1e-8)
+    assert got.ci_upper == pytest.approx(math.exp(fit.params[-1] + crit * se), rel=1e-8)
+    # Score test by hand: z = (C - N/2) / sqrt(phi N / 4), t with 11 df.
+    c, n = cur.sum(), cur.sum() + prev.sum()
+    z = (c - n / 2) / math.sqrt(got.dispersion * n / 4)
+    assert got.p_value == pytest.approx(2 * stats.t.sf(abs(z), 11), rel=1e-10)
+    assert got.df == 11 and got.months == 12
+
+
+def test_compare_monthly_with_one_month_is_the_exact_test():
+    # One pair of months: no dispersion can be estimated, so the exact binomial test on the totals.
+    got = compare_monthly([42], [34])
+    assert got.df == 0 and got.dispersion == 1.0
+    assert got.p_value == pytest.approx(compare_periods(42, 34).p_value)
+
+
+def test_compare_monthly_poisson_like_months_give_a_small_dispersion():
+    # Months that vary less than Poisson: phi < 1 (not floored: the t test is calibrated as it is).
+    got = compare_monthly([10, 12, 11, 9], [8, 10, 9, 7])
+    assert 0 < got.dispersion < 0.1
+    c, n = 42, 76
+    z = (c - n / 2) / math.sqrt(got.dispersion * n / 4)
+    assert got.p_value == pytest.approx(2 * stats.t.sf(abs(z), 3))
+
+
+def test_compare_monthly_over_dispersion_widens_the_test():
+    # Same totals (120 vs 80) spread evenly or wildly over 4 months: the wild one is not significant.
+    even = compare_monthly([30, 30, 30, 30], [20, 20, 20, 20])
+    wild = compare_monthly([90, 5, 20, 5], [5, 60, 5, 10])
+    assert even.p_value < 0.01
+    assert wild.dispersion > 10 and wild.p_value > 0.1
+    assert even.current == wild.current == 120 and even.previous == wild.previous == 80
+
+
+def test_compare_monthly_drops_nan_pairs_and_checks_input():
+    got = compare_monthly([10, np.nan, 12], [8, 9, np.nan])
+    assert got.months == 1 and got.current == 10 and got.previous == 8
+    with pytest.raises(ValueError, match="same number of months"):
+        compare_monthly([1, 2], [1, 2, 3])
+
+
+def test_compare_monthly_family_adjusts_across_rows():
+    pairs = {"a": ([30, 30, 30, 30], [20, 20, 20, 20]), "b": ([10, 11, 9, 10], [10, 10, 10, 10])}
+    fam = compare_monthly_family(pairs)
+    assert list(fam.index) == ["a", "b"]
+    assert fam["q_value"].to_numpy() == pytest.approx(benjamini_hochberg(fam["p_value"].to_numpy()))
+    assert bool(fam.loc["a", "significant"]) and not bool(fam.loc["b", "significant"])
+
+
+def test_laney_limits_hand_case():
+    # One year only, so the expected count of a month is the mean of the other 11 months.
+    values = np.array([100, 110, 90, 105, 95, 100, 120, 80, 100, 100, 110, 90], dtype=float)
+    s = pd.Series(values, index=_months(12))
+    out = control_limits(s)
+    mu = np.array([(values.sum() - v) / 11 for v in values])
+    assert out["expected"].to_numpy() == pytest.approx(mu)
+    z = (values - mu) / np.sqrt(mu)
+    sz = max(1.0, np.abs(np.diff(z)).mean() / 1.128)
+    assert out["sigma_z"].iloc[0] == pytest.approx(sz)
+    # k: the t quantile with 2 (12 - 1) = 22 df for the one-sided 3-sigma tail 0.00135.
+    k = stats.t.isf(stats.norm.sf(3), 22)
+    assert 3.3 < k < 3.45 and out["multiplier"].iloc[0] == pytest.approx(k)
+    assert out["upper"].to_numpy() == pytest.approx(mu + k * sz * np.sqrt(mu))
+    assert (out["baseline"] == "mean of the other months").all()
+
+
+def test_laney_seasonal_baseline_leaves_the_month_out():
+    values = [100] + [50] * 11 + [120] + [50] * 11 + [200] + [50] * 11
+    out = control_limits(pd.Series(values, index=_months(36)))
+    assert out.loc["2024-01-01", "expected"] == pytest.approx(110.0)  # the two other Januaries
+    assert out.loc["2022-01-01", "expected"] == pytest.approx(160.0)  # (120 + 200) / 2
+    assert out.loc["2024-01-01", "baseline"] == "same month in 2 other years"
+
+
+def test_laney_flags_far_fewer_real_gwent_months_than_poisson(gwent_totals):
+    s = gwent_totals.set_index("month")["count"]
+    laney = control_limits(s)
+    poisson = control_limits(s, method="exact")
+    assert laney["sigma_z"].iloc[0] > 3  # monthly Gwent totals vary far more than Poisson
+    assert (laney["signal"] != "").sum() <= 3 < (poisson["signal"] != "").sum()

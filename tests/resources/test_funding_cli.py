@@ -88,6 +88,18 @@ def test_scf_with_every_force_loaded_reproduces_pots_and_hand_split(all_wales, t
     )
     assert "£58,515.90" in r.output and "£4,291,166.00" in r.output
     assert "fixes its statistics at 2003" in (tmp_path / "scf_2005-06_notes.txt").read_text()
+    # Vintage: a "2005" formula says what it really ran on, for every indicator it uses.
+    notes = (tmp_path / "scf_2005-06_notes.txt").read_text()
+    assert "vintage: population ONS mid-2019" in notes and "vintage: deprivation index WIMD 2019" in notes
+    assert "vintage: police.uk crime months 2018-10..2019-02 (5 months)" in notes
+    vintage = pd.read_csv(tmp_path / "scf_2005-06_vintage.csv").set_index("indicator")
+    assert vintage.loc["recorded_crime", "vintage"] == "2018-10..2019-02 (5 months)"
+    assert vintage.loc["population", "vintage"] == "ONS mid-2019 population estimates"
+    assert vintage.loc["deprivation_score", "vintage"] == "WIMD 2019"
+    assert (
+        bool(vintage.loc["recorded_crime", "used_by_formula"])
+        and (vintage["financial_year"] == "2005/06").all()
+    )
 
 
 def test_scf_2007_uplift_and_2006_pot(all_wales, tmp_path):

@@ -231,5 +231,11 @@ def test_options_command_writes_a_self_contained_report(warehouse, request, tmp_
     assert (tmp_path / "options_report.pdf").read_bytes()[:5] == b"%PDF-"
     members = pd.read_csv(tmp_path / "options_group_members.csv")
     assert len(members) == 22
+    # Vintage of every indicator, in the page (so in the PDF) and beside the tables.
+    vintage = pd.read_csv(tmp_path / "options_vintage.csv").set_index("indicator")
+    assert set(vintage.index) == {"population", "deprivation_score", "recorded_crime", "asb"}
+    assert vintage.loc["population", "vintage"].startswith("ONS mid-20")
+    assert "Data vintage of every indicator" in page and vintage.loc["recorded_crime", "vintage"] in page
+    assert "vintage: population ONS mid-" in page
     bad = runner.invoke(app, ["--data-dir", str(wh), "options", "--lowered", "5", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "above the standard" in bad.output

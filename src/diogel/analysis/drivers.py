@@ -30,9 +30,15 @@ __all__ = [
     "NBDriversResult",
     "drivers_by_crime_type",
     "drivers_summary",
+    "VIF_LIMIT",
     "fit_nb_drivers",
+    "fit_single_covariates",
     "plain_english",
+    "reading_goes_with",
 ]
+
+#: Above this variance inflation factor a covariate's joint-model coefficient is not read on its own.
+VIF_LIMIT = 5.0
 
 #: Readable names for the WIMD 2019 score columns of the warehouse / shared data.
 WIMD_LABELS: dict[str, str] = {
@@ -440,3 +446,74 @@ def drivers_summary(results: Mapping[str, NBDriversResult]) -> pd.DataFrame:
         t["moran_p"] = r.moran.p_rand if r.moran else np.nan
         frames.append(t)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def reading_goes_with(
+    label: str, irr: float, lower: float, upper: float, outcome: str, ci: float = 0.95
+) -> str:
+    """Plain-English reading of a single-covariate IRR, in words of association only.
+
+    "LSOAs with a one standard deviation higher income deprivation score have 41% more violence and
+    sexual offences per resident (95% CI 30% to 53% more): higher income deprivation goes with more
+    violence and sexual offences." No causal words: the model compares places, not causes.
+    """
+    size, direction = _pct(irr)
+    lo_size, lo_dir = _pct(lower)
+    hi_size, hi_dir = _pct(upper)
+    ci_pct = f"{ci * 100:g}%"
+    if lo_dir == hi_dir == "more":
+        interval = f"{ci_pct} CI {lo_size:.0f}% to {hi_size:.0f}% more"
+    elif lo_dir == hi_dir == "less":
+        interval = f"{ci_pct} CI {hi_size:.0f}% to {lo_size:.0f}% less"
+    else:
+        interval = f"{ci_pct} CI {lo_size:.0f}% less to {hi_size:.0f}% more"
+    return (
+        f"LSOAs with a one standard deviation higher {label} have {size:.0f}% {direction} {outcome} per resident "
+        f"({interval}): higher {label} goes with {direction} {outcome}."
+    )
+
+
+def fit_single_covariates(
+    data: pd.DataFrame,
+    covariates: Sequence[str],
+    count_col: str = "count",
+    population_col: str = "population",
+    area_col: str = "lsoa_code",
+    labels: Mapping[str, str] | None = None,
+    outcome: str = "crimes",
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """One NB2 model per covariate, each fitted alone (standardised, log(population) offset).
+
+    Correlated deprivation domains (income and health: r about 0.9 across Welsh LSOAs) make the
+    coefficients of a joint model unstable and can flip their signs; a covariate fitted alone
+    answers the question a reader asks ("do places with more X have more crime?") without that
+    artefact. Every row carries its model's McFadden pseudo-R2 and NB2 dispersion alpha, to be
+    shown beside any reading. Multiple testing is the caller's: adjust ``p`` across every
+    coefficient of a report (Benjamini-Hochberg) before reading any.
+
+    Returns
+    -------
+    DataFrame
+        One row per covariate: ``covariate``, ``label``, ``mean``, ``sd``, ``coef``, ``se``,
+        ``irr``, ``irr_lower``, ``irr_upper``, ``p`` (Wald), ``pseudo_r2``, ``alpha``, ``n``,
+        ``converged``, ``reading`` (see :func:`reading_goes_with`).
+    """
+    label_map = {**WIMD_LABELS, **(labels or {})}
+    rows = []
+    for c in covariates:
+        r = fit_nb_drivers(
+            data[[area_col, count_col, population_col, c]], [c], count_col=count_col,
+            population_col=population_col, area_col=area_col, labels=labels, outcome=outcome, ci=ci,
+        )  # fmt: skip
+        t = r.table.iloc[0]
+        label = label_map.get(c, c.replace("_", " "))
+        rows.append(
+            {
+                "covariate": c, "label": label, "mean": t["mean"], "sd": t["sd"], "coef": t["coef"],
+                "se": t["se"], "irr": t["irr"], "irr_lower": t["irr_lower"], "irr_upper": t["irr_upper"],
+                "p": t["p"], "pseudo_r2": r.pseudo_r2, "alpha": r.alpha, "n": r.n, "converged": r.converged,
+                "reading": reading_goes_with(label, t["irr"], t["irr_lower"], t["irr_upper"], outcome, ci),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)

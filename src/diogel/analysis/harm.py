@@ -23,6 +23,7 @@ __all__ = [
     "HarmWeights",
     "harm_by_area",
     "harm_by_type",
+    "harm_shares_by_method",
     "policeuk_type",
     "policeuk_weights_from_css",
 ]
@@ -99,6 +100,7 @@ def policeuk_weights_from_css(
     css: pd.DataFrame,
     method: str = "median",
     offence_counts: pd.DataFrame | None = None,
+    volumes: pd.DataFrame | None = None,
 ) -> HarmWeights:
     """Collapse ONS CSS offence weights to one weight per police.uk crime type.
 
@@ -113,11 +115,21 @@ def policeuk_weights_from_css(
 
     Methods
     -------
+    ``"volume_weighted_mean"``
+        sum(weight_s x V_s) / sum(V_s) over the distinct severity codes s of the type, V_s the
+        national recorded-crime volume of the offences weighted under s (``volumes``: columns
+        ``css_severity_code`` and ``count``, e.g. :func:`diogel.sources.harm_weights.offence_volumes`).
+        The weight of an average recorded crime of the type: common assault (13.5 days) and
+        harassment (36) dominate violence and sexual offences by volume, homicide (7,973) hardly
+        moves it. Severity codes with no recorded volume drop out; a type none of whose codes has a
+        volume gets NaN.
     ``"median"`` (default)
         Median of the distinct offence weights in the type. Robust to rare, very severe offences.
     ``"mean"``
         Mean of the distinct offence weights. Pulled up strongly by rare offences (homicide
         dominates Violence and sexual offences).
+    ``"min"``, ``"max"``
+        Smallest or largest distinct offence weight of the type (bounds for a sensitivity check).
     ``"count_weighted_mean"``
         sum(weight_o x count_o) / sum(count_o) over offences o of the type, the weight of an
         average recorded crime of that type. Needs ``offence_counts`` (the CSS file has no
@@ -129,16 +141,19 @@ def policeuk_weights_from_css(
     ----------
     css : DataFrame
         The CSS weights table (e.g. ``harm/css_weights_policeuk.csv``).
-    method : {"median", "mean", "count_weighted_mean"}, default "median"
+    method : {"median", "mean", "min", "max", "volume_weighted_mean", "count_weighted_mean"}, default "median"
     offence_counts : DataFrame, optional
         Required for ``"count_weighted_mean"``.
+    volumes : DataFrame, optional
+        Required for ``"volume_weighted_mean"``.
 
     Returns
     -------
     HarmWeights
     """
-    if method not in ("median", "mean", "count_weighted_mean"):
-        raise ValueError(f"method must be 'median', 'mean' or 'count_weighted_mean', got {method!r}")
+    methods = ("median", "mean", "min", "max", "volume_weighted_mean", "count_weighted_mean")
+    if method not in methods:
+        raise ValueError(f"method must be one of {', '.join(repr(m) for m in methods)}, got {method!r}")
     missing = [c for c in (_CATEGORY, _WEIGHT, _SEVERITY_CODE) if c not in css.columns]
     if missing:
         raise ValueError(f"css is missing column(s) {missing}")
@@ -169,21 +184,46 @@ def policeuk_weights_from_css(
         j["wc"] = j["weight"] * j["count"]
         g = j.groupby("crime_type").agg(wc=("wc", "sum"), c=("count", "sum"), n=(_COUNTS_CODE, "nunique"))
         agg = pd.DataFrame({"weight": g["wc"] / g["c"], "n_offences": g["n"]})
+    elif method == "volume_weighted_mean":
+        if volumes is None:
+            raise ValueError(
+                "method='volume_weighted_mean' needs volumes (css_severity_code, count): national recorded-crime "
+                "volumes by offence code, e.g. diogel.sources.harm_weights.offence_volumes()"
+            )
+        v = volumes.dropna(subset=["css_severity_code"])
+        v = v.assign(code=v["css_severity_code"].astype("string").str.strip()).groupby("code")["count"].sum()
+        distinct = df.drop_duplicates(["crime_type", _SEVERITY_CODE])
+        distinct = distinct.assign(
+            volume=distinct[_SEVERITY_CODE].astype("string").str.strip().map(v).fillna(0)
+        )
+        distinct = distinct[distinct["volume"] > 0]
+        distinct = distinct.assign(wv=distinct["weight"] * distinct["volume"])
+        g = distinct.groupby("crime_type").agg(wv=("wv", "sum"), v=("volume", "sum"), n=("weight", "size"))
+        agg = pd.DataFrame(
+            {"weight": (g["wv"] / g["v"]).astype(float), "n_offences": g["n"], "volume": g["v"].astype(float)}
+        )
     else:
         distinct = df.drop_duplicates(["crime_type", _SEVERITY_CODE])
         g = distinct.groupby("crime_type")["weight"]
-        agg = pd.DataFrame({"weight": g.median() if method == "median" else g.mean(), "n_offences": g.size()})
+        agg = pd.DataFrame({"weight": getattr(g, method)(), "n_offences": g.size()})
 
     out = pd.DataFrame({"crime_type": list(POLICEUK_CRIME_TYPES)})
     out = out.merge(agg.reset_index(), on="crime_type", how="left")
     out["n_offences"] = out["n_offences"].fillna(0).astype(int)
+    if "volume" in out.columns:
+        out["volume"] = out["volume"].fillna(0).astype("int64")
     no_weight = out.loc[out["weight"].isna(), "crime_type"].tolist()
 
     note = (
         "Harm weights are approximate: each police.uk crime type groups many Home Office offences whose "
         f"ONS Crime Severity Score weights differ widely, and a single {method.replace('_', ' ')} of "
-        "those weights stands in for all of them. Compare harm between areas and over time, not as an "
-        "exact measure."
+        "those weights stands in for all of them"
+        + (
+            " (each offence weighted by its national recorded volume, so the common offences count most)"
+            if method == "volume_weighted_mean"
+            else ""
+        )
+        + ". Compare harm between areas and over time, not as an exact measure."
     )
     if "Anti-social behaviour" in no_weight:
         note += (
@@ -288,4 +328,45 @@ def harm_by_area(
         pop = out["population"].astype(float).where(out["population"] > 0)
         out["rate_per_1000"] = 1000.0 * out["count"] / pop
         out["harm_per_1000"] = 1000.0 * out["harm"] / pop
+    return out
+
+
+def harm_shares_by_method(
+    counts: pd.DataFrame,
+    css: pd.DataFrame,
+    volumes: pd.DataFrame | None = None,
+    methods: Sequence[str] = ("volume_weighted_mean", "median", "mean", "min", "max"),
+) -> pd.DataFrame:
+    """Each crime type's share of harm under several weightings: a sensitivity check.
+
+    share_t(method) = count_t x weight_t(method) / sum over weighted types of count x weight.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``crime_type`` and ``count`` (rows per type are summed).
+    css : DataFrame
+        The CSS weights table, as for :func:`policeuk_weights_from_css`.
+    volumes : DataFrame, optional
+        Needed when ``methods`` include ``"volume_weighted_mean"``.
+    methods : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        ``crime_type``, ``count``, ``share_count`` and, per method, ``weight_<method>`` and
+        ``share_harm_<method>``.
+    """
+    c = counts.groupby("crime_type", as_index=False)["count"].sum()
+    out = pd.DataFrame({"crime_type": list(POLICEUK_CRIME_TYPES)}).merge(c, on="crime_type", how="left")
+    out["count"] = out["count"].fillna(0.0)
+    total = out["count"].sum()
+    out["share_count"] = out["count"] / total if total else np.nan
+    for m in methods:
+        w = policeuk_weights_from_css(css, method=m, volumes=volumes).weights.set_index("crime_type")[
+            "weight"
+        ]
+        out[f"weight_{m}"] = out["crime_type"].map(w)
+        harm = out["count"] * out[f"weight_{m}"]
+        out[f"share_harm_{m}"] = harm / harm.sum() if harm.sum() else np.nan
     return out

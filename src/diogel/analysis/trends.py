@@ -9,7 +9,7 @@ records, ``population`` a number of residents.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,10 +18,16 @@ from scipy import stats
 
 __all__ = [
     "GapCheck",
+    "MonthlyComparison",
     "PeriodComparison",
+    "benjamini_hochberg",
+    "compare_monthly",
+    "compare_monthly_family",
     "compare_periods",
     "comparison_gap_check",
     "control_limits",
+    "laney_multiplier",
+    "laney_sigma_z",
     "detect_supply_gaps",
     "poisson_ci",
     "rates_per_1000",
@@ -267,6 +273,225 @@ def compare_periods(
     )
 
 
+def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) for one family of tests.
+
+    With the m finite p-values sorted p_(1) <= ... <= p_(m), q_(i) = min over j >= i of
+    min(1, m p_(j) / j). Declaring q < alpha a finding controls the false discovery rate at
+    alpha (for independent or positively dependent tests), and under the complete null the
+    chance of any finding at alpha. NaN p-values stay NaN and are not counted in m.
+
+    Parameters
+    ----------
+    p_values : array-like of float
+
+    Returns
+    -------
+    numpy array of q-values, same shape and order as the input.
+    """
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return q
+    order = np.argsort(p[ok], kind="mergesort")
+    ranked = p[ok][order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    out = np.empty(m)
+    out[order] = adjusted
+    q[ok] = out
+    return q
+
+
+@dataclass(frozen=True)
+class MonthlyComparison:
+    """Result of :func:`compare_monthly`.
+
+    Attributes
+    ----------
+    current, previous : int
+        Totals of the two periods (over the months used).
+    months : int
+        Pairs of months used (both months present, at least one record between them).
+    change, percent_change, rate_ratio : as :class:`PeriodComparison` (counts, equal exposure).
+    ci_lower, ci_upper : float
+        Interval for the rate ratio, exp(log RR -/+ t_{df, 1-alpha/2} se), se = sqrt(phi (1/C +
+        1/P)); NaN when either total is 0.
+    dispersion : float
+        phi, the quasi-Poisson dispersion: Pearson X2 / df of the paired-month model (1 for
+        Poisson counts; police.uk series usually far above 1).
+    df : int
+        Residual degrees of freedom, months - 1.
+    p_value : float
+        Two-sided p-value (see :func:`compare_monthly`).
+    log_rate_ratio : float
+    alpha : float
+    significant : bool
+        p_value < alpha (before any multiple-testing correction).
+    method : str
+    """
+
+    current: int
+    previous: int
+    months: int
+    change: int
+    percent_change: float
+    rate_ratio: float
+    ci_lower: float
+    ci_upper: float
+    dispersion: float
+    df: int
+    p_value: float
+    log_rate_ratio: float
+    alpha: float
+    significant: bool
+    method: str = field(repr=False)
+
+
+QUASI_POISSON_METHOD = (
+    "Quasi-Poisson test on paired months: each month of this period is paired with the same "
+    "month of the previous one (which removes seasonality); under no change this period's share "
+    "of each pair is 1/2, with variance scaled by the dispersion phi = Pearson X2 / (months - 1). "
+    "Score statistic z = (C - N/2) / sqrt(phi N / 4) against Student's t with months - 1 degrees of "
+    "freedom; with a single month (no dispersion to estimate) the exact conditional binomial test."
+)
+
+
+def compare_monthly(
+    current: Sequence[float] | np.ndarray,
+    previous: Sequence[float] | np.ndarray,
+    alpha: float = 0.05,
+) -> MonthlyComparison:
+    """Compare two periods month by month with a test that allows over-dispersion.
+
+    Model: the count of pair m (month m of this period, c_m, and the same month of the previous
+    period, p_m) has total n_m = c_m + p_m; a quasi-Poisson model with one parameter per pair (the
+    season) and one for the period gives, conditional on n_m, c_m with mean n_m pi and variance
+    phi n_m pi (1 - pi). Estimates: pi_hat = C / N (C, P, N the totals), RR = C / P and
+
+        phi = X2 / (M - 1),  X2 = sum_m (c_m - n_m pi_hat)^2 / (n_m pi_hat (1 - pi_hat)),
+
+    over the M pairs with n_m > 0 (the Pearson estimate of the quasi-Poisson scale). Test of
+    RR = 1: score statistic z = (C - N / 2) / sqrt(phi N / 4), two-sided p from Student's t with
+    M - 1 degrees of freedom. With M < 2 (no dispersion to estimate) or phi = 0 the exact
+    conditional binomial test of :func:`compare_periods` on the totals is used instead. This is
+    the quasi-Poisson GLM log mu = pair + period (statsmodels GLM with ``scale="X2"``) in closed
+    form: the pair effects absorb seasonality and level. Calibrated by simulation
+    (``diogel.analysis.calibration_trends``): about 5% of crime types flagged at p < 0.05 on
+    police.uk-like series with no change, where the exact binomial test on the totals flags 21%.
+
+    Parameters
+    ----------
+    current, previous : array-like
+        Monthly counts of the two periods in matching order (month i of one pairs with month i of
+        the other), the same length. A NaN in either (e.g. a gap month) drops the pair.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    MonthlyComparison
+    """
+    c = np.asarray(current, dtype=float)
+    p = np.asarray(previous, dtype=float)
+    if c.shape != p.shape or c.ndim != 1:
+        raise ValueError(f"current and previous need the same number of months, got {c.shape} and {p.shape}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    keep = np.isfinite(c) & np.isfinite(p)
+    c, p = c[keep], p[keep]
+    if (c < 0).any() or (p < 0).any():
+        raise ValueError("monthly counts must be non-negative")
+    n = c + p
+    used = n > 0
+    c_tot, p_tot = float(c.sum()), float(p.sum())
+    big_n = c_tot + p_tot
+    m = int(used.sum())
+    df = max(m - 1, 0)
+    phi = 1.0
+    if df >= 1 and 0 < c_tot < big_n:
+        pi = c_tot / big_n
+        x2 = float((((c[used] - n[used] * pi) ** 2) / (n[used] * pi * (1 - pi))).sum())
+        phi = x2 / df
+    if df >= 1 and phi > 0:
+        z = (c_tot - big_n / 2) / math.sqrt(phi * big_n / 4)
+        p_value = float(2 * stats.t.sf(abs(z), df))
+        crit = float(stats.t.ppf(1 - alpha / 2, df))
+    else:
+        exact = compare_periods(int(round(c_tot)), int(round(p_tot)), alpha=alpha)
+        p_value = exact.p_value
+        crit = float(stats.norm.ppf(1 - alpha / 2))
+    if c_tot > 0 and p_tot > 0:
+        log_rr = math.log(c_tot / p_tot)
+        se = math.sqrt(phi * (1 / c_tot + 1 / p_tot))
+        lo, hi = math.exp(log_rr - crit * se), math.exp(log_rr + crit * se)
+        rr = c_tot / p_tot
+    else:
+        log_rr = math.inf if c_tot > 0 else (-math.inf if p_tot > 0 else math.nan)
+        rr = math.inf if c_tot > 0 else (0.0 if p_tot > 0 else math.nan)
+        lo = hi = math.nan
+    pct = math.nan if p_tot == 0 else 100.0 * (c_tot - p_tot) / p_tot
+    return MonthlyComparison(
+        current=int(round(c_tot)),
+        previous=int(round(p_tot)),
+        months=m,
+        change=int(round(c_tot - p_tot)),
+        percent_change=pct,
+        rate_ratio=rr,
+        ci_lower=lo,
+        ci_upper=hi,
+        dispersion=phi,
+        df=df,
+        p_value=p_value,
+        log_rate_ratio=log_rr,
+        alpha=alpha,
+        significant=bool(p_value < alpha),
+        method=QUASI_POISSON_METHOD,
+    )
+
+
+def compare_monthly_family(
+    pairs: Mapping[str, tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]],
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """:func:`compare_monthly` for every series of one report, with Benjamini-Hochberg across them.
+
+    The one function behind the year-on-year changes of the assessment and of the portal's
+    dashboard. A change is ``significant`` when its BH q-value is below ``alpha``; callers that
+    know of data-supply gaps must still refuse to call a gapped comparison a rise or fall.
+
+    Parameters
+    ----------
+    pairs : mapping label -> (current monthly counts, previous monthly counts)
+        One family of tests, e.g. every crime type and the totals of one area.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    DataFrame indexed by label
+        ``current``, ``previous``, ``months``, ``change``, ``percent_change``, ``rate_ratio``,
+        ``ci_lower``, ``ci_upper``, ``dispersion``, ``df``, ``p_value``, ``q_value``,
+        ``log_rate_ratio``, ``significant``.
+    """
+    rows = {}
+    for label, (current, previous) in pairs.items():
+        c = compare_monthly(current, previous, alpha=alpha)
+        rows[label] = {
+            "current": c.current, "previous": c.previous, "months": c.months, "change": c.change,
+            "percent_change": c.percent_change, "rate_ratio": c.rate_ratio, "ci_lower": c.ci_lower,
+            "ci_upper": c.ci_upper, "dispersion": c.dispersion, "df": c.df, "p_value": c.p_value,
+            "log_rate_ratio": c.log_rate_ratio,
+        }  # fmt: skip
+    columns = ["current", "previous", "months", "change", "percent_change", "rate_ratio", "ci_lower",
+               "ci_upper", "dispersion", "df", "p_value", "q_value", "log_rate_ratio", "significant"]  # fmt: skip
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    if out.empty:
+        return pd.DataFrame(columns=columns)
+    out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy(float))
+    out["significant"] = out["q_value"] < alpha
+    return out[columns]
+
+
 # ---------------------------------------------------------------------------------------------
 # Control limits
 # ---------------------------------------------------------------------------------------------
@@ -276,69 +501,153 @@ def _month_index(index: pd.Index) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(index)).to_period("M").to_timestamp()
 
 
+def _laney_expected(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Leave-one-out seasonal expected counts: same calendar month in the other years, else the
+    mean of the other months. A month never sits in its own baseline, so an outlier cannot hide
+    by pulling its expected value towards itself."""
+    values = s.to_numpy(dtype=float)
+    months = s.index.month
+    expected, baseline = [], []
+    for i in range(len(values)):
+        others = np.ones(len(values), dtype=bool)
+        others[i] = False
+        others &= np.isfinite(values)
+        same = others & (months == months[i])
+        if same.any():
+            expected.append(float(values[same].mean()))
+            baseline.append(f"same month in {int(same.sum())} other year{'s' if same.sum() > 1 else ''}")
+        elif others.any():
+            expected.append(float(values[others].mean()))
+            baseline.append("mean of the other months")
+        else:
+            expected.append(float("nan"))
+            baseline.append("no other month")
+    return np.asarray(expected), baseline
+
+
+def laney_sigma_z(z: np.ndarray) -> float:
+    """Laney's sigma_z: mean moving range of consecutive z-scores / 1.128 (d2 for n = 2), at least 1.
+
+    Pairs with a missing z (e.g. a gap month) are skipped. With fewer than two pairs the result
+    is 1 (plain Poisson limits).
+    """
+    z = np.asarray(z, dtype=float)
+    mr = np.abs(np.diff(z))
+    mr = mr[np.isfinite(mr)]
+    if len(mr) < 2:
+        return 1.0
+    return max(1.0, float(mr.mean()) / 1.128)
+
+
+def laney_multiplier(months: int, sigma: float = 3.0) -> float:
+    """Limit multiplier for a Laney chart whose sigma_z comes from ``months`` z-scores.
+
+    k = Student t quantile with 2 (months - 1) degrees of freedom for the one-sided tail
+    P(Z > sigma) (0.135% at 3 sigma), so the limits allow for the uncertainty of sigma_z estimated
+    from few moving ranges: 3.38 for 12 months, 3.11 for 36, tending to sigma. The degrees of freedom
+    2 (months - 1) were set by simulation so that about 0.27% of months signal under no change on
+    police.uk-like series of 12 to 36 months (see the calibration table).
+    """
+    tail = float(stats.norm.sf(sigma))
+    return float(stats.t.isf(tail, max(2 * (months - 1), 1)))
+
+
+CONTROL_METHOD = (
+    "Laney u'-chart on a seasonal baseline: the expected count of a month is the mean of the same "
+    "calendar month in the other years of the series (or, with one year only, of the other months); "
+    "z = (count - expected) / sqrt(expected); sigma_z = mean moving range of consecutive z / 1.128, "
+    "at least 1; limits expected -/+ k sigma_z sqrt(expected), where k is the Student t quantile with "
+    "2 (months - 1) degrees of freedom for the 3-sigma tail (3.38 with 12 months, 3.11 with 36), which "
+    "allows for the uncertainty of sigma_z. sigma_z carries the over-dispersion (and any seasonality "
+    "the baseline misses) that Poisson limits ignore."
+)
+
+
 def control_limits(
     monthly: pd.Series,
-    method: str = "exact",
+    method: str = "laney",
     sigma: float = 3.0,
     min_years: int = 2,
 ) -> pd.DataFrame:
-    """Seasonal c-chart: expected monthly count and Poisson control limits, with signals.
+    """Control chart of a monthly count series: expected count, control limits and signals.
 
-    Expected value for a month = mean count of the same calendar month in earlier years when at
-    least ``min_years`` earlier years are available (seasonal baseline); otherwise the mean of the
-    whole series (the ordinary c-chart centre line).
-
-    Limits, with tail probability t = P(Z > sigma) (0.00135 for sigma = 3):
-
-    * ``method="exact"`` (default): Poisson quantiles, lower = poisson.ppf(t, mu), upper =
-      poisson.isf(t, mu); a month signals when count < lower or count > upper. Right for the small
-      counts of single areas or crime types.
-    * ``method="shewhart"``: mu -/+ sigma * sqrt(mu) with the lower limit floored at 0.
-
-    Crime counts are usually over-dispersed relative to Poisson, so at force level (thousands a
-    month) the limits are narrow and some months signal; read signals as prompts to look, not
-    as proof. The chart uses counts; with a constant population it is identical to a u-chart.
+    * ``method="laney"`` (default): Laney u'-chart, which allows for over-dispersion. Expected
+      count mu_t = mean of the same calendar month in the *other* years of the series when there
+      is one (a leave-one-out seasonal baseline), else the mean of the other months. With
+      z_t = (y_t - mu_t) / sqrt(mu_t) and sigma_z = max(1, mean |z_t - z_(t-1)| / 1.128), the
+      limits are mu_t -/+ k * sigma_z * sqrt(mu_t) (lower floored at 0), k from
+      :func:`laney_multiplier` (the t quantile for the ``sigma`` tail with 2 (m - 1) degrees of
+      freedom, m the months with a z-score; k tends to ``sigma`` for long series). Police.uk series are
+      far more variable than Poisson (Gwent: monthly variance about 14 times the mean), so Poisson
+      limits flag ordinary months; sigma_z widens them by the observed month-to-month variation.
+      Calibrated by simulation (``diogel.analysis.calibration_trends``): about 0.3% of months signal
+      under no change at 3 sigma.
+    * ``method="exact"``: the seasonal c-chart with exact Poisson quantiles; expected = mean of the
+      same calendar month in at least ``min_years`` earlier years, else the series mean; lower =
+      poisson.ppf(t, mu), upper = poisson.isf(t, mu), t = P(Z > sigma). Not calibrated for
+      over-dispersed counts: kept for comparison.
+    * ``method="shewhart"``: as "exact" with limits mu -/+ sigma sqrt(mu) (lower floored at 0).
 
     Parameters
     ----------
     monthly : Series
-        Counts indexed by month (anything ``pd.to_datetime`` reads); one value per month.
-    method : {"exact", "shewhart"}, default "exact"
+        Counts indexed by month (anything ``pd.to_datetime`` reads); one value per month. NaN
+        months (e.g. supply gaps) are left out of every baseline and of sigma_z.
+    method : {"laney", "exact", "shewhart"}, default "laney"
     sigma : float, default 3.0
     min_years : int, default 2
-        Earlier same-month values needed before the seasonal baseline is used.
+        For "exact" and "shewhart": earlier same-month values needed for the seasonal baseline.
 
     Returns
     -------
     DataFrame indexed by month
-        ``count``, ``expected``, ``baseline`` ("same month in N earlier years" or "series mean"),
-        ``lower``, ``upper``, ``signal`` ("above", "below" or "").
+        ``count``, ``expected``, ``baseline`` (which expected value), ``lower``, ``upper``,
+        ``sigma_z`` (1 for the Poisson methods), ``multiplier`` (k; ``sigma`` for the Poisson
+        methods), ``signal`` ("above", "below" or "").
     """
-    if method not in ("exact", "shewhart"):
-        raise ValueError(f"method must be 'exact' or 'shewhart', got {method!r}")
+    if method not in ("laney", "exact", "shewhart"):
+        raise ValueError(f"method must be 'laney', 'exact' or 'shewhart', got {method!r}")
     s = pd.Series(np.asarray(monthly, dtype=float), index=_month_index(monthly.index)).sort_index()
     if s.index.duplicated().any():
         raise ValueError("monthly has more than one value for a month; sum them first")
-    series_mean = float(s.mean())
-    expected, baseline = [], []
-    for month in s.index:
-        earlier = s[(s.index.month == month.month) & (s.index < month)].dropna()
-        if len(earlier) >= min_years:
-            expected.append(float(earlier.mean()))
-            baseline.append(f"same month in {len(earlier)} earlier years")
-        else:
-            expected.append(series_mean)
-            baseline.append("series mean")
-    mu = np.asarray(expected)
-    tail = float(stats.norm.sf(sigma))
-    if method == "exact":
-        lower = stats.poisson.ppf(tail, mu)
-        upper = stats.poisson.isf(tail, mu)
+    if method == "laney":
+        mu, baseline = _laney_expected(s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(mu > 0, (s.to_numpy() - mu) / np.sqrt(mu), np.nan)
+        sz = laney_sigma_z(z)
+        k = laney_multiplier(int(np.isfinite(z).sum()), sigma)
+        lower = np.maximum(mu - k * sz * np.sqrt(mu), 0.0)
+        upper = mu + k * sz * np.sqrt(mu)
     else:
-        lower = np.maximum(mu - sigma * np.sqrt(mu), 0.0)
-        upper = mu + sigma * np.sqrt(mu)
+        sz, k = 1.0, sigma
+        series_mean = float(s.mean())
+        expected, baseline = [], []
+        for month in s.index:
+            earlier = s[(s.index.month == month.month) & (s.index < month)].dropna()
+            if len(earlier) >= min_years:
+                expected.append(float(earlier.mean()))
+                baseline.append(f"same month in {len(earlier)} earlier years")
+            else:
+                expected.append(series_mean)
+                baseline.append("series mean")
+        mu = np.asarray(expected)
+        tail = float(stats.norm.sf(sigma))
+        if method == "exact":
+            lower = stats.poisson.ppf(tail, mu)
+            upper = stats.poisson.isf(tail, mu)
+        else:
+            lower = np.maximum(mu - sigma * np.sqrt(mu), 0.0)
+            upper = mu + sigma * np.sqrt(mu)
     out = pd.DataFrame(
-        {"count": s.to_numpy(), "expected": mu, "baseline": baseline, "lower": lower, "upper": upper},
+        {
+            "count": s.to_numpy(),
+            "expected": mu,
+            "baseline": baseline,
+            "lower": lower,
+            "upper": upper,
+            "sigma_z": sz,
+            "multiplier": k,
+        },
         index=s.index.rename("month"),
     )
     out["signal"] = np.select(

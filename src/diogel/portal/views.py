@@ -388,7 +388,7 @@ class WarehouseViews:
         return dataclasses.replace(base, priorities=priorities)
 
     def _dashboard(self, area_code: str) -> Dashboard:
-        from diogel.analysis.trends import compare_periods
+        from diogel.analysis.trends import compare_monthly_family
 
         area = self.area(area_code)
         monthly = self.monthly(area_code)
@@ -400,12 +400,16 @@ class WarehouseViews:
         rows = [("All crime and ASB", by_type.sum(axis=0))] + [
             (ct, by_type.loc[ct]) for ct in by_type.sum(axis=1).sort_values(ascending=False).index
         ]
+        # The report's test: quasi-Poisson on paired months, Benjamini-Hochberg across the rows.
+        family = (
+            compare_monthly_family({lb: (sr[current], sr[previous]) for lb, sr in rows}) if previous else None
+        )
         for label, series in rows:
             cur = int(series[current].sum())
             prev = int(series[previous].sum()) if previous else 0
             if previous and cur + prev > 0:
-                cmp = compare_periods(cur, prev)
-                pct, p, sig = cmp.percent_change, cmp.p_value, cmp.significant
+                cmp = family.loc[label]
+                pct, p, sig = float(cmp.percent_change), float(cmp.p_value), bool(cmp.significant)
             else:
                 pct, p, sig = float("nan"), float("nan"), False
             trends.append(Trend(label, cur, prev, pct, p, sig, [int(v) for v in series.tolist()]))

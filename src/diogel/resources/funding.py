@@ -46,8 +46,10 @@ from diogel.resources.indicators import (
     Indicators,
     default_window,
     for_unit,
+    indicator_vintage,
     la_indicators,
     population_years,
+    vintage_lines,
 )
 
 CONTEXT_COLUMNS = ("residents", "per_head", "crimes", "per_crime", "police_data", "note")
@@ -268,6 +270,7 @@ def allocate_from_warehouse(
         f"formula: {requested.title or requested.name}; unit: {UNIT_LABELS.get(requested.unit, requested.unit)}",
         f"pot for {financial_year(year)}: £{requested.pots[year]:,.2f}",
         f"statistics: {statistics}",
+        *vintage_lines(ind),
         *ind.notes,
         *notes,
     ]
@@ -434,8 +437,23 @@ def _stem(alloc: Allocation) -> str:
     return f"{alloc.requested.name}_{financial_year(alloc.year).replace('/', '-')}"
 
 
+def allocation_vintage(alloc: Allocation) -> pd.DataFrame:
+    """The data vintage of every indicator the allocation's formula uses (population year,
+    deprivation index, crime months), from :func:`diogel.resources.indicators.indicator_vintage`."""
+    comps = [*alloc.formula.enabled_components, *(u.basis for u in alloc.formula.uplifts)]
+    used = set().union(*(component_columns(c) for c in comps)) | {"population"}  # residents are always shown
+    v = indicator_vintage(alloc.indicators)
+    # Single-year-of-age columns feed the age-band and age-weighted population components.
+    ages = any(c.indicator in ("population_age_band", "age_weighted_population") for c in comps)
+    v.insert(0, "used_by_formula", v["indicator"].isin(used) | (v["indicator"].str.startswith("age_") & ages))
+    v.insert(0, "formula", alloc.requested.name)
+    v.insert(1, "financial_year", financial_year(alloc.year))
+    return v
+
+
 def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
-    """Write ``<formula>_<yyyy-yy>_allocation.csv`` (one row per area), ``..._notes.txt`` and an SVG chart."""
+    """Write ``<formula>_<yyyy-yy>_allocation.csv`` (one row per area), ``..._notes.txt``,
+    ``..._vintage.csv`` (what year, index and months every indicator comes from) and an SVG chart."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = _stem(alloc)
@@ -443,6 +461,8 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
     alloc.table.to_csv(csv_path, index=False, lineterminator="\n", float_format="%.6f")
     notes = out / f"{stem}_notes.txt"
     notes.write_text("\n".join(alloc.notes) + "\n", encoding="utf-8")
+    vintage = out / f"{stem}_vintage.csv"
+    allocation_vintage(alloc).to_csv(vintage, index=False, lineterminator="\n")
     svg = out / f"{stem}_allocation.svg"
     svg.write_text(
         chart_allocation(
@@ -452,7 +472,7 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
         ),
         encoding="utf-8",
     )
-    return [csv_path, notes, svg]
+    return [csv_path, notes, vintage, svg]
 
 
 def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
@@ -462,9 +482,18 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
     a, b = cmp.a.requested.name, cmp.b.requested.name
     stem = f"compare_{a}_{'frozen_vs_current' if cmp.same_formula else 'vs_' + b}"
     stem += f"_{financial_year(cmp.b.year).replace('/', '-')}"
-    paths = [out / f"{stem}.csv", out / f"{stem}_notes.txt"]
+    paths = [out / f"{stem}.csv", out / f"{stem}_notes.txt", out / f"{stem}_vintage.csv"]
     cmp.table.to_csv(paths[0], index=False, lineterminator="\n", float_format="%.6f")
-    paths[1].write_text("\n".join(cmp.notes) + "\n", encoding="utf-8")
+    vintage_notes = [f"{label} {line}" for label, alloc in ((cmp.label_a, cmp.a), (cmp.label_b, cmp.b))
+                     for line in vintage_lines(alloc.indicators)]  # fmt: skip
+    paths[1].write_text("\n".join([*cmp.notes, *vintage_notes]) + "\n", encoding="utf-8")
+    pd.concat(
+        [
+            allocation_vintage(cmp.a).assign(allocation=cmp.label_a),
+            allocation_vintage(cmp.b).assign(allocation=cmp.label_b),
+        ],
+        ignore_index=True,
+    ).to_csv(paths[2], index=False, lineterminator="\n")
     title = (
         f"Change per head, {a}: frozen -> current statistics"
         if cmp.same_formula

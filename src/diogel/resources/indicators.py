@@ -89,6 +89,10 @@ class Indicators:
     deprivation_index: str | None
     notes: list[str] = field(default_factory=list)
 
+    def vintage(self) -> pd.DataFrame:
+        """What each indicator was computed from: see :func:`indicator_vintage`."""
+        return indicator_vintage(self)
+
     def without_police_data(self) -> pd.DataFrame:
         return self.frame.loc[~self.frame["police_data"], ["area_code", "area_name", "force_name", "note"]]
 
@@ -332,6 +336,68 @@ def la_indicators(
     front += ["sparsity_index", *CRIME_COLUMNS, "police_data", "note"]
     la = la[front + list(AGE_COLUMNS)].sort_values("area_code").reset_index(drop=True)
     return Indicators(la, population_year, window, index_name, notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Vintage
+
+
+VINTAGE_COLUMNS = ("indicator", "source", "vintage")
+
+
+def indicator_vintage(ind: Indicators, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The data vintage of every indicator: population year, deprivation index, crime months.
+
+    One row per indicator column of ``ind.frame`` (or of ``columns``): ``indicator``, ``source``
+    (which data) and ``vintage`` (which year, index or months). Funding and options outputs carry it
+    as a sidecar CSV and in their notes and HTML, so a reader never mistakes a "2005" formula run on
+    mid-2020 population and 2024/25 crime for 2005 statistics.
+    """
+    pop = f"ONS mid-{ind.population_year} population estimates"
+    dep = ind.deprivation_index or "no deprivation index loaded"
+    months = (
+        f"{ind.window.label} ({len(ind.window.months())} months)"
+        if ind.window is not None
+        else "no police data loaded"
+    )
+    known = {
+        "population": ("ONS mid-year population estimates by LSOA, summed to local authorities", pop),
+        "deprivation_score": ("population-weighted mean of LSOA overall deprivation scores", dep),
+        "education_score": ("population-weighted mean of LSOA education deprivation scores", dep),
+        "sparsity_index": (
+            f"share of population in LSOAs under {SPARSE_PER_KM2:g} persons per km2 (loaded LSOA boundaries)",
+            pop,
+        ),
+        "recorded_crime": ("police.uk street-level crimes (excluding ASB) under the counting rules", months),
+        "asb": ("police.uk street-level anti-social behaviour records", months),
+        "crime_harm": ("police.uk crimes x ONS Crime Severity Score weight per crime type (median)", months),
+    }
+    cols = (
+        list(columns)
+        if columns is not None
+        else [c for c in ind.frame.columns if c in known or c in AGE_COLUMNS]
+    )
+    rows = []
+    for c in cols:
+        if c in known:
+            rows.append((c, *known[c]))
+        elif c in AGE_COLUMNS:
+            rows.append((c, "ONS mid-year population estimates by single year of age", pop))
+    return pd.DataFrame(rows, columns=list(VINTAGE_COLUMNS))
+
+
+def vintage_lines(ind: Indicators) -> list[str]:
+    """Three plain lines for notes and report headers: population year, deprivation index, crime months."""
+    return [
+        f"vintage: population ONS mid-{ind.population_year}",
+        f"vintage: deprivation index {ind.deprivation_index or 'none loaded'}",
+        "vintage: police.uk crime months "
+        + (
+            f"{ind.window.label} ({len(ind.window.months())} months)"
+            if ind.window is not None
+            else "none loaded"
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -106,6 +106,10 @@ class OptionsResult:
     summary: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     maps: dict[str, str] = field(default_factory=dict)
+    #: population year, deprivation index and crime months behind every indicator (indicator_vintage)
+    vintage: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["indicator", "source", "vintage"])
+    )
 
 
 def synthetic_ledger_path() -> Path:
@@ -134,11 +138,13 @@ def build_options(
     Returns an :class:`OptionsResult` holding every table and the maps (SVG strings).
     """
     from diogel.resources.indicators import (
+        indicator_vintage,
         la_force,
         la_geometries,
         la_indicators,
         partnership_context,
         population_years,
+        vintage_lines,
     )
 
     settings = settings or OptionsSettings()
@@ -271,7 +277,8 @@ def build_options(
         coterminosity=cot,
         groups=groups,
         summary=pd.DataFrame(),
-        notes=notes,
+        notes=[*notes, *vintage_lines(ind)],
+        vintage=indicator_vintage(ind, ["population", "deprivation_score", "recorded_crime", "asb"]),
     )
     result.summary = side_by_side(result)
     result.maps = {"capacity": capacity_map(result), "groups": groups_map(result)}
@@ -539,6 +546,7 @@ def render_html(r: OptionsResult) -> str:
         capacity_map=r.maps["capacity"],
         groups_map=r.maps["groups"],
         notes=r.notes,
+        vintage=_table(r.vintage),
         cost_per_fte=_money(s.cost_per_fte) if s.cost_per_fte is not None else "not given",
     )
 
@@ -569,6 +577,7 @@ def write_report(r: OptionsResult, out_dir: str | Path, pdf: bool = True) -> lis
         "options_partnerships.csv": partnership_table(r),
         "options_groups.csv": r.groups,
         "options_group_members.csv": r.amalgamation.labels,
+        "options_vintage.csv": r.vintage,
     }
     for name, df in tables.items():
         df.to_csv(out / name, index=False, lineterminator="\n", float_format="%.6f")

@@ -8,8 +8,10 @@ weight.
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 
+from diogel import data as bundled
 from diogel.sources._text import header_resolver, read_text_table
 from diogel.sources._validate import Rule, apply_rules, q
 from diogel.sources.registry import ParsedFile, SourceKind, register
@@ -67,3 +69,27 @@ KIND = register(
         description="ONS Crime Severity Score weights mapped to police.uk categories",
     )
 )
+
+
+#: The bundled recorded-crime volumes by offence code (see ``diogel/data/harm/README.md``).
+OFFENCE_VOLUMES_FILE = ("harm", "offence_volumes_ew_2017_18.csv")
+OFFENCE_VOLUMES_SOURCE = (
+    "Home Office police recorded crime open data tables (police force area table), England and Wales, "
+    "financial year 2017/18 (April 2017 to March 2018), Open Government Licence v3.0"
+)
+OFFENCE_VOLUMES_YEAR = "2017/18"
+
+
+def offence_volumes() -> pd.DataFrame:
+    """The bundled national recorded-crime volumes by Home Office offence code.
+
+    Columns ``offence_code``, ``offence_description``, ``offence_group``, ``offence_subgroup``,
+    ``count`` and ``css_severity_code`` (the CSS severity code the offence is weighted under). Codes
+    stay text ("37.2", "4.10", "1/4.1/4.10/4.2" would not survive as numbers).
+    """
+    return pd.read_csv(
+        bundled.path(*OFFENCE_VOLUMES_FILE),
+        dtype={"offence_code": str, "css_severity_code": str, "count": "int64"},
+        keep_default_na=False,
+        na_values={"css_severity_code": [""]},
+    )

@@ -1,9 +1,12 @@
 """Section "Why: what goes with higher crime": negative binomial models of LSOA counts on deprivation.
 
-For each crime type with enough records: y_i ~ NB2(mu_i, alpha), log mu_i = log(residents_i) + b0 +
-sum_k b_k z_ik, with z the standardised WIMD domain scores; IRR_k = exp(b_k) with a Wald 95%
-interval, read in plain English, and Moran's I of the Pearson residuals to show whether space is
-left unexplained. Associations across areas, not causes, and not statements about people.
+Readings come from one NB2 model per score fitted alone (each WIMD domain and the overall score):
+y_i ~ NB2(mu_i, alpha), log mu_i = log(residents_i) + b0 + b z_i, IRR = exp(b) with a Wald 95%
+interval. The domains are correlated (income and health r about 0.9), so the joint model of all
+domains is fitted only to report the variance inflation factors and Moran's I of its residuals;
+its coefficients are not read one by one. Benjamini-Hochberg adjusts the p-values of every
+single-score coefficient of the report together, and only q < alpha is read in words, as "goes
+with", beside the model's pseudo-R2 and dispersion. Associations across areas, not causes.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from diogel.analysis.drivers import drivers_summary, fit_nb_drivers
+from diogel.analysis.drivers import VIF_LIMIT, drivers_summary, fit_nb_drivers, fit_single_covariates
 from diogel.analysis.hotspots import contiguity_weights
+from diogel.analysis.trends import benjamini_hochberg
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_p
@@ -24,6 +28,7 @@ from diogel.report.sections._common import lsoa_counts
 # employment is left out because it is nearly collinear with income (r > 0.9 across Welsh LSOAs).
 COVARIATES = ("income", "health", "education", "access_to_services", "housing", "environment")
 LABELS = {
+    "overall": "overall deprivation score",
     "income": "income deprivation score",
     "employment": "employment deprivation score",
     "health": "health deprivation score",
@@ -48,19 +53,22 @@ def build(ctx: Context) -> SectionOutput:
             )
         )
     inputs = ["police:period", "lookups", "population", "deprivation", "boundaries"]
+    single_extra = (
+        ["overall"] if "overall" in d.deprivation.columns and d.deprivation["overall"].notna().any() else []
+    )
     frame = (
         d.lsoas[["lsoa_code"]]
         .merge(d.population[["lsoa_code", "population"]], on="lsoa_code")
-        .merge(d.deprivation[["lsoa_code", *covariates]], on="lsoa_code", how="left")
+        .merge(d.deprivation[["lsoa_code", *covariates, *single_extra]], on="lsoa_code", how="left")
     )
     dropped = int(frame[covariates].isna().any(axis=1).sum())
-    frame = frame.dropna(subset=covariates).reset_index(drop=True)
+    frame = frame.dropna(subset=[*covariates, *single_extra]).reset_index(drop=True)
     gdf = d.boundaries[d.boundaries["lsoa_code"].isin(frame["lsoa_code"])].reset_index(drop=True)
     frame = frame.set_index("lsoa_code").loc[gdf["lsoa_code"]].reset_index()
     w = contiguity_weights(gdf)
     volume = d.period_crimes().groupby("crime_type")["count"].sum().sort_values(ascending=False)
 
-    results, skipped, rounded, records = {}, [], False, {}
+    results, skipped, rounded, records, ys = {}, [], False, {}, {}
     for crime_type in volume.index:
         y = lsoa_counts(d, d.period, crime_type).reindex(frame["lsoa_code"])
         if (y.round() != y).any():
@@ -73,6 +81,7 @@ def build(ctx: Context) -> SectionOutput:
             )
             continue
         records[crime_type] = int(y.sum())
+        ys[crime_type] = y.to_numpy().astype(int)
         try:
             results[crime_type] = fit_nb_drivers(
                 frame.assign(count=y.to_numpy().astype(int)), covariates, labels=LABELS,
@@ -95,57 +104,107 @@ def build(ctx: Context) -> SectionOutput:
         return SectionOutput(html=html)
 
     summary = drivers_summary(results)
-    irr = summary[
-        ["crime_type", "label", "mean", "sd", "irr", "irr_lower", "irr_upper", "p", "vif", "reading"]
-    ]
-    f.table("irr", irr, label="Incidence rate ratios by crime type and deprivation domain", inputs=inputs, parameters=params,
+    joint = summary[["crime_type", "label", "irr", "irr_lower", "irr_upper", "p", "vif"]].assign(
+        read_alone=lambda t: np.where(
+            t["vif"] > VIF_LIMIT, "no: VIF above 5, see the single-score models", ""
+        )
+    )
+    f.table("joint", joint, label="Joint model of all domains: variance inflation factors", inputs=inputs,
+            parameters=params | {"vif_limit": VIF_LIMIT},
             columns={"crime_type": "crime type modelled", "label": "covariate (WIMD domain score)",
-                     "mean": "mean of the score across the LSOAs", "sd": "standard deviation of the score (1 SD = one unit)",
-                     "irr": "incidence rate ratio per 1 SD higher score, other scores held constant",
+                     "irr": "incidence rate ratio per 1 SD, other domains held constant (not read: see drivers.irr)",
                      "irr_lower": "Wald 95% lower limit", "irr_upper": "Wald 95% upper limit", "p": "Wald z-test p-value",
-                     "vif": "variance inflation factor (above 5: unstable, correlated with other scores)",
-                     "reading": "plain-English reading"},
-            definition="exp(b_k) from fit_nb_drivers for each crime type.", csv="drivers_irr")  # fmt: skip
+                     "vif": "variance inflation factor", "read_alone": "why the coefficient is not read on its own"},
+            definition="The joint NB2 model of every domain, kept for its VIFs and residual Moran's I; with correlated "
+            "domains its coefficients are unstable and can change sign, so none is read in words.",
+            csv="drivers_joint")  # fmt: skip
+
+    # Readings: each score alone, for the largest crime types (the ones read in words).
+    single_covs = [*single_extra, *covariates]
+    parts = []
+    for t in list(results)[:N_FOREST]:
+        try:
+            one = fit_single_covariates(
+                frame.assign(count=ys[t]), single_covs, labels=LABELS, outcome=t.lower()
+            )
+        except ValueError as exc:
+            skipped.append((t, f"single-score models could not be fitted: {exc}"))
+            continue
+        parts.append(one.assign(crime_type=t))
+    if not parts:
+        html = ctx.render("sections/drivers.html.j2", results=False, skipped=skipped, dropped=dropped,
+                          covariates=[], rounded=rounded)  # fmt: skip
+        return SectionOutput(html=html)
+    irr = pd.concat(parts, ignore_index=True)
+    irr["q"] = benjamini_hochberg(irr["p"].to_numpy(float))
+    irr["finding"] = irr["q"] < alpha
+    irr["reading"] = np.where(irr["finding"], irr["reading"], "")
+    irr = irr[["crime_type", "label", "mean", "sd", "irr", "irr_lower", "irr_upper", "p", "q", "pseudo_r2",
+               "alpha", "finding", "reading"]]  # fmt: skip
+    params = params | {"readings": "each score fitted alone; Benjamini-Hochberg across every coefficient below",
+                       "alpha": alpha}  # fmt: skip
+    f.table("irr", irr, label="Incidence rate ratios, each deprivation score fitted alone", inputs=inputs,
+            parameters=params,
+            columns={"crime_type": "crime type modelled", "label": "covariate (score fitted alone)",
+                     "mean": "mean of the score across the LSOAs", "sd": "standard deviation of the score (1 SD = one unit)",
+                     "irr": "incidence rate ratio per 1 SD higher score", "irr_lower": "Wald 95% lower limit",
+                     "irr_upper": "Wald 95% upper limit", "p": "Wald z-test p-value",
+                     "q": "Benjamini-Hochberg q-value across every coefficient of this table",
+                     "pseudo_r2": "McFadden pseudo R-squared of the one-score model",
+                     "alpha": "NB2 dispersion of the one-score model", "finding": "q < alpha",
+                     "reading": "plain-English reading (findings only)"},
+            definition="exp(b) from fit_single_covariates: one NB2 model per score and crime type.",
+            csv="drivers_irr")  # fmt: skip
     model_rows = pd.DataFrame(
         [{"crime_type": t, "records": records[t], "lsoas": r.n, "alpha": r.alpha,
           "pseudo_r2": r.pseudo_r2, "aic": r.aic, "moran_I": r.moran.I if r.moran else np.nan,
-          "moran_p": r.moran.p_rand if r.moran else np.nan, "converged": r.converged, "notes": "; ".join(r.notes)}
+          "moran_p": r.moran.p_rand if r.moran else np.nan, "converged": r.converged,
+          "max_vif": float(r.table["vif"].max()), "notes": "; ".join(r.notes)}
          for t, r in results.items()]
     )  # fmt: skip
-    f.table("models", model_rows, label="Model fit and spatial autocorrelation of the residuals", inputs=inputs,
-            parameters=params,
+    f.table("models", model_rows, label="Joint models: fit, collinearity and spatial autocorrelation of the residuals",
+            inputs=inputs, parameters=params,
             columns={"crime_type": "crime type", "records": "records modelled",
                      "lsoas": "LSOAs modelled", "alpha": "NB2 dispersion", "pseudo_r2": "McFadden pseudo R-squared",
                      "aic": "Akaike information criterion", "moran_I": "Moran's I of the Pearson residuals",
                      "moran_p": "p-value of Moran's I (randomisation)", "converged": "optimiser converged",
-                     "notes": "fitting notes"},
-            definition="Fit statistics of each model; a significant Moran's I means neighbouring LSOAs share something "
-            "the deprivation scores do not capture.", csv="drivers_models")  # fmt: skip
+                     "max_vif": "largest variance inflation factor", "notes": "fitting notes"},
+            definition="Fit statistics of each joint model; a significant Moran's I means neighbouring LSOAs share "
+            "something the deprivation scores do not capture.", csv="drivers_models")  # fmt: skip
 
-    # The web page shows one row per crime type (IRR per score); every interval and reading is in drivers.irr.
+    single_labels = [LABELS.get(c, c) for c in single_covs]
     matrix = irr.assign(
-        cell=[f"{v:.2f}{'*' if p < alpha else ''}" for v, p in zip(irr["irr"], irr["p"], strict=True)]
+        cell=[f"{v:.2f}{'*' if q < alpha else ''}" for v, q in zip(irr["irr"], irr["q"], strict=True)]
     ).pivot(index="crime_type", columns="label", values="cell")
-    matrix = matrix.reindex(index=list(results), columns=[LABELS[c] for c in covariates]).reset_index()
-    f.table("irr_matrix", matrix, label="Incidence rate ratio per 1 SD higher score (* p < 0.05)", inputs=inputs,
-            parameters=params | {"alpha": alpha},
-            columns={"crime_type": "crime type", **{LABELS[c]: f"IRR for the {LABELS[c]}, 2 decimals; * when p < alpha"
-                                                     for c in covariates}},
+    matrix = matrix.reindex(index=list(results)[:N_FOREST], columns=single_labels).reset_index()
+    f.table("irr_matrix", matrix, label="Incidence rate ratio per 1 SD higher score, each fitted alone (* q < 0.05)",
+            inputs=inputs, parameters=params,
+            columns={"crime_type": "crime type", **{lb: f"IRR for the {lb} fitted alone, 2 decimals; * when q < alpha"
+                                                     for lb in single_labels}},
             definition="The IRRs of drivers.irr laid out as crime type x score, for reading at a glance.",
             csv="drivers_irr_matrix")  # fmt: skip
+
+    def said(i: int) -> Markup:
+        r = irr.loc[i]
+        return Markup("{} (q {}; model pseudo-R² {}, dispersion {}.)").format(
+            f.cell("drivers.irr", i, "reading"),
+            fmt_p(r["q"]).removeprefix("p "),
+            fmt_number(r["pseudo_r2"], 3),
+            fmt_number(r["alpha"], 2),
+        )
+
     significant = [
-        (t, [f.cell("drivers.irr", int(i), "reading") for i in irr.index[(irr["crime_type"] == t) & (irr["p"] < alpha)]])
-        for t in list(results)[:N_FOREST]
+        (t, [said(int(i)) for i in irr.index[(irr["crime_type"] == t) & irr["finding"]]]) for t in list(results)[:N_FOREST]
     ]  # fmt: skip
-    # Findings: each modelled type's strongest significant association, in its own words.
+    # Findings: each modelled type's strongest association with q < alpha, in its own words.
     findings: list[Finding] = []
     readings = []
     for t in list(results)[:N_FOREST]:
-        part = irr[(irr["crime_type"] == t) & (irr["p"] < alpha)]
+        part = irr[(irr["crime_type"] == t) & irr["finding"]]
         if part.empty:
             continue
         i = int(part["irr"].map(lambda v: abs(np.log(v))).idxmax())
-        readings.append(f.cell("drivers.irr", i, "reading"))
+        readings.append(said(i))
     for r in readings:
         findings.append(Finding(r, rank=30))
     spatial = model_rows[model_rows["moran_p"] < alpha]
@@ -157,7 +216,8 @@ def build(ctx: Context) -> SectionOutput:
     forest_types = list(results)[:N_FOREST]
     forest = charts.svg(
         charts.forest_plot(
-            irr[irr["crime_type"].isin(forest_types)], "Incidence rate ratios, largest crime types"
+            irr[irr["crime_type"].isin(forest_types)],
+            "Incidence rate ratios, each score alone, largest crime types",
         ),
         "Forest plot of incidence rate ratios by deprivation domain",
         "drivers.irr",
@@ -171,7 +231,7 @@ def build(ctx: Context) -> SectionOutput:
             significant=significant,
             matrix_columns={
                 "crime_type": "crime type",
-                **{LABELS[c]: LABELS[c].replace(" deprivation score", "") for c in covariates},
+                **{lb: lb.replace(" deprivation score", "") for lb in single_labels},
             },
             skipped=skipped,
             dropped=dropped,
@@ -197,13 +257,19 @@ def build(ctx: Context) -> SectionOutput:
                 "Models",
                 Markup(
                     "For each crime type with enough records, a negative binomial (NB2) regression of the LSOA "
-                    "count on the standardised WIMD domain scores with log(residents) as offset, fitted by maximum "
-                    "likelihood (statsmodels). exp(coefficient) is the incidence rate ratio for one standard "
-                    "deviation higher score with the other scores held constant; Wald 95% intervals. The community "
-                    "safety domain is left out (it is built from recorded crime) and so is employment (nearly "
-                    "collinear with income). Moran's I of the Pearson residuals (queen contiguity) tests for "
-                    "spatial pattern the model leaves."
-                ),
+                    "count with log(residents) as offset, fitted by maximum likelihood (statsmodels). The domains "
+                    "are correlated (income and health deprivation r about 0.9), so a joint model of all domains "
+                    "has unstable coefficients that can even change sign; it is fitted only to report each "
+                    "domain's variance inflation factor (VIF; above {} a coefficient is not read on its own) and "
+                    "Moran's I of its Pearson residuals (queen contiguity). The readings come instead from one "
+                    "model per score fitted alone, for each WIMD domain and the overall score: exp(coefficient) is "
+                    "the incidence rate ratio for one standard deviation higher score, with a Wald 95% interval. "
+                    "The p-values of every single-score coefficient of the report are adjusted together by "
+                    "Benjamini-Hochberg; only q < {} is read in words, as 'goes with' (never a cause), beside the "
+                    "model's McFadden pseudo-R\u00b2 and NB2 dispersion. Pseudo-R\u00b2 values of a few per cent "
+                    "mean deprivation explains little of the variation between LSOAs. The community safety domain "
+                    "is left out (it is built from recorded crime)."
+                ).format(VIF_LIMIT, alpha),
             )
         ],
         values={"results": results},

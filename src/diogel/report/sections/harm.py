@@ -1,7 +1,9 @@
 """Section "Harm": Crime Severity Score style harm by crime type and by LSOA, always beside the counts.
 
-harm = sum over types of count x weight, with one weight per police.uk type (the median of the ONS
-CSS weights of the Home Office offences it groups); harm per 1,000 = 1000 x harm / residents.
+harm = sum over types of count x weight, with one weight per police.uk type (the mean of the ONS CSS
+weights of the Home Office offences it groups, each weighted by its national recorded-crime volume);
+harm per 1,000 = 1000 x harm / residents. The shares of harm under the median, mean, smallest and
+largest offence weight are shown beside it, so a reader sees how much rests on that choice.
 """
 
 from __future__ import annotations
@@ -9,14 +11,16 @@ from __future__ import annotations
 import pandas as pd
 from markupsafe import Markup
 
-from diogel.analysis.harm import harm_by_area, harm_by_type, policeuk_weights_from_css
+from diogel.analysis.harm import harm_by_area, harm_by_type, harm_shares_by_method, policeuk_weights_from_css
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_pct, fmt_signed_pct
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import area_population, finite, rate_unit, slug, type_counts
+from diogel.sources.harm_weights import OFFENCE_VOLUMES_SOURCE, OFFENCE_VOLUMES_YEAR, offence_volumes
 
-METHOD = "median"
+METHOD = "volume_weighted_mean"
+ALTERNATIVES = {"median": "median", "mean": "unweighted mean", "min": "smallest", "max": "largest"}
 
 
 def build(ctx: Context) -> SectionOutput:
@@ -29,9 +33,11 @@ def build(ctx: Context) -> SectionOutput:
             ),
             values={"harm_per_1000": {}},
         )
-    weights = policeuk_weights_from_css(d.harm_weights, method=METHOD)
+    volumes = offence_volumes()
+    weights = policeuk_weights_from_css(d.harm_weights, method=METHOD, volumes=volumes)
     inputs = ["police:period", "lookups", "population", "harm-weights"]
-    params = {"weight_method": METHOD, "period": d.period.label, "population_year": d.population_year}
+    params = {"weight_method": METHOD, "period": d.period.label, "population_year": d.population_year,
+              "offence_volumes": OFFENCE_VOLUMES_SOURCE}  # fmt: skip
     counts = type_counts(d, d.period).assign(area=d.code)
     by_type = harm_by_type(counts, weights, area_population(d), by=("area",)).drop(columns=["area"])
     total_count, total_harm = by_type["count"].sum(), by_type["harm"].sum()
@@ -39,11 +45,20 @@ def build(ctx: Context) -> SectionOutput:
     by_type["share_harm"] = by_type["harm"] / total_harm if total_harm else None
     by_type = by_type.sort_values("harm", ascending=False, na_position="last", ignore_index=True)
     by_type = by_type.merge(weights.weights[["crime_type", "n_offences"]], on="crime_type", how="left")
+    # Sensitivity: the same counts under the other ways of collapsing offence weights to a type.
+    shares = harm_shares_by_method(counts, d.harm_weights, volumes, methods=[METHOD, *ALTERNATIVES])
+    shares = shares.set_index("crime_type")
+    for m in ALTERNATIVES:
+        by_type[f"weight_{m}"] = by_type["crime_type"].map(shares[f"weight_{m}"])
+        by_type[f"share_harm_{m}"] = by_type["crime_type"].map(shares[f"share_harm_{m}"])
     f.table("by_type", by_type, label=f"Counts and harm by crime type, {d.period.label}", inputs=inputs, parameters=params,
-            columns={"crime_type": "police.uk crime type", "count": "records", "weight": "CSS weight (median of its offences)",
+            columns={"crime_type": "police.uk crime type", "count": "records",
+                     "weight": f"CSS weight used: mean of its offences' weights, each weighted by national recorded volume ({OFFENCE_VOLUMES_YEAR})",
                      "harm": "count x weight", "population": "residents", "rate_per_1000": "records per 1,000 residents",
                      "harm_per_1000": "1000 x harm / residents", "share_count": "count / all records",
-                     "share_harm": "harm / all harm", "n_offences": "Home Office offences averaged into the weight"},
+                     "share_harm": "harm / all harm", "n_offences": "Home Office offences averaged into the weight",
+                     **{f"weight_{m}": f"alternative weight: the {w} of its offences' weights" for m, w in ALTERNATIVES.items()},
+                     **{f"share_harm_{m}": f"share of harm with the {w} weights" for m, w in ALTERNATIVES.items()}},
             definition="Crime Severity Score style harm: count x the type's weight; anti-social behaviour has no weight.",
             csv="harm_by_crime_type")  # fmt: skip
     unit = rate_unit(d.period)
@@ -58,6 +73,17 @@ def build(ctx: Context) -> SectionOutput:
     top_count_share = f.number("top_share_count", top["share_count"], fmt=fmt_pct,
                                label=f"{top['crime_type']}: share of records", inputs=inputs, parameters=params,
                                definition="records of the type / all records.")  # fmt: skip
+    sens = {
+        m: f.number(f"top_share_harm_{m}", by_type.loc[0, f"share_harm_{m}"], fmt=fmt_pct,
+                    label=f"{top['crime_type']}: share of harm with the {w} offence weights", inputs=inputs,
+                    parameters=params | {"weight_method": m},
+                    definition=f"As top_share_harm with each type weighted by the {w} of its offences' CSS weights.")
+        for m, w in ALTERNATIVES.items()
+    }  # fmt: skip
+    sensitivity = Markup("the share of harm from {} is {} with the volume-weighted weights used here; it would be {}").format(
+        top["crime_type"], top_share,
+        Markup(", ").join(Markup("{} with the {} weights").format(sens[m], w) for m, w in ALTERNATIVES.items()),
+    ) + Markup(".")  # fmt: skip
     change_span = None
     if d.previous_available:
         before = harm_by_type(type_counts(d, d.previous).assign(area=d.code), weights, by=("area",))
@@ -100,8 +126,18 @@ def build(ctx: Context) -> SectionOutput:
                               "share of records", "share of harm", "Records and harm by crime type")  # fmt: skip
     findings = [
         Finding(
-            Markup("Harm: {} ({} {}); {} accounts for {} of harm but {} of records.").format(
-                total, per_1000, unit, top["crime_type"], top_share, top_count_share
+            Markup(
+                "Harm: {} ({} {}); {} accounts for {} of harm but {} of records (volume-weighted offence weights; "
+                "{} to {} under other weightings)."
+            ).format(
+                total,
+                per_1000,
+                unit,
+                top["crime_type"],
+                top_share,
+                top_count_share,
+                fmt_pct(min(by_type.loc[0, f"share_harm_{m}"] for m in ALTERNATIVES)),
+                fmt_pct(max(by_type.loc[0, f"share_harm_{m}"] for m in ALTERNATIVES)),
             ),
             rank=6,
         )
@@ -114,6 +150,8 @@ def build(ctx: Context) -> SectionOutput:
         html=ctx.render(
             "sections/harm.html.j2",
             note=weights.note,
+            sensitivity=sensitivity,
+            volumes_source=OFFENCE_VOLUMES_SOURCE,
             unit=unit,
             total=total,
             per_1000=per_1000,
@@ -131,11 +169,16 @@ def build(ctx: Context) -> SectionOutput:
             (
                 "Harm",
                 Markup(
-                    "Each police.uk crime type is given one Crime Severity Score weight: the median of the ONS "
+                    "Each police.uk crime type is given one Crime Severity Score weight: the mean of the ONS "
                     "weights (days of custody equivalent) of the Home Office offences a third-party join maps to "
-                    "it. Harm = count x weight; harm per 1,000 = 1,000 x harm / residents. The mapping is "
-                    "approximate, so harm is always shown beside the counts."
-                ),
+                    "it, each offence weighted by its national recorded volume ({}; bundled as "
+                    "diogel/data/harm/offence_volumes_ew_2017_18.csv), so a type's weight is that of its average "
+                    "recorded crime. An unweighted median would give violence and sexual offences the weight of a "
+                    "serious assault although most of its records are common assault and harassment. Harm = count "
+                    "x weight; harm per 1,000 = 1,000 x harm / residents. The shares of harm under the median, "
+                    "unweighted mean, smallest and largest offence weight are shown beside it as a sensitivity "
+                    "check. The mapping is approximate, so harm is always shown beside the counts."
+                ).format(OFFENCE_VOLUMES_SOURCE),
             )
         ],
         values={

@@ -1,10 +1,11 @@
 """Section "Levels and trends": counts and rates by crime type, this period against the previous one,
 and the monthly series against a seasonal baseline or control limits.
 
-Change is tested with the exact conditional binomial test (:func:`compare_periods`): given the two
-periods' total n, this period's count is Binomial(n, 1/2) when the rate has not changed (equal
-populations and lengths). The effect size is the log rate ratio. A comparison that includes a
-data-supply gap month is never reported as a rise or fall.
+Change is tested month by month with a quasi-Poisson test that allows for over-dispersion
+(:func:`compare_monthly`: each month paired with the same month of the previous period), and the
+p-values of all rows of the table are adjusted together by Benjamini-Hochberg. A change is a finding
+only when its q-value is below alpha and no data-supply gap month touches it. Control charts are
+Laney u'-charts on a leave-one-out seasonal baseline (:func:`control_limits`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from diogel.analysis.trends import compare_periods, comparison_gap_check, control_limits, rates_per_1000
+from diogel.analysis.harm import POLICEUK_CRIME_TYPES
+from diogel.analysis.trends import (
+    CONTROL_METHOD,
+    QUASI_POISSON_METHOD,
+    compare_monthly_family,
+    comparison_gap_check,
+    control_limits,
+    rates_per_1000,
+)
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
@@ -42,33 +51,45 @@ def _rows(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
     frame["rate_lower"] = frame["crime_type"].map(rates["rate_lower"])
     frame["rate_upper"] = frame["crime_type"].map(rates["rate_upper"])
     frame["share"] = frame["count"] / frame.loc[0, "count"] if frame.loc[0, "count"] else np.nan
-    cols = ["previous", "change", "percent_change", "rate_ratio", "rr_lower", "rr_upper", "p_value",
-            "log_rate_ratio", "cohens_h", "significant", "gap_in_comparison", "gap_months"]  # fmt: skip
+    cols = ["previous", "change", "percent_change", "rate_ratio", "rr_lower", "rr_upper", "p_value", "q_value",
+            "dispersion", "log_rate_ratio", "significant", "gap_in_comparison", "gap_months"]  # fmt: skip
     for c in cols:
         frame[c] = None
     if d.previous_available:
-        before = type_counts(d, d.previous).set_index("crime_type")["count"]
-        prev = {ALL: before.sum(), CRIME: before.drop(ASB, errors="ignore").sum(), **before.to_dict()}
+        now_m = _monthly_by_type(d, d.period)
+        before_m = _monthly_by_type(d, d.previous)
+        names = frame["crime_type"].tolist()
+        # One family per report: every row of the table (the two totals and each crime type).
+        family = compare_monthly_family({t: (now_m[t], before_m[t]) for t in names}, alpha=ctx.options.alpha)
         for i, r in frame.iterrows():
-            cmp = compare_periods(
-                int(round(r["count"])), int(round(prev[r["crime_type"]])), alpha=ctx.options.alpha
-            )
-            if r["crime_type"] in (ALL, CRIME):
-                check = comparison_gap_check(
-                    gaps[gaps["crime_type"] == "all types"].assign(gap=True),
-                    (d.period.start, d.period.end), (d.previous.start, d.previous.end),
-                )  # fmt: skip
-            else:
-                check = comparison_gap_check(
-                    gaps[gaps["crime_type"].isin(["all types", r["crime_type"]])].assign(gap=True),
-                    (d.period.start, d.period.end), (d.previous.start, d.previous.end),
-                )  # fmt: skip
+            cmp = family.loc[r["crime_type"]]
+            kinds = ["all types"] if r["crime_type"] in (ALL, CRIME) else ["all types", r["crime_type"]]
+            check = comparison_gap_check(
+                gaps[gaps["crime_type"].isin(kinds)].assign(gap=True),
+                (d.period.start, d.period.end), (d.previous.start, d.previous.end),
+            )  # fmt: skip
             frame.loc[i, cols] = [
-                prev[r["crime_type"]], cmp.change, cmp.percent_change, cmp.rate_ratio, cmp.ci_lower, cmp.ci_upper,
-                cmp.p_value, cmp.log_rate_ratio, cmp.cohens_h, cmp.significant, check.includes_gap,
+                cmp["previous"], cmp["change"], cmp["percent_change"], cmp["rate_ratio"], cmp["ci_lower"],
+                cmp["ci_upper"], cmp["p_value"], cmp["q_value"], cmp["dispersion"], cmp["log_rate_ratio"],
+                bool(cmp["significant"]) and not check.includes_gap, check.includes_gap,
                 ", ".join(f"{m:%Y-%m}" for m in check.gap_months),
             ]  # fmt: skip
     return frame
+
+
+def _monthly_by_type(d, period) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Monthly counts over ``period`` for each crime type and the two totals, in month order."""
+    months = period.months
+    c = d.crimes[(d.crimes["month"] >= period.start) & (d.crimes["month"] <= period.end)]
+    by = c.groupby(["crime_type", "month"])["count"].sum().unstack(fill_value=0.0)
+    by = by.reindex(columns=months, fill_value=0.0)
+    out = {
+        t: (by.loc[t].to_numpy(float) if t in by.index else np.zeros(len(months)))
+        for t in POLICEUK_CRIME_TYPES
+    }
+    out[ALL] = by.sum(axis=0).to_numpy(float)
+    out[CRIME] = by.drop(index=ASB, errors="ignore").sum(axis=0).to_numpy(float)
+    return out
 
 
 def _monthly(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
@@ -121,14 +142,20 @@ def _sentence(ctx: Context, r: pd.Series) -> Markup:
         )
     if r["significant"]:
         verb = "rose" if r["change"] > 0 else "fell"
-        return Markup("{} {} {} ({}; rate ratio {}, 95% CI {} to {}), from {} to {} records.").format(
-            name, verb, f.span(f"{key}.pct_abs"), f.span(f"{key}.p"), f.span(f"{key}.rr"),
+        return Markup("{} {} {} ({}, {}; rate ratio {}, 95% CI {} to {}), from {} to {} records.").format(
+            name, verb, f.span(f"{key}.pct_abs"), f.span(f"{key}.q"), f.span(f"{key}.p"), f.span(f"{key}.rr"),
             f.span(f"{key}.rr_lower"), f.span(f"{key}.rr_upper"), f.span(f"{key}.previous"), f.span(f"{key}.count"),
         )  # fmt: skip
     return Markup(
-        "{} changed by {} ({} to {} records; {}): no more than chance would give, so no evidence of a real change."
+        "{} changed by {} ({} to {} records; {}, {}): within the month-to-month variation of the series once "
+        "every row is tested together, so no evidence of a real change."
     ).format(
-        name, f.span(f"{key}.pct"), f.span(f"{key}.previous"), f.span(f"{key}.count"), f.span(f"{key}.p")
+        name,
+        f.span(f"{key}.pct"),
+        f.span(f"{key}.previous"),
+        f.span(f"{key}.count"),
+        f.span(f"{key}.p"),
+        f.span(f"{key}.q"),
     )
 
 
@@ -139,7 +166,7 @@ def build(ctx: Context) -> SectionOutput:
     unit = rate_unit(d.period)
     period_inputs = ["police:period", "lookups"] + (["police:previous"] if d.previous_available else [])
     cmp_params = {"period": d.period.label, "previous_period": d.previous.label, "alpha": ctx.options.alpha,
-                  "test": "exact conditional binomial (compare_periods)"}  # fmt: skip
+                  "test": "quasi-Poisson on paired months (compare_monthly), Benjamini-Hochberg across the rows"}  # fmt: skip
 
     for _, r in rows.iterrows():
         key, name = slug(r["crime_type"]), r["crime_type"]
@@ -160,12 +187,21 @@ def build(ctx: Context) -> SectionOutput:
                      inputs=period_inputs, parameters=cmp_params, definition="|100 x (count - previous) / previous|.")  # fmt: skip
             f.number(f"{key}.p", r["p_value"], label=f"{name}: p-value of the change", fmt=fmt_p,
                      inputs=period_inputs, parameters=cmp_params,
-                     definition="Two-sided exact conditional binomial test of equal rates: count ~ Binomial(count + previous, 1/2).")  # fmt: skip
+                     definition="Two-sided quasi-Poisson test of equal rates on paired months (compare_monthly): "
+                     "score z = (C - N/2) / sqrt(phi N / 4) against t with months - 1 df.")  # fmt: skip
+            f.number(f"{key}.q", r["q_value"], label=f"{name}: Benjamini-Hochberg q-value of the change",
+                     fmt=lambda v: fmt_p(v).replace("p", "q", 1),
+                     inputs=period_inputs, parameters=cmp_params,
+                     definition="The p-value adjusted by Benjamini-Hochberg across every row of the levels table "
+                     "(both totals and each crime type); a change is a finding when q < alpha and no gap month touches it.")  # fmt: skip
+            f.number(f"{key}.dispersion", r["dispersion"], label=f"{name}: dispersion of the monthly series",
+                     fmt=lambda v: fmt_number(v, 1), inputs=period_inputs, parameters=cmp_params,
+                     definition="phi = Pearson X2 / (months - 1) of the paired months (1 = Poisson).")  # fmt: skip
             for k, what in (("rr", "rate_ratio"), ("rr_lower", "rr_lower"), ("rr_upper", "rr_upper")):
                 f.number(f"{key}.{k}", r[what], label=f"{name}: rate ratio {k.replace('rr', '').strip('_') or 'estimate'}",
                          fmt=lambda v: fmt_number(v, 2), inputs=period_inputs, parameters=cmp_params,
-                         definition="Rate ratio this period / previous (same residents and length), with the exact 95% "
-                         "interval from the Clopper-Pearson interval of count / (count + previous).")  # fmt: skip
+                         definition="Rate ratio this period / previous (same residents and length), with the 95% "
+                         "interval exp(log RR -/+ t se), se = sqrt(phi (1/count + 1/previous)).")  # fmt: skip
 
     columns = {
         "crime_type": "police.uk crime type, or a total",
@@ -178,12 +214,13 @@ def build(ctx: Context) -> SectionOutput:
         "change": "count - previous",
         "percent_change": "100 x change / previous",
         "rate_ratio": "count / previous (equal residents and length)",
-        "rr_lower": "exact 95% lower limit of the rate ratio",
-        "rr_upper": "exact 95% upper limit of the rate ratio",
-        "p_value": "two-sided exact conditional binomial p-value",
+        "rr_lower": "95% lower limit of the rate ratio (quasi-Poisson)",
+        "rr_upper": "95% upper limit of the rate ratio (quasi-Poisson)",
+        "p_value": "two-sided quasi-Poisson p-value on paired months",
+        "q_value": "Benjamini-Hochberg q-value across every row of this table",
+        "dispersion": "phi: Pearson X2 / (months - 1) of the paired months (1 = Poisson)",
         "log_rate_ratio": "effect size: natural log of the rate ratio",
-        "cohens_h": "effect size: Cohen's h of count / (count + previous) against 1/2",
-        "significant": "p_value < alpha",
+        "significant": "a finding: q_value < alpha and no gap month in either period",
         "gap_in_comparison": "either period includes a data-supply gap month for this type or the total",
         "gap_months": "the gap months concerned",
         "reading": "plain-English reading",
@@ -193,20 +230,20 @@ def build(ctx: Context) -> SectionOutput:
     rows["reading"] = rows["reading"].str.replace(r"<[^>]+>", "", regex=True)
     f.table("by_type", rows, label=f"Records and rates by crime type, {d.period.label}", columns=columns,
             definition="Counts, rates per 1,000 residents with exact intervals and, when the previous period is loaded, "
-            "the change with an exact test and effect sizes.", inputs=period_inputs + ["population"],
+            "the change with a quasi-Poisson test on paired months, Benjamini-Hochberg q-values and effect sizes.", inputs=period_inputs + ["population"],
             parameters=cmp_params | {"population_year": d.population_year}, csv="levels_by_crime_type")  # fmt: skip
 
     monthly = _monthly(ctx, gaps)
     shown = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
     f.table("monthly", shown, kind="chart", label="Monthly records against expected counts and control limits",
             columns={"crime_type": "crime type or all records", "month": "month", "count": "records",
-                     "expected": "expected count: mean of the same month in earlier years (at least 2), else the series mean",
-                     "baseline": "which expected value was used", "lower": "lower control limit (Poisson, 3 sigma)",
-                     "upper": "upper control limit (Poisson, 3 sigma)",
+                     "expected": "expected count: mean of the same month in the other years, else of the other months",
+                     "baseline": "which expected value was used", "lower": "lower control limit (Laney u', 3-sigma tail)",
+                     "upper": "upper control limit (Laney u', 3-sigma tail)", "sigma_z": "Laney's sigma_z (1 = Poisson)", "multiplier": "k: limits are expected -/+ k sigma_z sqrt(expected)",
                      "signal": "above / below the limits (blank in gap months)", "gap": "data-supply gap or month not loaded",
                      "in_period": "month in the period assessed"},
-            definition="Seasonal c-chart (control_limits, exact Poisson limits at 3 sigma); gap months are excluded from the "
-            "baseline and marked.", inputs=["police:all", "lookups"], parameters={"sigma": SIGMA, "min_years": 2},
+            definition="Laney u'-chart on a leave-one-out seasonal baseline (control_limits, 3-sigma tail); gap months are excluded from the "
+            "baseline and marked.", inputs=["police:all", "lookups"], parameters={"sigma": SIGMA, "method": "laney"},
             csv="levels_monthly")  # fmt: skip
     main = charts.svg(
         charts.control_chart(monthly[monthly["crime_type"] == ALL], f"All records in {d.name}, by month"),
@@ -237,7 +274,7 @@ def build(ctx: Context) -> SectionOutput:
     if d.previous_available:
         findings.append(Finding(_sentence(ctx, rows.iloc[0]), rank=5))
         moving = rows.iloc[2:]
-        moving = moving[moving["significant"].astype(bool) & ~moving["gap_in_comparison"].astype(bool)]
+        moving = moving[moving["significant"].astype(bool)]
         moving = moving.reindex(moving["log_rate_ratio"].abs().sort_values(ascending=False).index)
         for _, r in moving.head(4).iterrows():
             findings.append(Finding(_sentence(ctx, r), rank=10))
@@ -248,7 +285,8 @@ def build(ctx: Context) -> SectionOutput:
         above = s["signal"] == "above"
         findings.append(
             Finding(
-                Markup("{} in {} was {} its {} control limit: {} than the seasonal pattern and chance explain.").format(
+                Markup("{} in {} was {} its {} control limit (Laney u' chart): {} than the seasonal pattern and the "
+                       "series' usual month-to-month variation explain.").format(
                     s["crime_type"], f"{s['month']:%B %Y}", "above" if above else "below",
                     "upper" if above else "lower", "more" if above else "fewer",
                 ),
@@ -275,6 +313,7 @@ def build(ctx: Context) -> SectionOutput:
                     "percent_change": "change",
                     "rate_ratio": "rate ratio",
                     "p_value": "p",
+                    "q_value": "q",
                     "gap_in_comparison": "gap",
                 }
                 if d.previous_available
@@ -290,6 +329,7 @@ def build(ctx: Context) -> SectionOutput:
                 "percent_change": fmt_signed_pct,
                 "rate_ratio": lambda v: fmt_number(v, 2),
                 "p_value": fmt_p,
+                "q_value": lambda v: fmt_p(v).replace("p", "q", 1),
                 "gap_in_comparison": lambda v: "gap" if v else "",
             },
             unit=unit,
@@ -308,21 +348,22 @@ def build(ctx: Context) -> SectionOutput:
                 "Rates and change",
                 Markup(
                     "Rates are 1,000 x records / residents with exact (Garwood) Poisson intervals. This period is "
-                    "compared with the previous period of the same length by the exact conditional binomial test: "
-                    "given both counts' total n, this period's count is Binomial(n, 1/2) if the rate has not changed "
-                    "(the same residents and number of months). The rate ratio's 95% interval comes from the "
-                    "Clopper-Pearson interval of the binomial proportion; effect sizes are the log rate ratio and "
-                    "Cohen's h. Change is in counts: population change between the periods is not modelled."
-                ),
+                    "compared with the previous period of the same length month by month: each month is paired "
+                    "with the same month of the previous period (which takes out seasonality) and the change is "
+                    "tested with a quasi-Poisson model, whose dispersion phi (Pearson X2 / (months - 1)) scales the "
+                    "test by the month-to-month variation police.uk counts really have. {} The p-values of every row of the table (both "
+                    "totals and each crime type) are adjusted together by Benjamini-Hochberg; a change is reported "
+                    "as a rise or fall only when its q-value is below {} and no data-supply gap month touches "
+                    "either period. Change is in counts: population change between the periods is not modelled."
+                ).format(QUASI_POISSON_METHOD, ctx.options.alpha),
             ),
             (
                 "Control limits",
                 Markup(
-                    "Each month is compared with an expected count: the mean of the same calendar month in at least "
-                    "two earlier years (a seasonal baseline) or, with less history, the mean of the series (a "
-                    "c-chart). Limits are exact Poisson quantiles at 3 sigma. Crime counts are over-dispersed, so a "
-                    "signal is a prompt to look, not proof of change."
-                ),
+                    "{} A signal is a month outside its limits; gap months are left out of the baselines and of "
+                    "sigma_z. About 3 months in 1,000 signal when nothing has changed (see the "
+                    "calibration table), so a signal is a prompt to look, not proof of change."
+                ).format(CONTROL_METHOD),
             ),
         ],
         values={"rows": rows, "monthly": monthly},

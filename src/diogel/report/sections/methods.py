@@ -10,6 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from diogel import __version__
+from diogel import data as bundled
 from diogel.report.context import Context, SectionOutput
 from diogel.report.sections import Section, register, sections
 
@@ -23,6 +24,55 @@ ATTRIBUTION = (
 # Above this many files the page lists the non-police files and summarises the police.uk files by use
 # (a national download gives a thousand or more); tables/source_files.csv and figures.json list all.
 MAX_FILES_LISTED = 100
+
+# -- calibration tables: every diogel/data/calibration/*.csv, computed once per release ---------------------
+CALIBRATION_COLUMNS = {
+    "test": "test",
+    "scenario": "simulated data",
+    "statistic": "what is counted",
+    "nominal": "nominal rate",
+    "rate": "simulated rate",
+    "mc_se": "Monte Carlo standard error",
+    "simulations": "simulated units",
+    "notes": "notes",
+    "source": "real data the null model was fitted to",
+}
+
+
+def _fmt_rate(value: object) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{float(value):.4f}" if float(value) < 0.01 else f"{float(value):.3f}"
+
+
+def calibration_tables() -> list[tuple[str, pd.DataFrame]]:
+    """Every shipped calibration table (``diogel/data/calibration/*.csv``), by file stem, sorted.
+
+    Each was written by a generator script from simulations of the tests on null data fitted to real
+    police.uk series (see the file's ``source`` column and docs/calibration.md); a report renders all
+    of them, whichever analysis shipped them.
+    """
+    folder = bundled.path("calibration")
+    if not folder.is_dir():
+        return []
+    return [(p.stem, pd.read_csv(p)) for p in sorted(folder.glob("*.csv"))]
+
+
+def _register_calibration(ctx: Context) -> list[dict[str, object]]:
+    shown = []
+    for stem, frame in calibration_tables():
+        columns = {c: CALIBRATION_COLUMNS.get(c, c.replace("_", " ")) for c in frame.columns}
+        fig = ctx.figures.table(
+            f"calibration_{stem}", frame, label=f"Calibration of the tests ({stem}): simulated rates", inputs=[],
+            columns=columns, parameters={"file": f"diogel/data/calibration/{stem}.csv"},
+            definition="False-positive rates on simulated null data (and power under planted effects), computed once "
+            "per release and shipped with diogel; a calibrated test's rate is within about 2 Monte Carlo standard "
+            "errors of its nominal rate.", csv=f"calibration_{stem}",
+        )  # fmt: skip
+        visible = {c: h for c, h in columns.items() if c != "source"}
+        sources = sorted({str(v) for v in frame.get("source", pd.Series(dtype=str)).dropna()})
+        shown.append({"id": fig.id, "columns": visible, "sources": sources, "stem": stem})
+    return shown
 
 
 def build(ctx: Context) -> SectionOutput:
@@ -60,9 +110,12 @@ def build(ctx: Context) -> SectionOutput:
         "peers": o.peers or ("7 (Wales)" if d.nation == "W" else "15 (England)"),
         "scoring": str(o.scoring) if o.scoring else "packaged default",
     }
+    calibration = _register_calibration(ctx)
     return SectionOutput(
         html=ctx.render(
             "sections/methods.html.j2",
+            calibration=calibration,
+            fmt_rate=_fmt_rate,
             methods=methods,
             caveats=caveats,
             files=files,
