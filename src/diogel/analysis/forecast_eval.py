@@ -179,7 +179,7 @@ def summarise(scores: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
             better = int((diff > 0).sum())
             if method != baseline and len(diff) >= 2 and np.any(diff != 0):
                 p_w = float(stats.wilcoxon(diff, alternative="greater").pvalue)
-                if np.std(diff) > 0:
+                if np.std(diff) > 1e-9 * max(1.0, float(np.abs(diff).max())):
                     p_t = float(stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue)
         rows.append(row | {"pai_ratio": ratio, "pai_better": better, "wilcoxon_p": p_w, "ttest_p": p_t})
     return pd.DataFrame(rows)

@@ -153,7 +153,7 @@ def grid_units(
     ii, jj = ii.ravel(), jj.ravel()
     boxes = shapely.box(ii * cell_m, jj * cell_m, (ii + 1) * cell_m, (jj + 1) * cell_m)
     area_union = shapely.union_all(g.geometry.to_numpy())
-    overlap = shapely.intersects(boxes, area_union)
+    overlap = shapely.intersects(boxes, area_union) & ~shapely.touches(boxes, area_union)
     cells = {(int(i), int(j)) for i, j in zip(ii[overlap], jj[overlap], strict=True)}
     ei = np.floor(ev["x"].to_numpy(float) / cell_m).astype(int) if len(ev) else np.array([], int)
     ej = np.floor(ev["y"].to_numpy(float) / cell_m).astype(int) if len(ev) else np.array([], int)
