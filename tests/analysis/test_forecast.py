@@ -50,7 +50,9 @@ def test_prospective_hotspot_time_window_and_refusal():
 
 def test_count_model_features_by_hand():
     months = pd.date_range("2023-01-01", "2024-06-01", freq="MS")
-    counts = pd.DataFrame([np.arange(len(months), dtype=float), np.ones(len(months))], index=["a", "b"], columns=months)
+    counts = pd.DataFrame(
+        [np.arange(len(months), dtype=float), np.ones(len(months))], index=["a", "b"], columns=months
+    )
     units = pd.DataFrame({"unit": ["a", "b"], "area_km2": [1.0, 2.0], "deprivation": [5.0, np.nan]})
     w = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
     f = count_model_features(ForecastData(units, counts, w), ORIGIN, 3)
