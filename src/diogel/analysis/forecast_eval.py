@@ -28,6 +28,7 @@ from diogel.analysis.forecast import ForecastData, Method
 
 __all__ = [
     "COVERAGES",
+    "area_classes",
     "Choice",
     "choose",
     "coverage_metrics",
@@ -229,3 +230,18 @@ def choose(
         f"{int(b['origins'])} origins, one-sided Wilcoxon p = {b['wilcoxon_p']:.3f}",
         True,
     )
+
+
+def area_classes(score: pd.Series, area_km2: pd.Series, coverages: Sequence[float] = COVERAGES) -> pd.Series:
+    """Label each unit with the smallest share of the area whose top units (by score / km2) it is in.
+
+    "top 1% of area", "top 5% of area", "top 10% of area" or "rest"; a unit only partly inside a
+    share (the last one taken) is labelled with it.
+    """
+    area = area_km2.reindex(score.index).to_numpy(float)
+    codes = np.asarray([str(u) for u in score.index])
+    label = pd.Series("rest", index=score.index, dtype=object)
+    for fraction in sorted(coverages, reverse=True):
+        taken = _take(score.to_numpy(float) / area, area, fraction, codes) > 0
+        label[taken] = f"top {fraction:.0%} of area"
+    return label
