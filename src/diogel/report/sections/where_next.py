@@ -138,10 +138,12 @@ def build(ctx: Context) -> SectionOutput:
         html = Markup(
             "<p>{} unbroken months are loaded up to {}; an honest evaluation of a forecast needs {} (12 months of "
             "history before each of {} rolling origins a quarter apart, and the quarter after each), and {} origins "
-            "could be evaluated. No forecasting method is evaluated or used here: the map shows the naive map, the "
+            "could be evaluated. Fewer than {} origins cannot show that a method beats the naive map, so none is used: the map shows the naive map, the "
             "LSOAs with most records per km2 in the last 12 months, as the top of the area for {}. Load more months "
             "of police.uk data to evaluate the forecasting methods.</p>{}<p class='note'>{}</p>"
-        ).format(len(months), f"{d.period.end:%B %Y}", need, ORIGINS, n_orig, quarter, svg, POINTS_NOTE)
+        ).format(
+            len(months), f"{d.period.end:%B %Y}", need, ORIGINS, n_orig, ORIGINS, quarter, svg, POINTS_NOTE
+        )
         return SectionOutput(
             html=html,
             caveats=[Markup("The forecast section could not evaluate any method: too few months loaded.")],
