@@ -10,7 +10,14 @@ import scipy.sparse as sp
 from scipy import stats
 
 from diogel.analysis.forecast import ForecastData, count_model, naive_last_12, naive_same_months
-from diogel.analysis.forecast_eval import choose, coverage_metrics, evaluate, rolling_origins, summarise
+from diogel.analysis.forecast_eval import (
+    area_classes,
+    choose,
+    coverage_metrics,
+    evaluate,
+    rolling_origins,
+    summarise,
+)
 from diogel.analysis.forecast_run import run_forecast
 
 UNITS = ["A", "B", "C", "D"]
@@ -198,3 +205,16 @@ def test_summary_paired_test_matches_scipy_and_choice():
     only_worse = summarise(pd.DataFrame([r for r in rows if r["method"] != "better"]))
     c = choose(only_worse)
     assert c.method == "naive_last_12" and not c.beats_naive and "naive map is used" in c.reason
+
+
+def test_area_classes_by_hand():
+    score, area, _, _ = small_grid()  # densities A 4, C 3, B 1, D 0.5; areas 1, 2, 1, 4 of 8 km2
+    got = area_classes(score, area, coverages=(0.25, 0.5, 0.75))
+    # 2 km2: A and half of C; 4 km2: then B; 6 km2: then half of D.
+    assert got.to_dict() == {
+        "A": "top 25% of area",
+        "B": "top 50% of area",
+        "C": "top 25% of area",
+        "D": "top 75% of area",
+    }
+    assert set(area_classes(score, area)) == {"top 1% of area", "rest"}  # 1%..10% of 8 km2 all lie inside A
