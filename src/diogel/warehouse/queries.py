@@ -76,3 +76,28 @@ def counts(
     df = wh.execute(counts_expr(wh, by, area, start, end))
     df["count"] = df["count"].astype("int64")
     return df.reset_index(drop=True)
+
+
+def points(wh, area: str, start: str | None = None, end: str | None = None) -> pd.DataFrame:  # noqa: ANN001
+    """Records of an area's LSOAs (either vintage) at their police.uk map points, counted as above.
+
+    One row per ``month``, ``crime_type``, ``lsoa_code``, ``longitude``, ``latitude`` with the
+    ``count`` of records there; records without a location are not in any LSOA and are left out.
+    police.uk moves every record to the nearest of its anonymous map points, so these are map
+    points, not where crimes happened.
+    """
+    t = crimes(wh)
+    lo, hi = _month(start, "--from"), _month(end, "--to")
+    if lo:
+        t = t.filter(t.month >= lo)
+    if hi:
+        t = t.filter(t.month <= hi)
+    level, code, _ = resolve_area(wh, area)
+    m = lsoa_membership(wh)
+    codes = m.filter(m[f"{level}_code"] == code).select("lsoa_code").distinct()
+    t = t.semi_join(codes, "lsoa_code").filter(lambda r: r.longitude.notnull() & r.latitude.notnull())
+    keys = ["month", "crime_type", "lsoa_code", "longitude", "latitude"]
+    df = wh.execute(t.group_by(keys).aggregate(count=t.count()))
+    df["month"] = pd.to_datetime(df["month"])
+    df["count"] = df["count"].astype(float)
+    return df.sort_values(keys).reset_index(drop=True)

@@ -12,4 +12,5 @@ from diogel.report.sections import (  # noqa: F401
     priorities,
     summary,
     where,
+    where_next,
 )
