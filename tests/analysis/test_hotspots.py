@@ -353,7 +353,9 @@ def test_local_moran_rate_permutations_equal_esdas(gwent_w, gwent_counts):
         warnings.simplefilter("ignore")
         ref = esda.Moran_Local_Rate(e, b, copy.deepcopy(gwent_w), permutations=999, seed=9, n_jobs=1)
     esda_p = calculate_significance(ref.Is, ref.rlisas, alternative="two-sided")
-    res = local_moran_rate(gwent_counts["count"], gwent_counts["population"], gwent_w, permutations=999, seed=9)
+    res = local_moran_rate(
+        gwent_counts["count"], gwent_counts["population"], gwent_w, permutations=999, seed=9
+    )
     if _esda_draws_like_ours():
         np.testing.assert_allclose(res["p_sim"].to_numpy(), esda_p, rtol=0, atol=1e-12)
     else:

@@ -342,7 +342,12 @@ def space_time_gi_star(cube: pd.DataFrame, w, time_lag: int = 1) -> pd.DataFrame
 
 
 def emerging_hot_spots(
-    cube: pd.DataFrame, w, time_lag: int = 1, alpha: float = 0.05, share: float = 0.9, fdr: bool = True  # noqa: ANN001
+    cube: pd.DataFrame,
+    w,
+    time_lag: int = 1,
+    alpha: float = 0.05,
+    share: float = 0.9,
+    fdr: bool = True,  # noqa: ANN001
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ESRI's Emerging Hot Spot Analysis on an area x month cube.
 

@@ -213,7 +213,9 @@ def conditional_permutation_ids(n: int, max_card: int, permutations: int, seed: 
     ndarray (R, max_card) of int64, read-only (cached: the report draws the same ids several times).
     """
     if n < 2 or max_card < 1 or max_card > n - 1 or permutations < 1:
-        raise ValueError(f"need n >= 2, 1 <= max_card <= n - 1 and permutations >= 1; got {n}, {max_card}, {permutations}")
+        raise ValueError(
+            f"need n >= 2, 1 <= max_card <= n - 1 and permutations >= 1; got {n}, {max_card}, {permutations}"
+        )
     return _permutation_ids_cached(int(n) - 1, int(max_card), int(permutations), int(seed))
 
 

@@ -302,7 +302,9 @@ class PatternChange:
     n_lower: int
 
 
-def _draw_counts(rng: np.random.Generator, total: int, share: np.ndarray, dispersion: float, size: int) -> np.ndarray:
+def _draw_counts(
+    rng: np.random.Generator, total: int, share: np.ndarray, dispersion: float, size: int
+) -> np.ndarray:
     """``size`` draws of area counts with the given total: multinomial (phi = 1) or Dirichlet-multinomial.
 
     The Dirichlet-multinomial with concentration a0 = (N - phi) / (phi - 1) has variance
@@ -365,7 +367,7 @@ def pattern_change(
     ch = tests["exact_change"]
     return PatternChange(
         sppt=obs, areas=areas_out, S_null=s_null, S_expected=float(s_null.mean()), S_low=low, S_high=high,
-        moved=bool(obs.S < low or obs.S > high), dispersion=float(dispersion),
+        moved=not low <= float(obs.S) <= high, dispersion=float(dispersion),
         n_changed=int((ch != "similar").sum()), n_higher=int((ch == "higher in test").sum()),
         n_lower=int((ch == "lower in test").sum()),
     )  # fmt: skip
