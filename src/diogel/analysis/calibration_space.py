@@ -72,7 +72,7 @@ def _mc_se(rate: float, reps: int) -> float:
     return math.sqrt(max(rate * (1 - rate), 1e-12) / reps)
 
 
-def calibrate_gi_star(setup: Setup, reps: int, permutations: int, seed: int, effect: float = 2.0) -> dict:
+def calibrate_gi_star(setup: Setup, reps: int, permutations: int, seed: int, effect: float = 3.0) -> dict:
     rng = np.random.default_rng(seed)
     ids = list(setup.w.id_order)
     yearly = setup.cube.iloc[:, 12:].sum(axis=1).to_numpy(dtype=float)
@@ -97,7 +97,7 @@ def calibrate_gi_star(setup: Setup, reps: int, permutations: int, seed: int, eff
     rate = false_pos / reps
     p_source = "permutation" if permutations else "analytic"
     return {
-        "test": f"Gi* hot/cold bins at 95%, FDR ({p_source} p{', %d permutations' % permutations if permutations else ''})",
+        "test": f"Gi* hot/cold bins at 95%, FDR ({p_source} p{f', {permutations} permutations' if permutations else ''})",
         "nominal": 0.05,
         "false_positive_rate": rate,
         "mc_se": _mc_se(rate, reps),

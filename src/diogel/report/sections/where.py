@@ -117,7 +117,9 @@ def build(ctx: Context) -> SectionOutput:
         # split into are rounded to whole records, as for the driver models.
         # Over-dispersion of LSOA counts beyond Poisson, from the month-to-month variation within each
         # period (so a change between the periods does not inflate it).
-        phi = float(np.mean([monthly_dispersion(_monthly_cube(ctx, p)) for p in (d.previous, d.period)]))
+        # A one-month period has no month-to-month variation to measure: phi = 1 (Poisson) then.
+        phis = [monthly_dispersion(_monthly_cube(ctx, p)) for p in (d.previous, d.period) if p.n_months >= 2]
+        phi = float(np.mean(phis)) if phis else 1.0
         change = pattern_change(
             before.round().rename("count").rename_axis("lsoa_code").reset_index(),
             counts.round().rename("count").rename_axis("lsoa_code").reset_index(),
