@@ -28,18 +28,26 @@ from diogel.analysis import calibration_space as cal  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=200, help="null and planted data sets per test (default 200)")
+    ap.add_argument(
+        "--reps-change",
+        type=int,
+        default=100,
+        help="data sets for the pattern-change rows, each with 99 null simulations (default 100)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "src/diogel/data/calibration/space.csv")
     args = ap.parse_args(argv)
     setup = cal.load_setup(ROOT / "tests/fixtures/calibration_space", ROOT / "tests/fixtures/analysis_a")
     rows = [
         cal.calibrate_gi_star(setup, reps=args.reps, permutations=9999, seed=1),
         cal.calibrate_gi_star(setup, reps=args.reps, permutations=0, seed=1),
-        *cal.calibrate_pattern_change(setup, reps=args.reps, seed=2),
+        *cal.calibrate_pattern_change(setup, reps=args.reps_change, seed=2),
         cal.calibrate_emerging(setup, reps=args.reps, seed=3),
+        cal.calibrate_emerging(setup, reps=max(20, args.reps // 5), seed=4, heterogeneous=True),
     ]
     table = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, float_format="%.4f")
+    print(f"phi {setup.phi:.3f}; planted LSOAs {', '.join(setup.planted)}")
     print(table.to_string(index=False))
     return 0
 
