@@ -295,11 +295,9 @@ def build(ctx: Context) -> SectionOutput:
         Finding(Markup("{} LSOAs are hot spots of recorded crime and ASB at 95% confidence or more, holding {} of all records.").format(n_hot, hot_share), rank=20),
         Finding(Markup("Crime is concentrated: the top 5% of LSOAs ({} LSOAs) hold {} of records, the top 10% hold {}.").format(top5_n, top5, top10), rank=21),
     ]  # fmt: skip
-    if n_emerging["New hot spot"] or n_emerging["Intensifying hot spot"]:
-        findings.append(
-            Finding(Markup("Emerging hot spots: {} new and {} intensifying hot-spot LSOAs over the period.").format(
-                emerging_spans["New hot spot"], emerging_spans["Intensifying hot spot"]), rank=22)
-        )  # fmt: skip
+    # No summary finding from the emerging hot-spot classes: the calibration table shows that with LSOAs at
+    # their real, different levels and no clustering or trend, ESRI's space-time Gi* still classes busy
+    # LSOAs (new and intensifying among them) in most data sets; the classes stay in the section, described.
     if sppt_spans and (spatial_change.moved or spatial_change.n_changed):
         findings.append(
             Finding(Markup("Spatial pattern: S = {} against {} to {} expected with no change{}; exact tests find {} LSOAs with a higher share of records than in the previous period and {} with a lower share.").format(
@@ -340,6 +338,12 @@ def build(ctx: Context) -> SectionOutput:
             Markup(
                 "Rates per resident are high where few people live but many visit (town centres, retail parks); "
                 "hot spots are computed on counts, rates are smoothed, and both should be read together."
+            ),
+            Markup(
+                "Emerging hot-spot classes follow ESRI's method, whose space-time Gi* counts an LSOA's own months: "
+                "an LSOA that is simply busy is classed as a hot spot even with no cluster around it and no trend "
+                "(see the calibration table). Read the classes as where the neighbourhood is high over time; they "
+                "are not used as findings in the summary."
             ),
         ],
         methods=[
