@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     setup = cal.load_setup(ROOT / "tests/fixtures/calibration_space", ROOT / "tests/fixtures/analysis_a")
     rows = [
         cal.calibrate_gi_star(setup, reps=args.reps, permutations=9999, seed=1),
+        cal.calibrate_gi_star(setup, reps=args.reps // 2, permutations=9999, seed=5, effect=6.0),
         cal.calibrate_gi_star(setup, reps=args.reps, permutations=0, seed=1),
         *cal.calibrate_pattern_change(setup, reps=args.reps_change, seed=2),
         cal.calibrate_emerging(setup, reps=args.reps, seed=3),
