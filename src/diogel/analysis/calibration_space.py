@@ -9,7 +9,7 @@ over-dispersion of the real LSOA-month counts (:func:`diogel.analysis.spatial_ch
   LSOA binned hot or cold at 95%+ after the FDR adjustment (under a complete null the false discovery
   rate equals this family-wise rate).
 * Pattern change: both periods drawn month by month from the same LSOA shares (the real pooled ones)
-  and the real monthly totals; false positives: "the pattern moved" (S outside its null range) and
+  and the real monthly totals; false positives: "the pattern moved" (S below its null 2.5% point) and
   any LSOA flagged by the exact tests.
 * Emerging hot spots: a 12-month cube of exchangeable LSOA-months with the real mean and phi; a false
   positive is a data set with any LSOA given a class other than "No pattern detected".
@@ -142,10 +142,10 @@ def calibrate_pattern_change(
     note = f"null: both 12-month periods from the real pooled LSOA shares and monthly totals, NB phi {setup.phi:.2f}"
     r1, r2 = moved / reps, changed / reps
     return [
-        {"test": "Pattern change: S outside its no-change 95% range", "nominal": 0.05, "false_positive_rate": r1,
+        {"test": "Pattern change: S below its no-change 2.5% point", "nominal": 0.025, "false_positive_rate": r1,
          "mc_se": _mc_se(r1, reps), "power": float(np.mean(moved_p)), "reps": reps,
          "notes": f"{note}; {n_null} null simulations per data set; power = share of data sets with a planted "
-                  f"5-LSOA new hot spot (x{effect:g}) where S is outside the range"},
+                  f"5-LSOA new hot spot (x{effect:g}) where S is below that point"},
         {"test": "Pattern change: per-LSOA exact tests, FDR", "nominal": 0.05, "false_positive_rate": r2,
          "mc_se": _mc_se(r2, reps), "power": float(np.mean(found_p)), "reps": reps,
          "notes": f"{note}; false positive = any LSOA flagged (q < 0.05); power = share of the 5 planted LSOAs "

@@ -283,8 +283,9 @@ class PatternChange:
     areas : ``sppt.areas`` with the per-area exact test columns of :func:`area_change_tests`.
     S_null : the S of each simulation with no change (array).
     S_expected, S_low, S_high : mean and 2.5% / 97.5% quantiles of ``S_null``.
-    moved : True when the observed S is outside [S_low, S_high]; only then may a text say that the
-        pattern moved.
+    moved : True when the observed S is below S_low, the 2.5% point of S with no change; only then may a
+        text say that the pattern moved (an S above S_high means the periods are more alike than chance
+        makes them, which is not a move).
     dispersion : the phi used in the null simulations and the exact tests.
     n_changed, n_higher, n_lower : areas changed by the exact tests (q < alpha).
     """
@@ -337,7 +338,8 @@ def pattern_change(
        pi_i = (b_i + t_i) / (B + T) with the observed totals B and T (multinomial; with
        ``dispersion`` phi > 1 a Dirichlet-multinomial whose variance is phi times the multinomial's),
        and the same test run on each pair. S_expected is the mean of the simulated S, [S_low, S_high]
-       their 2.5% and 97.5% quantiles; the pattern moved only when the observed S is outside.
+       their 2.5% and 97.5% quantiles; the pattern moved only when the observed S is below S_low (a
+       one-sided test at 2.5%: a low S is what a move produces).
     3. Per-area changes: :func:`area_change_tests` (exact conditional binomial on the
        phi-adjusted scale, Benjamini-Hochberg, q < alpha).
 
@@ -367,7 +369,7 @@ def pattern_change(
     ch = tests["exact_change"]
     return PatternChange(
         sppt=obs, areas=areas_out, S_null=s_null, S_expected=float(s_null.mean()), S_low=low, S_high=high,
-        moved=not low <= float(obs.S) <= high, dispersion=float(dispersion),
+        moved=float(obs.S) < low, dispersion=float(dispersion),
         n_changed=int((ch != "similar").sum()), n_higher=int((ch == "higher in test").sum()),
         n_lower=int((ch == "lower in test").sum()),
     )  # fmt: skip

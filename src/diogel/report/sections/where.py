@@ -285,10 +285,10 @@ def build(ctx: Context) -> SectionOutput:
                               inputs=prev_inputs, parameters=params,
                               definition="LSOAs whose share of records fell by the dispersion-adjusted exact conditional binomial test, Benjamini-Hochberg q < 0.05."),
         }  # fmt: skip
-        # Only an S outside its no-change range may be read as the pattern having moved.
+        # Only an S below its no-change range may be read as the pattern having moved.
         sppt_spans["verdict"] = (
-            Markup("S is outside that range: the pattern moved more than chance explains.") if spatial_change.moved
-            else Markup("S is inside that range: no evidence of a change in the pattern beyond chance.")
+            Markup("S is below that range: the pattern moved more than chance explains.") if spatial_change.moved
+            else Markup("S is not below that range: no evidence of a change in the pattern beyond chance.")
         )  # fmt: skip
 
     findings = [
@@ -380,13 +380,13 @@ def build(ctx: Context) -> SectionOutput:
             (
                 "Spatial change",
                 Markup(
-                    "Andresen's spatial point pattern test: this period's records are resampled (85%, 200 times, with replacement); an LSOA is similar when its share of the previous period's records lies within the 95% interval of its resampled share, and S is the share of similar LSOAs. S is never read on its own: both periods are redrawn {} times from the pooled LSOA shares with the observed totals (Dirichlet-multinomial with the over-dispersion phi of the LSOA counts, estimated from the month-to-month Pearson statistic within each period; phi = 1 is multinomial) and the test re-run, giving the S expected with no change and its 95% range; the report says the pattern moved only when S is outside that range. Which LSOAs changed comes from exact conditional binomial tests (given an LSOA's records in both periods, its records this period are binomial with the period's overall share), on counts divided by phi, Benjamini-Hochberg adjusted, q &lt; 0.05. Records of a 2011 LSOA shared between the 2021 LSOAs it split into are rounded to whole records for these tests."
+                    "Andresen's spatial point pattern test: this period's records are resampled (85%, 200 times, with replacement); an LSOA is similar when its share of the previous period's records lies within the 95% interval of its resampled share, and S is the share of similar LSOAs. S is never read on its own: both periods are redrawn {} times from the pooled LSOA shares with the observed totals (Dirichlet-multinomial with the over-dispersion phi of the LSOA counts, estimated from the month-to-month Pearson statistic within each period; phi = 1 is multinomial) and the test re-run, giving the S expected with no change and its 95% range; the report says the pattern moved only when S is below that range (a one-sided test at 2.5%). Which LSOAs changed comes from exact conditional binomial tests (given an LSOA's records in both periods, its records this period are binomial with the period's overall share), on counts divided by phi, Benjamini-Hochberg adjusted, q &lt; 0.05. Records of a 2011 LSOA shared between the 2021 LSOAs it split into are rounded to whole records for these tests."
                 ).format(N_NULL),
             ),
             (
                 "Calibration of the spatial tests",
                 Markup(
-                    "The false-positive rates and powers of the hot-spot bins, the pattern-change test and the emerging hot-spot classes in the calibration table (calibration/space.csv, made by benchmarks/calibrate_space.py) come from synthetic data fitted to the real Gwent police.uk counts of 2023-07 to 2025-06 on the 374 Gwent LSOAs: counts are gamma-Poisson with variance phi times the mean (phi about 1.8, the month-to-month over-dispersion of real LSOA counts). Nulls: for Gi*, the real yearly LSOA counts shuffled over the map (no spatial structure); for the pattern change, both years drawn from the same LSOA shares and the real monthly totals; for emerging hot spots, a 12-month cube of exchangeable LSOA-months. A false positive is a data set with any finding (any LSOA binned at 95%+, S outside its range, any LSOA changed, any LSOA classed). Power: a new hot spot of five contiguous LSOAs with its mean raised. Under the same null the analytic Gi* p-values flag hot spots in nearly every data set, which is why the bins use the permutation p-values."
+                    "The false-positive rates and powers of the hot-spot bins, the pattern-change test and the emerging hot-spot classes in the calibration table (calibration/space.csv, made by benchmarks/calibrate_space.py) come from synthetic data fitted to the real Gwent police.uk counts of 2023-07 to 2025-06 on the 374 Gwent LSOAs: counts are gamma-Poisson with variance phi times the mean (phi about 1.8, the month-to-month over-dispersion of real LSOA counts). Nulls: for Gi*, the real yearly LSOA counts shuffled over the map (no spatial structure); for the pattern change, both years drawn from the same LSOA shares and the real monthly totals; for emerging hot spots, a 12-month cube of exchangeable LSOA-months. A false positive is a data set with any finding (any LSOA binned at 95%+, S below its no-change range, any LSOA changed, any LSOA classed). Power: a new hot spot of five contiguous LSOAs with its mean raised. Under the same null the analytic Gi* p-values flag hot spots in nearly every data set, which is why the bins use the permutation p-values."
                 ),
             ),
         ],  # fmt: skip
