@@ -303,7 +303,7 @@ def build(ctx: Context) -> SectionOutput:
             Finding(Markup("Spatial pattern: S = {} against {} to {} expected with no change{}; exact tests find {} LSOAs with a higher share of records than in the previous period and {} with a lower share.").format(
                 sppt_spans["S"], sppt_spans["S_low"], sppt_spans["S_high"],
                 Markup(": the pattern moved") if spatial_change.moved
-                else Markup(" (more alike than chance alone would make them)") if spatial_change.sppt.S > spatial_change.S_high
+                else Markup(" (more alike than chance alone would make them)") if spatial_change.S_high < spatial_change.sppt.S
                 else Markup(" (within chance)"),
                 sppt_spans["higher"], sppt_spans["lower"]), rank=23)
         )  # fmt: skip
