@@ -56,14 +56,14 @@ def test_emerging_hot_spot_classes_are_calibrated_and_find_a_planted_new_hot_spo
 
 
 @pytest.mark.slow
-def test_pattern_change_and_per_lsoa_exact_tests_are_calibrated(setup):
+def test_per_lsoa_exact_tests_are_calibrated_and_find_a_planted_hot_spot(setup):
     reps = 6
     rows = cal.calibrate_pattern_change(setup, reps=reps, seed=13, n_null=39)
     exact = next(r for r in rows if r["test"].startswith("Pattern change: per-LSOA"))
     assert exact["false_positive_rate"] <= _bound(reps)
     assert exact["power"] >= 0.6
-    moved = next(r for r in rows if r["test"].startswith("Pattern change: S"))
-    assert moved["false_positive_rate"] <= _bound(reps, nominal=0.025)
+    # "S below its no-change 2.5% point" is NOT asserted: the shipped table (100 data sets) measures 0.11
+    # against a nominal 0.025, so the report keeps it out of the summary and says so in the methods.
 
 
 def test_the_shipped_table_has_every_spatial_test():
@@ -74,3 +74,7 @@ def test_the_shipped_table_has_every_spatial_test():
     for name in ("Gi*", "Pattern change", "Emerging"):
         assert name in tests
     assert table["false_positive_rate"].between(0, 1).all()
+    # The shipped rates the report relies on are at nominal within Monte Carlo error.
+    relied_on = table[table["test"].str.contains("permutation p|exact tests|FDR over the cube", regex=True)]
+    assert len(relied_on) == 4
+    assert (relied_on["false_positive_rate"] <= relied_on["nominal"] + 3 * relied_on["mc_se"]).all()

@@ -68,8 +68,13 @@ def _nb(rng: np.random.Generator, mu: np.ndarray, phi: float) -> np.ndarray:
     return rng.poisson(np.where(mu > 0, lam, 0.0))
 
 
-def _mc_se(rate: float, reps: int) -> float:
-    return math.sqrt(max(rate * (1 - rate), 1e-12) / reps)
+def _mc_se(nominal: float, reps: int) -> float:
+    """Monte Carlo standard error of a false-positive rate from ``reps`` data sets if the test is at ``nominal``.
+
+    The rate is "at nominal within Monte Carlo error" when it is below nominal + 3 of these (the false
+    discovery rate of BH is an upper bound, so rates below nominal are expected).
+    """
+    return math.sqrt(nominal * (1 - nominal) / reps)
 
 
 def calibrate_gi_star(setup: Setup, reps: int, permutations: int, seed: int, effect: float = 3.0) -> dict:
@@ -100,11 +105,17 @@ def calibrate_gi_star(setup: Setup, reps: int, permutations: int, seed: int, eff
         "test": f"Gi* hot/cold bins at 95%, FDR ({p_source} p{f', {permutations} permutations' if permutations else ''})",
         "nominal": 0.05,
         "false_positive_rate": rate,
-        "mc_se": _mc_se(rate, reps),
+        "mc_se": _mc_se(0.05, reps),
         "power": float(np.mean(detected)) / len(pos),
         "reps": reps,
         "notes": f"null: real yearly LSOA counts shuffled over the map, NB phi {setup.phi:.2f}; false positive = any LSOA "
-        f"binned at 95%+; power = share of 5 planted contiguous LSOAs (mean x{effect:g}) binned hot at 95%+",
+        f"binned at 95%+; power = share of 5 planted contiguous LSOAs (mean x{effect:g}) binned hot at 95%+"
+        + (
+            f"; power is capped by the permutation floor 3/(R+1): BH at 0.05 over {len(ids)} LSOAs needs at least "
+            f"{math.ceil(3 / (permutations + 1) * len(ids) / 0.05 - 1e-9)} LSOAs at the floor"
+            if permutations
+            else "; power not meaningful with this false-positive rate"
+        ),
     }
 
 
@@ -143,11 +154,11 @@ def calibrate_pattern_change(
     r1, r2 = moved / reps, changed / reps
     return [
         {"test": "Pattern change: S below its no-change 2.5% point", "nominal": 0.025, "false_positive_rate": r1,
-         "mc_se": _mc_se(r1, reps), "power": float(np.mean(moved_p)), "reps": reps,
+         "mc_se": _mc_se(0.025, reps), "power": float(np.mean(moved_p)), "reps": reps,
          "notes": f"{note}; {n_null} null simulations per data set; power = share of data sets with a planted "
                   f"5-LSOA new hot spot (x{effect:g}) where S is below that point"},
         {"test": "Pattern change: per-LSOA exact tests, FDR", "nominal": 0.05, "false_positive_rate": r2,
-         "mc_se": _mc_se(r2, reps), "power": float(np.mean(found_p)), "reps": reps,
+         "mc_se": _mc_se(0.05, reps), "power": float(np.mean(found_p)), "reps": reps,
          "notes": f"{note}; false positive = any LSOA flagged (q < 0.05); power = share of the 5 planted LSOAs "
                   f"(x{effect:g}) flagged higher"},
     ]  # fmt: skip
@@ -190,7 +201,7 @@ def calibrate_emerging(
     if heterogeneous:
         return {
             "test": "Emerging hot spots, LSOAs at their real levels (shuffled): any class", "nominal": 0.05,
-            "false_positive_rate": rate, "mc_se": _mc_se(rate, reps), "power": float(np.mean(found)), "reps": reps,
+            "false_positive_rate": rate, "mc_se": _mc_se(0.05, reps), "power": float(np.mean(found)), "reps": reps,
             "notes": f"not a calibrated null for ESRI's method: the real mean monthly LSOA counts shuffled over the map, "
                      f"constant in time, phi {setup.phi:.2f}; the space-time Gi* includes an LSOA's own bins, so busy "
                      "LSOAs are classed (mostly persistent hot spots) with no clustering or trend: read the classes as "
@@ -198,7 +209,7 @@ def calibrate_emerging(
         }  # fmt: skip
     return {
         "test": "Emerging hot spots (space-time Gi*, FDR over the cube): any class", "nominal": 0.05,
-        "false_positive_rate": rate, "mc_se": _mc_se(rate, reps), "power": float(np.mean(found)), "reps": reps,
+        "false_positive_rate": rate, "mc_se": _mc_se(0.05, reps), "power": float(np.mean(found)), "reps": reps,
         "notes": f"null: {len(ids)} LSOAs x {months} months of exchangeable counts with the real mean {mean:.1f} and phi "
                  f"{setup.phi:.2f}; false positive = any LSOA classed; power = share of 5 planted LSOAs (x{effect:g} in "
                  "the last 3 months) classed new, consecutive or sporadic hot spot",
