@@ -100,3 +100,72 @@ def test_input_checks():
         spatial_point_pattern_test(_frame({"A": 1}), _frame({"A": 0}))
     with pytest.raises(ValueError, match="sample_share"):
         spatial_point_pattern_test(_frame({"A": 1}), _frame({"A": 1}), sample_share=1.5)
+
+
+# ------------------------------------------------------------------------------------------------
+# The pattern change beside its null, per-area exact tests, dispersion
+# ------------------------------------------------------------------------------------------------
+
+
+def test_area_change_tests_equal_scipy_binomtest_and_bh():
+    from scipy.stats import binomtest
+    from statsmodels.stats.multitest import multipletests
+
+    from diogel.analysis.spatial_change import area_change_tests
+
+    b = np.array([10, 0, 25, 3, 40, 0])
+    t = np.array([30, 0, 20, 5, 10, 2])
+    out = area_change_tests(b, t)
+    pi = t.sum() / (b + t).sum()  # 67 / 145
+    tested = (b + t) > 0
+    expected = [
+        binomtest(int(ti), int(bi + ti), pi).pvalue for bi, ti in zip(b[tested], t[tested], strict=True)
+    ]
+    np.testing.assert_allclose(out.loc[tested, "p_exact"], expected, rtol=1e-12)
+    assert np.isnan(out.loc[~tested, "p_exact"]).all()
+    np.testing.assert_allclose(out.loc[tested, "q"], multipletests(expected, method="fdr_bh")[1], rtol=1e-12)
+    # Area 0: 30 of 40 against pi = 0.462, p ~ 0.0003 -> higher; area 4: 10 of 50 -> lower.
+    assert out.loc[0, "exact_change"] == "higher in test"
+    assert out.loc[4, "exact_change"] == "lower in test"
+    assert out.loc[1, "exact_change"] == "similar"
+    # Dispersion 2 halves the counts before the exact test (quasi-likelihood scale).
+    half = area_change_tests(b, t, dispersion=2.0)
+    assert half.loc[0, "p_exact"] == pytest.approx(binomtest(15, 20, pi).pvalue)
+    assert (half["p_exact"].fillna(1) >= out["p_exact"].fillna(1) - 1e-12).sum() >= 4
+    with pytest.raises(ValueError, match="dispersion"):
+        area_change_tests(b, t, dispersion=0.5)
+
+
+def test_monthly_dispersion_is_one_for_proportional_counts_and_pearson_otherwise():
+    from diogel.analysis.spatial_change import monthly_dispersion
+
+    # Counts exactly proportional to area x month effects: X^2 = 0, floored at 1.
+    y = np.outer([10, 20, 30], [1, 2, 3, 4])
+    assert monthly_dispersion(pd.DataFrame(y)) == 1.0
+    # Hand case: 2 areas x 2 months [[10, 0], [0, 10]]: e = 5 everywhere, X^2 = 4 * 25 / 5 = 20, df 1.
+    assert monthly_dispersion(pd.DataFrame([[10, 0], [0, 10]])) == pytest.approx(20.0)
+
+
+def test_pattern_change_null_range_and_the_moved_rule():
+    from diogel.analysis.spatial_change import pattern_change
+
+    rng = np.random.default_rng(4)  # synthetic counts
+    lam = rng.gamma(2.0, 20.0, size=120)
+    codes = [f"A{i:03d}" for i in range(120)]
+    base = pd.DataFrame({"lsoa_code": codes, "count": rng.poisson(lam)})
+    same = pd.DataFrame({"lsoa_code": codes, "count": rng.poisson(lam)})
+    res = pattern_change(base, same, n_null=99, seed=3)
+    assert res.S_low <= res.S_expected <= res.S_high
+    s_obs = res.sppt.S
+    assert res.moved == (s_obs < res.S_low)
+    assert len(res.S_null) == 99
+    # A new pattern: the rates reversed between the periods.
+    moved = pd.DataFrame({"lsoa_code": codes, "count": rng.poisson(lam[::-1])})
+    res2 = pattern_change(base, moved, n_null=99, seed=3)
+    s_obs = res2.sppt.S
+    assert res2.moved and s_obs < res2.S_low
+    assert res2.n_changed == res2.n_higher + res2.n_lower > 10
+    assert {"p_exact", "q", "exact_change", "change"} <= set(res2.areas.columns)
+    # Same seed, same result.
+    again = pattern_change(base, moved, n_null=99, seed=3)
+    np.testing.assert_array_equal(again.S_null, res2.S_null)

@@ -1,8 +1,10 @@
 """Emerging hot spots: the Mann-Kendall trend test and ArcGIS-style space-time pattern classes.
 
-The Getis-Ord Gi* statistic itself is computed elsewhere; :func:`emerging_hotspot_classes` takes
-the per-month Gi* z-scores and p-values as an input frame so that the two steps stay independent
-and either can be checked on its own.
+:func:`emerging_hot_spots` follows ESRI's Emerging Hot Spot Analysis ("How Emerging Hot Spot
+Analysis works", ArcGIS Pro documentation): a space-time Gi* on the area x month cube
+(:func:`space_time_gi_star`), FDR correction over the cube's bins, the Mann-Kendall test of each
+area's z-series and ESRI's 17 classes. :func:`emerging_hotspot_classes` takes the per-bin z-scores
+and p-values as an input frame so that the steps stay independent and each can be checked alone.
 
 Every function is pure: frames or sequences in, frames or dataclasses out.
 """
@@ -21,8 +23,10 @@ __all__ = [
     "PATTERNS",
     "MannKendall",
     "classify_series",
+    "emerging_hot_spots",
     "emerging_hotspot_classes",
     "mann_kendall",
+    "space_time_gi_star",
 ]
 
 
@@ -273,3 +277,96 @@ def emerging_hotspot_classes(gi: pd.DataFrame, alpha: float = 0.05, share: float
             }
         )
     return pd.DataFrame(rows)
+
+
+def space_time_gi_star(cube: pd.DataFrame, w, time_lag: int = 1) -> pd.DataFrame:  # noqa: ANN001
+    """Space-time Getis-Ord Gi* of every bin of an area x month cube (ESRI's space-time Gi*).
+
+    The neighbours of bin (i, t) are the bins (j, s) with j = i or j a contiguity neighbour of i
+    (binary weights, the area itself included) and t - ``time_lag`` <= s <= t: the same and the
+    previous ``time_lag`` months (ESRI's "neighborhood time step", default 1). Months before the first
+    are absent, so the first months have fewer neighbours. The global window is the whole cube:
+    with N = areas x months bins, x-bar their mean and S their standard deviation (divisor N),
+
+        z_it = (sum_nb x - x-bar W_it) / (S sqrt((N W_it - W_it^2) / (N - 1)))
+
+    where W_it is the number of neighbouring bins (binary weights, so S1 = W). p is the two-sided
+    normal p-value.
+
+    Parameters
+    ----------
+    cube : DataFrame, one row per area (index = area id, every id of ``w``), one column per month in
+        time order, counts.
+    w : libpysal W, contiguity between the areas (its weights are treated as binary).
+    time_lag : int, default 1
+
+    Returns
+    -------
+    DataFrame, one row per area and month: ``lsoa_code``, ``month``, ``count``, ``z``, ``p``.
+    """
+    if time_lag < 0:
+        raise ValueError(f"time_lag must be >= 0, got {time_lag}")
+    missing = [i for i in w.id_order if i not in cube.index]
+    if missing:
+        raise ValueError(f"cube has no row for {len(missing)} area(s) of the weights, e.g. {missing[:3]}")
+    x = cube.reindex(w.id_order).to_numpy(dtype=float)
+    if np.isnan(x).any():
+        raise ValueError("cube contains missing values")
+    n, t_len = x.shape
+    adj = (w.sparse != 0).astype(float).tolil()
+    adj.setdiag(1.0)
+    adj = adj.tocsr()
+    spatial = adj @ x  # area itself and its neighbours, month by month
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(spatial, axis=1)], axis=1)
+    ts = np.arange(t_len)
+    first = np.maximum(ts - time_lag, 0)
+    window = csum[:, ts + 1] - csum[:, first]
+    k_space = np.asarray(adj.sum(axis=1)).ravel()
+    w_it = k_space[:, None] * (ts - first + 1)[None, :]
+    big_n = x.size
+    xbar = x.mean()
+    s = float(np.sqrt((x**2).mean() - xbar**2))
+    if s == 0:
+        raise ValueError("every bin of the cube has the same value: Gi* is undefined")
+    z = (window - xbar * w_it) / (s * np.sqrt((big_n * w_it - w_it**2) / (big_n - 1)))
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    return pd.DataFrame(
+        {
+            "lsoa_code": np.repeat(np.asarray(w.id_order, dtype=object), t_len),
+            "month": np.tile(np.asarray(cube.columns), n),
+            "count": x.ravel(),
+            "z": z.ravel(),
+            "p": p.ravel(),
+        }
+    )
+
+
+def emerging_hot_spots(
+    cube: pd.DataFrame,
+    w,
+    time_lag: int = 1,
+    alpha: float = 0.05,
+    share: float = 0.9,
+    fdr: bool = True,  # noqa: ANN001
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ESRI's Emerging Hot Spot Analysis on an area x month cube.
+
+    1. :func:`space_time_gi_star` gives every bin a z-score and a two-sided p-value.
+    2. With ``fdr`` (default, as ESRI), the p-values of all bins of the cube are adjusted together by
+       Benjamini-Hochberg; a bin is hot (cold) when z > 0 (z < 0) and its q < ``alpha``.
+    3. Each area's series of z-scores gets the Mann-Kendall trend test, and the area is classed by
+       :func:`emerging_hotspot_classes` (ESRI's 16 hot and cold classes, or "No pattern detected").
+
+    Returns
+    -------
+    (classes, bins) : the frame of :func:`emerging_hotspot_classes` and the bins (``lsoa_code``,
+    ``month``, ``count``, ``z``, ``p``, ``q``).
+    """
+    from diogel.analysis.hotspots import benjamini_hochberg
+
+    bins = space_time_gi_star(cube, w, time_lag=time_lag)
+    bins["q"] = benjamini_hochberg(bins["p"].to_numpy()) if fdr else bins["p"]
+    classes = emerging_hotspot_classes(
+        bins[["lsoa_code", "month", "z"]].assign(p=bins["q"]), alpha=alpha, share=share
+    )
+    return classes, bins

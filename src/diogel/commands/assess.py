@@ -33,7 +33,7 @@ def assess(
             "population, density, share_15_24, wimd_income, wimd_employment, wimd_education, wimd_housing."
         ),
     ] = None,
-    permutations: Annotated[int, typer.Option(help="Permutations for Gi* and local Moran's I.")] = 999,
+    permutations: Annotated[int, typer.Option(help="Permutations for Gi* and local Moran's I.")] = 9999,
     seed: Annotated[int, typer.Option(help="Random seed (permutations, resampling).")] = 12345,
     scoring: Annotated[
         Path | None, typer.Option(help="A priority-scoring matrix YAML (default: the packaged one).")

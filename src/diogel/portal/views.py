@@ -495,7 +495,7 @@ class WarehouseViews:
             return pd.DataFrame(
                 columns=["value", "z", "p", "p_sim", "q", "bin"], index=pd.Index([], name="area")
             )
-        return gi_star(values, w, permutations=0)
+        return gi_star(values, w)  # the report's bins: permutation p-values, FDR
 
     def _priorities(
         self,

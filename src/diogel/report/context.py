@@ -32,7 +32,7 @@ class AssessOptions:
     pdf : also write assessment.pdf.
     """
 
-    permutations: int = 999
+    permutations: int = 9999
     seed: int = 12345
     alpha: float = 0.05
     peers: int | None = None
