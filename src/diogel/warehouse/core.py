@@ -481,7 +481,7 @@ class _Guard:
             parsed.quarantined.add(
                 int(line),
                 "LSOA code",
-                f"LSOA code {code} is not in the loaded ONS lookups (no such LSOA)",
+                f"LSOA code {code} {self.counting.UNKNOWN_LSOA_REASON}",
                 ",".join("" if v is None else str(v) for v in row.values()),
             )
         parsed.rows = rows.filter(pc.invert(mask))

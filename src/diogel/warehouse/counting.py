@@ -190,6 +190,9 @@ REPLACE_SHARE = 0.8
 #: Kinds whose rows are placed by LSOA code, and so are checked against the loaded ONS lookups.
 PLACED_BY_LSOA = ("police-street", "police-outcomes", "partner")
 
+#: Quarantine reason (after the code) of a row whose LSOA code no loaded lookup knows.
+UNKNOWN_LSOA_REASON = "is not in the loaded ONS lookups (no such LSOA)"
+
 _MONTHLY = re.compile(r"^(?P<part>.*)\|(?P<month>\d{4}-\d{2})$")
 
 
@@ -318,6 +321,17 @@ class KnownLsoas:
         if isinstance(mask, pa.ChunkedArray):
             mask = mask.combine_chunks()
         return mask if pc.any(mask).as_py() else None
+
+
+def unknown_lsoa_rows(wh, kind: str = "police-street") -> int:  # noqa: ANN001
+    """Rows of ``kind``'s committed files quarantined because no loaded lookup knows their LSOA code."""
+    if not wh.has("quarantine"):
+        return 0
+    q = wh.table("quarantine")
+    files = wh.table("source_file").filter(lambda t: t.kind == kind).select("file_id", "run_id")
+    q = q.semi_join(files, ["file_id", "run_id"])
+    q = q.filter((q.column_name == "LSOA code") & q.reason.endswith(UNKNOWN_LSOA_REASON))
+    return int(wh.execute(q.count()))
 
 
 def known_lsoas(wh) -> KnownLsoas | None:  # noqa: ANN001
