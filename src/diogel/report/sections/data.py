@@ -36,7 +36,9 @@ def supply_gaps(force_monthly: pd.DataFrame, months: list[pd.Timestamp] | None =
     if months:
         every = pd.MultiIndex.from_product([fm["force"].unique(), months], names=["force", "month"])
         loaded = pd.concat([loaded, every.to_frame(index=False)], ignore_index=True)
-    total = detect_supply_gaps(fm, by=("force",), loaded=loaded, **GAP_PARAMETERS).assign(crime_type="all types")
+    total = detect_supply_gaps(fm, by=("force",), loaded=loaded, **GAP_PARAMETERS).assign(
+        crime_type="all types"
+    )
     by_type = detect_supply_gaps(fm, by=("force", "crime_type"), loaded=loaded, **GAP_PARAMETERS)
     out = pd.concat([total, by_type], ignore_index=True)
     return out[["force", "crime_type", "month", "count", "neighbour_median", "ratio", "reason"]].sort_values(
