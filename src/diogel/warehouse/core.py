@@ -67,7 +67,8 @@ class FileResult:
         if self.status == "restored":
             return f"restored {self.name}: {self.error}"
         if self.status == "already loaded":
-            return f"skipped  {self.name}: already loaded (same content)"
+            note = f"; {self.error}" if self.error else ""
+            return f"skipped  {self.name}: already loaded (same content){note}"
         return (
             f"loaded   {self.name}: rows read {self.rows_read:,} = loaded {self.loaded:,} + duplicates "
             f"{self.duplicates:,} + quarantined {self.quarantined:,}"
@@ -202,7 +203,14 @@ class Warehouse:
                         seq = self._max_seq()
                         guard = _Guard(self, kind, options, replace)
                         continue
-                    results.append(FileResult(item.label, kind.name, "already loaded", prep.file_id))
+                    skipped = FileResult(item.label, kind.name, "already loaded", prep.file_id)
+                    replaced = guard.replaced_slices(prep.file_id) if prep.file_id in registered else 0
+                    if replaced:
+                        skipped.error = (
+                            f"a later file replaced it in {replaced} slice(s): 'diogel restore {item.label}' "
+                            "(or this command with --replace) puts it back in force"
+                        )
+                    results.append(skipped)
                     continue
                 parsed = prep.parsed
                 assert parsed is not None and prep.file_id is not None
@@ -457,13 +465,19 @@ class _Guard:
     def __init__(self, wh: Warehouse, kind: SourceKind, options: dict | None, replace: bool):
         from diogel.warehouse import counting
 
-        self.counting = counting
+        self.counting, self.wh = counting, wh
         self.kind, self.options, self.replace = kind, options, replace
         self.in_force = counting.slices_in_force(wh, kind.name)
         names = wh.execute(wh.table("source_file").select("file_id", "path"))
         self.names: dict[str, str] = dict(zip(names.file_id, names.path, strict=True))
         checks = kind.name in counting.PLACED_BY_LSOA and "lsoa_code" in kind.schema.names
         self.lsoas = counting.known_lsoas(wh) if checks else None
+
+    def replaced_slices(self, file_id: str) -> int:
+        """How many of a loaded file's slices another file is in force for."""
+        t = self.wh.table("file_slice")
+        keys = set(self.wh.execute(t.filter(t.file_id == file_id).select("slice_key").distinct()).slice_key)
+        return sum(1 for k in keys if self.in_force.get(k, (file_id,))[0] != file_id)
 
     def check_areas(self, parsed: ParsedFile, label: str) -> None:
         """Move rows whose LSOA code is in none of the loaded lookups to the file's quarantine."""
