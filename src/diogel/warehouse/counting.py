@@ -305,8 +305,8 @@ def replacements(wh) -> pd.DataFrame:  # noqa: ANN001
 class KnownLsoas:
     """The LSOA codes of the loaded ONS lookups, and the nations (E01, W01) they cover."""
 
-    codes: pa.Array
-    nations: pa.Array
+    codes: frozenset[str]
+    nations: frozenset[str]
 
     def unknown(self, codes: pa.ChunkedArray | pa.Array) -> pa.Array | None:
         """True where a code is given, its nation's LSOAs are in the lookups, and it is not one of them.
@@ -314,13 +314,13 @@ class KnownLsoas:
         ``None`` when no row is unknown. A nation (the code's first three characters) with no code in
         the lookups is not judged, so a Wales-only lookup leaves English LSOAs alone.
         """
-        if len(codes) == 0:
+        # A file holds a few thousand distinct codes: look those up, and only build a mask for a miss.
+        distinct = pc.unique(codes).to_pylist()
+        bad = [c for c in distinct if c and c[:3] in self.nations and c not in self.codes]
+        if not bad:
             return None
-        judged = pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(codes, 0, 3), value_set=self.nations), False)
-        mask = pc.fill_null(pc.and_(judged, pc.invert(pc.is_in(codes, value_set=self.codes))), False)
-        if isinstance(mask, pa.ChunkedArray):
-            mask = mask.combine_chunks()
-        return mask if pc.any(mask).as_py() else None
+        mask = pc.fill_null(pc.is_in(codes, value_set=pa.array(bad, pa.string())), False)
+        return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
 
 
 def unknown_lsoa_rows(wh, kind: str = "police-street") -> int:  # noqa: ANN001
@@ -335,17 +335,19 @@ def unknown_lsoa_rows(wh, kind: str = "police-street") -> int:  # noqa: ANN001
 
 
 def known_lsoas(wh) -> KnownLsoas | None:  # noqa: ANN001
-    """Every LSOA code (2011 and 2021) in the loaded ONS lookups; ``None`` when none is loaded."""
+    """Every LSOA code (2011 and 2021) in the loaded ONS lookups; ``None`` when none is loaded.
+
+    Codes of lookups a later one replaced count too: they were real LSOAs when published.
+    """
     codes: set[str] = set()
-    if wh.has("lookup_lsoa_ward_la"):
-        t = visible(wh, "lookup_lsoa_ward_la")
-        codes |= set(wh.execute(t.select("lsoa_code").distinct()).lsoa_code.dropna())
-    if wh.has("lookup_lsoa11_lsoa21"):
-        t = visible(wh, "lookup_lsoa11_lsoa21")
-        for col in ("lsoa11_code", "lsoa21_code"):
+    committed = wh.table("source_file").select("file_id", "run_id")
+    for table, columns in (("lookup_lsoa_ward_la", ["lsoa_code"]),
+                           ("lookup_lsoa11_lsoa21", ["lsoa11_code", "lsoa21_code"])):  # fmt: skip
+        if not wh.has(table):
+            continue
+        t = wh.table(table).semi_join(committed, ["file_id", "run_id"])
+        for col in columns:
             codes |= set(wh.execute(t.select(col).distinct())[col].dropna())
     if not codes:
         return None
-    return KnownLsoas(
-        pa.array(sorted(codes), pa.string()), pa.array(sorted({c[:3] for c in codes}), pa.string())
-    )
+    return KnownLsoas(frozenset(codes), frozenset(c[:3] for c in codes))
