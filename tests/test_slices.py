@@ -288,3 +288,37 @@ def test_rows_loaded_before_the_lookups_count_under_unknown_lsoa_never_a_blank(t
     no_location = sum(1 for r in table[1:50] if not r[lsoa])
     assert by_la.get((None,), 0) == no_location  # no location at all: the only blank
     assert sum(by_la.values()) == 49
+
+
+def test_the_assessment_names_months_not_loaded_and_unknown_lsoas(tmp_path: Path) -> None:
+    gwent = shared("policeuk", "gwent-2022-07_2025-06")
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    months = [f"2023-{m:02d}" for m in (1, 2, 3, 4, 5, 6, 10, 11, 12)] + [
+        f"2024-{m:02d}" for m in range(1, 7)
+    ]
+    for m in months[:-1]:
+        (folder / f"{m}-gwent-street.csv").write_bytes((gwent / f"{m}-gwent-street.csv").read_bytes())
+    # Derived: June 2024 with one Newport row's LSOA code changed to one that exists nowhere.
+    table = rows(gwent / "2024-06-gwent-street.csv")
+    lsoa = table[0].index("LSOA code")
+    i = next(i for i, r in enumerate(table) if r[lsoa].startswith("W01"))
+    table[i][lsoa] = "W01999999"
+    write(folder / "derived-unknown-lsoa" / "2024-06-gwent-street.csv", table)
+    d = tmp_path / "data"
+    rc, _, err = diogel(d, "init", "--reference", "wales")
+    assert rc == 0, err
+    ingest_ok(d, "police-street", str(folder))
+    out = tmp_path / "out"
+    rc, text, err = diogel(
+        d, "assess", "--area", "Newport", "--period", "2024-01..2024-06", "--out", str(out)
+    )
+    assert rc == 0, text + err
+    figures = {f["id"]: f for f in json.loads((out / "figures.json").read_text(encoding="utf-8"))["figures"]}
+    assert figures["data.months_not_loaded"]["value"] == 3
+    assert figures["data.months_not_loaded"]["parameters"] == {"months": "2023-07..2023-09"}
+    assert figures["data.unknown_lsoa"]["value"] == 1
+    gaps = figures["data.supply_gaps"]["rows"]
+    assert not [g for g in gaps if g["month"] in ("2023-07", "2023-08", "2023-09")]
+    page = (out / "assessment.html").read_text(encoding="utf-8")
+    assert "were never\nloaded (2023-07..2023-09)" in page or "never loaded (2023-07..2023-09)" in page
