@@ -548,16 +548,19 @@ class _Guard:
         kind = self.kind.name
         supplier = [r for r in refused if r[0] == "supplier"]
         if supplier:
-            months = sorted(self.counting.slice_month(k)[1] or k for _, k, _, _ in supplier)
-            span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
-            part = words(kind, supplier[0][1]).removesuffix(
-                self.counting.slice_month(supplier[0][1])[1] or ""
-            )
+            periods = sorted(words(kind, k).rsplit(" ", 1)[-1] for _, k, _, _ in supplier)
+            months = [p for p in periods if self.counting.slice_month(f"|{p}")[1]]
+            first = words(kind, supplier[0][1])
+            if len(months) == len(periods):
+                span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
+                what = f"{len(months)} month(s) ({span}) of {first.rsplit(' ', 1)[0]}"
+            else:  # a dataset replaced whole, or its undated records
+                what = first
             olds = sorted({self.names.get(o[0], o[0]) for _, _, o, _ in supplier})
             return (
-                f"{label}: not loaded: it would replace {len(months)} month(s) ({span}) of {part.strip()} "
+                f"{label}: not loaded: it would replace {what} "
                 f"already loaded from {', '.join(olds)}; give --supplier NAME if another supplier sent it, "
-                "or --replace if it corrects those months"
+                "or --replace if it corrects them"
             )
         _, key, (old_file, old_rows), n = refused[0]
         more = f" (and {len(refused) - 1} more slice(s))" if len(refused) > 1 else ""

@@ -205,9 +205,11 @@ def slice_month(slice_key: str) -> tuple[str, str | None]:
 def slice_words(kind: str, slice_key: str) -> str:
     """A slice in words for messages: ``police-street Gwent Police 2025-06``."""
     part, month = slice_month(slice_key)
-    if kind == "partner" and part.startswith("partner|"):
-        dataset, _, supplier = part.removeprefix("partner|").partition("|")
+    pieces = slice_key.split("|")
+    if kind == "partner" and len(pieces) == 4 and pieces[0] == "partner":
+        _, dataset, supplier, period = pieces
         part = f"{dataset} from {supplier}" if supplier else f"{dataset} (no supplier given)"
+        month = month or {"all": "(whole dataset)", "undated": "(undated records)"}.get(period, period)
     return " ".join(w for w in (kind, part, month) if w)
 
 
