@@ -54,7 +54,7 @@ def warehouse_counts(wh: Warehouse) -> Counter:
 def assert_accounting(wh: Warehouse) -> None:
     st = wh.status()
     assert (st.rows_read == st.loaded + st.duplicates + st.quarantined).all(), st
-    assert st.loaded.sum() == sum(warehouse_counts(wh).values())
+    assert st.loaded[st.kind == "police-street"].sum() == sum(warehouse_counts(wh).values())
 
 
 def test_idempotent(any_warehouse: Warehouse) -> None:
@@ -197,3 +197,35 @@ def test_killed_mid_file_leaves_the_warehouse_as_it_was(
         (res,) = wh.ingest("police-street", JUNE_2024)  # and the file loads normally afterwards
         assert res.status == "loaded"
         assert warehouse_counts(wh) == count_raw([JULY_2022, JUNE_2024])
+
+
+def test_slices_are_per_kind_and_a_forced_replacement_can_be_restored(
+    any_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    from diogel.warehouse.counting import coverage, replacements
+
+    wh = any_warehouse
+    wh.ingest("police-street", JULY_2022)
+    before = warehouse_counts(wh)
+    # The outcomes of the same force-month: another kind, so another slice.
+    (out,) = wh.ingest("police-outcomes", POLICE / "2022-07-gwent-outcomes.csv")
+    assert out.status == "loaded" and out.loaded == out.rows_read
+    assert warehouse_counts(wh) == before
+    # A derived, truncated copy of the month: refused, then forced, then the original restored.
+    rows = read_rows(JULY_2022)
+    short = write_rows(tmp_path / JULY_2022.name, rows[:101])
+    (refused,) = wh.ingest("police-street", short)
+    assert refused.status == "refused" and "5,388 rows" in refused.error and "--replace" in refused.error
+    assert warehouse_counts(wh) == before
+    (forced,) = wh.ingest("police-street", short, replace=True)
+    assert (forced.status, forced.loaded) == ("loaded", 100)
+    assert warehouse_counts(wh) == count_raw([short])
+    assert_accounting(wh)
+    restored = wh.restore(JULY_2022)
+    assert restored.status == "restored"
+    assert warehouse_counts(wh) == before
+    assert_accounting(wh)
+    changes = replacements(wh)
+    assert list(changes.action) == ["restored", "replaced"] and list(changes.forced) == [False, True]
+    cov = coverage(wh).set_index("kind")
+    assert cov.loc["police-street", "ranges"] == cov.loc["police-outcomes", "ranges"] == "2022-07"

@@ -127,6 +127,14 @@ def ingest(
     postcode_lookup: Annotated[
         Path | None, typer.Option(help="Partner files: a postcode -> LSOA lookup CSV (e.g. the ONSPD).")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Load a file even where it replaces a slice with under 80% of its rows (or, for partner "
+            "data without --supplier, any month); on a file loaded before, put it back in force.",
+        ),
+    ] = False,
 ) -> None:
     """Validate and load files. Prints, per file: rows read = loaded + duplicates + quarantined."""
     partner = dict(schema=schema, supplier=supplier, postcode_lookup=postcode_lookup)
@@ -141,7 +149,7 @@ def ingest(
             # A missing or broken schema is a usage error: say so even when every file is already loaded.
             options["schema"] = schema_from_options(options)
         with ctx.obj.open() as wh, progress(f"ingesting {kind}") as update:
-            results = wh.ingest(kind, path, options=options, progress=update)
+            results = wh.ingest(kind, path, options=options, progress=update, replace=replace)
     except DiogelError as exc:
         fail(exc)
     refused = report_results(results)
@@ -163,10 +171,18 @@ def kinds() -> None:
 def status(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
-    """What is loaded, per file: rows read, loaded, duplicates, quarantined, months covered."""
+    """What is loaded, per file: rows read, loaded, duplicates, quarantined, months covered.
+
+    Then the coverage of each kind and force (or partner dataset and supplier) as month ranges, with
+    the months never loaded named, and what replaced what (when, by which file, forced or not).
+    """
+    from diogel.warehouse.counting import coverage, replacements
+
     try:
         with ctx.obj.open(read_only=True) as wh:
             df = wh.status()
+            cover = coverage(wh)
+            changes = replacements(wh)
     except DiogelError as exc:
         fail(exc)
     if as_json:
@@ -179,17 +195,19 @@ def status(
                     for k, v in row.items()
                 }
             )
-        sys.stdout.write(
-            json.dumps({"diogel_version": __version__, "files": records}, indent=2, default=str) + "\n"
-        )
+        doc = {
+            "diogel_version": __version__,
+            "files": records,
+            "coverage": [_plain(r) for r in cover.to_dict(orient="records")],
+            "replacements": [_plain(r) for r in changes.to_dict(orient="records")],
+        }
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
         return
     table = Table("kind", "file", "rows read", "loaded", "duplicates", "quarantined", "months")
     for r in df.itertuples():
-        months = (
-            f"{r.month_min}..{r.month_max}"
-            if r.month_min and r.month_min != r.month_max
-            else (r.month_min or "")
-        )
+        lo = r.month_min if isinstance(r.month_min, str) else ""
+        hi = r.month_max if isinstance(r.month_max, str) else ""
+        months = f"{lo}..{hi}" if lo and hi and lo != hi else lo
         table.add_row(
             r.kind,
             r.name,
@@ -204,6 +222,27 @@ def status(
         out.print(
             "nothing loaded yet: try 'diogel init --reference wales' or 'diogel ingest police-street PATH'"
         )
+    if not cover.empty:
+        table = Table("kind", "of", "months loaded", "", "not loaded (never ingested)", title="coverage")
+        for r in cover.itertuples():
+            table.add_row(r.kind, r.of, r.ranges, f"{r.months:,}", r.not_loaded or "none")
+        out.print(table)
+    if not changes.empty:
+        table = Table("when", "what", "kind", "file now in force", "in place of", "slices", "rows before -> after",
+                      title="replacements (diogel restore FILE puts a replaced file back)")  # fmt: skip
+        for r in changes.itertuples():
+            what = r.action + (" (--replace)" if r.forced else "")
+            table.add_row(f"{r.at:%Y-%m-%d %H:%M}", what, r.kind, str(r.file), str(r.replaced), f"{r.slices:,}",
+                          f"{r.rows_before:,} -> {r.rows_after:,}")  # fmt: skip
+        out.print(table)
+
+
+def _plain(row: dict) -> dict:
+    """A record with numpy scalars and timestamps made JSON-friendly."""
+    return {
+        k: (v.item() if hasattr(v, "item") else (str(v) if hasattr(v, "isoformat") else v))
+        for k, v in row.items()
+    }
 
 
 @app.command()

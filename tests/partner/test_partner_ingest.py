@@ -131,7 +131,9 @@ def test_every_shipped_schema_has_a_sample_that_loads(duckdb_warehouse: Warehous
         assert (r.rows_read, r.quarantined) == (len(frame), 0)
         assert r.rows_read == r.loaded + r.duplicates + r.quarantined
     for path, schema in demo_paths():
-        r = ingest(wh, path, schema)
+        # Another synthetic partner's months of the same datasets: a supplier of its own, or it would
+        # replace the sample's months (and, without --supplier, be refused for that).
+        r = ingest(wh, path, schema, supplier="gwent-demo")
         assert r.status == "loaded" and r.quarantined == 0 and r.loaded == r.rows_read
     st = wh.status()
     assert (st.rows_read == st.loaded + st.duplicates + st.quarantined).all()
@@ -275,7 +277,11 @@ def test_reingest_is_idempotent_and_resent_months_replace(
     resent = pd.concat([later, later.head(1)], ignore_index=True)
     path = tmp_path / "ed_2025h1_resent.csv"
     path.write_text(to_csv(resent), encoding="utf-8")
-    r = ingest(wh, path, "ed_assaults")
+    # Sent without a supplier, it is refused: it might be a second partner's file of the same dataset.
+    refused = ingest(wh, path, "ed_assaults")
+    assert refused.status == "refused" and "--supplier" in refused.error and "--replace" in refused.error
+    assert snapshot(wh) | {"ingest_run": []} == after | {"ingest_run": []}
+    (r,) = wh.ingest("partner", path, options={"schema": "ed_assaults"}, replace=True)
     assert (r.rows_read, r.loaded, r.duplicates, r.quarantined) == (len(later) + 1, len(later), 1, 0)
     st = wh.status().set_index("name")
     a = st.loc[ed_path.name]

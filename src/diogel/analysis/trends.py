@@ -682,11 +682,14 @@ def detect_supply_gaps(
     min_neighbours: int = 4,
     min_median: float = 10.0,
     return_all: bool = False,
+    loaded: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Flag months whose volume collapses relative to the months around them: a supply gap.
 
     For each series (one per ``by`` key) months missing from the data are first added with count 0
-    (a month with nothing published is the extreme gap). A month is flagged when
+    (a month with nothing published is the extreme gap), unless ``loaded`` says the month was never
+    loaded: such a month is unknown, not empty, so it is neither judged nor used as a reference
+    month, and it is left out of the result. A month is flagged when
 
         count < threshold * median(reference months)
 
@@ -721,6 +724,10 @@ def detect_supply_gaps(
         Smallest neighbour median at which a month is judged.
     return_all : bool, default False
         Return every month with a ``gap`` column instead of only the flagged months.
+    loaded : DataFrame, optional
+        The months loaded: column ``month`` and any of the ``by`` columns (e.g. ``force`` alone,
+        for every crime type of that force). A series' month is loaded when a row matches it on
+        those columns. ``None`` (default): every month from a series' first to its last is loaded.
 
     Returns
     -------
@@ -736,6 +743,11 @@ def detect_supply_gaps(
     frame = monthly.assign(month=_month_index(pd.Index(monthly["month"])))
     summed = frame.groupby([*keys, "month"], as_index=False)["count"].sum()
     parts = []
+    shared: list[str] = []
+    if loaded is not None:
+        shared = [k for k in keys if k in loaded.columns]
+        _require(loaded, [*shared, "month"], "loaded")
+        loaded = loaded.assign(month=_month_index(pd.Index(loaded["month"])))
     for key, group in summed.groupby(list(keys), sort=True):
         s = group.set_index("month")["count"].astype(float).sort_index()
         full = pd.date_range(s.index.min(), s.index.max(), freq="MS")
@@ -743,17 +755,26 @@ def detect_supply_gaps(
         s = s.reindex(full, fill_value=0.0)
         values = s.to_numpy()
         n = len(values)
+        key_tuple = key if isinstance(key, tuple) else (key,)
+        if loaded is None:
+            is_loaded = np.ones(n, dtype=bool)
+        else:
+            mine = loaded
+            for k in shared:
+                mine = mine[mine[k] == key_tuple[list(keys).index(k)]]
+            is_loaded = full.isin(mine["month"]) | published.to_numpy()
         gap = np.zeros(n, dtype=bool)
         med = np.full(n, np.nan)
         nn = np.zeros(n, dtype=int)
         for _ in range(n):
             new = np.zeros(n, dtype=bool)
             for i in range(n):
-                idx = _reference_months(i, ~gap, window)
+                idx = _reference_months(i, ~gap & is_loaded, window)
                 nn[i] = len(idx)
                 med[i] = np.median(values[idx]) if idx else np.nan
                 if (
-                    not gap[i]
+                    is_loaded[i]
+                    and not gap[i]
                     and nn[i] >= min_neighbours
                     and med[i] >= min_median
                     and med[i] > 0
@@ -765,7 +786,6 @@ def detect_supply_gaps(
             gap |= new
         judged = (nn >= min_neighbours) & (med > 0) & (med >= min_median)
         ratio = np.where(judged, values / np.where(med > 0, med, np.nan), np.nan)
-        key_tuple = key if isinstance(key, tuple) else (key,)
         label = ", ".join(str(k) for k in key_tuple)
         reasons = []
         for i, month in enumerate(full):
@@ -795,7 +815,7 @@ def detect_supply_gaps(
         )
         for k, v in zip(keys, key_tuple, strict=True):
             part.insert(list(keys).index(k), k, v)
-        parts.append(part)
+        parts.append(part[is_loaded])
     columns = [*keys, "month", "count", "neighbour_median", "n_neighbours", "ratio", "gap", "reason"]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     if not return_all:

@@ -83,7 +83,7 @@ def report_results(results: list, show_problems: int = 5) -> int:
     refused = 0
     totals = dict(read=0, loaded=0, duplicates=0, quarantined=0)
     for r in results:
-        style = {"loaded": "green", "already loaded": "dim", "refused": "red"}[r.status]
+        style = {"loaded": "green", "already loaded": "dim", "refused": "red", "restored": "green"}[r.status]
         out.print(f"[{style}]{escape(r.summary())}[/{style}]", highlight=False, soft_wrap=True)
         for p in r.problems[:show_problems]:
             err.print(f"  quarantined {escape(str(p))}", highlight=False, soft_wrap=True)

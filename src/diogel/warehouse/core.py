@@ -6,7 +6,9 @@ Ingest guarantees (each has a test):
   PostgreSQL); on Spark the registry row is written last and readers only see rows whose file is
   registered, so a killed ingest leaves nothing visible;
 * idempotent: a file whose SHA-256 is registered is skipped; a later file with the same slice
-  (force and month) replaces the earlier one's rows in every count;
+  (kind, force and month; see :mod:`diogel.warehouse.counting`) replaces the earlier one's rows in
+  every count, unless it holds markedly fewer rows (then it is refused unless ``replace``); a
+  replaced file can be put back in force with :meth:`Warehouse.restore`;
 * nothing lost: rows read = valid + quarantined for each file, and valid rows are either counted
   (loaded) or duplicates under the counting rules (see :mod:`diogel.warehouse.counting`).
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from diogel import __version__
 from diogel.errors import DiogelError, InputError
@@ -48,7 +51,7 @@ class FileResult:
 
     name: str
     kind: str
-    status: str  # "loaded", "already loaded" or "refused"
+    status: str  # "loaded", "already loaded", "refused" (or "restored", from Warehouse.restore)
     file_id: str | None = None
     rows_read: int = 0
     rows_valid: int = 0
@@ -61,8 +64,11 @@ class FileResult:
     def summary(self) -> str:
         if self.status == "refused":
             return f"refused  {self.error}"
+        if self.status == "restored":
+            return f"restored {self.name}: {self.error}"
         if self.status == "already loaded":
-            return f"skipped  {self.name}: already loaded (same content)"
+            note = f"; {self.error}" if self.error else ""
+            return f"skipped  {self.name}: already loaded (same content){note}"
         return (
             f"loaded   {self.name}: rows read {self.rows_read:,} = loaded {self.loaded:,} + duplicates "
             f"{self.duplicates:,} + quarantined {self.quarantined:,}"
@@ -155,11 +161,14 @@ class Warehouse:
         path: str | Path,
         options: dict | None = None,
         progress: Progress | None = None,
+        replace: bool = False,
     ) -> list[FileResult]:
         """Ingest every file of ``kind`` under ``path`` (a file, a folder tree or a zip).
 
         A file that is refused (bad header, not a CSV, ...) does not stop the others; its result
-        carries the one-line error.
+        carries the one-line error. A file that would replace a slice with under
+        :data:`~diogel.warehouse.counting.REPLACE_SHARE` of its rows (or a partner file without a
+        supplier that would replace any month) is refused unless ``replace`` is true.
 
         Kinds with ``parallel_read`` are read and parsed one file ahead in a worker thread while the
         main thread writes, and written several files per transaction (see :data:`BATCH_ROWS`):
@@ -187,7 +196,9 @@ class Warehouse:
         )
         inputs = source_files.expand(path, kind)
         known = self.registered_file_ids()
+        registered = set(known)
         seq = self._max_seq()
+        guard = _Guard(self, kind, options, replace)
         results: list[FileResult] = []
         if kind.parallel_read:
             # Pure readers get no warehouse: they run in a thread, beside the writes.
@@ -216,7 +227,23 @@ class Warehouse:
                     results.append(FileResult(item.label, kind.name, "refused", error=str(prep.error)))
                     continue
                 if prep.file_id in known:
-                    results.append(FileResult(item.label, kind.name, "already loaded", prep.file_id))
+                    if replace and prep.file_id in registered:
+                        # --replace on a file loaded before: put it back in force (nothing is re-read).
+                        self._commit_batch(kind, run_id, batch)
+                        restored = self.restore(prep.file_id)
+                        restored.name = item.label
+                        results.append(restored)
+                        seq = self._max_seq()
+                        guard = _Guard(self, kind, options, replace)
+                        continue
+                    skipped = FileResult(item.label, kind.name, "already loaded", prep.file_id)
+                    replaced = guard.replaced_slices(prep.file_id) if prep.file_id in registered else 0
+                    if replaced:
+                        skipped.error = (
+                            f"a later file replaced it in {replaced} slice(s): 'diogel restore {item.label}' "
+                            "(or this command with --replace) puts it back in force"
+                        )
+                    results.append(skipped)
                     continue
                 parsed = prep.parsed
                 assert parsed is not None and prep.file_id is not None
@@ -226,6 +253,12 @@ class Warehouse:
                         f"{item.label}: rows read {parsed.rows_read} != valid {prep.rows_valid} "
                         f"+ quarantined {len(parsed.quarantined)}"
                     )
+                guard.check_areas(parsed, item.label)
+                refusal = guard.admit(prep, item.label)
+                if refusal is not None:
+                    results.append(FileResult(item.label, kind.name, "refused", error=refusal))
+                    continue
+                prep.rows_valid = parsed.rows_valid
                 seq += 1
                 known.add(prep.file_id)
                 batch.add(prep, seq)
@@ -273,8 +306,9 @@ class Warehouse:
 
     def _write_files(self, kind: SourceKind, run_id: str, files: list[tuple[_Prepared, int]]) -> None:
         """Append the files' rows, quarantine and slices, then (last) their registry rows."""
-        rows, quarantine, slices, registry = [], [], [], []
+        rows, quarantine, slices, registry, events = [], [], [], [], []
         for prep, seq in files:
+            events.extend({**e, "run_id": run_id} for e in prep.events)
             item, parsed, file_id = prep.item, prep.parsed, prep.file_id
             assert parsed is not None and file_id is not None
             n = parsed.rows.num_rows
@@ -323,6 +357,10 @@ class Warehouse:
         if quarantine:
             self.backend.append("quarantine", _concat(quarantine))
         self.backend.append("file_slice", _concat(slices))
+        if events:
+            self.backend.append(
+                "slice_event", pa.Table.from_pylist(events, schema=SYSTEM_TABLES["slice_event"])
+            )
         _test_pause(files[0][0].item.label)
         self.backend.append(
             "source_file", pa.Table.from_pylist(registry, schema=SYSTEM_TABLES["source_file"])
@@ -344,9 +382,12 @@ class Warehouse:
         return set(self.execute(t.select("file_id")).file_id)
 
     def _max_seq(self) -> int:
-        t = self.table("source_file")
-        value = self.execute(t.seq.max())
-        return 0 if value is None or pd.isna(value) else int(value)
+        # A restore gives an earlier file's slices a new seq without a new registry row.
+        top = 0
+        for name in ("source_file", "file_slice"):
+            value = self.execute(self.table(name).seq.max())
+            top = max(top, 0 if value is None or pd.isna(value) else int(value))
+        return top
 
     def recover(self) -> None:
         """Delete rows left by an ingest that died before its commit (only possible on Spark)."""
@@ -369,11 +410,199 @@ class Warehouse:
 
         return status_frame(self)
 
+    def find_file(self, which: str | Path) -> pd.Series:
+        """The registered file ``which`` names: a file on disk (by its content), an id (or its first 8+
+        characters), a path as ingested or a file name. One line naming the candidates when several match."""
+        files = self.execute(self.table("source_file").order_by("seq"))
+        text = str(which)
+        hit = files[files.file_id == text]
+        if hit.empty and Path(text).is_file():
+            hit = files[files.file_id == source_files.sha256(Path(text).read_bytes())]
+            if hit.empty:
+                raise DiogelError(f"{text}: this file (its content) was never loaded; ingest it instead")
+        if hit.empty and len(text) >= 8 and all(c in "0123456789abcdef" for c in text.lower()):
+            hit = files[files.file_id.str.startswith(text.lower())]
+        if hit.empty:
+            hit = files[(files.path == text) | (files.name == text) | (files.name == Path(text).name)]
+        if hit.empty:
+            raise DiogelError(f"no loaded file {text!r}: see diogel status for the files and their ids")
+        if len(hit) > 1:
+            listed = "; ".join(f"{r.file_id[:12]} ({r.kind}, {r.rows_read:,} rows, {r.committed_at:%Y-%m-%d %H:%M})"
+                               for r in hit.itertuples())  # fmt: skip
+            raise DiogelError(f"{len(hit)} loaded files match {text!r}: give the id of one: {listed}")
+        return hit.iloc[0]
+
+    def restore(self, which: str | Path) -> FileResult:
+        """Put a loaded file back in force for every slice it holds that a later file took over.
+
+        Nothing is read again: the file's rows are still in the warehouse (replaced rows are kept
+        for provenance). The restore is recorded as a run (``ingest_run``, argument
+        ``restore <file>``) and one ``slice_event`` per slice, and takes effect in one transaction.
+        """
+        from diogel.warehouse.counting import in_force
+
+        f = self.find_file(which)
+        own = self.table("file_slice")
+        own = own.filter((own.file_id == f.file_id) & (own.run_id == f.run_id))
+        mine = self.execute(own.group_by("slice_key").aggregate(rows=own.rows.max()))
+        now = self.execute(in_force(self, f.kind).select("slice_key", "file_id", "rows"))
+        current = {k: (fid, int(n)) for k, fid, n in zip(now.slice_key, now.file_id, now.rows, strict=True)}
+        taken = mine[[current.get(k, (None,))[0] != f.file_id for k in mine.slice_key]]
+        result = FileResult(f.path, f.kind, "restored", f.file_id, rows_read=int(f.rows_read))
+        if taken.empty:
+            result.error = "already in force for every slice it holds; nothing changed"
+            return result
+        run_id, at, seq = uuid.uuid4().hex, _now(), self._max_seq() + 1
+        n = len(taken)
+        slices = pa.Table.from_pydict(
+            {"file_id": [f.file_id] * n, "run_id": [f.run_id] * n, "seq": [seq] * n,
+             "slice_key": list(taken.slice_key), "rows": [int(v) for v in taken.rows]},
+            schema=SYSTEM_TABLES["file_slice"],
+        )  # fmt: skip
+        events = [
+            {"run_id": run_id, "at": at, "action": "restored", "kind": f.kind, "slice_key": k,
+             "file_id": f.file_id, "replaced_file_id": current.get(k, (None, 0))[0],
+             "old_rows": current.get(k, (None, 0))[1], "new_rows": int(r), "forced": False}
+            for k, r in zip(taken.slice_key, taken.rows, strict=True)
+        ]  # fmt: skip
+        run = {"run_id": run_id, "started_at": at, "kind": f.kind, "argument": f"restore {f.path}",
+               "diogel_version": __version__}  # fmt: skip
+        with self.backend.transaction():
+            self.backend.append("ingest_run", pa.Table.from_pylist([run], schema=SYSTEM_TABLES["ingest_run"]))
+            self.backend.append(
+                "slice_event", pa.Table.from_pylist(events, schema=SYSTEM_TABLES["slice_event"])
+            )
+            self.backend.append("file_slice", slices)  # last: the slices take effect with it
+        from diogel.warehouse.counting import slice_words
+
+        first = slice_words(f.kind, str(taken.slice_key.iloc[0]))
+        more = f" and {n - 1} more" if n > 1 else ""
+        result.error = f"in force again for {first}{more} ({int(taken.rows.sum()):,} rows)"
+        return result
+
     def quarantine(self, file_id: str | None = None) -> pd.DataFrame:
         t = self.table("quarantine")
         if file_id:
             t = t.filter(t.file_id == file_id)
         return self.execute(t.order_by(["file_name", "line"]))
+
+
+class _Guard:
+    """The ingest checks that need the warehouse: unknown LSOAs and guarded replacement.
+
+    Holds, for the kind being ingested, the file in force for each slice (updated as the run admits
+    files, so two files of one slice in a folder are judged against each other) and the LSOA codes
+    of the loaded lookups.
+    """
+
+    def __init__(self, wh: Warehouse, kind: SourceKind, options: dict | None, replace: bool):
+        from diogel.warehouse import counting
+
+        self.counting, self.wh = counting, wh
+        self.kind, self.options, self.replace = kind, options, replace
+        self.in_force = counting.slices_in_force(wh, kind.name)
+        names = wh.execute(wh.table("source_file").select("file_id", "path"))
+        self.names: dict[str, str] = dict(zip(names.file_id, names.path, strict=True))
+        checks = kind.name in counting.PLACED_BY_LSOA and "lsoa_code" in kind.schema.names
+        self.lsoas = counting.known_lsoas(wh) if checks else None
+
+    def replaced_slices(self, file_id: str) -> int:
+        """How many of a loaded file's slices another file is in force for."""
+        t = self.wh.table("file_slice")
+        keys = set(self.wh.execute(t.filter(t.file_id == file_id).select("slice_key").distinct()).slice_key)
+        return sum(1 for k in keys if self.in_force.get(k, (file_id,))[0] != file_id)
+
+    def check_areas(self, parsed: ParsedFile, label: str) -> None:
+        """Move rows whose LSOA code is in none of the loaded lookups to the file's quarantine."""
+        if self.lsoas is None or parsed.rows.num_rows == 0:
+            return
+        rows = parsed.rows
+        mask = self.lsoas.unknown(rows.column("lsoa_code"))
+        if mask is None:
+            return
+        bad = rows.filter(mask)
+        shown = [c for c in self.kind.schema.names if c not in ("line", "slice_key")]
+        values = bad.select(shown).to_pylist()
+        for line, code, row in zip(bad.column("line").to_pylist(), bad.column("lsoa_code").to_pylist(), values,
+                                   strict=True):  # fmt: skip
+            parsed.quarantined.add(
+                int(line),
+                "LSOA code",
+                f"LSOA code {code} {self.counting.UNKNOWN_LSOA_REASON}",
+                ",".join("" if v is None else str(v) for v in row.values()),
+            )
+        parsed.rows = rows.filter(pc.invert(mask))
+
+    def admit(self, prep: _Prepared, label: str) -> str | None:
+        """The one-line refusal for a file that may not replace what it would, or ``None`` (recording events)."""
+        assert prep.parsed is not None and prep.file_id is not None
+        rows = prep.parsed.rows
+        mine: dict[str, int] = {}
+        if rows.num_rows:
+            counts = rows.group_by("slice_key").aggregate([("slice_key", "count")])
+            mine = dict(
+                zip(
+                    counts.column("slice_key").to_pylist(),
+                    counts.column("slice_key_count").to_pylist(),
+                    strict=True,
+                )
+            )
+        events, refused = [], []
+        for key, n in sorted(mine.items()):
+            old = self.in_force.get(key)
+            if old is None:
+                continue
+            why = self.counting.replacement_refusal(self.kind.name, key, old[1], n, self.options)
+            if why:
+                refused.append((why, key, old, n))
+            events.append(
+                {
+                    "at": _now(),
+                    "action": "replaced",
+                    "kind": self.kind.name,
+                    "slice_key": key,
+                    "file_id": prep.file_id,
+                    "replaced_file_id": old[0],
+                    "old_rows": old[1],
+                    "new_rows": int(n),
+                    "forced": bool(why),
+                }
+            )
+        if refused and not self.replace:
+            return self._message(label, refused)
+        for key, n in mine.items():
+            self.in_force[key] = (prep.file_id, int(n))
+        self.names[prep.file_id] = label
+        prep.events = events
+        return None
+
+    def _message(self, label: str, refused: list[tuple[str, str, tuple[str, int], int]]) -> str:
+        words = self.counting.slice_words
+        kind = self.kind.name
+        supplier = [r for r in refused if r[0] == "supplier"]
+        if supplier:
+            periods = sorted(words(kind, k).rsplit(" ", 1)[-1] for _, k, _, _ in supplier)
+            months = [p for p in periods if self.counting.slice_month(f"|{p}")[1]]
+            first = words(kind, supplier[0][1])
+            if len(months) == len(periods):
+                span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
+                what = f"{len(months)} month(s) ({span}) of {first.rsplit(' ', 1)[0]}"
+            else:  # a dataset replaced whole, or its undated records
+                what = first
+            olds = sorted({self.names.get(o[0], o[0]) for _, _, o, _ in supplier})
+            return (
+                f"{label}: not loaded: it would replace {what} "
+                f"already loaded from {', '.join(olds)}; give --supplier NAME if another supplier sent it, "
+                "or --replace if it corrects them"
+            )
+        _, key, (old_file, old_rows), n = refused[0]
+        more = f" (and {len(refused) - 1} more slice(s))" if len(refused) > 1 else ""
+        share = f"{self.counting.REPLACE_SHARE:.0%}"
+        return (
+            f"{label}: not loaded: it would replace {words(kind, key)} ({old_rows:,} rows, from "
+            f"{self.names.get(old_file, old_file)}) with {n:,} rows, under {share} of them{more}; check the file, "
+            "or give --replace to load it anyway (diogel restore brings the old file back)"
+        )
 
 
 # Rows per transaction for kinds with ``parallel_read``: enough that the engine's fixed cost per
@@ -395,6 +624,7 @@ class _Prepared:
     parsed: ParsedFile | None = None
     error: InputError | None = None
     rows_valid: int = 0
+    events: list[dict] = field(default_factory=list)  # slices this file takes over (slice_event rows)
 
 
 class _Preparer:

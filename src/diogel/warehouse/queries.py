@@ -12,6 +12,7 @@ from diogel.warehouse.counting import crimes
 from diogel.warehouse.geography import lsoa_membership, resolve_area
 
 BY_COLUMNS = ("lsoa", "ward", "la", "csp", "force", "month", "crime_type")
+UNKNOWN_LSOA = "unknown LSOA"
 
 
 def _month(value: str | None, what: str) -> dt.date | None:
@@ -33,9 +34,10 @@ def counts_expr(
     """Crimes and ASB incidents counted under the counting rules, grouped by ``by``.
 
     ``by`` takes ``lsoa``, ``ward``, ``la``, ``csp``, ``force`` (areas by LSOA membership),
-    ``month`` and ``crime_type``. Incidents with no location, or in an LSOA no lookup knows, have
-    a blank area (they are still counted when no area is asked for). Where an area is given only
-    its LSOAs' incidents are counted.
+    ``month`` and ``crime_type``. Incidents with no location have a blank area; those in an LSOA no
+    loaded lookup knows (loaded before the lookups; once they are loaded such rows are quarantined
+    at ingest) are counted under :data:`UNKNOWN_LSOA`. Where an area is given only its LSOAs'
+    incidents are counted.
     """
     unknown = [b for b in by if b not in BY_COLUMNS]
     if unknown or not by:
@@ -55,16 +57,17 @@ def counts_expr(
             level, code, _ = resolve_area(wh, area)
             m = m.filter(m[f"{level}_code"] == code)
         keep = ["lsoa_code"] + [f"{lv}_code" for lv in area_levels]
-        m = m.select(*keep).distinct()
+        m = m.select(*keep).distinct().mutate(_known=ibis.literal(True))
         how = "inner" if area else "left"
         t = t.join(m, "lsoa_code", how=how)
         if how == "left":
             t = t.drop("lsoa_code_right") if "lsoa_code_right" in t.columns else t
+    unknown = t.lsoa_code.notnull() & t._known.isnull() if area_levels and not area else ibis.literal(False)
     columns = {
         "lsoa": t.lsoa_code,
         "month": t.month.strftime("%Y-%m"),
         "crime_type": t.crime_type,
-        **{lv: t[f"{lv}_code"] for lv in area_levels},
+        **{lv: ibis.ifelse(unknown, UNKNOWN_LSOA, t[f"{lv}_code"]) for lv in area_levels},
     }
     grouped = t.group_by([columns[b].name(b) for b in by]).aggregate(count=t.count())
     return grouped.order_by(by)

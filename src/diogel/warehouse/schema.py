@@ -1,4 +1,4 @@
-"""The warehouse's own tables: the ingest registry, slices and quarantine.
+"""The warehouse's own tables: the ingest registry, slices, slice events and quarantine.
 
 Every data table carries ``file_id`` (the SHA-256 of the file's content) and ``run_id`` (the
 ``diogel ingest`` invocation) so each row knows where it came from. A file counts as loaded only
@@ -64,11 +64,29 @@ QUARANTINE = pa.schema(
     ]
 )
 
+# One row per slice that changed hands: a later file replacing it ("replaced", ``forced`` when only
+# ``--replace`` let it), or an earlier file put back in force ("restored").
+SLICE_EVENT = pa.schema(
+    [
+        pa.field("run_id", pa.string()),
+        pa.field("at", pa.timestamp("us", tz="UTC")),
+        pa.field("action", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("slice_key", pa.string()),
+        pa.field("file_id", pa.string()),
+        pa.field("replaced_file_id", pa.string()),
+        pa.field("old_rows", pa.int64()),
+        pa.field("new_rows", pa.int64()),
+        pa.field("forced", pa.bool_()),
+    ]
+)
+
 SYSTEM_TABLES = {
     "ingest_run": INGEST_RUN,
     "source_file": SOURCE_FILE,
     "file_slice": FILE_SLICE,
     "quarantine": QUARANTINE,
+    "slice_event": SLICE_EVENT,
 }
 
 

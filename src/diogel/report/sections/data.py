@@ -14,23 +14,32 @@ from diogel.analysis.trends import detect_supply_gaps
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_pct
 from diogel.report.sections import Section, register
+from diogel.warehouse.counting import unknown_lsoa_rows
 
 GAP_PARAMETERS = {"threshold": 0.5, "window": 6, "min_neighbours": 4, "min_median": 10.0}
 
 
-def supply_gaps(force_monthly: pd.DataFrame, months: list[pd.Timestamp]) -> pd.DataFrame:
+def supply_gaps(force_monthly: pd.DataFrame, months: list[pd.Timestamp] | None = None) -> pd.DataFrame:
     """Gap months of each force, for all types together and for each crime type separately.
 
-    Months of the range that the warehouse lacks entirely come in as 0 (nothing published), so a
-    missing month is flagged like a collapsed one.
+    Only loaded months are compared: a force-month is loaded when the warehouse holds any counted
+    record of that force for it (the force's street file for the month was ingested; ``months``,
+    if given, adds months loaded for every force). A month never loaded is "not loaded", neither a
+    gap nor a reference month. Within a loaded month, a crime type with no record counts as 0.
     """
     fm = force_monthly.groupby(["force", "month", "crime_type"], as_index=False)["count"].sum()
     if fm.empty:
         return pd.DataFrame(
             columns=["force", "crime_type", "month", "count", "neighbour_median", "ratio", "reason"]
         )
-    total = detect_supply_gaps(fm, by=("force",), **GAP_PARAMETERS).assign(crime_type="all types")
-    by_type = detect_supply_gaps(fm, by=("force", "crime_type"), **GAP_PARAMETERS)
+    loaded = fm.loc[fm["count"] > 0, ["force", "month"]].drop_duplicates()
+    if months:
+        every = pd.MultiIndex.from_product([fm["force"].unique(), months], names=["force", "month"])
+        loaded = pd.concat([loaded, every.to_frame(index=False)], ignore_index=True)
+    total = detect_supply_gaps(fm, by=("force",), loaded=loaded, **GAP_PARAMETERS).assign(
+        crime_type="all types"
+    )
+    by_type = detect_supply_gaps(fm, by=("force", "crime_type"), loaded=loaded, **GAP_PARAMETERS)
     out = pd.concat([total, by_type], ignore_index=True)
     return out[["force", "crime_type", "month", "count", "neighbour_median", "ratio", "reason"]].sort_values(
         ["force", "crime_type", "month"], ignore_index=True
@@ -168,7 +177,7 @@ def build(ctx: Context) -> SectionOutput:
         ),
     }
 
-    gaps = supply_gaps(d.force_monthly, d.months_loaded)
+    gaps = supply_gaps(d.force_monthly)
     gaps_shown = gaps.assign(month=gaps["month"].dt.strftime("%Y-%m"))
     f.table(
         "supply_gaps",
@@ -209,6 +218,29 @@ def build(ctx: Context) -> SectionOutput:
     )
 
     missing_in_period = [m for m in p.months if m not in set(d.months_loaded)]
+    # Months never loaded between the first one loaded and the end of the period: not gaps, unknown.
+    not_loaded: list[pd.Timestamp] = []
+    if d.months_loaded:
+        span = pd.date_range(min(d.months_loaded), p.end, freq="MS")
+        not_loaded = [m for m in span if m not in set(d.months_loaded)]
+    fig["months_not_loaded"] = f.number(
+        "months_not_loaded",
+        len(not_loaded),
+        label="Months not loaded",
+        inputs=["police:all"],
+        parameters={"months": _ranges(not_loaded)},
+        definition=f"Months from the first loaded to {p.end:%Y-%m} with no data from {forces_words} in the warehouse: "
+        "never ingested, so unknown (not a data-supply gap, not a fall).",
+    )
+    unknown_lsoa = unknown_lsoa_rows(ctx.warehouse) if ctx.warehouse is not None else None
+    fig["unknown_lsoa"] = f.number(
+        "unknown_lsoa",
+        unknown_lsoa,
+        label="Records quarantined: LSOA code in no ONS lookup",
+        inputs=["police:all"],
+        definition="Rows of the police.uk street files loaded (every force and month) quarantined at ingest because "
+        "their LSOA code is in none of the loaded ONS lookups (no such LSOA): not counted in any area.",
+    )
     findings = [
         Finding(
             Markup("{} records were counted in {} from {}, in {} LSOAs with {} residents.").format(
@@ -264,6 +296,7 @@ def build(ctx: Context) -> SectionOutput:
             area_forces=area_forces,
             forces_words=forces_words,
             missing_in_period=[f"{m:%Y-%m}" for m in missing_in_period],
+            not_loaded=_ranges(not_loaded),
             gap_rows=len(gaps),
             formats={"count": fmt_count, "neighbour_median": fmt_count, "ratio": lambda v: fmt_pct(v)},
         ),
@@ -285,13 +318,25 @@ def build(ctx: Context) -> SectionOutput:
                     "A force-month (all types, and each crime type separately) is flagged when its count is under "
                     "half the median of the six nearest unflagged months on each side (at least four reference "
                     "months with a median of ten or more), repeated until nothing new is flagged, so a run of gap "
-                    "months is found from its edges. Any comparison that includes a flagged month is not reported "
-                    "as a rise or fall."
+                    "months is found from its edges. Only loaded months are compared: a month never loaded is "
+                    "reported as not loaded, never as a gap, and is not a reference month. Any comparison that "
+                    "includes a flagged month is not reported as a rise or fall."
                 ),
             ),
         ],
-        values={"gaps": gaps, "missing_in_period": missing_in_period, "fig": fig},
+        values={"gaps": gaps, "missing_in_period": missing_in_period, "not_loaded": not_loaded, "fig": fig},
     )
+
+
+def _ranges(months: list[pd.Timestamp]) -> str:
+    """Months as runs: ``2019-03..2022-06, 2023-01``."""
+    runs: list[list[pd.Timestamp]] = []
+    for m in sorted(months):
+        if runs and m == runs[-1][-1] + pd.DateOffset(months=1):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return ", ".join(f"{r[0]:%Y-%m}" if len(r) == 1 else f"{r[0]:%Y-%m}..{r[-1]:%Y-%m}" for r in runs)
 
 
 register(
