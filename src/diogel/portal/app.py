@@ -25,17 +25,19 @@ from diogel import __version__
 from diogel.portal import i18n, isa
 from diogel.portal.db import Database, database_url
 from diogel.portal.i18n import gettext as _
-from diogel.portal.models import User
+from diogel.portal.models import ADMIN_ROLES, PortalSession, User, utcnow
 from diogel.portal.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_HEADER,
     SESSION_COOKIE,
     SESSION_MAX_AGE,
-    LockoutPolicy,
-    RateLimiter,
+    LoginThrottle,
     Signer,
+    ThrottlePolicy,
     load_or_create_secret,
+    new_session_token,
+    session_key,
     tokens_match,
 )
 from diogel.portal.views import Dataset, WarehouseViews, datasets
@@ -44,11 +46,13 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PACKAGE = resources.files("diogel.portal")
 
 #: Content Security Policy for every page: nothing from anywhere but the portal itself, no inline
-#: script (htmx and the API docs load as files), inline style attributes only for map legends.
+#: script or style (htmx, the API docs and the style sheet load as files; colours and bars are SVG
+#: attributes, which the policy does not govern).
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 @dataclass
@@ -66,7 +70,7 @@ class PortalConfig:
     db: str | None = None
     area: str | None = None
     secure_cookies: bool = False
-    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     max_upload_mb: int = 200
     warm_cache: bool = True
     #: A folder of compiled catalogues (``<lang>/LC_MESSAGES/messages.mo``) to use instead of the
@@ -82,9 +86,15 @@ class Portal:
 
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = Database(database_url(config.db, config.data_dir))
+        from diogel.portal.audit import load_audit_key
+
+        # The audit log's head is signed under the partnership secret (created here if this data
+        # directory has none yet, as 'diogel init' does), which is never stored in this database.
+        self.db = Database(
+            database_url(config.db, config.data_dir), audit_key=load_audit_key(config.data_dir)
+        )
         self.signer = Signer(load_or_create_secret(config.data_dir / "portal_secret.key"))
-        self.login_limiter = RateLimiter(config.lockout.rate_per_minute)
+        self.throttle = LoginThrottle(config.throttle)
         self._own_warehouse = warehouse is None
         self.warehouse = warehouse if warehouse is not None else Warehouse(config.warehouse, config.data_dir)
         self.views = WarehouseViews(self.warehouse)
@@ -173,40 +183,82 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 def current_user(request: Request, s: Session = Depends(get_db)) -> User | None:
-    """The logged-in user, or None. A cookie of a disabled account or an older epoch is ignored."""
+    """The logged-in user, or None: the session row the cookie's token names, unexpired, of an
+    active account (one query)."""
     if hasattr(request.state, "user"):
         return request.state.user
-    portal = portal_of(request)
     user = None
-    data = portal.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if data is not None:
-        candidate = s.get(User, data[0])
-        if candidate is not None and candidate.active and candidate.session_epoch == data[1]:
-            user = candidate
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and len(token) < 100:
+        row = s.get(PortalSession, session_key(token))
+        if row is not None and row.expires_at > utcnow() and row.user.active:
+            user = row.user
+            request.state.session_id = row.id
     request.state.user = user
     return user
 
 
 def csrf_token(request: Request) -> str:
-    """This browser's CSRF token (a new one is set as a cookie by the middleware when missing)."""
+    """This browser's CSRF token: bound to its session when it has one, otherwise the token of its
+    pre-login cookie (a new one is set as a cookie by the middleware when missing)."""
     token = getattr(request.state, "csrf", None)
     if token:
         return token
     portal = portal_of(request)
-    token = portal.signer.read_csrf(request.cookies.get(CSRF_COOKIE))
-    if token is None:
-        token, cookie = portal.signer.new_csrf()
-        request.state.new_csrf_cookie = cookie
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        token = portal.signer.session_csrf(session)
+    else:
+        token = portal.signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+        if token is None:
+            token, cookie = portal.signer.new_csrf()
+            request.state.new_csrf_cookie = cookie
     request.state.csrf = token
     return token
 
 
+def expected_csrf(request: Request) -> str | None:
+    portal = portal_of(request)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        return portal.signer.session_csrf(session)
+    return portal.signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+
+
+def same_origin(request: Request) -> bool:
+    """False when a browser says the request comes from another site (``Origin``, else ``Referer``).
+    A client that sends neither (a script) is judged by its CSRF token alone."""
+    from urllib.parse import urlparse
+
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return True
+    if source == "null":
+        return False
+    host = request.headers.get("host") or request.url.netloc
+    return urlparse(source).netloc.lower() == host.lower()
+
+
+#: Routes that read their own (streamed) body: the CSRF token comes in the header, or as the form
+#: field before the file (checked by :mod:`diogel.portal.uploads` before a byte is written).
+STREAMED = ("/upload", "/api/uploads")
+
+
 async def csrf_protect(request: Request) -> None:
-    """Refuse any unsafe request whose form field or header does not carry this browser's token."""
+    """Refuse any unsafe request from another site or whose form field or header does not carry
+    this browser's token."""
     if request.method in SAFE_METHODS:
         return
-    expected = portal_of(request).signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+    if not same_origin(request):
+        raise HTTPException(403, _("this request came from another site: refused"))
+    expected = expected_csrf(request)
     given = request.headers.get(CSRF_HEADER)
+    if request.url.path in STREAMED:
+        # Never parse an upload's body here: it is read, after the session check, by the route.
+        if given and not tokens_match(expected, given):
+            raise HTTPException(403, _("missing or wrong CSRF token: reload the page and try again"))
+        request.state.csrf_checked = bool(given)
+        return
     if not given and "form" in request.headers.get("content-type", ""):
         # Starlette caches the parsed form on the request, so the route's Form() fields reuse it.
         form = await request.form()
@@ -311,6 +363,8 @@ class SecurityHeaders:
         state = scope.setdefault("state", {})
         state["lang"] = lang
         path = scope["path"]
+        portal = scope["app"].state.portal
+        authenticated = SESSION_COOKIE in request.cookies
 
         async def send_with_headers(message) -> None:  # noqa: ANN001
             if message["type"] == "http.response.start":
@@ -319,7 +373,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 cookie = state.get("new_csrf_cookie")
                 if cookie:
-                    secure = "; Secure" if scope["app"].state.portal.config.secure_cookies else ""
+                    secure = "; Secure" if portal.config.secure_cookies else ""
                     headers.append(
                         "set-cookie", f"{CSRF_COOKIE}={cookie}; HttpOnly; Path=/; SameSite=lax{secure}"
                     )
@@ -331,21 +385,38 @@ class SecurityHeaders:
                 ):
                     if name not in headers:
                         headers[name] = value
+                if portal.config.secure_cookies or scope.get("scheme") == "https":
+                    headers["strict-transport-security"] = HSTS
                 if (
-                    path.startswith(("/api/", "/data/", "/uploads/", "/admin/", "/scrutiny"))
-                    and "cache-control" not in headers
-                ):
-                    # Data responses must not linger in shared caches or the back button of a shared PC.
+                    (authenticated and not path.startswith("/static/"))
+                    or path.startswith(("/api/", "/data/", "/uploads/", "/admin/", "/scrutiny"))
+                ) and "cache-control" not in headers:
+                    # Nothing a logged-in person sees, and no data, may linger in a shared cache or
+                    # the back button of a shared PC.
                     headers["cache-control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def set_session(response: Response, portal: Portal, user: User) -> None:
+def start_session(s: Session, response: Response, portal: Portal, user: User, client: str) -> None:
+    """Store a new session for ``user`` and give the browser its token (the only thing the cookie holds)."""
+    import datetime as dt
+
+    token, key = new_session_token()
+    now = utcnow()
+    s.add(
+        PortalSession(
+            id=key,
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=SESSION_MAX_AGE),
+            client=client[:64],
+        )
+    )
     response.set_cookie(
         SESSION_COOKIE,
-        portal.signer.session_cookie(user.id, user.session_epoch),
+        token,
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -413,9 +484,10 @@ def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
             links.append(("/upload", N_("Upload")))
         if user.role in ("member", "analyst"):
             links.append(("/scrutiny", N_("Scrutiny pack")))
-        if user.role == "admin":
+        if user.role in ADMIN_ROLES:
+            links.append(("/admin/users", N_("Users")))
+        if user.role == "partnership_admin":
             links += [
-                ("/admin/users", N_("Users")),
                 ("/admin/agencies", N_("Agencies")),
                 ("/admin/agreement", N_("Sharing agreement")),
                 ("/admin/audit", N_("Audit log")),
