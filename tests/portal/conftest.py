@@ -88,10 +88,10 @@ def username_of(role: str) -> str:
 def make_harness(
     data_dir: Path, db: str | None, throttle: ThrottlePolicy | None = None, **config_options
 ) -> PortalHarness:
+    config_options.setdefault("area", AREA)
     config = PortalConfig(
         data_dir=data_dir,
         db=db,
-        area=AREA,
         warm_cache=False,
         throttle=throttle or ThrottlePolicy(),
         **config_options,

@@ -11,7 +11,7 @@ audit_app = typer.Typer(help="The portal's audit log.", no_args_is_help=True)
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -64,7 +64,9 @@ def verify(ctx: typer.Context, db: DbOption = None) -> None:
         out.print(f"audit log intact: {result.entries} entries, latest hash {result.head}", highlight=False)
         return
     err.print(
-        f"[red]audit log broken:[/red] {result.problem} (checked {result.entries} entries)", highlight=False
+        f"[red]audit log broken:[/red] {result.problem} (checked {result.entries} entries)",
+        highlight=False,
+        soft_wrap=True,
     )
     raise typer.Exit(1)
 

@@ -723,8 +723,10 @@ def assessment_file(row: PublishedAssessment, filename: str) -> Path | None:
     """A file directly inside the assessment folder with an allowed extension, else None."""
     if "/" in filename or "\\" in filename or filename.startswith("."):
         return None
-    path = Path(row.directory) / filename
-    if path.suffix.lower() not in SERVABLE or not path.is_file():
+    folder = Path(row.directory).resolve()
+    # Resolve symlinks: a link inside the folder to a file outside it (e.g. to /etc/passwd) is not served.
+    path = (folder / filename).resolve()
+    if path.parent != folder or path.suffix.lower() not in SERVABLE or not path.is_file():
         return None
     return path
 

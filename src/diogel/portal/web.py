@@ -372,9 +372,32 @@ def data_areas(
     )
 
 
+#: A spreadsheet treats a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert as OWASP advises: prefixed with
+    a single quote (which Excel and LibreOffice show as text). Numbers are left alone, so a
+    negative count stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name) neutralised for export."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
 def csv_response(frame: pd.DataFrame, name: str) -> Response:
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
+    neutralised(frame).to_csv(buf, index=False, lineterminator="\n")
     return Response(
         buf.getvalue(),
         media_type="text/csv",
@@ -540,14 +563,20 @@ async def upload(request: Request, user: User = Depends(uploader), s: Session = 
 
 
 def visible_upload(s: Session, user: User, upload_id: int) -> tuple[Upload, bool]:
-    """An upload its uploader may see in full (raw quarantined lines included) and an analyst may see
-    without the raw lines (which can hold what the partner sent before de-personalisation)."""
+    """An upload, and whether the raw quarantined lines may be shown with it.
+
+    Its uploader sees it in full (the raw lines hold what the partner sent before
+    de-personalisation). An analyst sees it without the raw lines when the upload is their own
+    agency's, or when the agreement gives them record-level access to its dataset; to anyone else,
+    another agency's upload does not exist."""
     up = s.get(Upload, upload_id)
     if up is None:
         raise HTTPException(404, _("no such upload"))
     if up.user_id == user.id:
         return up, True
-    if user.role == "analyst":
+    if user.role == "analyst" and (
+        up.agency_id == user.agency_id or isa.level_for(s, user, up.dataset) == "record"
+    ):
         return up, False
     raise HTTPException(404, _("no such upload"))
 
@@ -1104,7 +1133,9 @@ def admin_user_change(
 ) -> Response:
     target = s.get(User, user_id)
     if target is None or not services.may_administer(user, target):
-        # Another agency's accounts do not exist for an agency's administrator.
+        # Another agency's accounts do not exist for an agency's administrator (the attempt is audited).
+        audit.append(s, user.username, "admin.refused", str(user_id), {"action": "user.change"})
+        s.commit()
         raise HTTPException(404, _("no such user"))
     try:
         services.change_user(
