@@ -39,6 +39,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from diogel.portal.i18n import N_
+
 SESSION_COOKIE = "diogel_session"
 CSRF_COOKIE = "diogel_csrf"
 CSRF_FIELD = "csrf_token"
@@ -97,16 +99,16 @@ def check_password_strength(password: str, username: str = "") -> str | None:
     from zxcvbn import zxcvbn
 
     if len(password) < 12:
-        return "a password must be at least 12 characters long"
+        return N_("a password must be at least 12 characters long")
     low = password.lower()
     name = username.strip().lower()
     if name and (low == name or name in low or low.strip() == name):
-        return "a password must not be or contain the username"
+        return N_("a password must not be or contain the username")
     if low in common_passwords() or low.strip() in common_passwords():
-        return "this password is in a list of common passwords: choose another"
+        return N_("this password is in a list of common passwords: choose another")
     result = zxcvbn(password[:100], user_inputs=[name] if name else [])
     if result["score"] < MIN_ZXCVBN_SCORE:
-        return "this password is too easy to guess: use a few unrelated words or a password manager"
+        return N_("this password is too easy to guess: use a few unrelated words or a password manager")
     return None
 
 
