@@ -505,3 +505,39 @@ def test_no_unsafe_inline_in_any_content_security_policy(sqlite_harness) -> None
         assert "unsafe-inline" not in csp and "style-src 'self'" in csp, path
         # Nothing on the page that the policy would now block.
         assert "style=" not in r.text and "<style" not in r.text, path
+
+
+def test_assessment_html_is_served_without_unsafe_inline(sqlite_harness) -> None:
+    """The report's style sheet and matplotlib's styled SVG used to need 'unsafe-inline'; now the
+    style attributes become a hashed style sheet and every <style> is allowed by its hash."""
+    import base64
+    import hashlib
+
+    import matplotlib.pyplot as plt
+
+    from diogel.portal import services
+    from diogel.report.charts import svg
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.bar(["a", "b"], [3, 5], color="#d95f02")
+    chart = str(svg(fig, "Synthetic chart"))
+    assert "style=" in chart  # matplotlib styles its shapes with attributes
+    h = sqlite_harness
+    folder = h.data_dir / "assessments" / "csp"
+    folder.mkdir(parents=True)
+    document = f"<!doctype html><html><head><style>h1 {{ color: #123; }}</style></head><body><h1>SA</h1>{chart}</body></html>"
+    (folder / "assessment.html").write_text(document)
+    with h.portal.db.session() as s:
+        analyst = s.execute(select(User).where(User.username == "analyst")).scalar_one()
+        row = services.register_assessment(s, analyst, str(folder), h.data_dir, "SA")
+        services.publish_assessment(s, analyst, row, True)
+        rid = row.id
+    r = h.client("member").get(f"/assessments/{rid}/assessment.html")
+    assert r.status_code == 200
+    csp = r.headers["content-security-policy"]
+    assert "unsafe-inline" not in csp and "script-src 'none'" in csp
+    assert "style=" not in r.text and 'data-s="0"' in r.text
+    for block in re.findall(r"<style\b[^>]*>(.*?)</style>", r.text, flags=re.S):
+        digest = base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert "fill: #d95f02 !important" in r.text
