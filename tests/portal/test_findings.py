@@ -112,6 +112,13 @@ def test_anonymous_1gb_upload_writes_nothing(sqlite_harness, monkeypatch) -> Non
             assert response.startswith(b"HTTP/1.1 403"), response[:200]
             assert sent < 64 << 20, f"the server read {sent >> 20} MB of an anonymous upload"
             assert _files_under(tmp, uploads) == []
+        # Nor can a file be pushed at any other form (FastAPI parses a route's form before its
+        # dependencies run): a multipart body, or one over 1 MB, is refused unread.
+        for path in ("/login", "/admin/users"):
+            sent, response = stream_post(live.port, path, declared=1 << 30, send_limit=1 << 30)
+            assert response.startswith(b"HTTP/1.1 415"), response[:200]
+            assert sent < 64 << 20, f"the server read {sent >> 20} MB of a file sent to {path}"
+            assert _files_under(tmp, uploads) == []
 
 
 def test_oversized_upload_is_refused_the_moment_it_passes_the_limit(data_dir) -> None:

@@ -242,6 +242,8 @@ def same_origin(request: Request) -> bool:
 #: Routes that read their own (streamed) body: the CSRF token comes in the header, or as the form
 #: field before the file (checked by :mod:`diogel.portal.uploads` before a byte is written).
 STREAMED = ("/upload", "/api/uploads")
+#: Any other request body is a small form or JSON document.
+MAX_FORM_BYTES = 1 << 20
 
 
 async def csrf_protect(request: Request) -> None:
@@ -259,10 +261,12 @@ async def csrf_protect(request: Request) -> None:
             raise HTTPException(403, _("missing or wrong CSRF token: reload the page and try again"))
         request.state.csrf_checked = bool(given)
         return
-    if not given and "form" in request.headers.get("content-type", ""):
+    if "form" in request.headers.get("content-type", ""):
+        # No file parts (only the upload routes take files, and read their own bodies; the
+        # middleware has already refused multipart bodies and anything over MAX_FORM_BYTES here).
         # Starlette caches the parsed form on the request, so the route's Form() fields reuse it.
-        form = await request.form()
-        given = form.get(CSRF_FIELD)
+        form = await request.form(max_files=0, max_fields=200)
+        given = given or form.get(CSRF_FIELD)
     if not tokens_match(expected, given if isinstance(given, str) else None):
         raise HTTPException(403, _("missing or wrong CSRF token: reload the page and try again"))
 
@@ -341,6 +345,23 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
+def body_refusal(method: str, path: str, headers) -> tuple[int, str] | None:  # noqa: ANN001
+    """(status, reason) when a request body must be refused before anything reads it: a body for a
+    route other than the uploads is a small form or JSON document of declared length, never a file."""
+    if method in SAFE_METHODS or path in STREAMED:
+        return None
+    if headers.get("content-type", "").lower().startswith("multipart/"):
+        return 415, "files are accepted only by the upload routes"
+    length = headers.get("content-length")
+    if length is None:
+        if headers.get("transfer-encoding"):
+            return 411, "send the request with a Content-Length"
+        return None
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        return 413, "the request is too large"
+    return None
+
+
 class SecurityHeaders:
     """Language, the CSRF cookie for new browsers, and security headers on every response.
 
@@ -356,6 +377,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        refusal = body_refusal(scope["method"], scope["path"], request.headers)
+        if refusal is not None:
+            # Before the application: FastAPI reads (and spools to disk) a route's form fields before
+            # its dependencies check the session, so an oversized or file-carrying body must be
+            # refused here, unread.
+            await JSONResponse({"detail": refusal[1]}, status_code=refusal[0])(scope, receive, send)
+            return
         lang = i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
         i18n.set_language(lang)
         folder = scope["app"].state.portal.config.translations
@@ -403,8 +431,11 @@ def start_session(s: Session, response: Response, portal: Portal, user: User, cl
     """Store a new session for ``user`` and give the browser its token (the only thing the cookie holds)."""
     import datetime as dt
 
+    from sqlalchemy import delete
+
     token, key = new_session_token()
     now = utcnow()
+    s.execute(delete(PortalSession).where(PortalSession.expires_at < now))  # expired ones: gone
     s.add(
         PortalSession(
             id=key,

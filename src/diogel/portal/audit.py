@@ -1,10 +1,10 @@
 """The audit log: an append-only, hash-chained record of who did what.
 
-Every login (and failed login and lockout), upload, view of record-level data, export and change of
-a permission (accounts, roles, agencies, the information sharing agreement) appends one entry. Each
-entry's hash is SHA-256 over the previous entry's hash and the entry's own fields as canonical JSON,
-so altering, deleting or inserting any row breaks the chain from that row on; :func:`verify` finds
-the first break (``diogel audit verify``).
+Every login (and failed login), logout, upload, view of record-level data, export, change of a
+permission (accounts, roles, agencies, the information sharing agreement) and refused administrator
+action appends one entry. Each entry's hash is SHA-256 over the previous entry's hash and the
+entry's own fields as canonical JSON, so altering, deleting or inserting any row breaks the chain
+from that row on; :func:`verify` finds the first break (``diogel audit verify``).
 
 The chain alone cannot show that rows were removed from its end, or that every row was. So every
 append also updates the signed head (the ``audit_head`` table): the number of entries and the last
