@@ -548,3 +548,35 @@ def test_assessment_html_is_served_without_unsafe_inline(sqlite_harness) -> None
         digest = base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
     assert "fill: #d95f02 !important" in r.text
+
+
+def test_a_log_written_before_signed_heads_is_signed_on_upgrade(tmp_path: Path) -> None:
+    """A portal database at revision 0002 with audit entries: the migration gives it an unsigned
+    head, the portal signs it on opening and says so in the log, and the log then verifies."""
+    import datetime as dt
+
+    from diogel.portal.db import Database, make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    engine = make_engine(url)
+    migrate(engine, "0002")
+    prev = audit.GENESIS
+    with engine.begin() as conn:
+        for i in range(3):
+            at = dt.datetime(2026, 1, 1 + i).isoformat()
+            h = audit.entry_hash(prev, at, "someone", "login", "someone", "{}")
+            conn.execute(
+                text("INSERT INTO audit_log (at, actor, action, target, detail, prev_hash, hash) "
+                     "VALUES (:at, 'someone', 'login', 'someone', '{}', :p, :h)"),
+                {"at": at, "p": prev, "h": h},
+            )  # fmt: skip
+            prev = h
+    engine.dispose()
+    db = Database(url, audit_key=audit.audit_key(b"synthetic partnership secret"))
+    try:
+        with db.session() as s:
+            result = audit.verify(s)
+            actions = list(s.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
+        assert result.ok and result.entries == 4 and actions[-1] == "audit.head_signed"
+    finally:
+        db.close()

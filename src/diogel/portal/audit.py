@@ -81,12 +81,19 @@ def _key(session: Session) -> bytes:
 
 
 def ensure_head(session: Session) -> None:
-    """Sign the empty head of a new log (once, when the portal or ``diogel users`` first opens it).
+    """Sign the empty head of a new log (once, when the portal or ``diogel users`` first opens it),
+    or the unsigned head the migration gave a log written before heads existed (then an
+    ``audit.head_signed`` entry records it, so a head reset to unsigned later leaves a trace).
 
     A missing head over a log that already has entries is left missing: signing it now would hide
     a deletion, so :func:`verify` reports it instead."""
     key = _key(session)
-    if session.get(AuditHead, _HEAD_ID) is not None:
+    head = session.get(AuditHead, _HEAD_ID)
+    if head is not None:
+        if not head.mac:
+            head.mac = head_mac(key, head.entries, head.last_hash)
+            session.flush()
+            append(session, "diogel", "audit.head_signed", "audit_head", {"entries": head.entries})
         return
     if session.execute(select(AuditEntry.id).limit(1)).first() is not None:
         return

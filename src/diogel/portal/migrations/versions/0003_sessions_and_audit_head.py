@@ -36,6 +36,17 @@ def upgrade() -> None:
         sa.Column("mac", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    # An existing log gets a head with its present length and last hash, unsigned: the migration
+    # has no key. The portal signs it when it next opens the database and records that it did
+    # (diogel.portal.audit.ensure_head). An empty log gets its signed head the same way.
+    conn = op.get_bind()
+    n = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar() or 0
+    if n:
+        last = conn.execute(sa.text("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")).scalar()
+        conn.execute(
+            sa.text("INSERT INTO audit_head (id, entries, last_hash, mac) VALUES (1, :n, :h, '')"),
+            {"n": n, "h": last},
+        )
 
 
 def downgrade() -> None:
