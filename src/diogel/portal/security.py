@@ -207,9 +207,16 @@ class LoginThrottle:
             return 0.0
         return float(min(p.max_delay, p.base_delay * 2 ** (n - p.free_failures)))
 
+    #: Keys kept at most; beyond it, those with no failure in the window are dropped (a spray of
+    #: made-up usernames must not grow memory without bound).
+    MAX_KEYS = 100_000
+
     def failed(self, username: str, client: str) -> None:
         with self._lock:
             now = self.clock()
+            if len(self._failures) > self.MAX_KEYS:
+                for key in [k for k in self._failures if self._count(k, now) == 0]:
+                    del self._failures[key]
             for key in ("u:" + username, "c:" + client):
                 hits = self._failures[key]
                 hits.append(now)
