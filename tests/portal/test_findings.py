@@ -275,14 +275,20 @@ def _answer(r) -> str:  # noqa: ANN001
     return re.sub(r'name="username"[^>]*>', "", body)
 
 
-def test_unknown_user_wrong_password_and_throttled_account_answer_alike(sqlite_harness) -> None:
-    c = sqlite_harness.client()
-    answers = [login(c, "viewer", "wrong wrong wrong") for _ in range(6)]
-    answers += [login(c, "no-such-person", "wrong wrong wrong") for _ in range(6)]
-    assert {r.status_code for r in answers} == {401}
-    assert len({_answer(r) for r in answers}) == 1
-    throttle = sqlite_harness.portal.throttle
-    assert throttle.delay("viewer", "elsewhere") == throttle.delay("no-such-person", "elsewhere") > 0
+def test_unknown_user_wrong_password_and_throttled_account_answer_alike(data_dir) -> None:
+    from diogel.portal.security import ThrottlePolicy
+
+    h = make_harness(data_dir, None, ThrottlePolicy(free_failures=2, base_delay=0.01, max_delay=0.02))
+    try:
+        c = h.client()
+        answers = [login(c, "viewer", "wrong wrong wrong") for _ in range(6)]
+        answers += [login(c, "no-such-person", "wrong wrong wrong") for _ in range(6)]
+        assert {r.status_code for r in answers} == {401}
+        assert len({_answer(r) for r in answers}) == 1
+        throttle = h.portal.throttle
+        assert throttle.delay("viewer", "elsewhere") == throttle.delay("no-such-person", "elsewhere") > 0
+    finally:
+        h.portal.close()
 
 
 # -- 6. logout ends the session -----------------------------------------------------------------------
