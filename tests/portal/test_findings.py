@@ -99,6 +99,7 @@ def _files_under(*folders: Path) -> list[Path]:
     return [p for f in folders if f.exists() for p in f.rglob("*") if p.is_file()]
 
 
+@pytest.mark.slow
 def test_anonymous_1gb_upload_writes_nothing(sqlite_harness, monkeypatch) -> None:
     """Finding 2: a 1 GB POST to /api/uploads with no cookie wrote 1,063 MB to the temporary
     directory before answering 403. Now it is refused before the body is read: the temporary
@@ -121,6 +122,7 @@ def test_anonymous_1gb_upload_writes_nothing(sqlite_harness, monkeypatch) -> Non
             assert _files_under(tmp, uploads) == []
 
 
+@pytest.mark.slow
 def test_oversized_upload_is_refused_the_moment_it_passes_the_limit(data_dir) -> None:
     """Logged in with the right to upload, a body over the limit is refused with 413 while it
     streams (no Content-Length to trust here: it is declared small), and its partial file is gone."""
