@@ -32,13 +32,14 @@ from pathlib import Path
 
 import httpx
 
-PASSWORD = "benchmark password 2025"
+PASSWORD = "a load test passphrase 2025"
 TARGETS = ("/dashboard", "/api/dashboard", "/api/datasets/police-street/areas")
 
 
 def build_data_dir(folder: Path) -> None:
     """The bundled real data, through the ordinary loaders, and one analyst account."""
     from diogel.portal import isa, services
+    from diogel.portal.audit import load_audit_key
     from diogel.portal.db import Database, database_url
     from diogel.portal.views import datasets
     from diogel.warehouse.core import Warehouse
@@ -48,7 +49,7 @@ def build_data_dir(folder: Path) -> None:
         with Warehouse(None, folder) as wh:
             load_reference(wh, "wales")
             wh.ingest("police-street", demo_police_archive())
-    db = Database(database_url(None, folder))
+    db = Database(database_url(None, folder), audit_key=load_audit_key(folder))
     try:
         with db.session() as s:
             names = list(datasets())

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from diogel.portal.app import PortalConfig, create_app
-from diogel.portal.security import LockoutPolicy
+from diogel.portal.security import ThrottlePolicy
 from diogel.warehouse.core import Warehouse
 
 PASSWORD = "correct horse battery staple"
@@ -21,6 +21,7 @@ PASSWORD = "correct horse battery staple"
 #: One user per role; agencies chosen so the default agreement gives the police contributor an
 #: upload grant and nobody else (the analyst works for the council).
 USERS = {
+    "partnership_admin": ("local_authority", "Community Safety Partnership"),
     "admin": ("local_authority", "Newport City Council"),
     "analyst": ("local_authority", "Newport City Council"),
     "contributor": ("police", "Gwent Police"),
@@ -74,14 +75,26 @@ class PortalHarness:
         """A browser: logged in as the user of ``role`` (None or "public": anonymous)."""
         c = TestClient(self.app, base_url="http://testserver")
         if role and role != "public":
-            r = login(c, role)
+            r = login(c, username_of(role))
             assert r.status_code == 303, (role, r.status_code, r.text[:300])
         return c
 
 
-def make_harness(data_dir: Path, db: str | None, lockout: LockoutPolicy | None = None) -> PortalHarness:
+def username_of(role: str) -> str:
+    """The test user of ``role`` (usernames take no underscore)."""
+    return role.replace("_", "-")
+
+
+def make_harness(
+    data_dir: Path, db: str | None, throttle: ThrottlePolicy | None = None, **config_options
+) -> PortalHarness:
+    config_options.setdefault("area", AREA)
     config = PortalConfig(
-        data_dir=data_dir, db=db, area=AREA, warm_cache=False, lockout=lockout or LockoutPolicy()
+        data_dir=data_dir,
+        db=db,
+        warm_cache=False,
+        throttle=throttle or ThrottlePolicy(),
+        **config_options,
     )
     app = create_app(config)
     seed_users(app)
@@ -109,7 +122,7 @@ def seed_users(app) -> None:  # noqa: ANN001
     with portal.db.session() as s:
         for role, (kind, agency_name) in USERS.items():
             agency = services.get_or_create_agency(s, None, agency_name, kind, list(portal.datasets))
-            services.create_user(s, None, role, PASSWORD, role, agency, f"{role.title()} User")
+            services.create_user(s, None, username_of(role), PASSWORD, role, agency, f"{role.title()} User")
 
 
 def csrf_from(html: str) -> str:

@@ -25,10 +25,12 @@ from portal.conftest import AREA, ROLES, page_csrf
 ALL = set(ROLES)
 PARTNERS = {"analyst", "contributor", "viewer", "member"}
 LSOA = {"analyst", "contributor", "viewer"}  # LSOA level on police.uk under the default agreement
-AREA_LEVEL = LSOA | {"member", "admin"}
+AREA_LEVEL = LSOA | {"member", "admin", "partnership_admin"}
+BELOW_LSOA = ALL - LSOA  # roles that see police.uk figures at area level at most
 RECORD = {"analyst"}
 RECORDERS = {"analyst", "contributor"}
-ADMIN = {"admin"}
+ADMINS = {"admin", "partnership_admin"}  # accounts (an agency's admin: that agency's only)
+ADMIN = {"partnership_admin"}  # agencies, the agreement, the audit log
 
 EXPECTED_DEFAULT: dict[tuple[str, str], set[str]] = {
     ("GET", "/"): ALL,
@@ -80,16 +82,16 @@ EXPECTED_DEFAULT: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/public/{area_code}"): ALL,
     ("GET", "/scrutiny"): {"member", "analyst"},
     ("GET", "/api/scrutiny"): {"member", "analyst"},
-    ("GET", "/admin/users"): ADMIN,
-    ("POST", "/admin/users"): ADMIN,
-    ("POST", "/admin/users/{user_id}"): ADMIN,
+    ("GET", "/admin/users"): ADMINS,
+    ("POST", "/admin/users"): ADMINS,
+    ("POST", "/admin/users/{user_id}"): ADMINS,
     ("GET", "/admin/agencies"): ADMIN,
     ("POST", "/admin/agencies"): ADMIN,
     ("GET", "/admin/agreement"): ADMIN,
     ("POST", "/admin/agreement/access"): ADMIN,
     ("POST", "/admin/agreement/upload"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
-    ("GET", "/api/users"): ADMIN,
+    ("GET", "/api/users"): ADMINS,
     ("GET", "/api/agreement"): ADMIN,
     ("GET", "/api/audit/verify"): ADMIN,
     ("GET", "/api/me"): ALL,
@@ -143,15 +145,16 @@ def _fixtures(h) -> dict[str, str]:  # noqa: ANN001
                                     "crime_type": "Violence and sexual offences"},
         )  # fmt: skip
         assessment_id, spare_id, priority_id = row.id, spare.id, priority.id
+        agency_id = agency.id
     return {
         "dataset": "police-street", "upload_id": upload_id, "meeting_id": str(meeting["id"]),
         "action_id": str(meeting["actions"][0]["id"]), "assessment_id": str(assessment_id),
         "filename": "assessment.html", "year": "2025", "area_code": AREA, "user_id": str(spare_id), "lang": "cy",
-        "priority_id": str(priority_id),
+        "priority_id": str(priority_id), "agency_id": str(agency_id),
     }  # fmt: skip
 
 
-def _request(client, method: str, path: str, token: str, upload_ds: str):  # noqa: ANN001, ANN202
+def _request(client, method: str, path: str, token: str, upload_ds: str, agency_id: str = "1"):  # noqa: ANN001, ANN202
     """One call with a minimal, well-formed body and this browser's CSRF token."""
     if method == "GET":
         return client.get(path, follow_redirects=False)
@@ -169,7 +172,7 @@ def _request(client, method: str, path: str, token: str, upload_ds: str):  # noq
         )
     forms = {
         "/login": {"username": "nobody", "password": "wrong wrong wrong"},
-        "/admin/users": {"username": "x", "password": "short", "role": "viewer", "agency_id": "1"},
+        "/admin/users": {"username": "x", "password": "short", "role": "viewer", "agency_id": agency_id},
         "/admin/agencies": {"name": "", "kind": "fire"},
         "/admin/agreement/access": {"dataset": "police-street", "role": "viewer", "level": "lsoa"},
         "/admin/agreement/upload": {"dataset": "police-street", "agency_id": "1", "allowed": "no"},
@@ -227,6 +230,7 @@ def test_every_route_for_every_role(harness) -> None:
     assert len(crime_ids) > 100
 
     failures = []
+    checked: set[str] = set()
     for role in ROLES:
         client = harness.client(role)
         token = page_csrf(client)
@@ -236,7 +240,7 @@ def test_every_route_for_every_role(harness) -> None:
         # Log out last: it ends the session the other calls rely on.
         for (method, path), _ in sorted(routes.items(), key=lambda kv: kv[0][1] == "/logout"):
             url = re.sub(r"\{(\w+)\}", lambda m: params[m.group(1)], path)
-            r = _request(client, method, url, token, upload_ds)
+            r = _request(client, method, url, token, upload_ds, params["agency_id"])
             allowed = role in EXPECTED[(method, path)]
             got_in = r.status_code not in (403, 404)
             if r.status_code >= 500:
@@ -252,9 +256,87 @@ def test_every_route_for_every_role(harness) -> None:
                     failures.append(
                         f"{role} {method} {url}: record-level data leaked ({len(leaked)} crime ids)"
                     )
-            if role in ("member", "admin", "public") and re.search(r"\bW01\d{6}\b", r.text):
+            if role in BELOW_LSOA and re.search(r"\bW01\d{6}\b", r.text):
                 failures.append(f"{role} {method} {url}: LSOA-level data shown to a role without LSOA access")
+            if role in BELOW_LSOA and r.status_code == 200:
+                small = small_cells(path, r)
+                if small:
+                    failures.append(
+                        f"{role} {method} {url}: unsuppressed counts of 1 to 4 below LSOA level: {small[:5]}"
+                    )
+                checked.add(path)
     assert not failures, "\n".join(failures)
+    # The data-level check looked at every route that publishes counts below the LSOA level.
+    assert set(AGGREGATE_ROUTES) <= checked, set(AGGREGATE_ROUTES) - checked
+
+
+#: Routes that publish police.uk counts below the LSOA level, and where their counts are.
+AGGREGATE_ROUTES = (
+    "/api/datasets/{dataset}/areas", "/api/public/{area_code}", "/api/scrutiny",
+    "/data/{dataset}/areas", "/data/{dataset}/areas.csv", "/public/{area_code}", "/scrutiny", "/priorities",
+)  # fmt: skip
+
+
+def small_cells(path: str, r) -> list:  # noqa: ANN001
+    """Counts of 1 to 4 in a response that publishes aggregates below the LSOA level."""
+    values: list = []
+    if path not in AGGREGATE_ROUTES:
+        return []
+    if path.startswith("/api/"):
+        data = r.json()
+        for row in data.get("wards", []):
+            values += [v for k, v in row.items() if k != "ward"]
+        for row in data.get("trends", []):
+            values += [row["current"], row["previous"]]
+        for row in data.get("priorities", []):
+            values += [row["now"], row["before"]]
+    elif path.endswith(".csv"):
+        for line in r.text.splitlines()[1:]:
+            values += [v for v in line.split(",")[1:]]
+    else:
+        # Every integer cell of every table of counts (the meetings' attendance is not a count of crimes).
+        for table in re.findall(r"<table.*?</table>", r.text, flags=re.S):
+            if "Attendees" in table:
+                continue
+            values += re.findall(r'<td class="n">([0-9][0-9,]*)</td>', table)
+    out = []
+    for v in values:
+        if v is None or v == "" or v == "*":
+            continue
+        n = int(str(v).replace(",", ""))
+        if 1 <= n <= 4:
+            out.append(n)
+    return out
+
+
+def test_upload_results_stay_with_the_agency_unless_the_agreement_says_otherwise(sqlite_harness) -> None:
+    """Finding 1/7 (data level): any analyst used to read every agency's upload results. Now a
+    police upload is seen by its uploader, and by a council analyst only while the agreement gives
+    that analyst record-level access to police.uk data."""
+    h = sqlite_harness
+    contributor = h.client("contributor")
+    r = contributor.post(
+        "/upload",
+        data={"dataset": "police-street", "csrf_token": page_csrf(contributor)},
+        files={"file": ("2024-06-gwent-street.csv", small_police_csv(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:300]
+    url = "/api" + r.headers["location"]
+    analyst = h.client("analyst")  # Newport City Council
+    assert contributor.get(url).status_code == 200
+    assert analyst.get(url).status_code == 200  # the default agreement: analysts see records
+    admin = h.client("partnership_admin")
+    r = admin.post(
+        "/admin/agreement/access",
+        data={"dataset": "police-street", "role": "analyst", "level": "lsoa", "csrf_token": page_csrf(admin)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert analyst.get(url).status_code == 404
+    assert analyst.get(url.replace("/api", "", 1)).status_code == 404
+    for role in ("viewer", "member", "admin", "partnership_admin", "public"):
+        assert h.client(role).get(url).status_code in (403, 404), role
 
 
 def test_static_assets_are_vendored(sqlite_harness) -> None:
@@ -274,7 +356,7 @@ def test_agreement_is_data_and_changes_take_effect(sqlite_harness) -> None:
     h = sqlite_harness
     analyst = h.client("analyst")
     assert analyst.get("/api/datasets/police-street/records?limit=1").status_code == 200
-    admin = h.client("admin")
+    admin = h.client("partnership_admin")
     r = admin.post(
         "/admin/agreement/access",
         data={"dataset": "police-street", "role": "analyst", "level": "area", "csrf_token": page_csrf(admin)},

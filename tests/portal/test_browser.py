@@ -20,25 +20,29 @@ import httpx
 import pytest
 
 from conftest import POLICE
-from portal.conftest import AREA, PASSWORD, USERS
+from portal.conftest import AREA, PASSWORD, USERS, username_of
 
 CHROMIUM = "/usr/bin/chromium"
+STATE: dict[str, Path] = {}
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
 
 def _seed(data_dir: Path) -> None:
     from diogel.portal import isa, services
+    from diogel.portal.audit import load_audit_key
     from diogel.portal.db import Database, database_url
     from diogel.portal.views import datasets
 
-    db = Database(database_url(None, data_dir))
+    db = Database(database_url(None, data_dir), audit_key=load_audit_key(data_dir))
     try:
         with db.session() as s:
             names = list(datasets())
             isa.seed_access(s, names)
             for role, (kind, agency_name) in USERS.items():
                 agency = services.get_or_create_agency(s, None, agency_name, kind, names)
-                services.create_user(s, None, role, PASSWORD, role, agency, f"{role.title()} User")
+                services.create_user(
+                    s, None, username_of(role), PASSWORD, role, agency, f"{role.title()} User"
+                )
     finally:
         db.close()
 
@@ -49,6 +53,7 @@ def server(master_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     data_dir.mkdir()
     shutil.copy(master_warehouse, data_dir / "warehouse.duckdb")
     _seed(data_dir)
+    STATE["data_dir"] = data_dir
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -98,7 +103,7 @@ def logged_in(browser, base: str, role: str):  # noqa: ANN001, ANN201
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     page.goto(f"{base}/login")
     if role != "public":
-        page.fill("input[name=username]", role)
+        page.fill("input[name=username]", username_of(role))
         page.fill("input[name=password]", PASSWORD)
         page.click("form[action='/login'] button[type=submit]")
         page.wait_for_load_state()
@@ -108,7 +113,8 @@ def logged_in(browser, base: str, role: str):  # noqa: ANN001, ANN201
 
 #: What each role's menu offers (and, by omission, does not).
 MENUS = {
-    "admin": {"Data", "Users", "Agencies", "Sharing agreement", "Audit log", "Public pages"},
+    "partnership_admin": {"Data", "Users", "Agencies", "Sharing agreement", "Audit log", "Public pages"},
+    "admin": {"Data", "Users", "Public pages"},
     "analyst": {
         "Dashboard",
         "Data",
@@ -151,7 +157,8 @@ MENUS = {
 }
 #: Pages each role must be refused (the server answers 403 whatever the menu shows).
 REFUSED = {
-    "admin": ["/dashboard", "/data/police-street/records", "/meetings"],
+    "partnership_admin": ["/dashboard", "/data/police-street/records", "/meetings"],
+    "admin": ["/dashboard", "/data/police-street/records", "/meetings", "/admin/agreement", "/admin/audit"],
     "analyst": ["/admin/users", "/admin/audit"],
     "contributor": ["/data/police-street/records", "/scrutiny", "/admin/agreement"],
     "viewer": ["/upload", "/data/police-street/records", "/scrutiny", "/meetings/new"],
@@ -159,7 +166,8 @@ REFUSED = {
     "public": ["/dashboard", "/data/police-street/areas", "/meetings", "/admin/users", "/scrutiny"],
 }
 ALLOWED = {
-    "admin": ["/admin/users", "/admin/agreement", "/admin/audit"],
+    "partnership_admin": ["/admin/users", "/admin/agreement", "/admin/audit"],
+    "admin": ["/admin/users"],
     "analyst": ["/dashboard", "/data/police-street/records", "/scrutiny", "/meetings/new"],
     "contributor": ["/dashboard", "/upload", "/meetings/new"],
     "viewer": ["/dashboard", "/meetings", "/standards"],
@@ -242,6 +250,8 @@ def test_dashboard_screenshot_is_not_blank(server: str, browser) -> None:  # noq
     from PIL import Image, ImageStat
 
     page = logged_in(browser, server, "analyst")
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     r = page.goto(f"{server}/dashboard", timeout=120_000)
     assert r.status == 200
     figure = page.locator("figure.map svg.choropleth")
@@ -253,4 +263,50 @@ def test_dashboard_screenshot_is_not_blank(server: str, browser) -> None:  # noq
     assert len([c for c in colours if c[0] > 200]) >= 5  # the five shades of the legend at least
     full = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L")
     assert ImageStat.Stat(full).var[0] > 100
+    # The policy has no 'unsafe-inline' and the page needs none: nothing was blocked.
+    assert blocked == []
+    page.context.close()
+
+
+def test_assessment_report_renders_under_a_policy_without_unsafe_inline(server: str, browser) -> None:  # noqa: ANN001
+    """The report's style sheet and matplotlib's styled SVG render with their styles allowed by hash:
+    the browser blocks nothing and the bars keep their colour."""
+    import matplotlib.pyplot as plt
+    from sqlalchemy import select
+
+    from diogel.portal import services
+    from diogel.portal.audit import load_audit_key
+    from diogel.portal.db import Database, database_url
+    from diogel.portal.models import User
+    from diogel.report.charts import svg
+
+    data_dir = STATE["data_dir"]
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar(["a", "b"], [3, 5], color="#d95f02")
+    folder = data_dir / "assessments" / "browser"
+    folder.mkdir(parents=True)
+    (folder / "assessment.html").write_text(
+        "<!doctype html><html><head><title>SA</title><style>h1 { color: rgb(1, 2, 3); }</style></head>"
+        f"<body><h1>Strategic assessment</h1>{svg(fig, 'Synthetic chart')}</body></html>"
+    )
+    db = Database(database_url(None, data_dir), audit_key=load_audit_key(data_dir))
+    try:
+        with db.session() as s:
+            analyst = s.execute(select(User).where(User.username == "analyst")).scalar_one()
+            row = services.register_assessment(s, analyst, str(folder), data_dir, "SA")
+            services.publish_assessment(s, analyst, row, True)
+            rid = row.id
+    finally:
+        db.close()
+    page = logged_in(browser, server, "analyst")
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    r = page.goto(f"{server}/assessments/{rid}/assessment.html")
+    assert r.status == 200 and "unsafe-inline" not in r.headers["content-security-policy"]
+    assert page.locator("h1").evaluate("e => getComputedStyle(e).color") == "rgb(1, 2, 3)"
+    fills = page.locator("svg.chart path[data-s]").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).fill)"
+    )
+    assert "rgb(217, 95, 2)" in fills
+    assert blocked == []
     page.context.close()

@@ -45,7 +45,7 @@ def test_audit_chain_detects_an_altered_row(harness) -> None:
         result = audit.verify(s)
     assert not result.ok and result.first_bad_id == victim and "altered" in result.problem
     # The administrator's page and the command line both say so.
-    assert "broken" in harness.client("admin").get("/admin/audit").text
+    assert "broken" in harness.client("partnership_admin").get("/admin/audit").text
     from diogel.cli import app
 
     db = harness.portal.config.db

@@ -16,19 +16,28 @@ users_app = typer.Typer(
 
 
 def _database(ctx: typer.Context, db: str | None):  # noqa: ANN202
+    """The portal database, with the audit log's head key from the partnership secret (created, as
+    'diogel init' does, if this data directory has none yet)."""
+    from diogel.portal.audit import load_audit_key
     from diogel.portal.db import Database, database_url
     from diogel.warehouse.core import data_dir_from_env
 
     data_dir = data_dir_from_env(ctx.obj.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    return Database(database_url(db, data_dir))
+    return Database(database_url(db, data_dir), audit_key=load_audit_key(data_dir))
 
 
 @users_app.command("add")
 def add(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[str, typer.Option(help="admin, analyst, contributor, viewer or member.")] = "admin",
+    role: Annotated[
+        str,
+        typer.Option(
+            help="partnership_admin (every agency, the agreement, the audit log), admin (the accounts "
+            "of one agency), analyst, contributor, viewer or member."
+        ),
+    ] = "partnership_admin",
     agency: Annotated[
         str, typer.Option(help="Agency name (created if new).")
     ] = "Community Safety Partnership",

@@ -11,13 +11,13 @@ import json
 from typing import Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diogel.portal import audit, isa, services
+from diogel.portal import audit, isa, published, services
 from diogel.portal.app import (
     area_level,
     csrf_token,
@@ -30,12 +30,14 @@ from diogel.portal.app import (
     require_user,
 )
 from diogel.portal.i18n import gettext as _
-from diogel.portal.models import ACTION_STATUSES, Meeting, PublishedAssessment, User
+from diogel.portal.models import ACTION_STATUSES, ADMIN_ROLES, Meeting, PublishedAssessment, User
 from diogel.portal.services import PortalError
 from diogel.portal.views import Dataset
 from diogel.portal.web import (
     PARTNERS,
     RECORDERS,
+    UPLOAD_BODY,
+    administered_users,
     area_for,
     dashboard_data,
     meeting_representation,
@@ -228,17 +230,15 @@ def api_public(request: Request, area_code: str, s: Session = Depends(get_db)) -
 # -- uploads ------------------------------------------------------------------------------------------
 
 
-@router.post("/uploads")
-def api_upload(
-    request: Request,
-    dataset: str = Form(...),
-    file: UploadFile = File(...),
-    user: User = Depends(uploader),
-    s: Session = Depends(get_db),
+@router.post("/uploads", openapi_extra=UPLOAD_BODY)
+async def api_upload(
+    request: Request, user: User = Depends(uploader), s: Session = Depends(get_db)
 ) -> dict[str, Any]:
-    """Upload one file (multipart): validated, de-personalised and loaded as ``diogel ingest`` does."""
+    """Upload one file (multipart, fields ``dataset`` and ``file``; the CSRF token in the header):
+    validated, de-personalised and loaded as ``diogel ingest`` does. The body is read only after
+    the session, the token and the agreement have been checked, and refused past the size limit."""
     try:
-        outcome = receive_upload(request, s, user, dataset, file)
+        outcome = await receive_upload(request, s, user)
     except PortalError as exc:
         s.rollback()
         raise HTTPException(400, str(exc)) from None
@@ -384,15 +384,14 @@ def api_scrutiny(
     """The scrutiny pack's figures: area totals and trends, suppressed ward table, standards."""
     portal = portal_of(request)
     code = area_for(portal, None)
-    d = dashboard_data(s, portal, code)
     table, rule, months = portal.views.ward_table(code)
+    trends, trend_rule = published.area_trends(portal.views, code)
     return {
         "area_code": code,
-        "window": d.window,
-        "trends": [
-            {"label": t.label, "current": t.current, "previous": t.previous, "significant": t.significant}
-            for t in d.trends
-        ],
+        "window": portal.views.windows(code)[3],
+        # The same suppressed counts as the scrutiny page (null where suppressed).
+        "trends": trends,
+        "trend_rule": trend_rule,
         "wards": frame_records(table.reset_index().rename(columns={"ward_name": "ward"})),
         "rule": rule,
         "standards": services.standards_comparison(s, code),
@@ -404,18 +403,18 @@ def api_scrutiny(
 
 @router.get("/users")
 def api_users(
-    user: User = Depends(require_roles("admin")), s: Session = Depends(get_db)
+    user: User = Depends(require_roles(*ADMIN_ROLES)), s: Session = Depends(get_db)
 ) -> list[dict[str, Any]]:
+    """The accounts the caller administers (an agency's administrator: that agency's)."""
     return [
-        {"id": u.id, "username": u.username, "role": u.role, "agency": u.agency.name, "active": u.active,
-         "locked_until": u.locked_until.isoformat() if u.locked_until else None}
-        for u in s.execute(select(User).order_by(User.username)).scalars()
+        {"id": u.id, "username": u.username, "role": u.role, "agency": u.agency.name, "active": u.active}
+        for u in administered_users(s, user)
     ]  # fmt: skip
 
 
 @router.get("/agreement")
 def api_agreement(
-    user: User = Depends(require_roles("admin")), s: Session = Depends(get_db)
+    user: User = Depends(require_roles("partnership_admin")), s: Session = Depends(get_db)
 ) -> dict[str, Any]:
     from diogel.portal.models import AccessGrant, UploadGrant
 
@@ -433,6 +432,6 @@ def api_agreement(
 
 @router.get("/audit/verify")
 def api_audit_verify(
-    user: User = Depends(require_roles("admin")), s: Session = Depends(get_db)
+    user: User = Depends(require_roles("partnership_admin")), s: Session = Depends(get_db)
 ) -> dict[str, Any]:
     return audit.verify(s).__dict__

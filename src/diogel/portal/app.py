@@ -27,17 +27,19 @@ from diogel import __version__
 from diogel.portal import i18n, isa
 from diogel.portal.db import Database, database_url
 from diogel.portal.i18n import gettext as _
-from diogel.portal.models import User
+from diogel.portal.models import ADMIN_ROLES, PortalSession, User, utcnow
 from diogel.portal.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
     CSRF_HEADER,
     SESSION_COOKIE,
     SESSION_MAX_AGE,
-    LockoutPolicy,
-    RateLimiter,
+    LoginThrottle,
     Signer,
+    ThrottlePolicy,
     load_or_create_secret,
+    new_session_token,
+    session_key,
     tokens_match,
 )
 from diogel.portal.views import Dataset, WarehouseViews, datasets
@@ -49,11 +51,13 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PACKAGE = resources.files("diogel.portal")
 
 #: Content Security Policy for every page: nothing from anywhere but the portal itself, no inline
-#: script (htmx and the API docs load as files), inline style attributes only for map legends.
+#: script or style (htmx, the API docs and the style sheet load as files; colours and bars are SVG
+#: attributes, which the policy does not govern).
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 @dataclass
@@ -71,7 +75,7 @@ class PortalConfig:
     db: str | None = None
     area: str | None = None
     secure_cookies: bool = False
-    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     max_upload_mb: int = 200
     warm_cache: bool = True
     #: A folder of compiled catalogues (``<lang>/LC_MESSAGES/messages.mo``) to use instead of the
@@ -87,9 +91,15 @@ class Portal:
 
         self.config = config
         config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.db = Database(database_url(config.db, config.data_dir))
+        from diogel.portal.audit import load_audit_key
+
+        # The audit log's head is signed under the partnership secret (created here if this data
+        # directory has none yet, as 'diogel init' does), which is never stored in this database.
+        self.db = Database(
+            database_url(config.db, config.data_dir), audit_key=load_audit_key(config.data_dir)
+        )
         self.signer = Signer(load_or_create_secret(config.data_dir / "portal_secret.key"))
-        self.login_limiter = RateLimiter(config.lockout.rate_per_minute)
+        self.throttle = LoginThrottle(config.throttle)
         # The portal does not keep an embedded DuckDB warehouse open (the command line could not
         # use it): each computation opens it and closes it (diogel.warehouse.access).
         self.access = (
@@ -180,44 +190,90 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
 
 def current_user(request: Request, s: Session = Depends(get_db)) -> User | None:
-    """The logged-in user, or None. A cookie of a disabled account or an older epoch is ignored."""
+    """The logged-in user, or None: the session row the cookie's token names, unexpired, of an
+    active account (one query)."""
     if hasattr(request.state, "user"):
         return request.state.user
-    portal = portal_of(request)
     user = None
-    data = portal.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if data is not None:
-        candidate = s.get(User, data[0])
-        if candidate is not None and candidate.active and candidate.session_epoch == data[1]:
-            user = candidate
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and len(token) < 100:
+        row = s.get(PortalSession, session_key(token))
+        if row is not None and row.expires_at > utcnow() and row.user.active:
+            user = row.user
+            request.state.session_id = row.id
     request.state.user = user
     return user
 
 
 def csrf_token(request: Request) -> str:
-    """This browser's CSRF token (a new one is set as a cookie by the middleware when missing)."""
+    """This browser's CSRF token: bound to its session when it has one, otherwise the token of its
+    pre-login cookie (a new one is set as a cookie by the middleware when missing)."""
     token = getattr(request.state, "csrf", None)
     if token:
         return token
     portal = portal_of(request)
-    token = portal.signer.read_csrf(request.cookies.get(CSRF_COOKIE))
-    if token is None:
-        token, cookie = portal.signer.new_csrf()
-        request.state.new_csrf_cookie = cookie
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        token = portal.signer.session_csrf(session)
+    else:
+        token = portal.signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+        if token is None:
+            token, cookie = portal.signer.new_csrf()
+            request.state.new_csrf_cookie = cookie
     request.state.csrf = token
     return token
 
 
+def expected_csrf(request: Request) -> str | None:
+    portal = portal_of(request)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        return portal.signer.session_csrf(session)
+    return portal.signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+
+
+def same_origin(request: Request) -> bool:
+    """False when a browser says the request comes from another site (``Origin``, else ``Referer``).
+    A client that sends neither (a script) is judged by its CSRF token alone."""
+    from urllib.parse import urlparse
+
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return True
+    if source == "null":
+        return False
+    host = request.headers.get("host") or request.url.netloc
+    return urlparse(source).netloc.lower() == host.lower()
+
+
+#: Routes that read their own (streamed) body: the CSRF token comes in the header, or as the form
+#: field before the file (checked by :mod:`diogel.portal.uploads` before a byte is written).
+STREAMED = ("/upload", "/api/uploads")
+#: Any other request body is a small form or JSON document.
+MAX_FORM_BYTES = 1 << 20
+
+
 async def csrf_protect(request: Request) -> None:
-    """Refuse any unsafe request whose form field or header does not carry this browser's token."""
+    """Refuse any unsafe request from another site or whose form field or header does not carry
+    this browser's token."""
     if request.method in SAFE_METHODS:
         return
-    expected = portal_of(request).signer.read_csrf(request.cookies.get(CSRF_COOKIE))
+    if not same_origin(request):
+        raise HTTPException(403, _("this request came from another site: refused"))
+    expected = expected_csrf(request)
     given = request.headers.get(CSRF_HEADER)
-    if not given and "form" in request.headers.get("content-type", ""):
+    if request.url.path in STREAMED:
+        # Never parse an upload's body here: it is read, after the session check, by the route.
+        if given and not tokens_match(expected, given):
+            raise HTTPException(403, _("missing or wrong CSRF token: reload the page and try again"))
+        request.state.csrf_checked = bool(given)
+        return
+    if "form" in request.headers.get("content-type", ""):
+        # No file parts (only the upload routes take files, and read their own bodies; the
+        # middleware has already refused multipart bodies and anything over MAX_FORM_BYTES here).
         # Starlette caches the parsed form on the request, so the route's Form() fields reuse it.
-        form = await request.form()
-        given = form.get(CSRF_FIELD)
+        form = await request.form(max_files=0, max_fields=200)
+        given = given or form.get(CSRF_FIELD)
     if not tokens_match(expected, given if isinstance(given, str) else None):
         raise HTTPException(403, _("missing or wrong CSRF token: reload the page and try again"))
 
@@ -306,6 +362,23 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
 
 
+def body_refusal(method: str, path: str, headers) -> tuple[int, str] | None:  # noqa: ANN001
+    """(status, reason) when a request body must be refused before anything reads it: a body for a
+    route other than the uploads is a small form or JSON document of declared length, never a file."""
+    if method in SAFE_METHODS or path in STREAMED:
+        return None
+    if headers.get("content-type", "").lower().startswith("multipart/"):
+        return 415, "files are accepted only by the upload routes"
+    length = headers.get("content-length")
+    if length is None:
+        if headers.get("transfer-encoding"):
+            return 411, "send the request with a Content-Length"
+        return None
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        return 413, "the request is too large"
+    return None
+
+
 class SecurityHeaders:
     """Language, the CSRF cookie for new browsers, and security headers on every response.
 
@@ -321,6 +394,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        refusal = body_refusal(scope["method"], scope["path"], request.headers)
+        if refusal is not None:
+            # Before the application: FastAPI reads (and spools to disk) a route's form fields before
+            # its dependencies check the session, so an oversized or file-carrying body must be
+            # refused here, unread.
+            await JSONResponse({"detail": refusal[1]}, status_code=refusal[0])(scope, receive, send)
+            return
         lang = i18n.choose(request.cookies.get("lang"), request.headers.get("accept-language"))
         i18n.set_language(lang)
         folder = scope["app"].state.portal.config.translations
@@ -328,6 +408,8 @@ class SecurityHeaders:
         state = scope.setdefault("state", {})
         state["lang"] = lang
         path = scope["path"]
+        portal = scope["app"].state.portal
+        authenticated = SESSION_COOKIE in request.cookies
 
         async def send_with_headers(message) -> None:  # noqa: ANN001
             if message["type"] == "http.response.start":
@@ -336,7 +418,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 cookie = state.get("new_csrf_cookie")
                 if cookie:
-                    secure = "; Secure" if scope["app"].state.portal.config.secure_cookies else ""
+                    secure = "; Secure" if portal.config.secure_cookies else ""
                     headers.append(
                         "set-cookie", f"{CSRF_COOKIE}={cookie}; HttpOnly; Path=/; SameSite=lax{secure}"
                     )
@@ -348,21 +430,41 @@ class SecurityHeaders:
                 ):
                     if name not in headers:
                         headers[name] = value
+                if portal.config.secure_cookies or scope.get("scheme") == "https":
+                    headers["strict-transport-security"] = HSTS
                 if (
-                    path.startswith(("/api/", "/data/", "/uploads/", "/admin/", "/scrutiny"))
-                    and "cache-control" not in headers
-                ):
-                    # Data responses must not linger in shared caches or the back button of a shared PC.
+                    (authenticated and not path.startswith("/static/"))
+                    or path.startswith(("/api/", "/data/", "/uploads/", "/admin/", "/scrutiny"))
+                ) and "cache-control" not in headers:
+                    # Nothing a logged-in person sees, and no data, may linger in a shared cache or
+                    # the back button of a shared PC.
                     headers["cache-control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def set_session(response: Response, portal: Portal, user: User) -> None:
+def start_session(s: Session, response: Response, portal: Portal, user: User, client: str) -> None:
+    """Store a new session for ``user`` and give the browser its token (the only thing the cookie holds)."""
+    import datetime as dt
+
+    from sqlalchemy import delete
+
+    token, key = new_session_token()
+    now = utcnow()
+    s.execute(delete(PortalSession).where(PortalSession.expires_at < now))  # expired ones: gone
+    s.add(
+        PortalSession(
+            id=key,
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=SESSION_MAX_AGE),
+            client=client[:64],
+        )
+    )
     response.set_cookie(
         SESSION_COOKIE,
-        portal.signer.session_cookie(user.id, user.session_epoch),
+        token,
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -430,9 +532,10 @@ def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
             links.append(("/upload", N_("Upload")))
         if user.role in ("member", "analyst"):
             links.append(("/scrutiny", N_("Scrutiny pack")))
-        if user.role == "admin":
+        if user.role in ADMIN_ROLES:
+            links.append(("/admin/users", N_("Users")))
+        if user.role == "partnership_admin":
             links += [
-                ("/admin/users", N_("Users")),
                 ("/admin/agencies", N_("Agencies")),
                 ("/admin/agreement", N_("Sharing agreement")),
                 ("/admin/audit", N_("Audit log")),

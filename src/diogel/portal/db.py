@@ -8,7 +8,7 @@ The schema is owned by the Alembic migrations shipped inside the package
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 
@@ -28,8 +28,28 @@ def database_url(db: str | None, data_dir: str | Path) -> str:
     return db
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (with the umask's mode, often world-readable):
+    it holds password hashes, sessions and the audit log. SQLite gives its -wal and -shm files the
+    database file's mode."""
+    import os
+
+    name = url.split("///", 1)[1] if "///" in url else ""
+    if not name or name.startswith(":memory:") or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         # One process serves many threads (uvicorn's thread pool), so the connection may move
         # between threads; SQLite serialises writers itself, and the busy timeout waits them out.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -70,14 +90,22 @@ def current_revision(engine: Engine) -> str | None:
 
 
 class Database:
-    """An engine and a session factory; ``migrate=True`` upgrades the schema first."""
+    """An engine and a session factory; ``migrate=True`` upgrades the schema first.
 
-    def __init__(self, url: str, migrate_schema: bool = True):
+    ``audit_key`` (see :func:`diogel.portal.audit.load_audit_key`) signs the audit log's head; every
+    session carries it, and an audited write without it is refused."""
+
+    def __init__(self, url: str, migrate_schema: bool = True, audit_key: bytes | None = None):
         self.url = url
         self.engine = make_engine(url)
         if migrate_schema:
             migrate(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"audit_key": audit_key})
+        if audit_key is not None and migrate_schema:
+            from diogel.portal import audit
+
+            with self.session() as s:
+                audit.ensure_head(s)
 
     @property
     def is_postgres(self) -> bool:

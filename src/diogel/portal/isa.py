@@ -47,6 +47,7 @@ DEFAULT_ACCESS: dict[str, dict[str, str]] = {
         "viewer": "lsoa",
         "member": "area",
         "admin": "area",
+        "partnership_admin": "area",
         "public": "public",
     },
     "partner": {
@@ -55,6 +56,7 @@ DEFAULT_ACCESS: dict[str, dict[str, str]] = {
         "viewer": "area",
         "member": "area",
         "admin": "area",
+        "partnership_admin": "area",
         "public": "public",
     },
 }

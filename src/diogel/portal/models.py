@@ -29,7 +29,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 AGENCY_KINDS = ("police", "local_authority", "fire", "health", "probation", "other")
 
 #: Roles, most powerful first. "public" is nobody logged in; it is never stored on a user.
-ROLES = ("admin", "analyst", "contributor", "viewer", "member")
+#: An "admin" administers the accounts of their own agency only; a "partnership_admin" administers
+#: every agency, the agencies themselves, the information sharing agreement and reads the audit log.
+ROLES = ("partnership_admin", "admin", "analyst", "contributor", "viewer", "member")
+ADMIN_ROLES = ("partnership_admin", "admin")
 ALL_ROLES = (*ROLES, "public")
 
 #: Levels of access to a dataset, most detailed first (see :mod:`diogel.portal.isa`).
@@ -240,6 +243,34 @@ class PartnershipPriority(Base):
     progress: Mapped[str] = mapped_column(Text, default="")  # the latest progress note, published
     updated_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PortalSession(Base):
+    """A logged-in browser. The cookie holds only a random token; this row is keyed by its SHA-256,
+    so reading the table gives nobody a usable session. Deleting the row ends the session at once
+    (logout, a password change, an administrator's revocation)."""
+
+    __tablename__ = "portal_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("portal_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditHead(Base):
+    """The signed head of the audit chain: how many entries there are and the last one's hash,
+    with an HMAC under a key kept outside this database (see :mod:`diogel.portal.audit`)."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1: one head
+    entries: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64), default="")  # "" until first signed
 
 
 class AuditEntry(Base):

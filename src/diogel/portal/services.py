@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,9 +87,10 @@ def create_user(
         raise PortalError(_("a username is 2 to 120 letters, digits, dots, dashes, underscores or @"))
     if role not in ROLES:
         raise PortalError(_("role must be one of %(roles)s", roles=", ".join(ROLES)))
-    problem = check_password_strength(password)
+    check_scope(by, agency.id, role)
+    problem = check_password_strength(password, username)
     if problem:
-        raise PortalError(problem)
+        raise PortalError(_(problem))
     if s.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise PortalError(_("there is already a user %(name)r", name=username))
     user = User(
@@ -107,6 +106,37 @@ def create_user(
     return user
 
 
+class ScopeError(PortalError):
+    """An administrator acting outside their agency (answered 403)."""
+
+
+def may_administer(by: User | None, target: User) -> bool:
+    """A partnership administrator (or the command line, ``by=None``) may manage every account; an
+    agency's administrator only the accounts of that agency that are not partnership administrators."""
+    if by is None or by.role == "partnership_admin":
+        return True
+    return by.role == "admin" and target.agency_id == by.agency_id and target.role != "partnership_admin"
+
+
+def check_scope(by: User | None, agency_id: int, role: str) -> None:
+    """Refuse an agency administrator giving an account another agency or the partnership-wide role."""
+    if by is None or by.role == "partnership_admin":
+        return
+    if by.role != "admin" or agency_id != by.agency_id:
+        raise ScopeError(_("an agency's administrator manages only the accounts of that agency"))
+    if role == "partnership_admin":
+        raise ScopeError(_("only a partnership administrator can make another"))
+
+
+def revoke_sessions(s: Session, user: User) -> int:
+    """End every session of ``user`` at once; returns how many there were."""
+    from sqlalchemy import delete
+
+    from diogel.portal.models import PortalSession
+
+    return s.execute(delete(PortalSession).where(PortalSession.user_id == user.id)).rowcount or 0
+
+
 def change_user(
     s: Session,
     by: User,
@@ -116,14 +146,20 @@ def change_user(
     active: bool | None = None,
     password: str | None = None,
     unlock: bool = False,
+    revoke: bool = False,
 ) -> dict[str, Any]:
-    """Change an account; any change to what it may do ends its sessions. Returns what changed."""
+    """Change an account; any change to what it may do ends its sessions. Returns what changed.
+
+    Raises :class:`ScopeError` when ``by`` may not manage ``user`` (see :func:`may_administer`)."""
+    if not may_administer(by, user):
+        raise ScopeError(_("an agency's administrator manages only the accounts of that agency"))
+    check_scope(by, user.agency_id if agency_id is None else agency_id, role or user.role)
     changes: dict[str, Any] = {}
     if role is not None and role != user.role:
         if role not in ROLES:
             raise PortalError(_("role must be one of %(roles)s", roles=", ".join(ROLES)))
-        if user.id == by.id and role != "admin":
-            raise PortalError(_("you cannot remove your own administrator role"))
+        if user.id == by.id and role != by.role:
+            raise PortalError(_("you cannot change your own administrator role"))
         changes["role"] = [user.role, role]
         user.role = role
     if agency_id is not None and agency_id != user.agency_id:
@@ -138,18 +174,21 @@ def change_user(
         changes["active"] = [user.active, active]
         user.active = active
     if password:
-        problem = check_password_strength(password)
+        problem = check_password_strength(password, user.username)
         if problem:
-            raise PortalError(problem)
+            raise PortalError(_(problem))
         user.password_hash = hash_password(password)
         changes["password"] = "reset"
     if unlock and (user.locked_until is not None or user.failed_logins):
         user.locked_until = None
         user.failed_logins = 0
         changes["unlocked"] = True
-    if changes:
+    if changes or revoke:
         user.session_epoch += 1
         s.flush()
+        ended = revoke_sessions(s, user)
+        if revoke:
+            changes["sessions_revoked"] = ended
         audit.append(s, by.username, "user.change", user.username, changes)
     return changes
 
@@ -171,38 +210,21 @@ def upload_file(
     user: User,
     dataset: Dataset,
     file_name: str,
-    stream,  # noqa: ANN001 - a binary file object
-    max_bytes: int,
-    spool_dir: Path,
+    path: Path,
 ) -> UploadOutcome:
     """Validate and load one uploaded file through the warehouse, exactly as ``diogel ingest`` does.
 
-    The permission check (the agreement's upload grant) is the caller's; this writes the file to a
-    private temporary folder, ingests it (validation, de-personalisation and quarantine happen in
-    the warehouse), deletes the temporary copy and records the upload and its audit entry.
+    The permission checks (session, CSRF, the agreement's upload grant) are the caller's, and the
+    file is already spooled (:mod:`diogel.portal.uploads`) to ``path`` in a private folder, which the
+    caller deletes. Validation, de-personalisation and quarantine happen in the warehouse; this
+    records the upload and its audit entry.
     """
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(file_name or "upload").name).lstrip(".") or "upload"
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=spool_dir))
+    safe = file_name
+    folder = path.parent
     try:
-        path = folder / safe
-        size = 0
-        with path.open("wb") as out:
-            while chunk := stream.read(1 << 20):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PortalError(
-                        _("the file is larger than the %(mb)d MB limit", mb=max_bytes // (1 << 20))
-                    )
-                out.write(chunk)
-        if size == 0:
-            raise PortalError(_("the file is empty"))
-        try:
-            results = views.ingest(dataset, str(path))
-        except InputError as exc:  # the upload as a whole (an archive refused before any file loads)
-            raise PortalError(str(exc).replace(str(folder) + "/", "")) from None
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        results = views.ingest(dataset, str(path))
+    except InputError as exc:  # the upload as a whole (an archive refused before any file loads)
+        raise PortalError(str(exc).replace(str(folder) + "/", "")) from None
     rows = [
         {
             "name": Path(r.name).name if r.name else safe,
@@ -705,8 +727,10 @@ def assessment_file(row: PublishedAssessment, filename: str) -> Path | None:
     """A file directly inside the assessment folder with an allowed extension, else None."""
     if "/" in filename or "\\" in filename or filename.startswith("."):
         return None
-    path = Path(row.directory) / filename
-    if path.suffix.lower() not in SERVABLE or not path.is_file():
+    folder = Path(row.directory).resolve()
+    # Resolve symlinks: a link inside the folder to a file outside it (e.g. to /etc/passwd) is not served.
+    path = (folder / filename).resolve()
+    if path.parent != folder or path.suffix.lower() not in SERVABLE or not path.is_file():
         return None
     return path
 

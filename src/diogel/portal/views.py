@@ -634,7 +634,7 @@ class WarehouseViews:
             )
             wide["Total"] = wide.sum(axis=1)
             wide.loc["Total"] = wide.sum(axis=0)
-            result = suppress(wide.astype(int), threshold=5, margins=True)
+            result = suppress(wide.astype(int), margins=True)  # the package threshold (diogel.disclosure)
             return result.table, result.rule, months
 
         return self.cached(("wards", area_code), compute)

@@ -9,12 +9,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pandas as pd
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from diogel.portal import audit, isa, services
+from diogel.portal import audit, isa, published, services, uploads
 from diogel.portal.app import (
     Forbidden,
     Portal,
@@ -29,11 +29,12 @@ from diogel.portal.app import (
     require_level,
     require_roles,
     require_user,
-    set_session,
+    start_session,
 )
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import (
     ACTION_STATUSES,
+    ADMIN_ROLES,
     AGENCY_KINDS,
     LEVELS,
     PRIORITY_STATUSES,
@@ -44,13 +45,14 @@ from diogel.portal.models import (
     Meeting,
     MeetingAction,
     PartnershipPriority,
+    PortalSession,
     PublishedAssessment,
     Upload,
     UploadGrant,
     User,
     utcnow,
 )
-from diogel.portal.security import CSRF_COOKIE, SESSION_COOKIE, needs_rehash, verify_password
+from diogel.portal.security import SESSION_COOKIE, needs_rehash, verify_password
 from diogel.portal.services import PortalError
 from diogel.portal.views import AGE_BANDS, ETHNICITIES, SEXES, Dataset, legend, representation
 
@@ -107,7 +109,7 @@ def dashboard_data(s: Session, portal: Portal, area: str, epoch: int | None = No
 def home_for(user: User | None, s: Session) -> str:
     if user is None:
         return "/public"
-    if user.role == "admin":
+    if user.role in ADMIN_ROLES:
         return "/admin/users"
     if isa.more_detailed_or_equal(isa.level_for(s, user, "police-street"), "lsoa"):
         return "/dashboard"
@@ -152,68 +154,57 @@ def safe_next(value: str) -> str | None:
 def attempt_login(
     s: Session, portal: Portal, username: str, password: str, client: str
 ) -> tuple[User | None, str, int]:
-    """(user or None, message, HTTP status). Every outcome is audited."""
-    username = (username or "").strip().lower()
-    if not portal.login_limiter.allow(client):
-        audit.append(s, username or "anonymous", "login.rate_limited", client)
-        s.commit()
-        return None, _("too many login attempts from this address: wait a minute and try again"), 429
+    """(user or None, message, HTTP status). Every outcome is audited.
+
+    Every refusal is the same 401 with the same sentence, after the same work (an unknown name is
+    checked against a dummy hash), whether the name is unknown, the password wrong or the account
+    disabled; throttling only delays the answer (see :func:`login`), for known and unknown names
+    alike, so neither the answer nor its timing says which usernames exist."""
+    username = (username or "").strip().lower()[:120]
     user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        audit.append(s, username, "login.refused_locked", client)
-        s.commit()
-        return (
-            None,
-            _(
-                "this account is locked after too many wrong passwords: "
-                "try again later or ask an administrator"
-            ),
-            403,
-        )
     ok = verify_password(user.password_hash if user is not None else None, password or "")
     if not ok or user is None or not user.active:
-        detail: dict[str, Any] = {"client": client}
-        if user is not None and ok is False:
+        portal.throttle.failed(username, client)
+        if user is not None:
             user.failed_logins += 1
-            detail["failures"] = user.failed_logins
-            if user.failed_logins >= portal.config.lockout.max_failures:
-                user.locked_until = now + dt.timedelta(minutes=portal.config.lockout.lock_minutes)
-                audit.append(s, username, "login.lockout", username, {"until": user.locked_until.isoformat()})
-        audit.append(s, username or "anonymous", "login.failed", username, detail)
+        audit.append(s, username or "anonymous", "login.failed", username, {"client": client})
         s.commit()
         return None, _("wrong username or password"), 401
+    portal.throttle.succeeded(username)
     user.failed_logins = 0
-    user.locked_until = None
     if needs_rehash(user.password_hash):
         from diogel.portal.security import hash_password
 
         user.password_hash = hash_password(password)
     audit.append(s, username, "login", username, {"client": client, "role": user.role})
-    s.commit()
     return user, "", 200
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     username: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),  # noqa: A002
     s: Session = Depends(get_db),
 ) -> Response:
+    import asyncio
+
+    from starlette.concurrency import run_in_threadpool
+
     portal = portal_of(request)
     client = request.client.host if request.client else "unknown"
-    user, message, status = attempt_login(s, portal, username, password, client)
+    # Throttled: wait before answering (on the event loop: a waiting attempt holds no thread).
+    delay = portal.throttle.delay((username or "").strip().lower()[:120], client)
+    if delay:
+        await asyncio.sleep(delay)
+    user, message, status = await run_in_threadpool(attempt_login, s, portal, username, password, client)
     if user is None:
         return render(request, "login.html", status_code=status, next=next, error=message, username=username)
     response = redirect(safe_next(next) or home_for(user, s))
-    set_session(response, portal, user)
-    # A fresh CSRF token after login, so a token planted before login is worthless afterwards.
-    _token, cookie = portal.signer.new_csrf()
-    response.set_cookie(
-        CSRF_COOKIE, cookie, httponly=True, samesite="lax", secure=portal.config.secure_cookies, path="/"
-    )
+    # A new session (and so new session-bound CSRF tokens): a token planted before login is worthless.
+    start_session(s, response, portal, user, client)
+    await run_in_threadpool(s.commit)
     return response
 
 
@@ -222,6 +213,9 @@ def logout(
     request: Request, user: User | None = Depends(current_user), s: Session = Depends(get_db)
 ) -> Response:
     if user is not None:
+        session_id = getattr(request.state, "session_id", None)
+        if session_id:
+            s.execute(delete(PortalSession).where(PortalSession.id == session_id))
         audit.append(s, user.username, "logout", user.username)
         s.commit()
     response = redirect("/login")
@@ -378,9 +372,32 @@ def data_areas(
     )
 
 
+#: A spreadsheet treats a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert as OWASP advises: prefixed with
+    a single quote (which Excel and LibreOffice show as text). Numbers are left alone, so a
+    negative count stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name) neutralised for export."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
 def csv_response(frame: pd.DataFrame, name: str) -> Response:
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
+    neutralised(frame).to_csv(buf, index=False, lineterminator="\n")
     return Response(
         buf.getvalue(),
         media_type="text/csv",
@@ -476,35 +493,65 @@ def upload_page(request: Request, user: User = Depends(uploader), s: Session = D
     )  # fmt: skip
 
 
-def receive_upload(
-    request: Request, s: Session, user: User, dataset: str, file: UploadFile
-) -> services.UploadOutcome:
-    """Check the agreement lets ``user`` upload ``dataset``, then validate, de-personalise and load it.
+async def receive_upload(request: Request, s: Session, user: User) -> services.UploadOutcome:
+    """Read the upload (only now: the route's dependencies have found a user whose agency may upload
+    something), check the agreement lets ``user`` upload the chosen dataset, then validate,
+    de-personalise and load it.
 
-    Raises :class:`Forbidden` when the agreement does not allow it and :class:`PortalError` for a bad
-    file; the caller rolls back and answers in its own format (a page or JSON).
+    Raises :class:`UploadRefused` (CSRF, size, a malformed form), :class:`Forbidden` when the
+    agreement does not allow the dataset and :class:`PortalError` for a bad file; the caller rolls
+    back and answers in its own format (a page or JSON).
     """
+    from starlette.concurrency import run_in_threadpool
+
+    from diogel.portal.app import expected_csrf
+
     portal = portal_of(request)
-    ds = portal.datasets.get(dataset)
-    if ds is None or not isa.can_upload(s, user, dataset):
-        raise Forbidden(_("the information sharing agreement does not let your agency upload this dataset"))
-    return services.upload_file(
-        s, portal.views, user, ds, file.filename or "upload", file.file,
-        portal.config.max_upload_mb << 20, portal.config.data_dir / "uploads",
+    max_bytes = portal.config.max_upload_mb << 20
+    received = await uploads.receive(
+        request, portal.config.data_dir / "uploads", max_bytes, expected_csrf(request),
+        bool(getattr(request.state, "csrf_checked", False)),
     )  # fmt: skip
+    try:
+        dataset = received.fields.get("dataset", "")
+        ds = portal.datasets.get(dataset)
+        if ds is None or not isa.can_upload(s, user, dataset):
+            raise Forbidden(
+                _("the information sharing agreement does not let your agency upload this dataset")
+            )
+        return await run_in_threadpool(
+            services.upload_file, s, portal.views, user, ds, received.file_name or "upload", received.path
+        )
+    finally:
+        received.cleanup()
 
 
-@router.post("/upload")
-def upload(
-    request: Request,
-    dataset: str = Form(...),
-    file: UploadFile = File(...),
-    user: User = Depends(uploader),
-    s: Session = Depends(get_db),
-) -> Response:
+#: The upload form as OpenAPI describes it (the routes read the body themselves, see uploads.py).
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["dataset", "file"],
+                    "properties": {
+                        "csrf_token": {"type": "string"},
+                        "dataset": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/upload", openapi_extra=UPLOAD_BODY)
+async def upload(request: Request, user: User = Depends(uploader), s: Session = Depends(get_db)) -> Response:
     portal = portal_of(request)
     try:
-        outcome = receive_upload(request, s, user, dataset, file)
+        outcome = await receive_upload(request, s, user)
     except PortalError as exc:
         s.rollback()
         return render(
@@ -516,14 +563,20 @@ def upload(
 
 
 def visible_upload(s: Session, user: User, upload_id: int) -> tuple[Upload, bool]:
-    """An upload its uploader may see in full (raw quarantined lines included) and an analyst may see
-    without the raw lines (which can hold what the partner sent before de-personalisation)."""
+    """An upload, and whether the raw quarantined lines may be shown with it.
+
+    Its uploader sees it in full (the raw lines hold what the partner sent before
+    de-personalisation). An analyst sees it without the raw lines when the upload is their own
+    agency's, or when the agreement gives them record-level access to its dataset; to anyone else,
+    another agency's upload does not exist."""
     up = s.get(Upload, upload_id)
     if up is None:
         raise HTTPException(404, _("no such upload"))
     if up.user_id == user.id:
         return up, True
-    if user.role == "analyst":
+    if user.role == "analyst" and (
+        up.agency_id == user.agency_id or isa.level_for(s, user, up.dataset) == "record"
+    ):
         return up, False
     raise HTTPException(404, _("no such upload"))
 
@@ -818,10 +871,15 @@ def assessment_file(
     path = services.assessment_file(row, filename)
     if path is None:
         raise HTTPException(404, _("no such file in this assessment"))
+    if path.suffix.lower() == ".html":
+        # The report is a self-contained document: its styles are allowed by hash, never scripts.
+        from diogel.portal.contained import contain
+
+        document, csp = contain(path.read_text(encoding="utf-8", errors="replace"))
+        return Response(document, media_type="text/html", headers={"Content-Security-Policy": csp})
     response = FileResponse(path)
-    # The report is a self-contained document: allow its inline styles, never scripts.
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'none'; frame-ancestors 'none'"
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'"
     )
     return response
 
@@ -830,15 +888,13 @@ def assessment_file(
 # Partnership priorities
 
 
-#: Recorded counts below this are not published (as in the suppressed ward tables).
-SMALL = 5
-
-
 def priority_progress(portal: Portal, code: str, rows: list[PartnershipPriority]) -> list[dict[str, Any]]:
     """Each priority with the area's recorded count of its crime type in the headline trends'
-    window and the window before (police.uk, counting rules), 1 to 4 suppressed (None)."""
-    monthly = portal.views.monthly(code)
-    _months, current, previous, _words = portal.views.windows(code)
+    window and the window before (police.uk, counting rules), suppressed exactly as the published
+    trends (:func:`diogel.portal.published.area_trends`): None where hidden."""
+    trends, _rule = published.area_trends(portal.views, code)
+    counts = published.trend_counts(trends)
+    _months, _current, previous, _words = portal.views.windows(code)
     out = []
     for r in rows:
         item: dict[str, Any] = {
@@ -847,12 +903,10 @@ def priority_progress(portal: Portal, code: str, rows: list[PartnershipPriority]
             "now": None, "before": None, "percent_change": None, "window": portal.views.window_bounds(code),
         }  # fmt: skip
         if r.crime_type and previous:
-            m = monthly[monthly.crime_type == r.crime_type]
-            now = int(m.loc[m.month.isin(current), "count"].sum())
-            before = int(m.loc[m.month.isin(previous), "count"].sum())
-            item["now"] = None if 0 < now < SMALL else now
-            item["before"] = None if 0 < before < SMALL else before
-            if item["now"] is not None and item["before"]:
+            # A crime type with no record in either window counts 0 (shown: a zero is not disclosive).
+            now, before = counts.get(r.crime_type, (0, 0))
+            item["now"], item["before"] = now, before
+            if now is not None and before:
                 item["percent_change"] = round(100.0 * (now - before) / before, 1)
         out.append(item)
     return out
@@ -992,8 +1046,9 @@ def scrutiny(request: Request, user: User = Depends(area_level), s: Session = De
         for a in m.actions
         if a.status in ("open", "in progress") and a.review_date and a.review_date < today
     ]
+    trends, trend_rule = published.area_trends(portal.views, code)
     return render(
-        request, "scrutiny.html", d=d, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
+        request, "scrutiny.html", d=d, trends=trends, trend_rule=trend_rule, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
         overdue=overdue, cmp=services.standards_comparison(s, code), assessment=services.latest_published(s),
         priorities=priority_progress(portal, code, services.priorities_in(s, code)),
     )  # fmt: skip
@@ -1003,20 +1058,38 @@ def scrutiny(request: Request, user: User = Depends(area_level), s: Session = De
 # Administration
 
 
-admin_only = require_roles("admin")
+#: Account administration: an agency's administrator (their agency's accounts) or a partnership
+#: administrator (every account). The agencies, the agreement and the audit log are partnership-wide.
+admin_only = require_roles(*ADMIN_ROLES)
+partnership_only = require_roles("partnership_admin")
+
+
+def administered_users(s: Session, by: User) -> list[User]:
+    q = select(User).order_by(User.username)
+    if by.role != "partnership_admin":
+        q = q.where(User.agency_id == by.agency_id)
+    return list(s.execute(q).scalars())
+
+
+def administered_agencies(s: Session, by: User) -> list[Agency]:
+    q = select(Agency).order_by(Agency.name)
+    if by.role != "partnership_admin":
+        q = q.where(Agency.id == by.agency_id)
+    return list(s.execute(q).scalars())
 
 
 @router.get("/admin/users")
 def admin_users(request: Request, user: User = Depends(admin_only), s: Session = Depends(get_db)) -> Response:
-    return admin_users_page(request, s, None)
+    return admin_users_page(request, s, user, None)
 
 
-def admin_users_page(request: Request, s: Session, error: str | None, status: int = 200) -> Response:
-    users = s.execute(select(User).order_by(User.username)).scalars().all()
-    agencies = s.execute(select(Agency).order_by(Agency.name)).scalars().all()
+def admin_users_page(
+    request: Request, s: Session, by: User, error: str | None, status: int = 200
+) -> Response:
+    roles = ROLES if by.role == "partnership_admin" else tuple(r for r in ROLES if r != "partnership_admin")
     return render(
-        request, "admin_users.html", status_code=status, users=users, agencies=agencies, roles=ROLES,
-        error=error, now=utcnow(),
+        request, "admin_users.html", status_code=status, users=administered_users(s, by),
+        agencies=administered_agencies(s, by), roles=roles, error=error, now=utcnow(),
     )  # fmt: skip
 
 
@@ -1036,9 +1109,16 @@ def admin_user_create(
         if agency is None:
             raise PortalError(_("choose an agency"))
         services.create_user(s, user, username, password, role, agency, display_name)
+    except services.ScopeError as exc:
+        s.rollback()
+        audit.append(
+            s, user.username, "admin.refused", username, {"action": "user.create", "agency_id": agency_id}
+        )
+        s.commit()
+        raise Forbidden(str(exc)) from None
     except PortalError as exc:
         s.rollback()
-        return admin_users_page(request, s, str(exc), 400)
+        return admin_users_page(request, s, user, str(exc), 400)
     s.commit()
     return redirect("/admin/users")
 
@@ -1052,27 +1132,39 @@ def admin_user_change(
     active: str | None = Form(None),
     password: str | None = Form(None),
     unlock: str | None = Form(None),
+    revoke: str | None = Form(None),
     user: User = Depends(admin_only),
     s: Session = Depends(get_db),
 ) -> Response:
     target = s.get(User, user_id)
-    if target is None:
+    if target is None or not services.may_administer(user, target):
+        # Another agency's accounts do not exist for an agency's administrator (the attempt is audited).
+        audit.append(s, user.username, "admin.refused", str(user_id), {"action": "user.change"})
+        s.commit()
         raise HTTPException(404, _("no such user"))
     try:
         services.change_user(
             s, user, target, role=role or None, agency_id=agency_id,
-            active=None if active is None else active == "yes", password=password or None, unlock=unlock == "yes",
+            active=None if active is None else active == "yes", password=password or None,
+            unlock=unlock == "yes", revoke=revoke == "yes",
         )  # fmt: skip
+    except services.ScopeError as exc:
+        s.rollback()
+        audit.append(s, user.username, "admin.refused", target.username, {"action": "user.change"})
+        s.commit()
+        raise Forbidden(str(exc)) from None
     except PortalError as exc:
         s.rollback()
-        return admin_users_page(request, s, str(exc), 400)
+        return admin_users_page(request, s, user, str(exc), 400)
+    if unlock == "yes":
+        portal_of(request).throttle.clear(target.username)
     s.commit()
     return redirect("/admin/users")
 
 
 @router.get("/admin/agencies")
 def admin_agencies(
-    request: Request, user: User = Depends(admin_only), s: Session = Depends(get_db)
+    request: Request, user: User = Depends(partnership_only), s: Session = Depends(get_db)
 ) -> Response:
     return render(
         request, "admin_agencies.html", agencies=s.execute(select(Agency).order_by(Agency.name)).scalars().all(),
@@ -1085,7 +1177,7 @@ def admin_agency_create(
     request: Request,
     name: str = Form(...),
     kind: str = Form(...),
-    user: User = Depends(admin_only),
+    user: User = Depends(partnership_only),
     s: Session = Depends(get_db),
 ) -> Response:
     try:
@@ -1102,7 +1194,7 @@ def admin_agency_create(
 
 @router.get("/admin/agreement")
 def admin_agreement(
-    request: Request, user: User = Depends(admin_only), s: Session = Depends(get_db)
+    request: Request, user: User = Depends(partnership_only), s: Session = Depends(get_db)
 ) -> Response:
     portal = portal_of(request)
     access = s.execute(select(AccessGrant).order_by(AccessGrant.dataset, AccessGrant.role)).scalars().all()
@@ -1121,7 +1213,7 @@ def admin_agreement_access(
     role: str = Form(...),
     agency_kind: str = Form(""),
     level: str = Form(...),
-    user: User = Depends(admin_only),
+    user: User = Depends(partnership_only),
     s: Session = Depends(get_db),
 ) -> Response:
     portal = portal_of(request)
@@ -1153,7 +1245,7 @@ def admin_agreement_upload(
     dataset: str = Form(...),
     agency_id: int = Form(...),
     allowed: str = Form("yes"),
-    user: User = Depends(admin_only),
+    user: User = Depends(partnership_only),
     s: Session = Depends(get_db),
 ) -> Response:
     agency = s.get(Agency, agency_id)
@@ -1168,7 +1260,9 @@ def admin_agreement_upload(
 
 
 @router.get("/admin/audit")
-def admin_audit(request: Request, user: User = Depends(admin_only), s: Session = Depends(get_db)) -> Response:
+def admin_audit(
+    request: Request, user: User = Depends(partnership_only), s: Session = Depends(get_db)
+) -> Response:
     result = audit.verify(s)
     entries = s.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)).scalars().all()
     return render(request, "admin_audit.html", result=result, entries=entries)
