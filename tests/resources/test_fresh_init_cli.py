@@ -37,7 +37,10 @@ def fresh(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def fresh_gwent(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("fresh-gwent") / "data"
-    for args in (("init", "--reference", "wales"), ("ingest", "police-street", str(demo_police_last_year(tmp_path_factory)))):
+    for args in (
+        ("init", "--reference", "wales"),
+        ("ingest", "police-street", str(demo_police_last_year(tmp_path_factory))),
+    ):
         r = cli(data_dir, *args)
         assert r.exit_code == 0, r.output
     return data_dir
