@@ -2,14 +2,17 @@
 
 from diogel.report.sections import (  # noqa: F401
     analyst,
+    conclusions,
     data,
     drivers,
+    executive_summary,
     harm,
     levels,
     methods,
     partner,
     peers,
     priorities,
+    stop_search,
     summary,
     where,
 )
