@@ -75,8 +75,12 @@ def test_rules_fire_on_the_facts_that_meet_them_and_cite_them():
 
 def test_a_fact_at_the_threshold_fires_and_just_below_does_not():
     rule = {"rules": [dict(RULES["rules"][0], when=[["levels.{slug}.pct", ">=", 10]])]}
-    assert [r.id for r in apply_rules({"levels.burglary.pct": 10.0}, rule, TYPES)[0]] == ["rise:burglary"]
-    assert apply_rules({"levels.burglary.pct": 9.99}, rule, TYPES)[0] == []
+    at = {"levels.burglary.pct": 10.0, "levels.burglary.count": 5.0}
+    assert [r.id for r in apply_rules(at, rule, TYPES)[0]] == ["rise:burglary"]
+    assert apply_rules(at | {"levels.burglary.pct": 9.99}, rule, TYPES)[0] == []
+    # A fact the text quotes is missing: the rule is not judged rather than printed with a gap.
+    recs, unjudged = apply_rules({"levels.burglary.pct": 10.0}, rule, TYPES)
+    assert recs == [] and unjudged[0] == ("rise:burglary", ["a fact quoted in the text"])
 
 
 def test_the_packaged_rules_are_valid_and_fire_on_a_rise():
