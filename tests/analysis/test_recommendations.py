@@ -211,3 +211,19 @@ def test_bad_analyst_input_is_one_line_naming_the_place(tmp_path: Path, name, te
     p.write_text(text, encoding="utf-8")
     with pytest.raises(DiogelError, match=message):
         load_analyst_input(p)
+
+
+def test_order_by_and_a_replacement_keeps_its_priority(tmp_path: Path):
+    rules = {"rules": [dict(RULES["rules"][1], when=[["priorities.matrix[{crime_type}].rank", "<=", 3]],
+                            order_by="priorities.matrix[{crime_type}].rank")]}  # fmt: skip
+    facts = {"priorities.matrix[Burglary].rank": 3, "priorities.matrix[Shoplifting].rank": 1,
+             "priorities.matrix[Drugs].rank": 2}  # fmt: skip
+    recs, _ = apply_rules(facts, rules, TYPES)
+    # Crime types come Burglary, Shoplifting, Drugs; ordered by rank they are Shoplifting, Drugs, Burglary.
+    assert [r.id for r in recs] == ["top:shoplifting", "top:drugs", "top:burglary"]
+    md = tmp_path / "a.md"
+    md.write_text("# Recommendations\n- [top:drugs] Our own words.\n", encoding="utf-8")
+    merged = merge_analyst(recs, load_analyst_input(md))
+    drugs = merged[1]
+    assert (drugs.id, drugs.source, drugs.priority) == ("top:drugs", "analyst", "high")
+    assert drugs.recommendation[0].text == "Our own words."

@@ -3,7 +3,7 @@
 A rule (YAML, default ``recommendations_default.yaml`` beside this module) states when it fires, as
 conditions on the assessment's figures, and what it concludes and recommends. Facts are the
 figures by id (``levels.burglary.pct``) and, for table figures, their cells
-(``priorities.matrix[Burglary].rank``: the row whose first column is ``Burglary``). A rule with
+(``priorities.matrix[Burglary].rank``: the row about ``Burglary``). A rule with
 ``for_each: crime_type`` is tried once per crime type, with ``{crime_type}`` and ``{slug}``
 substituted in its references and texts. Every recommendation cites the figure ids its conditions
 and text rest on.
@@ -246,7 +246,8 @@ def apply_rules(
     The recommendations, ordered by priority (high first), then rule order, then crime type
     order; and the rules that could not be judged because a fact was missing, as
     ``(id, missing references)``. A condition on a missing fact never fires a rule.
-    Conditions compare a fact with a value, or with another fact written ``$reference``.
+    Conditions compare a fact with a value, or with another fact written ``$reference``. A rule's
+    ``order_by: reference`` (``descending: true`` to reverse) orders its own recommendations.
     """
     fired: list[tuple[int, int, int, Recommendation]] = []
     unjudged: list[tuple[str, list[str]]] = []
@@ -281,7 +282,11 @@ def apply_rules(
                 subject=subject[0] if subject else None,
                 theme=str(rule.get("theme", "")),
             )
-            fired.append((PRIORITIES.index(rule["priority"]), order, k, rec))
+            key: Any = (False, 0, k)
+            if rule.get("order_by"):
+                v = facts.get(_substitute(str(rule["order_by"]), subject))
+                key = (_missing(v), 0 if _missing(v) else (-v if rule.get("descending") else v), k)
+            fired.append((PRIORITIES.index(rule["priority"]), order, key, rec))
     fired.sort(key=lambda t: t[:3])
     return [r for *_, r in fired], unjudged
 
@@ -346,8 +351,8 @@ def _analyst_yaml(text: str, source: str) -> AnalystInput:
             r = {"text": r}
         if not isinstance(r, Mapping) or not str(r.get("text") or "").strip():
             raise DiogelError(f"{source}: recommendation {i} needs 'text'")
-        priority = r.get("priority", "medium")
-        if priority not in PRIORITIES:
+        priority = r.get("priority")
+        if priority is not None and priority not in PRIORITIES:
             raise DiogelError(
                 f"{source}: recommendation {i}: priority must be one of {', '.join(PRIORITIES)}"
             )
@@ -399,7 +404,7 @@ def _analyst_markdown(text: str, source: str) -> AnalystInput:
             replaces, body = (m.group(1).strip(), m.group(2).strip()) if m else (None, item)
             if body:
                 out.recommendations.append(
-                    {"replaces": replaces, "text": body, "figures": [], "priority": "medium"}
+                    {"replaces": replaces, "text": body, "figures": [], "priority": None}
                 )
         elif part == "recs" and line.strip() and out.recommendations:
             out.recommendations[-1]["text"] += " " + line.strip()  # a wrapped list item
@@ -414,9 +419,9 @@ def _analyst_markdown(text: str, source: str) -> AnalystInput:
 def merge_analyst(generated: Sequence[Recommendation], analyst: AnalystInput | None) -> list[Recommendation]:
     """The generated recommendations with the analyst's replacing those they name, then the analyst's new ones.
 
-    A replacement keeps the generated one's id, priority and cited figures (plus any the analyst
-    names) unless the analyst gives a priority; a replacement naming an id no rule produced is
-    kept as an addition (``replaces`` still says which).
+    A replacement keeps the generated one's id, conclusion, priority and cited figures (plus any the
+    analyst names) unless the analyst gives a priority; an addition without one is medium; a
+    replacement naming an id no rule produced is kept as an addition (``replaces`` still says which).
     """
     if analyst is None:
         return list(generated)
@@ -432,7 +437,7 @@ def merge_analyst(generated: Sequence[Recommendation], analyst: AnalystInput | N
                                          figures=tuple(dict.fromkeys([*old.figures, *a["figures"]])),
                                          priority=a.get("priority") or old.priority)  # fmt: skip
         else:
-            added.append(Recommendation(id=f"analyst:{n}", priority=a.get("priority", "medium"), conclusion=(),
+            added.append(Recommendation(id=f"analyst:{n}", priority=a.get("priority") or "medium", conclusion=(),
                                         recommendation=seg, figures=tuple(a["figures"]), source="analyst",
                                         replaces=target))  # fmt: skip
     return out + added

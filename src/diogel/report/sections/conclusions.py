@@ -43,7 +43,8 @@ def facts(figures: FigureRegistry) -> dict[str, Any]:
         if f.kind == "number":
             out[fid] = f.value
         elif f.rows and f.columns:
-            key = next(iter(f.columns))
+            # Rows are named by what they are about (a crime type, a measure), else by the first column.
+            key = next((k for k in ("crime_type", "measure") if k in f.columns), next(iter(f.columns)))
             for row in f.rows:
                 for col, value in row.items():
                     out.setdefault(f"{fid}[{row.get(key)}].{col}", value)
@@ -89,7 +90,7 @@ def data_speaks(ctx: Context) -> tuple[dict[str, Markup], dict[str, Markup]]:
     if s:
         pestelo["Social"] = s
     s = _fact_sentence(ctx, [("Fire and rescue recorded ", "partner.fire_incidents.total"),
-                             (" incidents in the period (deliberate fires, refuse and grass fires among them).", None)])  # fmt: skip
+                             (" incidents in the period.", None)])  # fmt: skip
     if s:
         pestelo["Environmental"] = s
     s = _fact_sentence(ctx, [("Emergency departments saw ", "partner.violence.ed_total"),
@@ -115,7 +116,7 @@ def _top_row(ctx: Context, fid: str, column: str) -> tuple[str, Any] | None:
     rows = [r for r in (f.rows or []) if r.get(column) is not None]
     if not rows:
         return None
-    key = next(iter(f.columns))
+    key = next((k for k in ("crime_type", "measure") if k in f.columns), next(iter(f.columns)))
     top = max(rows, key=lambda r: r[column])
     return str(top[key]), top[column]
 
