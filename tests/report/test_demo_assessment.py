@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -78,3 +79,54 @@ def test_demo_report_opens_offline_in_chromium_with_every_section(demo: tuple[Pa
     assert failed == [] and requests == [url]
     assert ids == [s.id for s in sections()]
     assert len(headings) >= len(ids)
+
+
+def test_demo_report_has_an_executive_summary_and_recommendations_citing_figures(
+    demo: tuple[Path, str],
+) -> None:
+    out = demo[0]
+    doc = json.loads((out / "figures.json").read_text(encoding="utf-8"))
+    ids = {f["id"] for f in doc["figures"]}
+    recs = pd.read_csv(out / "tables" / "recommendations.csv")
+    assert len(recs) >= 3 and set(recs["source"]) == {"generated"}
+    # Every recommendation cites figures that exist in figures.json.
+    for cited in recs["figures"]:
+        assert cited and set(cited.split()) <= ids, cited
+    # The three data-led priorities are recommended first, in the matrix's order.
+    matrix = next(f for f in doc["figures"] if f["id"] == "priorities.matrix")["rows"]
+    top3 = [r["crime_type"] for r in sorted(matrix, key=lambda r: r["rank"])[:3]]
+    assert list(recs["crime_type"].head(3)) == top3
+    html = (out / "assessment.html").read_text(encoding="utf-8")
+    assert html.index('id="executive_summary"') < html.index('id="summary"') < html.index('id="conclusions"')
+    conclusions = html[html.index('id="conclusions"') :]
+    assert "Not provided by the analyst." in conclusions and "(from the data)" in conclusions
+
+
+@pytest.mark.slow
+def test_the_analysts_text_replaces_and_adds_and_is_marked(demo: tuple[Path, str], tmp_path: Path) -> None:
+    data_dir = demo[0].parent
+    top = pd.read_csv(demo[0] / "tables" / "recommendations.csv")["id"].iloc[0]
+    md = tmp_path / "analyst.md"
+    md.write_text(
+        f"# Recommendations\n- [{top}] Our partnership's own wording.\n- A recommendation of our own.\n"
+        "# PESTELO\n## Economic\nTwo large employers closed in 2025.\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "out"
+    args = ["--data-dir", str(data_dir), "assess", "--area", "Newport", "--period", "2024-07..2025-06",
+            "--out", str(target), "--no-pdf", "--recommendations", str(md)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    recs = pd.read_csv(target / "tables" / "recommendations.csv").set_index("id")
+    assert (
+        recs.loc[top, "source"] == "analyst"
+        and recs.loc[top, "recommendation"] == "Our partnership's own wording."
+    )
+    assert recs.loc["analyst:2", "recommendation"] == "A recommendation of our own."
+    html = (target / "assessment.html").read_text(encoding="utf-8")
+    assert html.count("[the analyst's]") >= 2 and "Two large employers closed in 2025." in html
+    # A bad file fails at once, in one line naming the file and line.
+    bad = tmp_path / "bad.md"
+    bad.write_text("# Ideas\n", encoding="utf-8")
+    r = CliRunner().invoke(app, [*args[:-1], str(bad)])
+    assert r.exit_code != 0 and "bad.md:1: unknown heading 'Ideas'" in r.output.replace("\n", "")
