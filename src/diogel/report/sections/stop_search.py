@@ -30,8 +30,16 @@ def _searches(ctx: Context) -> tuple[pd.DataFrame, int] | None:
     if wh is None or not wh.has(TABLE):
         return None
     t = wh.table(TABLE)
-    start, end = pd.Timestamp(f"{d.period.start:%Y-%m}-01"), pd.Timestamp(f"{d.period.end:%Y-%m}-01")
-    rows = wh.execute(t.filter((t.month >= start.date()) & (t.month <= end.date())))
+    # police.uk files a search by its local (UK) date: 23:32 UTC on 31 May in summer time is 1 June.
+    # The stored month is the UTC one, so the month is taken from the time in Europe/London here.
+    first = (d.period.start - pd.DateOffset(months=1)).date()
+    last = (d.period.end + pd.DateOffset(months=1)).date()
+    rows = wh.execute(t.filter((t.month >= first) & (t.month <= last)))
+    if rows.empty:
+        return None
+    local = pd.to_datetime(rows["searched_at"], utc=True).dt.tz_convert("Europe/London")
+    month = local.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
+    rows = rows[(month >= d.period.start) & (month <= d.period.end)].reset_index(drop=True)
     if rows.empty:
         return None
     located = rows.dropna(subset=["latitude", "longitude"])
