@@ -3,6 +3,7 @@ the HTML opens in headless Chromium with no network request at all and every sec
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -130,3 +131,27 @@ def test_the_analysts_text_replaces_and_adds_and_is_marked(demo: tuple[Path, str
     bad.write_text("# Ideas\n", encoding="utf-8")
     r = CliRunner().invoke(app, [*args[:-1], str(bad)])
     assert r.exit_code != 0 and "bad.md:1: unknown heading 'Ideas'" in r.output.replace("\n", "")
+
+
+def test_the_pdf_strands_no_heading_at_the_foot_of_a_page(demo: tuple[Path, str]) -> None:
+    """Layout rules (report/templates/layout.css) keep headings and table captions with what follows:
+    no page's last line of text is a heading or caption (of two words or more: one-word headings such
+    as a crime type also label chart axes)."""
+    from pypdf import PdfReader
+
+    out = demo[0]
+    page = (out / "assessment.html").read_text(encoding="utf-8")
+
+    def squash(text: str) -> str:
+        return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", text)))
+
+    found = re.findall(r"<(h[234]|caption)\b[^>]*>(.*?)</\1>", page, flags=re.S)
+    headings = {squash(t) for _, t in found if len(html.unescape(re.sub(r"<[^>]+>", "", t)).split()) >= 2}
+    assert len(headings) > 20
+    stranded = []
+    for number, p in enumerate(PdfReader(out / "assessment.pdf").pages, 1):
+        lines = [x for x in p.extract_text().splitlines() if x.strip()]
+        body = [x for x in lines if not x.startswith("Strategic assessment - diogel")]
+        if body and squash(body[-1]) in headings:
+            stranded.append((number, body[-1]))
+    assert stranded == []

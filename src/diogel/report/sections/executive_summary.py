@@ -51,7 +51,7 @@ def build(ctx: Context) -> SectionOutput:
     shown = recs[:MAX_RECOMMENDATIONS]
     rec_html = Markup("").join(
         Markup("<li>{}{} {}</li>").format(
-            segments_html(r.recommendation),
+            segments_html(r.recommendation, ctx.figures),
             Markup(" <span class='analyst-mark'>[the analyst's]</span>") if r.source == "analyst" else "",
             cites_html(r),
         )
