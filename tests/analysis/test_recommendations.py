@@ -86,11 +86,15 @@ def test_a_fact_at_the_threshold_fires_and_just_below_does_not():
 def test_the_packaged_rules_are_valid_and_fire_on_a_rise():
     rules = load_rules()
     facts = {"levels.burglary.pct": 15.0, "levels.burglary.p": 0.001, "levels.burglary.count": 300.0,
-             "levels.burglary.previous": 261.0}  # fmt: skip
-    recs, _ = apply_rules(facts, rules, {t: t.lower().replace(" ", "_") for t in POLICEUK_CRIME_TYPES})
+             "levels.burglary.previous": 261.0, "levels.by_type[Burglary].gap_in_comparison": False}  # fmt: skip
+    types = {t: t.lower().replace(" ", "_") for t in POLICEUK_CRIME_TYPES}
+    recs, _ = apply_rules(facts, rules, types)
     rise = next(r for r in recs if r.id == "significant_rise:burglary")
     assert "from 261 to 300 records (+15.0%" in "".join(s.text for s in rise.conclusion)
-    assert rise.priority == "high"
+    assert rise.priority == "high" and "levels.by_type" in rise.figures
+    # A supply gap in either year: the same numbers are not read as a rise.
+    gap = apply_rules(facts | {"levels.by_type[Burglary].gap_in_comparison": True}, rules, types)[0]
+    assert not any(r.id == "significant_rise:burglary" for r in gap)
 
 
 @pytest.mark.parametrize(
