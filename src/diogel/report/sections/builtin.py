@@ -1,7 +1,6 @@
 """Importing this module registers every report section that ships with diogel (one import each)."""
 
 from diogel.report.sections import (  # noqa: F401
-    analyst,
     conclusions,
     data,
     drivers,

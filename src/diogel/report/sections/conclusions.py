@@ -5,7 +5,8 @@ registered, never recompute them; each recommendation cites the figure ids it re
 analyst's own text (``diogel assess --recommendations FILE``) replaces or adds to the generated
 ones and is marked as the analyst's. The PESTELO and problem-analysis-triangle headings are
 pre-filled where the data speak (the Cardiff Model and concentration figures) and otherwise show
-the analyst's notes, or say plainly that the analyst has not provided them.
+the analyst's notes, or say plainly that the analyst has not provided them (they replace the
+former "For the analyst to complete" section of blank headings).
 """
 
 from __future__ import annotations
