@@ -224,7 +224,7 @@ def test_partner_findings_reach_the_summary_and_methods(demo: Demo) -> None:
 def test_assessment_without_partner_data_says_so(tmp_path: Path) -> None:
     dd = ["--data-dir", str(tmp_path / "data")]
     invoke(*dd, "init", "--reference", "wales")
-    invoke(*dd, "ingest", "police-street", str(data.path("demo", "gwent-2024-07_2025-06-street.zip")))
+    invoke(*dd, "ingest", "police-street", str(data.path("demo", "gwent-2023-07_2025-06-street.zip")))
     out = tmp_path / "out"
     invoke(*dd, "assess", "--area", NEWPORT, "--period", "2024-07..2025-06", "--out", str(out), "--no-pdf")
     html = (out / "assessment.html").read_text(encoding="utf-8")

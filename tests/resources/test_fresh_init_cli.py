@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
+from wales_warehouse import demo_police_last_year
 
 from diogel.cli import app
 from diogel.resources.formula import WALES_LA_TO_CSP, WALES_LOCAL_AUTHORITIES
-from diogel.warehouse.reference import demo_police_archive
 
 runner = CliRunner()
 GWENT_LAS = {"W06000018", "W06000019", "W06000020", "W06000021", "W06000022"}
@@ -37,7 +37,10 @@ def fresh(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def fresh_gwent(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("fresh-gwent") / "data"
-    for args in (("init", "--reference", "wales"), ("ingest", "police-street", str(demo_police_archive()))):
+    for args in (
+        ("init", "--reference", "wales"),
+        ("ingest", "police-street", str(demo_police_last_year(tmp_path_factory))),
+    ):
         r = cli(data_dir, *args)
         assert r.exit_code == 0, r.output
     return data_dir

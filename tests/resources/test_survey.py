@@ -205,6 +205,10 @@ def test_diverging_likert_svg(survey):
         ({"priority_areas": "asb", "least_important_areas": "asb"}, "least_important_areas", "also chosen"),
         ({"la_engagement.housing": 7}, "la_engagement.housing", "must be one of"),
         ({"highest_qualification": "phd"}, "highest_qualification", "unknown answer"),
+        ({"fte": "1.5"}, "fte", "a number from 0.1 to 1, not '1.5'"),
+        ({"fte": "full"}, "fte", "not 'full'"),
+        ({"post_title": "x" * 81}, "post_title", "81 characters, at most 80"),
+        ({"role": "boss"}, "role", "unknown answer 'boss'"),
     ],
 )
 def test_validation_errors_name_line_and_column(survey, row, column, message):

@@ -39,6 +39,10 @@ def assess(
         Path | None, typer.Option(help="A priority-scoring matrix YAML (default: the packaged one).")
     ] = None,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write assessment.pdf.")] = True,
+    recommendations: Annotated[
+        Path | None,
+        typer.Option(help="The analyst's recommendations, PESTELO and triangle notes (YAML or Markdown)."),
+    ] = None,
 ) -> None:
     """Write the strategic assessment of an area for a period: analysis, charts, maps and sources."""
     from diogel.report.assessment import run_assessment
@@ -46,7 +50,11 @@ def assess(
 
     try:
         weights = parse_weights(peer_weight or [])
-    except ValueError as exc:
+        if recommendations:  # a bad file fails now, not after the analysis
+            from diogel.analysis.recommendations import load_analyst_input
+
+            load_analyst_input(recommendations)
+    except (ValueError, DiogelError) as exc:
         fail(exc)
     options = AssessOptions(
         permutations=permutations,
@@ -55,6 +63,7 @@ def assess(
         peer_weights=weights or None,
         scoring=scoring,
         pdf=pdf,
+        recommendations=recommendations,
     )
     try:
         with ctx.obj.open(read_only=True) as wh, progress("assessment") as update:

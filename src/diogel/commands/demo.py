@@ -1,6 +1,6 @@
 """``diogel demo``: build a warehouse from the bundled real data (and the bundled SYNTHETIC partner
-samples), with no network, show what it did, and write the strategic assessment of Newport for the twelve
-bundled months."""
+samples), with no network, show what it did, and write the strategic assessment of Newport for the latest
+twelve of the 24 bundled months (the twelve before them give the year-on-year comparison)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from diogel.commands._common import fail, out, progress, report_results
 from diogel.errors import DiogelError
 
 DEMO_AREA = "W06000022"  # Newport, one of the five Gwent local authorities in the bundled police data
-DEMO_PERIOD = "2024-07..2025-06"  # the twelve bundled months
+DEMO_PERIOD = "2024-07..2025-06"  # the latest twelve of the 24 bundled months (2023-07..2025-06)
 DEMO_PACT = "synthetic_pact_priorities_gwent.csv"
 
 
@@ -34,7 +34,7 @@ def demo(ctx: typer.Context) -> None:
             out.print("1. all-Wales reference data: geography, population, WIMD 2019, harm weights")
             with progress("reference data") as update:
                 report_results(load_reference(wh, "wales", update), show_problems=2)
-            out.print("2. police.uk street-level crime, Gwent, July 2024 to June 2025 (archive zip)")
+            out.print("2. police.uk street-level crime, Gwent, July 2023 to June 2025 (archive zip)")
             with progress("police.uk") as update:
                 report_results(
                     wh.ingest("police-street", demo_police_archive(), progress=update), show_problems=2
@@ -58,7 +58,7 @@ def demo(ctx: typer.Context) -> None:
             names = dict(zip(names.la_code, names.la_name, strict=True))
             totals = df.groupby("la", dropna=False)["count"].sum().sort_values(ascending=False)
             table = Table(
-                "local authority", "crimes and ASB, 2024-07..2025-06", title="5. counts by LSOA membership"
+                "local authority", "crimes and ASB, 2023-07..2025-06", title="5. counts by LSOA membership"
             )
             for la, n in totals.head(8).items():
                 label = (

@@ -38,7 +38,7 @@ def analyse(
         "diogel-out"
     ),
 ) -> None:
-    """Mean and Borda rankings, top-three counts, top and lowest priorities, diverging Likert bars."""
+    """Rankings, top and lowest priorities, Likert bars, the workforce profile and numbered figures."""
     from diogel.resources.survey import analyse as run
     from diogel.resources.survey import load_questions, read_responses, write_analysis
 
@@ -64,7 +64,8 @@ def analyse(
         highlight=False,
     )
     for qid, t in result.rankings.items():
-        table = Table("item", "Borda", "mean rank", "top three", "ranked by", title=f"{qid} (by Borda count)")
+        title = f"{survey.question(qid).text} (by points: n - rank from each respondent)"
+        table = Table("item", "points", "mean rank", "top three", "respondents who ranked it", title=title)
         for r in t.itertuples(index=False):
             mean = "" if math.isnan(r.mean_rank) else f"{r.mean_rank:.2f}"
             table.add_row(r.label, str(r.borda), mean, str(r.top3), str(r.n_ranked))
@@ -72,7 +73,7 @@ def analyse(
         borda = list(t.sort_values(["borda_position", "item"])["item"])
         mean = list(t.sort_values(["mean_rank_position", "item"])["item"])
         if borda != mean:
-            out.print("  [dim]mean-rank order differs from the Borda order[/dim]")
+            out.print("  [dim]mean-rank order differs from the order by points[/dim]")
     if result.priorities is not None:
         p = result.priorities
 
@@ -88,15 +89,40 @@ def analyse(
         if qid in ("priority_areas", "least_important_areas") and result.priorities is not None:
             continue
         top = "; ".join(f"{r.label} ({r.count}, {r.share:.0%})" for r in t.head(3).itertuples())
-        out.print(f"{qid}, most chosen: {escape(top)}", highlight=False, soft_wrap=True)
+        out.print(
+            f"{escape(survey.question(qid).text)} most chosen: {escape(top)}", highlight=False, soft_wrap=True
+        )
     for qid, t in result.likert.items():
-        table = Table("item", "answers", "% negative", "% neutral", "% positive", "mean", title=qid)
+        table = Table(
+            "item",
+            "answers",
+            "% negative",
+            "% neutral",
+            "% positive",
+            "mean",
+            title=survey.question(qid).text,
+        )
         for r in t.sort_values("pct_positive", ascending=False).itertuples(index=False):
             table.add_row(
                 r.label, str(r.n), f"{r.pct_negative:.0f}", f"{r.pct_neutral:.0f}", f"{r.pct_positive:.0f}",
                 f"{r.mean:.2f}",
             )  # fmt: skip
         out.print(table)
+    prof = result.profile
+    if prof:
+        out.print("[bold]workforce profile[/bold]", highlight=False)
+        for name in ("role", "grade", "funding_source", "time_in_post", "qualifications", "training_needs"):
+            if name in prof:
+                top = "; ".join(
+                    f"{r.label} ({r.count}, {r.share:.0%})" for r in prof[name].head(3).itertuples()
+                )
+                out.print(
+                    f"{escape(survey.question(name).text)} {escape(top)}", highlight=False, soft_wrap=True
+                )
+        if "fte" in prof:
+            f = prof["fte"].iloc[0]
+            out.print(f"full-time equivalent: {f['total']:.1f} over {int(f['answered'])} posts (mean {f['mean']:.2f})",
+                      highlight=False)  # fmt: skip
     for p in paths:
         out.print(f"wrote {escape(str(p))}", highlight=False, soft_wrap=True)
 

@@ -1,4 +1,4 @@
-"""Data bundled with diogel: all-Wales reference data and 12 months of Gwent police.uk data.
+"""Data bundled with diogel: all-Wales reference data and 24 months of Gwent police.uk street data.
 
 All real, published data under the Open Government Licence v3.0 (see README.md beside this file).
 """

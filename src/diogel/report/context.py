@@ -30,6 +30,8 @@ class AssessOptions:
         variables weigh 1, 0 drops one); see :data:`diogel.report.sections.peers.VARIABLES`.
     scoring : a priority-scoring YAML (default: the packaged MoRiLE-style matrix).
     pdf : also write assessment.pdf.
+    recommendations : the analyst's recommendations, PESTELO and triangle notes (YAML or Markdown,
+        see :func:`diogel.analysis.recommendations.load_analyst_input`); None: generated only.
     """
 
     permutations: int = 9999
@@ -39,6 +41,7 @@ class AssessOptions:
     peer_weights: dict[str, float] | None = None
     scoring: Path | None = None
     pdf: bool = True
+    recommendations: Path | None = None
 
 
 @dataclass

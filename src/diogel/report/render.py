@@ -40,7 +40,10 @@ def environment() -> jinja2.Environment:
 
 
 def render_report(env: jinja2.Environment, **values: object) -> str:
-    css = resources.files("diogel.report").joinpath("templates", "report.css").read_text("utf-8")
+    css = "\n".join(
+        resources.files("diogel.report").joinpath("templates", n).read_text("utf-8")
+        for n in ("report.css", "layout.css")
+    )
     return env.get_template("report.html.j2").render(css=Markup(css), **values)
 
 

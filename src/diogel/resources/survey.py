@@ -11,6 +11,11 @@ Ranking statistics for a rank question with ``n`` items:
 - Borda count: each respondent gives an item ``n - rank`` points (rank 1 earns ``n - 1``, rank
   ``n`` earns 0; an unranked item earns 0); the item's score is the sum over respondents.
 - top three: the number of respondents who ranked the item 1, 2 or 3.
+
+The workforce profile (questions marked ``section: profile``: role, post title, grade, FTE,
+funding source of the post, time in post, qualifications, training needs) is summarised by
+:func:`workforce_profile`. Everything written out (CSV headers, HTML, charts) uses readable labels
+(:data:`READABLE`), never the internal column names.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,7 +34,7 @@ import yaml
 
 from diogel.errors import InputError
 
-TYPES = ("rank", "multi_choice", "likert", "single_choice")
+TYPES = ("rank", "multi_choice", "likert", "single_choice", "number", "text")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,11 @@ class Question:
     max_choices: int | None = None
     allow_partial: bool = False
     exclusive_with: str | None = None
+    section: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    examples: tuple[Any, ...] = ()
 
     @property
     def item_ids(self) -> list[str]:
@@ -96,7 +106,15 @@ def survey_from_dict(data: Mapping[str, Any], where: str = "<survey>") -> Survey
         if qtype not in TYPES:
             raise ValueError(f"{where}: question {qid}: unknown type {qtype!r}")
         items = tuple(Item(str(i["id"]), str(i["label"])) for i in q.get("items") or [])
-        if not items or len({i.id for i in items}) != len(items):
+        if qtype == "number" and not (
+            isinstance(q.get("min"), int | float)
+            and isinstance(q.get("max"), int | float)
+            and q["min"] < q["max"]
+        ):
+            raise ValueError(f"{where}: question {qid}: a number question needs min < max")
+        if qtype in ("number", "text"):
+            pass
+        elif not items or len({i.id for i in items}) != len(items):
             raise ValueError(f"{where}: question {qid}: items missing or repeated")
         scale: tuple[tuple[int, str], ...] = ()
         if qtype == "likert":
@@ -113,6 +131,11 @@ def survey_from_dict(data: Mapping[str, Any], where: str = "<survey>") -> Survey
                 max_choices=int(q["max_choices"]) if q.get("max_choices") is not None else None,
                 allow_partial=bool(q.get("allow_partial", False)),
                 exclusive_with=q.get("exclusive_with"),
+                section=str(q.get("section", "")),
+                minimum=float(q["min"]) if q.get("min") is not None else None,
+                maximum=float(q["max"]) if q.get("max") is not None else None,
+                max_length=int(q["max_length"]) if q.get("max_length") is not None else None,
+                examples=tuple(q.get("examples") or ()),
             )
         )
     order = [q.id for q in questions]
@@ -200,10 +223,16 @@ def parse_responses(text: str, survey: Survey, source: str = "<responses>") -> p
                     )
         records.append(rec)
     df = pd.DataFrame(records, columns=header)
+    return _typed(df, survey)
+
+
+def _typed(df: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     for q in survey.questions:
         for c in q.columns:
             if q.type in ("rank", "likert"):
                 df[c] = pd.array(df[c].tolist(), dtype="Int64")
+            elif q.type == "number":
+                df[c] = pd.array(df[c].tolist(), dtype="Float64")
             else:
                 df[c] = df[c].astype("string")
     return df
@@ -259,6 +288,24 @@ def _parse_question(q: Question, cells: Mapping[str, str], source: str, line: in
         if q.max_choices is not None and len(chosen) > q.max_choices:
             raise InputError(source, f"{len(chosen)} choices, at most {q.max_choices} allowed", line, q.id)
         out[q.id] = ";".join(chosen) if chosen else None
+    elif q.type == "number":
+        v = cells[q.id]
+        if v == "":
+            out[q.id] = None
+        else:
+            try:
+                x = float(v)
+            except ValueError:
+                x = float("nan")
+            if not (q.minimum <= x <= q.maximum):
+                raise InputError(source, f"answer must be a number from {q.minimum:g} to {q.maximum:g}, not {v!r}",
+                                 line, q.id)  # fmt: skip
+            out[q.id] = x
+    elif q.type == "text":
+        v = " ".join(cells[q.id].split())
+        if q.max_length is not None and len(v) > q.max_length:
+            raise InputError(source, f"{len(v)} characters, at most {q.max_length} allowed", line, q.id)
+        out[q.id] = v or None
     else:
         v = cells[q.id]
         if v and v not in q.item_ids:
@@ -472,6 +519,138 @@ def _wrap(text: str, width: int = 40) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Workforce profile
+
+
+def workforce_profile(responses: pd.DataFrame, survey: Survey) -> dict[str, pd.DataFrame]:
+    """Profile tables of the questions marked ``section: profile``.
+
+    Returns, by name: one :func:`choice_counts` table per single- or multi-choice profile question;
+    ``post_title`` (each title as given, case and spacing folded, with how many gave it);
+    ``fte`` (respondents who answered, total, mean and median FTE); ``fte_by_role`` and
+    ``fte_by_funding_source`` (respondents and total FTE per answer, when those questions exist);
+    ``role_by_funding_source`` (respondents per role and main funding source).
+    """
+    prof = [q for q in survey.questions if q.section == "profile"]
+    out: dict[str, pd.DataFrame] = {}
+    for q in prof:
+        if q.type in ("single_choice", "multi_choice"):
+            out[q.id] = choice_counts(responses, survey, q.id)
+        elif q.type == "text":
+            v = responses[q.id].dropna().str.strip()
+            key = v.str.casefold()
+            first = v.groupby(key).first()
+            counts = key.value_counts()
+            df = pd.DataFrame({"label": first.reindex(counts.index).to_numpy(), "count": counts.to_numpy()})
+            out[q.id] = df.sort_values(["count", "label"], ascending=[False, True]).reset_index(drop=True)
+        elif q.type == "number":
+            v = responses[q.id].dropna().astype(float)
+            out[q.id] = pd.DataFrame({"answered": [int(v.size)], "total": [float(v.sum())],
+                                      "mean": [float(v.mean()) if v.size else float("nan")],
+                                      "median": [float(v.median()) if v.size else float("nan")]})  # fmt: skip
+    ids = {q.id: q for q in prof}
+    if "fte" in ids and ids["fte"].type == "number":
+        for by in ("role", "funding_source"):
+            if by in ids and ids[by].type == "single_choice":
+                q = ids[by]
+                g = responses[[by, "fte"]].dropna(subset=[by])
+                rows = [{"label": item.label, "respondents": int((g[by] == item.id).sum()),
+                         "total": float(g.loc[g[by] == item.id, "fte"].dropna().astype(float).sum())}
+                        for item in q.items]  # fmt: skip
+                out[f"fte_by_{by}"] = pd.DataFrame(rows)
+    if "role" in ids and "funding_source" in ids:
+        r, f = ids["role"], ids["funding_source"]
+        g = responses[["role", "funding_source"]].dropna()
+        tab = pd.crosstab(g["role"], g["funding_source"]).reindex(
+            index=r.item_ids, columns=f.item_ids, fill_value=0
+        )
+        tab.index = [r.label(i) for i in tab.index]
+        tab.columns = [f.label(i) for i in tab.columns]
+        out["role_by_funding_source"] = tab.rename_axis("role").reset_index()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Readable output
+
+READABLE = {
+    "item": "Item id",
+    "label": "Item",
+    "n_ranked": "Respondents who ranked it",
+    "mean_rank": "Mean rank (1 = most important)",
+    "borda": "Points (n - rank from each respondent)",
+    "top3": "Respondents ranking it in their top three",
+    "borda_position": "Position by points",
+    "mean_rank_position": "Position by mean rank",
+    "count": "Respondents",
+    "share": "Share of respondents who answered",
+    "priority_count": "Chosen as a top priority",
+    "least_count": "Chosen as least important",
+    "net": "Net (top priority - least important)",
+    "n": "Answers",
+    "pct_negative": "% negative",
+    "pct_neutral": "% neutral",
+    "pct_positive": "% positive",
+    "mean": "Mean",
+    "answered": "Respondents who answered",
+    "total": "Total FTE",
+    "median": "Median",
+    "respondents": "Respondents",
+    "role": "Role",
+}
+
+
+def readable(df: pd.DataFrame, scale: Sequence[tuple[int, str]] = ()) -> pd.DataFrame:
+    """The same table with readable column headings (Likert levels named by their scale labels)."""
+    names = dict(READABLE)
+    for code, label in scale:
+        names[f"count_{code}"] = f"{label} (answers)"
+        names[f"pct_{code}"] = f"{label} (%)"
+    return df.rename(columns=names)
+
+
+def bar_svg(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str) -> str:
+    """Horizontal bars, largest at the top, as an SVG string."""
+    from matplotlib.figure import Figure
+
+    from diogel.resources.formula import _svg
+
+    order = list(range(len(labels)))[::-1]
+    fig = Figure(figsize=(8, 0.35 * len(labels) + 1.4))
+    ax = fig.subplots()
+    ax.barh([_wrap(str(labels[i])) for i in order], [values[i] for i in order], color="#5e3c99")
+    ax.set_title(_wrap(title, 90), fontsize=10)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def _figures(a: SurveyAnalysis) -> list[tuple[str, str]]:
+    """The survey's figures, numbered in the order of the seed report: rankings, priorities,
+    influence, engagement and professionalisation (Likert), qualifications, then the profile."""
+    figs: list[tuple[str, str]] = []
+    for qid, df in a.rankings.items():
+        figs.append((a.survey.question(qid).text, bar_svg(df["label"], df["borda"], a.survey.question(qid).text,
+                                                          READABLE["borda"])))  # fmt: skip
+    if a.priorities is not None:
+        p = a.priorities
+        figs.append(("Top and lowest priorities", bar_svg(p["label"], p["net"], "Top and lowest priorities",
+                                                          READABLE["net"])))  # fmt: skip
+    for qid, df in a.choices.items():
+        if qid in ("priority_areas", "least_important_areas") and a.priorities is not None:
+            continue
+        text = a.survey.question(qid).text
+        figs.append((text, bar_svg(df["label"], df["count"], text, "Respondents choosing it")))
+    for qid in a.likert:
+        figs.append((a.survey.question(qid).text, a.charts[qid]))
+    for qid, df in a.profile.items():
+        if qid in {q.id for q in a.survey.questions if q.type in ("single_choice", "multi_choice")}:
+            text = a.survey.question(qid).text
+            figs.append((text, bar_svg(df["label"], df["count"], text, "Respondents")))
+    return [(f"Figure {i}: {title}", svg) for i, (title, svg) in enumerate(figs, 1)]
+
+
+# ---------------------------------------------------------------------------------------------
 # Synthetic responses
 
 
@@ -506,6 +685,9 @@ def make_synthetic_responses(survey: Survey, n: int = 60, seed: int = 2007) -> p
                 picks = rng.choice(k, size=min(m, int(allowed.sum())), replace=False, p=p / p.sum())
                 answers.append(";".join(q.item_ids[j] for j in picks))
             out[q.id] = answers
+        elif q.type in ("number", "text"):
+            picks = rng.choice(len(q.examples), size=n)
+            out[q.id] = [q.examples[j] for j in picks]
         elif q.type == "single_choice":
             p = np.exp(tendency)
             p = p / p.sum()
@@ -518,13 +700,7 @@ def make_synthetic_responses(survey: Survey, n: int = 60, seed: int = 2007) -> p
                 vals = np.clip(np.rint(rng.normal(mean, 1.0, size=n)), codes.min(), codes.max()).astype(int)
                 blank = rng.random(n) < 0.03
                 out[f"{q.id}.{item.id}"] = [None if b else int(v) for v, b in zip(vals, blank, strict=True)]
-    df = pd.DataFrame(out)
-    for q in survey.questions:
-        for c in q.columns:
-            if q.type in ("rank", "likert"):
-                df[c] = pd.array(df[c].tolist(), dtype="Int64")
-            else:
-                df[c] = df[c].astype("string")
+    df = _typed(pd.DataFrame(out), survey)
     return df[survey.columns]
 
 
@@ -551,6 +727,7 @@ class SurveyAnalysis:
     priorities: pd.DataFrame | None
     likert: dict[str, pd.DataFrame]
     charts: dict[str, str]
+    profile: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def analyse(
@@ -561,7 +738,7 @@ def analyse(
     choices = {
         q.id: choice_counts(responses, survey, q.id)
         for q in survey.questions
-        if q.type in ("multi_choice", "single_choice")
+        if q.type in ("multi_choice", "single_choice") and q.section != "profile"
     }
     ids = {q.id: q.type for q in survey.questions}
     prio = (
@@ -571,7 +748,10 @@ def analyse(
     )
     likert = {q.id: likert_summary(responses, survey, q.id) for q in survey.questions if q.type == "likert"}
     charts = {qid: diverging_likert_svg(responses, survey, qid) for qid in likert}
-    return SurveyAnalysis(survey, len(responses), source, synthetic, rankings, choices, prio, likert, charts)
+    profile = workforce_profile(responses, survey)
+    return SurveyAnalysis(
+        survey, len(responses), source, synthetic, rankings, choices, prio, likert, charts, profile
+    )
 
 
 def _html_table(df: pd.DataFrame) -> str:
@@ -589,8 +769,18 @@ def _html_table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _profile_title(a: SurveyAnalysis, name: str) -> str:
+    fixed = {"fte_by_role": "Full-time equivalent by role", "fte_by_funding_source": "Full-time equivalent by "
+             "main funding source of the post", "role_by_funding_source": "Respondents by role and main funding "
+             "source of the post"}  # fmt: skip
+    if name in fixed:
+        return fixed[name]
+    return a.survey.question(name).text
+
+
 def render_html(a: SurveyAnalysis) -> str:
-    """One self-contained HTML page (inline CSS and SVG, nothing fetched) with every table and chart."""
+    """One self-contained HTML page (inline CSS and SVG, nothing fetched): numbered figures, the
+    tables behind them and the workforce profile, all with readable headings."""
     import html
 
     from diogel.resources.formula import svg_for_html
@@ -602,7 +792,7 @@ def render_html(a: SurveyAnalysis) -> str:
         "padding:0 1em;color:#1a1a1a}table{border-collapse:collapse;margin:.5em 0;font-size:9pt}"
         "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left}thead th{background:#eef2f6}"
         ".synthetic{border:2px solid #D55E00;background:#fff3e8;padding:.5em .8em;font-weight:bold}"
-        "svg{max-width:100%;height:auto}h2{border-bottom:1px solid #bbb}",
+        "svg{max-width:100%;height:auto}h2{border-bottom:1px solid #bbb}figure{margin:1em 0}",
         "</style></head><body>",
         f"<h1>{html.escape(a.survey.title)}</h1>",
     ]
@@ -612,25 +802,44 @@ def render_html(a: SurveyAnalysis) -> str:
             "diogel.resources.survey.make_synthetic_responses); they are not survey data.</p>"
         )
     parts.append(f"<p>{a.n_respondents} respondents; responses: {html.escape(a.source)}.</p>")
+    parts.append("<h2>Figures</h2>")
+    for i, (title, svg) in enumerate(_figures(a), 1):
+        parts.append(
+            f"<figure>{svg_for_html(svg, f'figure-{i}')}<figcaption>{html.escape(title)}</figcaption></figure>"
+        )
+    if a.profile:
+        parts.append("<h2>Workforce profile</h2>")
+        for name, df in a.profile.items():
+            parts += [
+                f"<h3>{html.escape(_profile_title(a, name))}</h3>",
+                _html_table(readable(df.drop(columns="item", errors="ignore"))),
+            ]
+    parts.append("<h2>Tables</h2>")
     for qid, df in a.rankings.items():
         q = a.survey.question(qid)
-        parts += [f"<h2>{html.escape(q.text)}</h2>", "<p>Ordered by Borda count (n - rank points); mean rank "
-                  "1 = most important; top three = respondents ranking the item 1, 2 or 3.</p>", _html_table(df)]  # fmt: skip
+        parts += [f"<h3>{html.escape(q.text)}</h3>", "<p>Ordered by points: each respondent gives an item n - rank "
+                  "points (n items); mean rank 1 = most important.</p>", _html_table(readable(df.drop(columns="item")))]  # fmt: skip
     if a.priorities is not None:
-        parts += ["<h2>Top and lowest priorities</h2>", _html_table(a.priorities)]
+        parts += [
+            "<h3>Top and lowest priorities</h3>",
+            _html_table(readable(a.priorities.drop(columns="item"))),
+        ]
     for qid, df in a.choices.items():
         if qid in ("priority_areas", "least_important_areas") and a.priorities is not None:
             continue
-        parts += [f"<h2>{html.escape(a.survey.question(qid).text)}</h2>", _html_table(df)]
+        parts += [
+            f"<h3>{html.escape(a.survey.question(qid).text)}</h3>",
+            _html_table(readable(df.drop(columns="item"))),
+        ]
     for qid, df in a.likert.items():
-        svg = svg_for_html(a.charts[qid], f"likert-{qid}")
-        parts += [f"<h2>{html.escape(a.survey.question(qid).text)}</h2>", svg, _html_table(df)]
+        q = a.survey.question(qid)
+        parts += [f"<h3>{html.escape(q.text)}</h3>", _html_table(readable(df.drop(columns="item"), q.scale))]
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
 def write_analysis(a: SurveyAnalysis, out_dir: str | Path) -> list[Path]:
-    """Write one CSV per table, one SVG per Likert question and ``survey_report.html`` into ``out_dir``."""
+    """Write one CSV per table (readable headings), one SVG per figure and ``survey_report.html`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
@@ -641,15 +850,21 @@ def write_analysis(a: SurveyAnalysis, out_dir: str | Path) -> list[Path]:
         paths.append(p)
 
     for qid, df in a.rankings.items():
-        csv_out(f"rank_{qid}.csv", df)
+        csv_out(f"rank_{qid}.csv", readable(df))
     if a.priorities is not None:
-        csv_out("priorities.csv", a.priorities)
+        csv_out("priorities.csv", readable(a.priorities))
     for qid, df in a.choices.items():
-        csv_out(f"choices_{qid}.csv", df)
+        csv_out(f"choices_{qid}.csv", readable(df))
     for qid, df in a.likert.items():
-        csv_out(f"likert_{qid}.csv", df)
+        csv_out(f"likert_{qid}.csv", readable(df, a.survey.question(qid).scale))
         p = out / f"likert_{qid}.svg"
         p.write_text(a.charts[qid], encoding="utf-8")
+        paths.append(p)
+    for name, df in a.profile.items():
+        csv_out(f"profile_{name}.csv", readable(df))
+    for i, (_, svg) in enumerate(_figures(a), 1):
+        p = out / f"figure_{i}.svg"
+        p.write_text(svg, encoding="utf-8")
         paths.append(p)
     p = out / "survey_report.html"
     p.write_text(render_html(a), encoding="utf-8")

@@ -41,4 +41,4 @@ def load_reference(wh: Warehouse, name: str, progress: Progress | None = None) -
 
 
 def demo_police_archive() -> str:
-    return str(data.path("demo", "gwent-2024-07_2025-06-street.zip"))
+    return str(data.path("demo", "gwent-2023-07_2025-06-street.zip"))

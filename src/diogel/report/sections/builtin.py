@@ -1,15 +1,17 @@
 """Importing this module registers every report section that ships with diogel (one import each)."""
 
 from diogel.report.sections import (  # noqa: F401
-    analyst,
+    conclusions,
     data,
     drivers,
+    executive_summary,
     harm,
     levels,
     methods,
     partner,
     peers,
     priorities,
+    stop_search,
     summary,
     where,
     where_next,

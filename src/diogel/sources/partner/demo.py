@@ -114,7 +114,8 @@ def _gwent_polygons(codes: pd.Series):  # noqa: ANN202
 def police_violence() -> pd.DataFrame:
     """Real police.uk violence and sexual offences in the bundled Gwent archive: ``lsoa_code``, ``month``, ``count``.
 
-    Counted as diogel counts them: one row per distinct Crime ID (its earliest month).
+    Counted as diogel counts them: one row per distinct Crime ID (its earliest month). Only the samples'
+    months (2024-07..2025-06) count, so the samples stay the same whatever else the archive holds.
     """
     from diogel.warehouse.reference import demo_police_archive
 
@@ -124,6 +125,7 @@ def police_violence() -> pd.DataFrame:
             if name.endswith("-street.csv"):
                 frames.append(pd.read_csv(zf.open(name), dtype=str, keep_default_na=False))
     df = pd.concat(frames, ignore_index=True)
+    df = df[df["Month"].between("2024-07", "2025-06")]
     v = df[df["Crime type"] == "Violence and sexual offences"].sort_values("Month", kind="stable")
     v = v.drop_duplicates("Crime ID")
     return (
