@@ -222,7 +222,8 @@ def upload_file(
     safe = file_name
     folder = path.parent
     try:
-        results = views.ingest(dataset, str(path))
+        # The agency's id, not its name: a renamed agency's next file must still replace its own.
+        results = views.ingest(dataset, str(path), supplier=f"portal-agency-{user.agency_id}")
     except InputError as exc:  # the upload as a whole (an archive refused before any file loads)
         raise PortalError(str(exc).replace(str(folder) + "/", "")) from None
     rows = [

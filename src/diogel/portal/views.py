@@ -640,14 +640,19 @@ class WarehouseViews:
         return self.cached(("wards", area_code), compute)
 
     # -- ingest --------------------------------------------------------------------------------------
-    def ingest(self, dataset: Dataset, path: str) -> list:
+    def ingest(self, dataset: Dataset, path: str, supplier: str | None = None) -> list:
         """Ingest an uploaded file through the warehouse's own validation and de-personalisation.
 
-        The warehouse is opened read-write for the ingest alone (waiting, if the command line is
-        using it, up to ``DIOGEL_LOCK_WAIT`` seconds, then
-        :class:`~diogel.warehouse.backends.WarehouseBusy`)."""
+        ``supplier`` (the uploading agency) keys a partner file's slices, so two agencies' files of
+        one dataset never replace each other, and an agency's later file of the same months is
+        guarded like ``diogel ingest partner --supplier``. The warehouse is opened read-write for
+        the ingest alone (waiting, if the command line is using it, up to ``DIOGEL_LOCK_WAIT``
+        seconds, then :class:`~diogel.warehouse.backends.WarehouseBusy`)."""
+        options = dict(dataset.options)
+        if supplier and dataset.source_kind == "partner":
+            options["supplier"] = supplier
         with self.lock, self.access.writing() as wh:
-            results = wh.ingest(dataset.source_kind, path, options=dict(dataset.options) or None)
+            results = wh.ingest(dataset.source_kind, path, options=options or None)
         if any(r.status == "loaded" for r in results):
             self.invalidate()  # a refused or repeated file changes nothing, so the cache stays
         return results
