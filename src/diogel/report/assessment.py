@@ -115,9 +115,7 @@ def run_assessment(
     html_path = out / "assessment.html"
     html_path.write_text(html, encoding="utf-8")
     figures_path = out / "figures.json"
-    figures_path.write_text(
-        json.dumps(_figures_json(data, figures, options), indent=1, ensure_ascii=False), "utf-8"
-    )
+    figures_path.write_text(_dump(_figures_json(data, figures, options)) + "\n", "utf-8")
     done += 1
     pdf_path, pages = None, None
     if options.pdf:
@@ -146,6 +144,28 @@ def run_assessment(
 
 def _view(section, output: SectionOutput) -> dict:  # noqa: ANN001
     return {"id": section.id, "title": section.title, "description": section.description, "html": output.html}
+
+
+def _dump(value: object, depth: int = 0) -> str:
+    """JSON with one line per innermost object or list (a source, a table row, a definition map).
+
+    Indenting every value of every table row made a third of figures.json whitespace; one line per
+    row keeps it readable in an editor and diffable.
+    """
+    pad = " " * depth
+
+    def nested(v: object) -> bool:
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
+        return any(isinstance(x, dict | list) for x in items)
+
+    if isinstance(value, dict) and nested(value):
+        body = ",\n".join(
+            f"{pad} {json.dumps(k, ensure_ascii=False)}: {_dump(v, depth + 1)}" for k, v in value.items()
+        )
+        return "{\n" + body + f"\n{pad}}}"
+    if isinstance(value, list) and nested(value):
+        return "[\n" + ",\n".join(f"{pad} {_dump(v, depth + 1)}" for v in value) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOptions) -> dict:

@@ -10,6 +10,8 @@ In ``figures.json`` each input file is cited once: a figure names its input keys
 ``"population"``), the file's ``inputs`` map gives each key's source ids, and ``sources`` gives each
 id's kind, name, ``file_id`` and ``run_id``. So the file grows with the files used, once each, not
 with files times figures (a peer figure of a national warehouse used to list every file again).
+A table's ``rows`` are lists in the order of its ``columns`` (name -> definition), not objects
+repeating every column name in every row; :func:`table_records` turns them back into objects.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Figure",
+    "table_records",
     "FigureRegistry",
     "fmt_count",
     "fmt_number",
@@ -330,13 +333,24 @@ class FigureRegistry:
                 rec |= {"value": f.value, "display": f.display, "unit": f.unit}
             else:
                 columns, rows = _cite_sources(f.columns, f.rows or [], source_ids)
-                rec |= {"columns": columns, "rows": rows, "files": f.files}
+                order = [c for c in (rows[0] if rows else columns) if c in columns]
+                rec |= {
+                    "columns": {c: columns[c] for c in order},
+                    "rows": [[r.get(c) for c in order] for r in rows],
+                    "files": f.files,
+                }
                 if f.based_on:
                     rec["based_on"] = f.based_on
             rec["parameters"] = plain(f.parameters)
             rec["inputs"] = list(dict.fromkeys(f.inputs))
             out.append(rec)
         return out
+
+
+def table_records(figure: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A table figure of figures.json as one ``{column: value}`` object per row."""
+    names = list(figure["columns"])
+    return [dict(zip(names, row, strict=True)) for row in figure.get("rows") or []]
 
 
 _SOURCE_COLUMNS = ("kind", "name", "file_id", "run_id")

@@ -480,8 +480,11 @@ def gather(
     comparators = _comparators(
         wh, c_all, level, nation, membership, nation_pop, nation_dep, nation_area, period, loaded
     )
+    # The comparators' counts read only rows in this nation's LSOAs: cite only the files that have some
+    # (on a national warehouse, the nation's forces and a few border forces, not every file loaded).
+    in_period = c.filter(c.month >= period.start.date()).filter(c.month <= end)
     sources["police:comparators"] = _refs(
-        wh, "police-street", c.filter(c.month >= period.start.date()).filter(c.month <= end)
+        wh, "police-street", in_period.filter(in_period.lsoa_code.startswith(nation))
     )
 
     return AreaData(
