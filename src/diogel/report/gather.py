@@ -267,10 +267,21 @@ def counted_police(wh) -> ibis.Table:  # noqa: ANN001
     return table
 
 
+def _source_files(wh) -> pd.DataFrame:  # noqa: ANN001
+    """The registered files' names and order, read once per registry state (every ``_refs`` needs them).
+
+    Only called during :func:`gather`, after :func:`membership_frame` has checked the registry state.
+    """
+    cache = _CACHE.get(wh) or _cache(wh)
+    if "source_files" not in cache:
+        cache["source_files"] = wh.execute(wh.table("source_file").select("file_id", "run_id", "name", "seq"))
+    return cache["source_files"]
+
+
 def _refs(wh, kind: str, expr: ibis.Table) -> list[SourceRef]:  # noqa: ANN001
     """The files (and runs) whose rows ``expr`` (with file_id and run_id) used, with their names."""
     used = wh.execute(expr.select("file_id", "run_id").distinct())
-    files = wh.execute(wh.table("source_file").select("file_id", "run_id", "name", "seq"))
+    files = _source_files(wh)
     used = used.merge(files, on=["file_id", "run_id"], how="left").sort_values(["seq", "name"])
     return [SourceRef(kind, str(r.name), str(r.file_id), str(r.run_id)) for r in used.itertuples()]
 
