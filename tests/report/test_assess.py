@@ -26,6 +26,7 @@ from conftest import shared
 from diogel import data
 from diogel.cli import app
 from diogel.report.charts import GI_COLOURS
+from diogel.report.figures import table_records
 from diogel.report.sections import sections
 
 NEWPORT = "W06000022"
@@ -80,7 +81,8 @@ def figures(run: Run) -> dict:
 
 @pytest.fixture(scope="module")
 def by_id(figures: dict) -> dict:
-    return {f["id"]: f for f in figures["figures"]}
+    """Figures by id; a table's rows as one object per row (figures.json holds them as lists)."""
+    return {f["id"]: f | ({"rows": table_records(f)} if "rows" in f else {}) for f in figures["figures"]}
 
 
 @pytest.fixture(scope="module")
@@ -138,23 +140,33 @@ def test_the_csv_tables_hold_the_registered_values(run: Run, by_id: dict) -> Non
 
 def test_every_figure_says_what_it_is_and_where_it_came_from(figures: dict) -> None:
     assert figures["area"]["code"] == NEWPORT and figures["previous_period"]["available"] is True
-    sources = {(s["file_id"], s["run_id"]) for s in figures["sources"]}
+    # Each file is cited once, by id; figures name input keys, which the inputs map resolves to ids.
+    ids = [s["id"] for s in figures["sources"]]
+    assert ids == list(range(1, len(ids) + 1))
+    assert len({(s["file_id"], s["run_id"]) for s in figures["sources"]}) == len(ids)
+    for s in figures["sources"]:
+        assert HEX64.fullmatch(s["file_id"]) and re.fullmatch(r"[0-9a-f]{32}", s["run_id"]) and s["name"]
     police = [s for s in figures["sources"] if s["kind"] == "police-street"]
     assert len(police) == 36 and all(s["name"].endswith("-street.csv") for s in police)
+    assert all(set(v) <= set(ids) for v in figures["inputs"].values())
+    assert set(ids) == set().union(*figures["inputs"].values())  # every file listed stands behind an input
     for f in figures["figures"]:
         assert f["definition"].strip() and f["label"].strip(), f["id"]
         assert isinstance(f["parameters"], dict), f["id"]
-        for i in f["inputs"]:
-            assert HEX64.fullmatch(i["file_id"]) and re.fullmatch(r"[0-9a-f]{32}", i["run_id"]), f["id"]
-            assert (i["file_id"], i["run_id"]) in sources and i["name"]
+        assert all(k in figures["inputs"] for k in f["inputs"]), f["id"]
         if f["kind"] == "number":
             assert "value" in f and f["display"], f["id"]
         else:
-            assert f["rows"] is not None and set(f["columns"]) >= set().union(*(r.keys() for r in f["rows"]))
+            assert f["rows"] is not None and all(len(r) == len(f["columns"]) for r in f["rows"]), f["id"]
     count = next(f for f in figures["figures"] if f["id"] == "levels.all_records.count")
-    assert {i["name"] for i in count["inputs"] if i["kind"] == "police-street"} == {
+    used = {i for k in count["inputs"] for i in figures["inputs"][k]}
+    by_id = {s["id"]: s for s in figures["sources"]}
+    assert {by_id[i]["name"] for i in used if by_id[i]["kind"] == "police-street"} == {
         f"{m}-gwent-street.csv" for m in sorted(_months(*PERIOD))
     }
+    # The methods' table of files cites them by id rather than repeating them.
+    files = next(f for f in figures["figures"] if f["id"] == "methods.source_files")
+    assert sorted(r["source"] for r in table_records(files)) == ids and "file_id" not in files["columns"]
 
 
 def _months(start: str, end: str) -> list[str]:

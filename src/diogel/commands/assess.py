@@ -1,22 +1,32 @@
-"""``diogel assess``: the strategic assessment of a CSP or local authority (HTML, PDF, figures, tables, maps)."""
+"""``diogel assess``: the strategic assessment of a CSP or local authority (HTML, PDF, figures, tables, maps).
+
+One ``--area`` is assessed in this process and written to ``--out``. Several (``--area`` repeated, or
+a group such as ``all-wales``) are assessed in ``--jobs`` worker processes that share the warehouse
+read-only, each into its own folder under ``--out``, with ``index.html`` linking them.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from diogel.commands._common import fail, out, progress
+from diogel.commands._common import err, fail, out, progress
 from diogel.errors import DiogelError
 
 
 def assess(
     ctx: typer.Context,
     area: Annotated[
-        str,
-        typer.Option(help="A CSP (W14/E22 code), a local authority (W06/E06..E09 code), or its name."),
+        list[str],
+        typer.Option(
+            help="A CSP (W14/E22 code), a local authority (W06/E06..E09 code), or its name; repeatable. "
+            "all-wales: the 22 Welsh local authorities; all-wales-csp: the Welsh CSPs."
+        ),
     ],
     period: Annotated[str, typer.Option(help="Months to assess, first..last: e.g. 2024-07..2025-06.")],
     out_dir: Annotated[
@@ -43,6 +53,9 @@ def assess(
         Path | None,
         typer.Option(help="The analyst's recommendations, PESTELO and triangle notes (YAML or Markdown)."),
     ] = None,
+    jobs: Annotated[
+        int, typer.Option(help="Worker processes when several areas are assessed (each area's own folder).")
+    ] = 2,
 ) -> None:
     """Write the strategic assessment of an area for a period: analysis, charts, maps and sources."""
     from diogel.report.assessment import run_assessment
@@ -65,14 +78,84 @@ def assess(
         pdf=pdf,
         recommendations=recommendations,
     )
+    if jobs < 1:
+        fail(ValueError("--jobs must be at least 1"))
+    opener = functools.partial(open_read_only, ctx.obj.warehouse, ctx.obj.data_dir)
     try:
-        with ctx.obj.open(read_only=True) as wh, progress("assessment") as update:
-            result = run_assessment(wh, area, period, out_dir, options, progress=update)
+        with opener() as wh:
+            from diogel.report.batch import GROUPS, expand_areas
+
+            if len(area) == 1 and area[0].strip().casefold() not in GROUPS:
+                with progress("assessment") as update:
+                    result = run_assessment(wh, area[0], period, out_dir, options, progress=update)
+                print_result(result)
+                return
+            areas = expand_areas(wh, area)
+        many(opener, areas, period, out_dir, options, jobs)
     except DiogelError as exc:
         fail(exc)
     except (OSError, ValueError) as exc:  # e.g. an unreadable scoring YAML or an unwritable --out
         fail(exc)
-    print_result(result)
+
+
+def open_read_only(url: str | None, data_dir: Path | None):  # noqa: ANN201
+    """The warehouse opened for reading, so several assessments (and other readers) can share it.
+
+    A module-level function of plain arguments, so worker processes can be handed it; a locked
+    DuckDB file is waited for as every command does (:meth:`diogel.commands._common.Settings.open`).
+    """
+    from diogel.commands._common import _say_waiting
+    from diogel.warehouse.core import Warehouse
+
+    return Warehouse(url, data_dir, read_only=True, on_wait=_say_waiting)
+
+
+def many(opener, areas: list, period: str, out_dir: Path, options, jobs: int) -> None:  # noqa: ANN001
+    """Assess ``areas`` in ``jobs`` worker processes; one line on stderr per area as it starts and ends."""
+    from diogel.report.batch import run_many
+
+    err.print(
+        f"assessing {len(areas)} areas in {min(jobs, len(areas))} worker process(es) into {escape(str(out_dir))}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[step]}", style="dim"), console=err, transient=True,
+    )  # fmt: skip
+    tasks = {code: bar.add_task(f"{name[:28]:28}", total=None, step="waiting") for _, code, name in areas}
+
+    def on_event(run) -> None:  # noqa: ANN001
+        task = tasks[run.code]
+        if run.status in ("done", "failed"):
+            bar.update(task, completed=run.total or 1, total=run.total or 1, step=run.status)
+            what = (
+                f"[green]done[/green] {run.seconds:.0f} s, {run.pages} pages" if run.status == "done"
+                else f"[red]failed[/red]: {escape(run.error)}"
+            )  # fmt: skip
+            bar.console.print(f"  {escape(run.name)} ({run.code}): {what}", highlight=False, soft_wrap=True)
+        else:
+            bar.update(task, completed=run.done, total=run.total, step=run.step[:40])
+
+    with bar:
+        runs = run_many(opener, areas, period, out_dir, options, jobs=jobs, on_event=on_event)
+    written = [r for r in runs if r.status == "done"]
+    out.print(
+        f"[bold]strategic assessments[/bold]: {len(written)} of {len(runs)} areas written, "
+        f"index {escape(str(Path(out_dir) / 'index.html'))}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for r in runs:
+        where = escape(str(Path(out_dir) / r.folder))
+        out.print(
+            f"  {escape(r.name)} ({r.code}): "
+            + (where if r.status == "done" else f"FAILED: {escape(r.error)}"),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(written) < len(runs):
+        raise typer.Exit(2)
 
 
 def parse_weights(items: list[str]) -> dict[str, float]:

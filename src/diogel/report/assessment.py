@@ -4,7 +4,8 @@
 
     assessment.html   one self-contained file (inline CSS, SVG charts and maps; no URLs)
     assessment.pdf    the same document, printed by WeasyPrint
-    figures.json      every number with its definition, inputs (files, runs) and parameters
+    figures.json      every number with its definition, inputs and parameters; each input file once, in
+                      ``sources``, which figures cite by id through the ``inputs`` map
     tables/*.csv      every table, for Excel
     maps/*.gpkg       every map layer, for QGIS (British National Grid)
 """
@@ -114,9 +115,7 @@ def run_assessment(
     html_path = out / "assessment.html"
     html_path.write_text(html, encoding="utf-8")
     figures_path = out / "figures.json"
-    figures_path.write_text(
-        json.dumps(_figures_json(data, figures, options), indent=1, ensure_ascii=False), "utf-8"
-    )
+    figures_path.write_text(_dump(_figures_json(data, figures, options)) + "\n", "utf-8")
     done += 1
     pdf_path, pages = None, None
     if options.pdf:
@@ -147,12 +146,37 @@ def _view(section, output: SectionOutput) -> dict:  # noqa: ANN001
     return {"id": section.id, "title": section.title, "description": section.description, "html": output.html}
 
 
+def _dump(value: object, depth: int = 0) -> str:
+    """JSON with one line per innermost object or list (a source, a table row, a definition map).
+
+    Indenting every value of every table row made a third of figures.json whitespace; one line per
+    row keeps it readable in an editor and diffable.
+    """
+    pad = " " * depth
+
+    def nested(v: object) -> bool:
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()
+        return any(isinstance(x, dict | list) for x in items)
+
+    if isinstance(value, dict) and nested(value):
+        body = ",\n".join(
+            f"{pad} {json.dumps(k, ensure_ascii=False)}: {_dump(v, depth + 1)}" for k, v in value.items()
+        )
+        return "{\n" + body + f"\n{pad}}}"
+    if isinstance(value, list) and nested(value):
+        return "[\n" + ",\n".join(f"{pad} {_dump(v, depth + 1)}" for v in value) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOptions) -> dict:
-    files: dict[str, dict] = {}
-    for key, refs in data.sources.items():
-        for r in refs:
-            entry = files.setdefault(f"{r.file_id}:{r.run_id}", r.as_dict() | {"inputs": []})
-            entry["inputs"].append(key)
+    """figures.json: the area, period and options, every file used once (``sources``, by id), each
+    input key's files (``inputs``: key -> source ids), then the figures, which name input keys."""
+    refs = {(r.file_id, r.run_id): r for rs in data.sources.values() for r in rs}
+    ordered = sorted(refs.values(), key=lambda r: (r.kind, r.name, r.file_id, r.run_id))
+    ids = {(r.file_id, r.run_id): i for i, r in enumerate(ordered, start=1)}
+    inputs = {
+        key: sorted({ids[(r.file_id, r.run_id)] for r in rs}) for key, rs in sorted(data.sources.items())
+    }
     return {
         "report": "diogel strategic assessment",
         "diogel_version": __version__,
@@ -174,6 +198,7 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
             "'Falls within'; 2011 LSOA codes are carried to 2021 through the ONS lookup",
         ],
         "harmonisation": plain(data.harmonised),
-        "sources": sorted(files.values(), key=lambda e: (e["kind"], e["name"])),
-        "figures": figures.records(),
+        "sources": [{"id": ids[(r.file_id, r.run_id)]} | r.as_dict() for r in ordered],
+        "inputs": inputs,
+        "figures": figures.records(ids),
     }  # fmt: skip

@@ -5,6 +5,13 @@ or a table of values) with a definition in words, the inputs it was computed fro
 name, SHA-256 ``file_id`` and ingest ``run_id``) and the parameters used, and puts the figure's
 *span* in the text. ``figures.json`` is the registry written out, so any number in the report can
 be looked up by its ``data-figure`` id and re-derived.
+
+In ``figures.json`` each input file is cited once: a figure names its input keys (``"police:period"``,
+``"population"``), the file's ``inputs`` map gives each key's source ids, and ``sources`` gives each
+id's kind, name, ``file_id`` and ``run_id``. So the file grows with the files used, once each, not
+with files times figures (a peer figure of a national warehouse used to list every file again).
+A table's ``rows`` are lists in the order of its ``columns`` (name -> definition), not objects
+repeating every column name in every row; :func:`table_records` turns them back into objects.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Figure",
+    "table_records",
     "FigureRegistry",
     "fmt_count",
     "fmt_number",
@@ -304,7 +312,14 @@ class FigureRegistry:
         )
 
     # -- writing -------------------------------------------------------------------------------
-    def records(self) -> list[dict[str, Any]]:
+    def records(self, source_ids: Mapping[tuple[str, str], int] | None = None) -> list[dict[str, Any]]:
+        """The figures as written to figures.json.
+
+        ``inputs`` is the figure's input keys, resolved through the file's ``inputs`` map. A table row
+        that names a loaded file (its ``file_id`` and ``run_id`` are in ``source_ids``) cites it by its
+        id in ``source`` instead of repeating its kind, name, file_id and run_id.
+        """
+        source_ids = source_ids or {}
         out = []
         for f in self.figures.values():
             rec: dict[str, Any] = {
@@ -317,10 +332,41 @@ class FigureRegistry:
             if f.kind == "number":
                 rec |= {"value": f.value, "display": f.display, "unit": f.unit}
             else:
-                rec |= {"columns": f.columns, "rows": f.rows, "files": f.files}
+                columns, rows = _cite_sources(f.columns, f.rows or [], source_ids)
+                order = [c for c in (rows[0] if rows else columns) if c in columns]
+                rec |= {
+                    "columns": {c: columns[c] for c in order},
+                    "rows": [[r.get(c) for c in order] for r in rows],
+                    "files": f.files,
+                }
                 if f.based_on:
                     rec["based_on"] = f.based_on
             rec["parameters"] = plain(f.parameters)
-            rec["inputs"] = [dict(src, input=k) for k in f.inputs for src in self._resolve(k)]
+            rec["inputs"] = list(dict.fromkeys(f.inputs))
             out.append(rec)
         return out
+
+
+def table_records(figure: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A table figure of figures.json as one ``{column: value}`` object per row."""
+    names = list(figure["columns"])
+    return [dict(zip(names, row, strict=True)) for row in figure.get("rows") or []]
+
+
+_SOURCE_COLUMNS = ("kind", "name", "file_id", "run_id")
+
+
+def _cite_sources(
+    columns: dict[str, str], rows: list[dict[str, Any]], source_ids: Mapping[tuple[str, str], int]
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Rows naming a file of ``sources`` (a list of the files used) carry its id, not its details again."""
+    if not source_ids or not {"file_id", "run_id"} <= set(columns):
+        return columns, rows
+    cited = [source_ids.get((r.get("file_id"), r.get("run_id"))) for r in rows]
+    if not rows or any(i is None for i in cited):
+        return columns, rows
+    kept = {c: d for c, d in columns.items() if c not in _SOURCE_COLUMNS}
+    return {"source": "id of the file in figures.json's sources", **kept}, [
+        {"source": i, **{c: v for c, v in r.items() if c not in _SOURCE_COLUMNS}}
+        for i, r in zip(cited, rows, strict=True)
+    ]

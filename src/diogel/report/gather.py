@@ -198,9 +198,50 @@ class AreaData:
 
 Progress = Callable[[str], None]
 
-# Per open warehouse: (registry state, the counted police.uk rows as a session temporary table).
-_COUNTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Per open warehouse: the registry state the cache was made for, and what it holds then: the counted
+# police.uk rows as a session temporary table, the LSOA membership frame and its expression.
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 POLICE_COLUMNS = ("lsoa_code", "month", "crime_type", "reported_by", "file_id", "run_id")
+
+
+def _cache(wh) -> dict:  # noqa: ANN001
+    """This connection's cache, emptied whenever a file is registered or removed.
+
+    The key is the number of registered files and their largest ``seq``: every ingest adds files
+    and every removal takes some away, so the pair changes with anything a cached value read.
+    """
+    files = wh.table("source_file")
+    state = tuple(wh.execute(files.aggregate(n=files.count(), seq=files.seq.max())).iloc[0].tolist())
+    cached = _CACHE.get(wh)
+    if cached is None or cached["state"] != state:
+        cached = {"state": state}
+        _CACHE[wh] = cached
+    return cached
+
+
+def membership_frame(wh) -> pd.DataFrame:  # noqa: ANN001
+    """:func:`diogel.warehouse.geography.lsoa_membership`, executed once per connection and registry state.
+
+    Finding the area, the comparators, PACT placement and the all-Wales list all read it; building
+    it (windows over the lookups) took about 0.45 s a time.
+    """
+    cache = _cache(wh)
+    if "membership" not in cache:
+        cache["membership"] = wh.execute(lsoa_membership(wh))
+    return cache["membership"]
+
+
+def resolve(wh, area: str) -> tuple[str, str, str]:  # noqa: ANN001
+    """:func:`diogel.warehouse.geography.resolve_area` on the cached membership: (level, code, name)."""
+    m = membership_frame(wh)
+    needle = area.strip().casefold()
+    for level in ("la", "csp", "force", "ward", "lsoa"):
+        code_col = f"{level}_code"
+        name_col = f"{level}_name" if f"{level}_name" in m.columns else code_col
+        hit = m[(m[code_col].str.casefold() == needle) | (m[name_col].fillna("").str.casefold() == needle)]
+        if not hit.empty:
+            return level, hit[code_col].iloc[0], str(hit[name_col].iloc[0])
+    return resolve_area(wh, area)  # raises its one-line "no area" error
 
 
 def counted_police(wh) -> ibis.Table:  # noqa: ANN001
@@ -211,27 +252,36 @@ def counted_police(wh) -> ibis.Table:  # noqa: ANN001
     window over every row) once per query made each query a scan of the whole national table.
     Here they are evaluated once into a temporary table of the session (never written to the
     warehouse) and reused, by later assessments in the same process too, for as long as no file
-    is registered or removed (the key is the number of registered files and their largest ``seq``).
+    is registered or removed (see :func:`_cache`).
     Backends that cannot create a temporary table get the expression itself, as before.
     """
-    files = wh.table("source_file")
-    state = tuple(wh.execute(files.aggregate(n=files.count(), seq=files.seq.max())).iloc[0].tolist())
-    cached = _COUNTED.get(wh)
-    if cached is not None and cached[0] == state:
-        return cached[1]
+    cache = _cache(wh)
+    if "counted" in cache:
+        return cache["counted"]
     expr = crimes(wh).select(*POLICE_COLUMNS)
     try:
         table = wh.ibis.create_table(f"diogel_assess_counted_{uuid.uuid4().hex}", obj=expr, temp=True)
     except Exception:  # noqa: BLE001  (a backend without temporary tables: query the rules each time)
         return expr
-    _COUNTED[wh] = (state, table)
+    cache["counted"] = table
     return table
+
+
+def _source_files(wh) -> pd.DataFrame:  # noqa: ANN001
+    """The registered files' names and order, read once per registry state (every ``_refs`` needs them).
+
+    Only called during :func:`gather`, after :func:`membership_frame` has checked the registry state.
+    """
+    cache = _CACHE.get(wh) or _cache(wh)
+    if "source_files" not in cache:
+        cache["source_files"] = wh.execute(wh.table("source_file").select("file_id", "run_id", "name", "seq"))
+    return cache["source_files"]
 
 
 def _refs(wh, kind: str, expr: ibis.Table) -> list[SourceRef]:  # noqa: ANN001
     """The files (and runs) whose rows ``expr`` (with file_id and run_id) used, with their names."""
     used = wh.execute(expr.select("file_id", "run_id").distinct())
-    files = wh.execute(wh.table("source_file").select("file_id", "run_id", "name", "seq"))
+    files = _source_files(wh)
     used = used.merge(files, on=["file_id", "run_id"], how="left").sort_values(["seq", "name"])
     return [SourceRef(kind, str(r.name), str(r.file_id), str(r.run_id)) for r in used.itertuples()]
 
@@ -266,7 +316,7 @@ def gather(
             raise DiogelError(
                 f"the warehouse has no {what}: run 'diogel init --reference wales' and ingest police.uk data"
             )
-    level, code, name = resolve_area(wh, area)
+    level, code, name = resolve(wh, area)
     if level not in AREA_LEVELS:
         raise DiogelError(
             f"{area!r} is a {({'force': 'police force area', 'ward': 'ward', 'lsoa': 'LSOA'})[level]} ({code}); "
@@ -275,7 +325,7 @@ def gather(
         )
     nation = code[0]
     membership_t = lsoa_membership(wh)
-    membership = wh.execute(membership_t)
+    membership = membership_frame(wh)
     in_area = membership[membership[f"{level}_code"] == code]
     area_codes = sorted(in_area["lsoa_code"].unique())
     units = (
@@ -441,8 +491,11 @@ def gather(
     comparators = _comparators(
         wh, c_all, level, nation, membership, nation_pop, nation_dep, nation_area, period, loaded
     )
+    # The comparators' counts read only rows in this nation's LSOAs: cite only the files that have some
+    # (on a national warehouse, the nation's forces and a few border forces, not every file loaded).
+    in_period = c.filter(c.month >= period.start.date()).filter(c.month <= end)
     sources["police:comparators"] = _refs(
-        wh, "police-street", c.filter(c.month >= period.start.date()).filter(c.month <= end)
+        wh, "police-street", in_period.filter(in_period.lsoa_code.startswith(nation))
     )
 
     return AreaData(

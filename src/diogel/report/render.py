@@ -3,10 +3,17 @@
 The HTML carries its CSS and every chart and map inline (SVG), names no font file and no URL, so it
 opens offline and is the same document wherever it is mailed. The PDF is WeasyPrint's rendering of
 that HTML with the print stylesheet (A4, page numbers).
+
+Each chart is drawn once, by matplotlib, into SVG; the PDF prints the very same SVG text. For
+WeasyPrint it is handed over as an image (``<img src="data:image/svg+xml;base64,...">``) rather
+than inline: inline, every path and glyph of every chart is an element of the HTML document, so
+WeasyPrint computes a CSS style for each of them (two thirds of the page's elements) before
+drawing; as an image its own SVG renderer draws it, still as vectors.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from importlib import resources
 from pathlib import Path
@@ -16,7 +23,7 @@ from markupsafe import Markup
 
 from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
 
-__all__ = ["environment", "render_report", "write_pdf"]
+__all__ = ["environment", "print_html", "render_report", "write_pdf"]
 
 
 def environment() -> jinja2.Environment:
@@ -47,15 +54,36 @@ def render_report(env: jinja2.Environment, **values: object) -> str:
     return env.get_template("report.html.j2").render(css=Markup(css), **values)
 
 
+_INLINE_SVG = re.compile(r"<svg\b([^>]*)>(.*?)</svg>", re.S)
+_SVG_NS = ' xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+
+
+def _svg_as_image(match: re.Match) -> str:
+    attrs, body = match.group(1), match.group(2)
+    title = re.search(r"<title>(.*?)</title>", body, re.S)
+    # The SVG was inlined without namespaces (HTML does not need them); a standalone SVG does.
+    standalone = f"<svg{_SVG_NS}{attrs}>{body}</svg>".encode()
+    alt = title.group(1) if title else ""
+    return (
+        f'<img class="chart" alt="{alt}" '
+        f'src="data:image/svg+xml;base64,{base64.b64encode(standalone).decode("ascii")}">'
+    )
+
+
+def print_html(html: str) -> str:
+    """The HTML as WeasyPrint prints it: each inline chart SVG handed over as an SVG image."""
+    return _INLINE_SVG.sub(_svg_as_image, html)
+
+
 def write_pdf(html: str, path: Path) -> int:
-    """Write the PDF; return its number of pages."""
+    """Write the PDF of the report's HTML; return its number of pages."""
     import logging
 
     from weasyprint import HTML
 
     # WeasyPrint logs every CSS property it does not support (e.g. overflow-x) as a warning.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = HTML(string=html, base_url=str(path.parent)).render()
+    document = HTML(string=print_html(html), base_url=str(path.parent)).render()
     document.write_pdf(path)
     return len(document.pages)
 
