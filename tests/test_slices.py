@@ -23,6 +23,7 @@ import pytest
 from _independent import count_raw
 from conftest import POLICE, shared
 from diogel import data
+from diogel.report.figures import table_records
 from diogel.report.sections.data import supply_gaps
 
 pytestmark = pytest.mark.slow  # each case runs diogel several times as a subprocess
@@ -318,7 +319,7 @@ def test_the_assessment_names_months_not_loaded_and_unknown_lsoas(tmp_path: Path
     assert figures["data.months_not_loaded"]["value"] == 3
     assert figures["data.months_not_loaded"]["parameters"] == {"months": "2023-07..2023-09"}
     assert figures["data.unknown_lsoa"]["value"] == 1
-    gaps = figures["data.supply_gaps"]["rows"]
+    gaps = table_records(figures["data.supply_gaps"])
     assert not [g for g in gaps if g["month"] in ("2023-07", "2023-08", "2023-09")]
     page = (out / "assessment.html").read_text(encoding="utf-8")
     assert "were never\nloaded (2023-07..2023-09)" in page or "never loaded (2023-07..2023-09)" in page

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from diogel.cli import app
+from diogel.report.figures import table_records
 from diogel.report.sections import sections
 
 
@@ -94,7 +95,7 @@ def test_demo_report_has_an_executive_summary_and_recommendations_citing_figures
     for cited in recs["figures"]:
         assert cited and set(cited.split()) <= ids, cited
     # The three data-led priorities are recommended first, in the matrix's order.
-    matrix = next(f for f in doc["figures"] if f["id"] == "priorities.matrix")["rows"]
+    matrix = table_records(next(f for f in doc["figures"] if f["id"] == "priorities.matrix"))
     top3 = [r["crime_type"] for r in sorted(matrix, key=lambda r: r["rank"])[:3]]
     assert list(recs["crime_type"].head(3)) == top3
     html = (out / "assessment.html").read_text(encoding="utf-8")
