@@ -15,7 +15,7 @@ Areas without police data
     be shared out when any area's crime is unknown: sharing them between the areas that have data
     would give the others nothing, and treating unknown as zero is the same mistake. By default
     (``missing_crime="drop"``) those components are switched off and the remaining shares rescaled
-    to sum to 1 (:func:`diogel.resources.formula.set_components`), and the run says so in its notes
+    to sum to 1 (:func:`diogel.resources.spec.set_components`), and the run says so in its notes
     and in every affected row; ``missing_crime="fail"`` refuses instead.
 """
 
@@ -27,19 +27,10 @@ from pathlib import Path
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.resources.formula import (
-    Formula,
-    allocate,
-    allocation_to_csp,
-    apply_damping,
-    chart_allocation,
-    chart_comparison,
-    compare,
-    component_columns,
-    load_formula,
-    set_components,
-    with_base_year,
-)
+from diogel.resources.allocation import allocate, allocation_to_csp, compare
+from diogel.resources.charts import chart_allocation, chart_comparison
+from diogel.resources.damping import apply_damping
+from diogel.resources.indicator_kinds import component_columns
 from diogel.resources.indicators import (
     CRIME_COLUMNS,
     CrimeWindow,
@@ -51,6 +42,7 @@ from diogel.resources.indicators import (
     population_years,
     vintage_lines,
 )
+from diogel.resources.spec import Formula, load_formula, set_components, with_base_year
 
 CONTEXT_COLUMNS = ("residents", "per_head", "crimes", "per_crime", "police_data", "note")
 UNIT_LABELS = {
@@ -196,7 +188,7 @@ def allocate_from_warehouse(
     Allocation
         The amounts are ``P_c x w_ci / sum_i w_ci`` per component ``c`` with pot
         ``P_c = share_c x (pot - uplifts)``, in whole pence by largest remainder
-        (:func:`diogel.resources.formula.allocate`).
+        (:func:`diogel.resources.allocation.allocate`).
     """
     if missing_crime not in ("drop", "fail"):
         raise DiogelError("missing_crime must be 'drop' or 'fail'")
@@ -281,9 +273,9 @@ def allocate_from_warehouse(
 class Comparison:
     """Allocation ``a`` against allocation ``b``: winners and losers, and damping of the change.
 
-    ``table`` is :func:`diogel.resources.formula.compare` (b - a) plus ``police_data`` and ``note``,
+    ``table`` is :func:`diogel.resources.allocation.compare` (b - a) plus ``police_data`` and ``note``,
     and, when damping applies, ``damped_total``, ``damped_change``, ``damped_change_pct`` and
-    ``constraint`` (see :func:`diogel.resources.formula.apply_damping`).
+    ``constraint`` (see :func:`diogel.resources.damping.apply_damping`).
     """
 
     a: Allocation
@@ -323,7 +315,7 @@ def compare_from_warehouse(
     Allocations by the 22 authorities are summed to CSPs to meet one by CSP. Per-head and per-crime
     changes use ``b``'s (current) population and recorded crime. Damping bounds ``floor`` and
     ``ceiling`` (default: ``b``'s own ``damping``) limit each area's change from ``a``, budget
-    neutrally (:func:`diogel.resources.formula.apply_damping`): the table then shows both who would
+    neutrally (:func:`diogel.resources.damping.apply_damping`): the table then shows both who would
     lose and by how much, and what damping leaves them.
     """
     fa = resolve_formula(a)

@@ -13,7 +13,7 @@ deprivation
     population a formula shares out.
 sparsity
     ``sparsity_index``: the share of the LA's population living in LSOAs under 150 persons per km2
-    (:func:`diogel.resources.formula.sparsity_index`), LSOA areas from the loaded boundaries.
+    (:func:`diogel.resources.indicator_kinds.sparsity_index`), LSOA areas from the loaded boundaries.
 recorded crime and harm
     From police.uk street-level data under the counting rules, over a window of months:
     ``recorded_crime`` (every crime type except anti-social behaviour, which is not recorded
@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.resources.formula import WALES_LA_TO_CSP, WALES_LOCAL_AUTHORITIES, sparsity_index
+from diogel.resources.areas import WALES_LA_TO_CSP, WALES_LOCAL_AUTHORITIES
+from diogel.resources.indicator_kinds import indicators_to_csp, sparsity_index
 from diogel.warehouse.counting import counted
 from diogel.warehouse.geography import lsoa_membership
 
@@ -551,12 +552,10 @@ def for_unit(ind: Indicators, unit: str) -> pd.DataFrame:
     """The indicator frame for a formula's ``unit``.
 
     ``local_authority_2005``: the 22 Welsh LAs (all must have population). ``csp``: today's 21 Welsh
-    CSPs, aggregated with :func:`diogel.resources.formula.indicators_to_csp` (counts summed, scores
+    CSPs, aggregated with :func:`diogel.resources.indicator_kinds.indicators_to_csp` (counts summed, scores
     population-weighted; a CSP has police data only if every one of its LAs has). ``any``: every LA
     in the frame.
     """
-    from diogel.resources.formula import indicators_to_csp
-
     df = ind.frame
     if unit == "any":
         return df.copy()

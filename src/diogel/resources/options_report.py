@@ -26,6 +26,7 @@ import pandas as pd
 
 from diogel import __version__
 from diogel.errors import DiogelError
+from diogel.resources.charts import figure_svg, svg_for_html
 from diogel.resources.ledger import Ledger, capacity_indicators, read_ledger
 from diogel.resources.options import (
     METRICS,
@@ -368,8 +369,6 @@ def capacity_map(r: OptionsResult) -> str:
     """Map of today's partnerships by how they stand against the standard and the lowered standard."""
     from matplotlib.patches import Patch
 
-    from diogel.resources.formula import _svg, svg_for_html
-
     s = r.settings
     las = _map_frame(r).copy()
     status: dict[str, str] = {}
@@ -397,7 +396,7 @@ def capacity_map(r: OptionsResult) -> str:
     fig.suptitle(
         f"Today: {METRIC_LABELS[s.metric]} against {s.standard:g} (lowered {s.lowered:g})", fontsize=10
     )
-    return svg_for_html(_svg(fig), "capacity-map")
+    return svg_for_html(figure_svg(fig), "capacity-map")
 
 
 def _group_colours(r: OptionsResult) -> dict[int, str]:
@@ -420,8 +419,6 @@ def _group_colours(r: OptionsResult) -> dict[int, str]:
 def groups_map(r: OptionsResult) -> str:
     """Map of option (iii): the groups, numbered, with police force areas outlined."""
     from matplotlib.lines import Line2D
-
-    from diogel.resources.formula import _svg, svg_for_html
 
     las = _map_frame(r).merge(r.amalgamation.labels[["area_code", "group"]], on="area_code")
     colours = _group_colours(r)
@@ -452,7 +449,7 @@ def groups_map(r: OptionsResult) -> str:
         f"Option (iii): {len(groups)} groups of at least {s.min_population:,.0f} residents (seed {s.seed})",
         fontsize=10,
     )
-    return svg_for_html(_svg(fig), "groups-map")
+    return svg_for_html(figure_svg(fig), "groups-map")
 
 
 # ---------------------------------------------------------------------------------------------
