@@ -42,6 +42,7 @@ from diogel.resources.indicators import (
     population_years,
     vintage_lines,
 )
+from diogel.resources.provenance import allocation_figures, comparison_figures, write_figures
 from diogel.resources.spec import Formula, load_formula, set_components, with_base_year
 
 CONTEXT_COLUMNS = ("residents", "per_head", "crimes", "per_crime", "police_data", "note")
@@ -445,7 +446,8 @@ def allocation_vintage(alloc: Allocation) -> pd.DataFrame:
 
 def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
     """Write ``<formula>_<yyyy-yy>_allocation.csv`` (one row per area), ``..._notes.txt``,
-    ``..._vintage.csv`` (what year, index and months every indicator comes from) and an SVG chart."""
+    ``..._vintage.csv`` (what year, index and months every indicator comes from), ``..._figures.json``
+    (every figure with its definition, inputs and parameters) and an SVG chart."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = _stem(alloc)
@@ -455,6 +457,11 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
     notes.write_text("\n".join(alloc.notes) + "\n", encoding="utf-8")
     vintage = out / f"{stem}_vintage.csv"
     allocation_vintage(alloc).to_csv(vintage, index=False, lineterminator="\n")
+    figures = write_figures(
+        out / f"{stem}_figures.json",
+        "diogel funding allocation",
+        allocation_figures(alloc, allocation_vintage(alloc), financial_year(alloc.year), csv_path.name),
+    )
     svg = out / f"{stem}_allocation.svg"
     svg.write_text(
         chart_allocation(
@@ -464,11 +471,12 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
         ),
         encoding="utf-8",
     )
-    return [csv_path, notes, vintage, svg]
+    return [csv_path, notes, vintage, figures, svg]
 
 
 def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
-    """Write the comparison CSV, notes and change-per-head charts (SVG and PNG; damped too if damped)."""
+    """Write the comparison CSV, notes, vintage, ``..._figures.json`` and change-per-head charts (SVG and
+    PNG; damped too if damped)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     a, b = cmp.a.requested.name, cmp.b.requested.name
@@ -479,13 +487,16 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
     vintage_notes = [f"{label} {line}" for label, alloc in ((cmp.label_a, cmp.a), (cmp.label_b, cmp.b))
                      for line in vintage_lines(alloc.indicators)]  # fmt: skip
     paths[1].write_text("\n".join([*cmp.notes, *vintage_notes]) + "\n", encoding="utf-8")
-    pd.concat(
+    vintage = pd.concat(
         [
             allocation_vintage(cmp.a).assign(allocation=cmp.label_a),
             allocation_vintage(cmp.b).assign(allocation=cmp.label_b),
         ],
         ignore_index=True,
-    ).to_csv(paths[2], index=False, lineterminator="\n")
+    )
+    vintage.to_csv(paths[2], index=False, lineterminator="\n")
+    figures = comparison_figures(cmp, vintage, financial_year(cmp.b.year), paths[0].name)
+    paths.append(write_figures(out / f"{stem}_figures.json", "diogel funding comparison", figures))
     title = (
         f"Change per head, {a}: frozen -> current statistics"
         if cmp.same_formula
