@@ -34,7 +34,7 @@ def _figures(path: Path) -> dict[str, dict]:
     figures = {f["id"]: f for f in doc["figures"]}
     assert len(figures) == len(doc["figures"])
     for f in figures.values():
-        assert KEYS <= set(f), f["id"]
+        assert set(f) >= KEYS, f["id"]
         assert f["definition"] and f["label"]
     return figures
 
