@@ -37,12 +37,30 @@ LAYERS: dict[str, int] = {
     "diogel.cli": 5,
 }
 
-# Import circles that remain, as the set of files in each (a strongly connected component of the graph),
-# with the issue-12 item that removes it.
-ALLOWED_CYCLES: dict[frozenset[str], str] = {}
+# Import circles that remain, with the issue-12 item that removes each. A circle is a strongly connected
+# component of the graph; it is allowed when every file in it is one of the entry's modules or inside one
+# of its packages (a registry circle takes in every module registered through it, so a new section or
+# source kind joins its circle rather than making a new one).
+ALLOWED_CYCLES: dict[frozenset[str], str] = {
+    frozenset({"diogel.report.sections"}): "One registry shape: sections loaded through entry points, not "
+    "an import list in builtin.py that every section imports `register` back from",
+    frozenset({"diogel.portal.app", "diogel.portal.web", "diogel.portal.api"}): "One portal handler per "
+    "resource: portal/routes/<resource>.py, app.py only the factory",
+    frozenset({"diogel.sources", "diogel.warehouse.core", "diogel.warehouse.counting"}): "sources/ is "
+    "diogel's io/: parsers know nothing of the warehouse (partner ingest and keys read it today) and "
+    "warehouse/core.py finds kinds through the registry",
+    frozenset(
+        {"diogel.sources.partner.detect", "diogel.sources.partner.schema", "diogel.sources.partner.scrub"}
+    ): "Hidden cycles: function-local imports between the partner schema, detector and scrubber",
+}
 
 # Imports that reach up a layer, (importer, imported), with the issue-12 item that removes them.
-ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {
+    ("diogel.analysis.harm", "diogel.sources._policeuk"): "layer order: the police.uk crime types belong "
+    "below the parsers, not in one",
+    ("diogel.sources.partner.ingest", "diogel.warehouse.counting"): "sources/ knows nothing of the warehouse",
+    ("diogel.sources.partner.keys", "diogel.warehouse.core"): "sources/ knows nothing of the warehouse",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -182,6 +200,16 @@ def upward(g: dict[str, frozenset[str]]) -> set[tuple[str, str]]:
     return out
 
 
+def _covers(entry: frozenset[str], module: str) -> bool:
+    return any(module == e or module.startswith(e + ".") for e in entry)
+
+
+def _allowed(component: frozenset[str]) -> str | None:
+    """The allowlist entry covering every module of ``component`` (the exact one first), if any."""
+    covering = [e for e in ALLOWED_CYCLES if all(_covers(e, m) for m in component)]
+    return next((e for e in covering if e == component), covering[0] if covering else None)
+
+
 def _show(component: frozenset[str]) -> str:
     return "{" + ", ".join(sorted(component)) + "}"
 
@@ -214,8 +242,7 @@ def test_every_module_has_a_layer():
 
 
 def test_no_new_import_circle():
-    allowed = list(ALLOWED_CYCLES)
-    new = [c for c in cycles(graph()) if not any(c <= a for a in allowed)]
+    new = [c for c in cycles(graph()) if _allowed(c) is None]
     assert not new, "new import circle(s): " + "; ".join(_show(c) for c in new)
 
 
@@ -225,10 +252,10 @@ def test_no_new_upward_import():
 
 
 def test_the_allowlists_only_shrink():
-    now = cycles(graph())
-    gone = [a for a in ALLOWED_CYCLES if a not in now]
+    used = {_allowed(c) for c in cycles(graph())}
+    gone = [a for a in ALLOWED_CYCLES if a not in used]
     stale = sorted(set(ALLOWED_UPWARD) - upward(graph()))
-    assert not gone, "circle(s) gone or smaller: update ALLOWED_CYCLES: " + "; ".join(_show(c) for c in gone)
+    assert not gone, "circle(s) gone: remove from ALLOWED_CYCLES: " + "; ".join(_show(c) for c in gone)
     assert not stale, "upward imports gone: remove from ALLOWED_UPWARD: " + "; ".join(
         f"{a} -> {b}" for a, b in stale
     )
