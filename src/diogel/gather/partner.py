@@ -113,6 +113,7 @@ def gather_partner(
     -------
     PartnerSummary
     """
+    # Over 80 lines: the docstring lists every parameter; the tables are protected in one pass.
     label, lsoas = area_lsoas_of(wh, area)
     records = partner_records(wh, dataset, lsoas, start, end)
     if records.empty:

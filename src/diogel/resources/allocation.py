@@ -89,6 +89,7 @@ def allocate(
         ``undamped_total`` and ``damping_adjustment`` are added. Amount_i for a component with pot P and weights w is
         the largest-remainder rounding to pence of ``P * w_i / sum(w)``; P = share x (pot - uplifts).
     """
+    # Over 80 lines: most of it is the docstring; the split itself is one pass, pot -> components -> areas.
     if year not in formula.pots:
         raise ValueError(f"formula {formula.name} has no pot for {year}; pots: {sorted(formula.pots)}")
     comps = formula.enabled_components

@@ -46,6 +46,7 @@ def apply_damping(
         ``change_pct`` (damped vs reference, percent) and ``constraint`` (floor / ceiling / scaled /
         none). ``attrs['k']`` holds the scale factor.
     """
+    # Over 80 lines: the docstring states the method; the scale factor k is found in one loop over the caps.
     n = as_totals(new)
     r = as_totals(reference)
     if set(n.index) != set(r.index):

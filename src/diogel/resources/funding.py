@@ -191,6 +191,7 @@ def allocate_from_warehouse(
         ``P_c = share_c x (pot - uplifts)``, in whole pence by largest remainder
         (:func:`diogel.resources.allocation.allocate`).
     """
+    # Over 80 lines: choosing statistics, dropping unknown-crime components and the notes must stay in this order.
     if missing_crime not in ("drop", "fail"):
         raise DiogelError("missing_crime must be 'drop' or 'fail'")
     requested = resolve_formula(formula)
@@ -319,6 +320,7 @@ def compare_from_warehouse(
     neutrally (:func:`diogel.resources.damping.apply_damping`): the table then shows both who would
     lose and by how much, and what damping leaves them.
     """
+    # Over 80 lines: the two runs, damping and every note on them are one argument, read top to bottom.
     fa = resolve_formula(a)
     fb = resolve_formula(b) if b is not None else fa
     same = b is None

@@ -413,6 +413,7 @@ def read_partner(wh, data: AreaData, options: AssessOptions) -> PartnerBundle | 
 
 def build(ctx: Context) -> SectionOutput:
     """Build the partner-data section (see the module docstring) from ``ctx.partner``."""
+    # Over 80 lines: the findings, caveats and methods are written where they are decided.
     d = ctx.data
     bundle = ctx.partner
     if bundle is None:
