@@ -1,5 +1,5 @@
 """Partner data shared with a Community Safety Partnership: schemas, personal-data detection,
-de-personalisation, the warehouse loader, disclosure-controlled extracts and synthetic sample files.
+de-personalisation, the warehouse loader and the synthetic sample files.
 
 * :mod:`.schema`: the YAML schemas (shipped in ``schemas/``) and row validation;
 * :mod:`.detect` and :mod:`.depersonalise`: finding and treating personal data;
