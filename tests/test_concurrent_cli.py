@@ -407,8 +407,8 @@ class Holder:
 def test_portal_answers_from_its_read_models_while_another_process_writes(data_dir: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from diogel.demo.files import demo_paths
     from diogel.portal.app import PortalConfig, create_app
-    from diogel.sources.partner.demo import demo_paths
     from diogel.sources.partner.keys import ensure_partner_secret
     from diogel.warehouse.backends import WarehouseBusy
 

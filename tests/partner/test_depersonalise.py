@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from diogel.demo.files import read_sample
 from diogel.errors import DiogelError
 from diogel.sources.partner.depersonalise import (
     age_band_labels,
@@ -28,7 +29,6 @@ from diogel.sources.partner.depersonalise import (
     treated_columns,
 )
 from diogel.sources.partner.detect import PersonalDataError
-from diogel.sources.partner.samples import read_sample
 from diogel.sources.partner.schema import load_schema
 
 TODAY = dt.date(2025, 6, 1)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from diogel.demo.files import read_sample
 from diogel.sources.partner.detect import (
     FORENAMES,
     SURNAMES,
@@ -23,7 +24,6 @@ from diogel.sources.partner.detect import (
     looks_like_personal_name,
     nhs_check_digit,
 )
-from diogel.sources.partner.samples import read_sample
 from diogel.sources.partner.schema import load_schema
 
 TODAY = dt.date(2025, 6, 1)

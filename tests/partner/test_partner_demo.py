@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from diogel.analysis.near_repeat import knox_test
-from diogel.sources.partner.demo import (
+from diogel.demo.files import (
     DEMO_FILES,
     build_demo_samples,
     demo_paths,
-    gwent_lsoas,
     load_demo_partner_data,
 )
-from diogel.sources.partner.gather import gather_cardiff, partner_records
+from diogel.demo.places import gwent_lsoas
+from diogel.gather.partner import gather_cardiff, partner_records
 from diogel.warehouse.core import Warehouse
 
 

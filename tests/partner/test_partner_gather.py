@@ -20,7 +20,7 @@ from conftest import POLICE
 from diogel import data
 from diogel.analysis.partner_trends import NOT_PLACED
 from diogel.errors import DiogelError
-from diogel.sources.partner.gather import gather_cardiff, gather_partner, partner_records
+from diogel.gather.partner import gather_cardiff, gather_partner, partner_records
 from diogel.warehouse.core import Warehouse
 
 FIXTURE = POLICE / "2024-06-gwent-street.csv"
@@ -224,7 +224,7 @@ def test_gather_needs_partner_data(tmp_path: Path) -> None:
 
 
 def test_gather_aggregate_quarterly_dataset(warehouse: Warehouse) -> None:
-    from diogel.sources.partner.samples import read_sample, sample_path
+    from diogel.demo.files import read_sample, sample_path
 
     (r,) = warehouse.ingest(
         "partner", sample_path("substance_treatment"), options={"schema": "substance_treatment"}

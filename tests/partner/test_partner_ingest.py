@@ -20,12 +20,11 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from diogel.cli import app
+from diogel.demo.files import SAMPLE_SCHEMAS, demo_paths, read_sample, sample_path
 from diogel.errors import DiogelError
-from diogel.sources.partner.demo import demo_paths
 from diogel.sources.partner.depersonalise import pseudonymise
 from diogel.sources.partner.ingest import REDACTED_RAW
 from diogel.sources.partner.keys import SECRET_ENV, key_id, secret_path
-from diogel.sources.partner.samples import SAMPLE_SCHEMAS, read_sample, sample_path
 from diogel.sources.partner.schema import shipped_schemas
 from diogel.warehouse.core import Warehouse
 

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from diogel import data
 from diogel.cli import app
+from diogel.demo.files import ED_FILE, FIRE_FILE, demo_folder
 from diogel.report.figures import table_records
-from diogel.sources.partner.demo import ED_FILE, FIRE_FILE, demo_folder
 from diogel.sources.partner.keys import SECRET_ENV
 
 NEWPORT = "W06000022"

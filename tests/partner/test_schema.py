@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from diogel.sources.partner.samples import SAMPLE_SCHEMAS, read_sample
+from diogel.demo.files import SAMPLE_SCHEMAS, read_sample
 from diogel.sources.partner.schema import (
     SchemaError,
     load_schema,

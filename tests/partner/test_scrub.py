@@ -195,7 +195,7 @@ def test_derive_places_the_record_and_stores_no_text(duckdb_warehouse: Warehouse
 def test_an_identifier_in_a_number_column_is_quarantined_not_stored(
     duckdb_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    from diogel.sources.partner.samples import sample_path
+    from diogel.demo.files import sample_path
 
     lines = sample_path("licensed_premises").read_text().splitlines()
     header = lines[0].split(",")
@@ -216,7 +216,7 @@ def test_an_identifier_in_a_number_column_is_quarantined_not_stored(
 
 def test_the_places_in_the_shipped_samples_survive_scrubbing() -> None:
     """Redaction must not destroy what the column is for: no venue or street of the samples is touched."""
-    from diogel.sources.partner.samples import sample_path
+    from diogel.demo.files import sample_path
 
     demo = Path(sample_path("ed_assaults")).parent / "demo"
     texts = {

@@ -28,7 +28,7 @@ How the share of ED assaults unknown to the police is measured, in order of pref
    is usually far below the true share. No share by location type or hour of week can be estimated
    this way (the police data have neither), so those tables carry counts only.
 
-Nothing here suppresses small counts; :func:`diogel.sources.partner.gather.gather_cardiff` does that
+Nothing here suppresses small counts; :func:`diogel.gather.cardiff.gather_cardiff` does that
 before anything leaves the warehouse.
 """
 

@@ -13,7 +13,7 @@ authority or CSP of each LSOA from :func:`diogel.warehouse.geography.lsoa_member
 LSOA it does not know, or that have no LSOA, go to :data:`NOT_PLACED`.
 
 Nothing here suppresses small counts: these frames stay inside the warehouse boundary until
-:mod:`diogel.sources.partner.gather` applies :mod:`diogel.disclosure`.
+:mod:`diogel.gather.partner` applies :mod:`diogel.disclosure`.
 """
 
 from __future__ import annotations

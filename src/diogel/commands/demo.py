@@ -21,8 +21,8 @@ def demo(ctx: typer.Context) -> None:
     strategic assessment of Newport for July 2024 to June 2025."""
     from diogel import data
     from diogel.commands.assess import print_result
+    from diogel.demo.files import load_demo_partner_data
     from diogel.report.assessment import run_assessment
-    from diogel.sources.partner.demo import load_demo_partner_data
     from diogel.warehouse.queries import counts as counts_frame
     from diogel.warehouse.reference import demo_police_archive, load_reference
 

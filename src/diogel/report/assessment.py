@@ -64,6 +64,7 @@ def run_assessment(
     Raises DiogelError with one line for anything the user can fix (unknown area, data missing).
     """
     from diogel.report.sections import build_order, sections
+    from diogel.report.sections.partner import read_partner
 
     started = time.monotonic()
     options = options or AssessOptions()
@@ -90,7 +91,7 @@ def run_assessment(
     data = gather(wh, area, period, progress=lambda s: tick(s))
     done += 1
     figures = FigureRegistry(data.inputs, out)
-    ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh)
+    ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh, partner=read_partner(wh, data, options))  # fmt: skip
     for section in build_order(registered):
         tick(section.title)
         figures.section = section.id

@@ -10,6 +10,7 @@ import geopandas as gpd
 import jinja2
 from markupsafe import Markup
 
+from diogel.gather.partner import PartnerBundle
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import AreaData
 
@@ -77,9 +78,10 @@ class Context:
     out_dir: Path
     env: jinja2.Environment
     results: dict[str, SectionOutput] = field(default_factory=dict)
-    # The open warehouse, for a section whose data the common gather does not hold (partner feeds,
-    # read through their own disclosure-controlled queries). None when built from gathered data only.
+    # The open warehouse. No built-in section reads it any more: each reads a gathered bundle.
     warehouse: Any = None
+    # Partner data, read once by the gatherer before the sections are built; None: not read.
+    partner: PartnerBundle | None = None
 
     def render(self, template: str, **values: Any) -> Markup:
         """Render a section template; ``fig(id)`` and ``table(id, ...)`` give registered figures."""

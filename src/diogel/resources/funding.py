@@ -15,7 +15,7 @@ Areas without police data
     be shared out when any area's crime is unknown: sharing them between the areas that have data
     would give the others nothing, and treating unknown as zero is the same mistake. By default
     (``missing_crime="drop"``) those components are switched off and the remaining shares rescaled
-    to sum to 1 (:func:`diogel.resources.formula.set_components`), and the run says so in its notes
+    to sum to 1 (:func:`diogel.resources.spec.set_components`), and the run says so in its notes
     and in every affected row; ``missing_crime="fail"`` refuses instead.
 """
 
@@ -27,19 +27,10 @@ from pathlib import Path
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.resources.formula import (
-    Formula,
-    allocate,
-    allocation_to_csp,
-    apply_damping,
-    chart_allocation,
-    chart_comparison,
-    compare,
-    component_columns,
-    load_formula,
-    set_components,
-    with_base_year,
-)
+from diogel.resources.allocation import allocate, allocation_to_csp, compare
+from diogel.resources.charts import chart_allocation, chart_comparison
+from diogel.resources.damping import apply_damping
+from diogel.resources.indicator_kinds import component_columns
 from diogel.resources.indicators import (
     CRIME_COLUMNS,
     CrimeWindow,
@@ -51,6 +42,8 @@ from diogel.resources.indicators import (
     population_years,
     vintage_lines,
 )
+from diogel.resources.provenance import allocation_figures, comparison_figures, write_figures
+from diogel.resources.spec import Formula, load_formula, set_components, with_base_year
 
 CONTEXT_COLUMNS = ("residents", "per_head", "crimes", "per_crime", "police_data", "note")
 UNIT_LABELS = {
@@ -196,8 +189,9 @@ def allocate_from_warehouse(
     Allocation
         The amounts are ``P_c x w_ci / sum_i w_ci`` per component ``c`` with pot
         ``P_c = share_c x (pot - uplifts)``, in whole pence by largest remainder
-        (:func:`diogel.resources.formula.allocate`).
+        (:func:`diogel.resources.allocation.allocate`).
     """
+    # Over 80 lines: choosing statistics, dropping unknown-crime components and the notes must stay in this order.
     if missing_crime not in ("drop", "fail"):
         raise DiogelError("missing_crime must be 'drop' or 'fail'")
     requested = resolve_formula(formula)
@@ -281,9 +275,9 @@ def allocate_from_warehouse(
 class Comparison:
     """Allocation ``a`` against allocation ``b``: winners and losers, and damping of the change.
 
-    ``table`` is :func:`diogel.resources.formula.compare` (b - a) plus ``police_data`` and ``note``,
+    ``table`` is :func:`diogel.resources.allocation.compare` (b - a) plus ``police_data`` and ``note``,
     and, when damping applies, ``damped_total``, ``damped_change``, ``damped_change_pct`` and
-    ``constraint`` (see :func:`diogel.resources.formula.apply_damping`).
+    ``constraint`` (see :func:`diogel.resources.damping.apply_damping`).
     """
 
     a: Allocation
@@ -323,9 +317,10 @@ def compare_from_warehouse(
     Allocations by the 22 authorities are summed to CSPs to meet one by CSP. Per-head and per-crime
     changes use ``b``'s (current) population and recorded crime. Damping bounds ``floor`` and
     ``ceiling`` (default: ``b``'s own ``damping``) limit each area's change from ``a``, budget
-    neutrally (:func:`diogel.resources.formula.apply_damping`): the table then shows both who would
+    neutrally (:func:`diogel.resources.damping.apply_damping`): the table then shows both who would
     lose and by how much, and what damping leaves them.
     """
+    # Over 80 lines: the two runs, damping and every note on them are one argument, read top to bottom.
     fa = resolve_formula(a)
     fb = resolve_formula(b) if b is not None else fa
     same = b is None
@@ -453,7 +448,8 @@ def allocation_vintage(alloc: Allocation) -> pd.DataFrame:
 
 def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
     """Write ``<formula>_<yyyy-yy>_allocation.csv`` (one row per area), ``..._notes.txt``,
-    ``..._vintage.csv`` (what year, index and months every indicator comes from) and an SVG chart."""
+    ``..._vintage.csv`` (what year, index and months every indicator comes from), ``..._figures.json``
+    (every figure with its definition, inputs and parameters) and an SVG chart."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = _stem(alloc)
@@ -463,6 +459,11 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
     notes.write_text("\n".join(alloc.notes) + "\n", encoding="utf-8")
     vintage = out / f"{stem}_vintage.csv"
     allocation_vintage(alloc).to_csv(vintage, index=False, lineterminator="\n")
+    figures = write_figures(
+        out / f"{stem}_figures.json",
+        "diogel funding allocation",
+        allocation_figures(alloc, allocation_vintage(alloc), financial_year(alloc.year), csv_path.name),
+    )
     svg = out / f"{stem}_allocation.svg"
     svg.write_text(
         chart_allocation(
@@ -472,11 +473,12 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
         ),
         encoding="utf-8",
     )
-    return [csv_path, notes, vintage, svg]
+    return [csv_path, notes, vintage, figures, svg]
 
 
 def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
-    """Write the comparison CSV, notes and change-per-head charts (SVG and PNG; damped too if damped)."""
+    """Write the comparison CSV, notes, vintage, ``..._figures.json`` and change-per-head charts (SVG and
+    PNG; damped too if damped)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     a, b = cmp.a.requested.name, cmp.b.requested.name
@@ -487,13 +489,16 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
     vintage_notes = [f"{label} {line}" for label, alloc in ((cmp.label_a, cmp.a), (cmp.label_b, cmp.b))
                      for line in vintage_lines(alloc.indicators)]  # fmt: skip
     paths[1].write_text("\n".join([*cmp.notes, *vintage_notes]) + "\n", encoding="utf-8")
-    pd.concat(
+    vintage = pd.concat(
         [
             allocation_vintage(cmp.a).assign(allocation=cmp.label_a),
             allocation_vintage(cmp.b).assign(allocation=cmp.label_b),
         ],
         ignore_index=True,
-    ).to_csv(paths[2], index=False, lineterminator="\n")
+    )
+    vintage.to_csv(paths[2], index=False, lineterminator="\n")
+    figures = comparison_figures(cmp, vintage, financial_year(cmp.b.year), paths[0].name)
+    paths.append(write_figures(out / f"{stem}_figures.json", "diogel funding comparison", figures))
     title = (
         f"Change per head, {a}: frozen -> current statistics"
         if cmp.same_formula

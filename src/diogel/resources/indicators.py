@@ -13,7 +13,7 @@ deprivation
     population a formula shares out.
 sparsity
     ``sparsity_index``: the share of the LA's population living in LSOAs under 150 persons per km2
-    (:func:`diogel.resources.formula.sparsity_index`), LSOA areas from the loaded boundaries.
+    (:func:`diogel.resources.indicator_kinds.sparsity_index`), LSOA areas from the loaded boundaries.
 recorded crime and harm
     From police.uk street-level data under the counting rules, over a window of months:
     ``recorded_crime`` (every crime type except anti-social behaviour, which is not recorded
@@ -41,9 +41,10 @@ import numpy as np
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.resources.formula import WALES_LA_TO_CSP, WALES_LOCAL_AUTHORITIES, sparsity_index
+from diogel.resources.areas import WALES_LA_TO_CSP, WALES_LOCAL_AUTHORITIES
+from diogel.resources.indicator_kinds import indicators_to_csp, sparsity_index
+from diogel.resources.la_geography import la_csp, la_force, lsoa_to_la
 from diogel.warehouse.counting import counted
-from diogel.warehouse.geography import lsoa_membership
 
 AGES = tuple(range(91))
 AGE_COLUMNS = tuple(f"age_{a}" for a in AGES)
@@ -119,80 +120,6 @@ def _month_range(start: str, end: str) -> list[str]:
     while m <= end:
         out.append(m)
         m = _shift(m, 1)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Geography
-
-
-def lsoa_to_la(wh) -> pd.DataFrame:  # noqa: ANN001
-    """``lsoa_code``, ``la_code``, ``la_name``: one LA per LSOA (both vintages), by the lookups."""
-    if not wh.has("lookup_lsoa_ward_la"):
-        raise DiogelError(
-            "no LSOA -> local authority lookup is loaded: run 'diogel init --reference wales' first"
-        )
-    m = wh.execute(lsoa_membership(wh).select("lsoa_code", "la_code", "la_name").distinct())
-    return m.dropna(subset=["la_code"]).drop_duplicates("lsoa_code").reset_index(drop=True)
-
-
-def la_force(wh) -> pd.DataFrame:  # noqa: ANN001
-    """``la_code``, ``force_code``, ``force_name`` (the newest LA -> CSP -> force lookup), one row per LA."""
-    if not wh.has("lookup_la_csp_force"):
-        return pd.DataFrame(columns=["la_code", "force_code", "force_name"])
-    t = counted(wh, "lookup-la-csp-force")
-    latest = t.group_by("la_code").aggregate(year=t.year.max())
-    t = t.semi_join(latest, ["la_code", "year"]).select("la_code", "force_code", "force_name").distinct()
-    df = wh.execute(t).sort_values(["la_code", "force_code"])
-    return df.drop_duplicates("la_code").reset_index(drop=True)
-
-
-def la_csp(wh) -> pd.DataFrame:  # noqa: ANN001
-    """``la_code``, ``csp_code``, ``csp_name`` from the newest LA -> CSP lookup (several rows per LA in
-    England from 2024, where the relation is many-to-many)."""
-    if not wh.has("lookup_la_csp_force"):
-        return pd.DataFrame(columns=["la_code", "csp_code", "csp_name"])
-    t = counted(wh, "lookup-la-csp-force")
-    latest = t.group_by("la_code").aggregate(year=t.year.max())
-    t = t.semi_join(latest, ["la_code", "year"]).select("la_code", "csp_code", "csp_name").distinct()
-    return wh.execute(t).sort_values(["la_code", "csp_code"]).reset_index(drop=True)
-
-
-def la_geometries(wh, la_codes: Sequence[str] | None = None, vintage: int | None = None):  # noqa: ANN001, ANN201
-    """Local-authority polygons dissolved from the LSOA boundaries in the warehouse (EPSG:27700).
-
-    LSOAs of ``vintage`` (default: the vintage with most LSOAs in ``la_codes``) are assigned to LAs
-    through :func:`lsoa_to_la` and dissolved with
-    :func:`diogel.resources.options.dissolve_lsoa_to_la`. Returns a GeoDataFrame with ``area_code``,
-    ``area_name``, ``area_km2`` and ``geometry`` sorted by code.
-    """
-    import geopandas as gpd
-    import shapely
-
-    from diogel.resources.options import dissolve_lsoa_to_la
-
-    if not wh.has("lsoa_boundaries"):
-        raise DiogelError("no LSOA boundaries are loaded: run 'diogel init --reference wales' first")
-    lk = lsoa_to_la(wh)
-    if la_codes is not None:
-        lk = lk[lk["la_code"].isin(set(la_codes))]
-    b = counted(wh, "boundaries")
-    if vintage is None:
-        codes = wh.execute(b.select("lsoa_code", "lsoa_vintage"))
-        counts_by = codes[codes["lsoa_code"].isin(set(lk["lsoa_code"]))]["lsoa_vintage"].value_counts()
-        if counts_by.empty:
-            raise DiogelError("no loaded LSOA boundary matches the local authorities asked for")
-        # The vintage covering most LSOAs; ties to the newer one.
-        vintage = int(sorted(counts_by.items(), key=lambda kv: (kv[1], kv[0]))[-1][0])
-    df = wh.execute(b.filter(b.lsoa_vintage == vintage).select("lsoa_code", "geometry"))
-    g = gpd.GeoDataFrame(df[["lsoa_code"]], geometry=shapely.from_wkb(df["geometry"]), crs=4326)
-    out = dissolve_lsoa_to_la(
-        g, lk, lsoa_col="lsoa_code", lookup_lsoa_col="lsoa_code", la_col="la_code", la_name_col="la_name"
-    )
-    if la_codes is not None:
-        missing = sorted(set(la_codes) - set(out["area_code"]))
-        if missing:
-            raise DiogelError(f"no LSOA boundaries loaded for {', '.join(missing)}")
     return out
 
 
@@ -274,6 +201,7 @@ def la_indicators(
     Indicators
         One row per LA that has population in ``population_year``.
     """
+    # Over 80 lines: one frame of indicators, each column from its own table, assembled in one place.
     notes: list[str] = []
     lsoa = lsoa_population(wh, population_year)
     lk = lsoa_to_la(wh)
@@ -465,6 +393,7 @@ def la_crime(
     ``las`` has ``area_code``, ``area_name`` and ``force_name``. Returns (frame with ``area_code``,
     ``recorded_crime``, ``asb``, ``crime_harm``, ``police_data``, ``note``; the window used; notes).
     """
+    # Over 80 lines: police coverage, crime counts and harm weights must be joined in this order to keep unknowns unknown.
     from diogel.analysis.harm import harm_by_area
     from diogel.warehouse.queries import counts
 
@@ -551,12 +480,10 @@ def for_unit(ind: Indicators, unit: str) -> pd.DataFrame:
     """The indicator frame for a formula's ``unit``.
 
     ``local_authority_2005``: the 22 Welsh LAs (all must have population). ``csp``: today's 21 Welsh
-    CSPs, aggregated with :func:`diogel.resources.formula.indicators_to_csp` (counts summed, scores
+    CSPs, aggregated with :func:`diogel.resources.indicator_kinds.indicators_to_csp` (counts summed, scores
     population-weighted; a CSP has police data only if every one of its LAs has). ``any``: every LA
     in the frame.
     """
-    from diogel.resources.formula import indicators_to_csp
-
     df = ind.frame
     if unit == "any":
         return df.copy()

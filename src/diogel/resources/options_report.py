@@ -26,6 +26,8 @@ import pandas as pd
 
 from diogel import __version__
 from diogel.errors import DiogelError
+from diogel.report.render import environment, write_pdf
+from diogel.resources.charts import figure_svg, svg_for_html
 from diogel.resources.ledger import Ledger, capacity_indicators, read_ledger
 from diogel.resources.options import (
     METRICS,
@@ -42,6 +44,7 @@ from diogel.resources.options import (
     pooled_capacity,
     simplify_coverage,
 )
+from diogel.resources.provenance import options_figures, write_figures
 
 SYNTHETIC_LEDGER = "synthetic_capacity_ledger_wales.csv"
 METRIC_LABELS = {
@@ -137,15 +140,15 @@ def build_options(
 
     Returns an :class:`OptionsResult` holding every table and the maps (SVG strings).
     """
+    # Over 80 lines: the three options are worked out in the order the report states its notes.
     from diogel.resources.indicators import (
         indicator_vintage,
-        la_force,
-        la_geometries,
         la_indicators,
         partnership_context,
         population_years,
         vintage_lines,
     )
+    from diogel.resources.la_geography import la_force, la_geometries
 
     settings = settings or OptionsSettings()
     notes: list[str] = []
@@ -368,8 +371,6 @@ def capacity_map(r: OptionsResult) -> str:
     """Map of today's partnerships by how they stand against the standard and the lowered standard."""
     from matplotlib.patches import Patch
 
-    from diogel.resources.formula import _svg, svg_for_html
-
     s = r.settings
     las = _map_frame(r).copy()
     status: dict[str, str] = {}
@@ -397,7 +398,7 @@ def capacity_map(r: OptionsResult) -> str:
     fig.suptitle(
         f"Today: {METRIC_LABELS[s.metric]} against {s.standard:g} (lowered {s.lowered:g})", fontsize=10
     )
-    return svg_for_html(_svg(fig), "capacity-map")
+    return svg_for_html(figure_svg(fig), "capacity-map")
 
 
 def _group_colours(r: OptionsResult) -> dict[int, str]:
@@ -420,8 +421,6 @@ def _group_colours(r: OptionsResult) -> dict[int, str]:
 def groups_map(r: OptionsResult) -> str:
     """Map of option (iii): the groups, numbered, with police force areas outlined."""
     from matplotlib.lines import Line2D
-
-    from diogel.resources.formula import _svg, svg_for_html
 
     las = _map_frame(r).merge(r.amalgamation.labels[["area_code", "group"]], on="area_code")
     colours = _group_colours(r)
@@ -452,7 +451,7 @@ def groups_map(r: OptionsResult) -> str:
         f"Option (iii): {len(groups)} groups of at least {s.min_population:,.0f} residents (seed {s.seed})",
         fontsize=10,
     )
-    return svg_for_html(_svg(fig), "groups-map")
+    return svg_for_html(figure_svg(fig), "groups-map")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,8 +485,6 @@ def partnership_table(r: OptionsResult) -> pd.DataFrame:
 
 def render_html(r: OptionsResult) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG; no scripts, fonts or links)."""
-    from jinja2 import Environment
-
     s = r.settings
     unit = "FTE" if s.metric == "fte_per_100k" else "£"
     per = partnership_table(r)
@@ -530,48 +527,42 @@ def render_html(r: OptionsResult) -> str:
     template = (resources.files("diogel.resources") / "templates" / "options_report.html").read_text(
         encoding="utf-8"
     )
-    env = Environment(autoescape=True)
-    return env.from_string(template).render(
-        title="Options for change in community safety partnership capacity",
-        version=__version__,
-        synthetic=r.synthetic,
-        ledger=r.ledger_label,
-        settings=s,
-        metric_label=METRIC_LABELS[s.metric],
-        year=f"{r.year}/{(r.year + 1) % 100:02d}",
-        population_year=r.population_year,
-        summary=_table(r.summary, index=True),
-        partnerships=_table(part),
-        groups=_table(groups),
-        capacity_map=r.maps["capacity"],
-        groups_map=r.maps["groups"],
-        notes=r.notes,
-        vintage=_table(r.vintage),
-        cost_per_fte=_money(s.cost_per_fte) if s.cost_per_fte is not None else "not given",
+    # The report's one renderer (autoescaped, strict about undefined names) serves this page too.
+    return (
+        environment()
+        .from_string(template)
+        .render(
+            title="Options for change in community safety partnership capacity",
+            version=__version__,
+            synthetic=r.synthetic,
+            ledger=r.ledger_label,
+            settings=s,
+            metric_label=METRIC_LABELS[s.metric],
+            year=f"{r.year}/{(r.year + 1) % 100:02d}",
+            population_year=r.population_year,
+            summary=_table(r.summary, index=True),
+            partnerships=_table(part),
+            groups=_table(groups),
+            capacity_map=r.maps["capacity"],
+            groups_map=r.maps["groups"],
+            notes=r.notes,
+            vintage=_table(r.vintage),
+            cost_per_fte=_money(s.cost_per_fte) if s.cost_per_fte is not None else "not given",
+        )
     )
 
 
 def write_report(r: OptionsResult, out_dir: str | Path, pdf: bool = True) -> list[Path]:
-    """Write ``options_report.html``, ``options_report.pdf`` and the tables as CSV into ``out_dir``."""
+    """Write ``options_report.html``, ``options_report.pdf``, the tables as CSV and ``options_figures.json``
+    (every figure with its definition, inputs and parameters) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     page = render_html(r)
     paths = [out / "options_report.html"]
     paths[0].write_text(page, encoding="utf-8")
     if pdf:
-        import logging
-
-        from weasyprint import HTML
-
         paths.append(out / "options_report.pdf")
-        # WeasyPrint logs every SVG style property it does not use as CSS; the drawing is unaffected.
-        log = logging.getLogger("weasyprint")
-        level = log.level
-        log.setLevel(logging.ERROR)
-        try:
-            HTML(string=page).write_pdf(paths[-1])
-        finally:
-            log.setLevel(level)
+        write_pdf(page, paths[-1])
     tables = {
         "options_summary.csv": r.summary.reset_index(),
         "options_partnerships.csv": partnership_table(r),
@@ -582,4 +573,11 @@ def write_report(r: OptionsResult, out_dir: str | Path, pdf: bool = True) -> lis
     for name, df in tables.items():
         df.to_csv(out / name, index=False, lineterminator="\n", float_format="%.6f")
         paths.append(out / name)
+    names = {
+        "summary": "options_summary.csv",
+        "partnerships": "options_partnerships.csv",
+        "groups": "options_groups.csv",
+    }
+    figures = options_figures(r, tables["options_partnerships.csv"], names)
+    paths.append(write_figures(out / "options_figures.json", "diogel options for change", figures))
     return paths

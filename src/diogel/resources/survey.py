@@ -478,7 +478,7 @@ def diverging_likert_svg(responses: pd.DataFrame, survey: Survey, question: str,
     """
     from matplotlib.figure import Figure
 
-    from diogel.resources.formula import _svg
+    from diogel.resources.charts import figure_svg as _svg
 
     q = survey.question(question)
     summary = likert_summary(responses, survey, question)
@@ -783,7 +783,7 @@ def render_html(a: SurveyAnalysis) -> str:
     tables behind them and the workforce profile, all with readable headings."""
     import html
 
-    from diogel.resources.formula import svg_for_html
+    from diogel.resources.charts import svg_for_html
 
     parts = [
         "<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'>",

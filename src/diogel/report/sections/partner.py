@@ -15,14 +15,14 @@ With ED assaults loaded, the violence view (the Cardiff Model): ED assault atten
 police-recorded violence and sexual offences, and the share of ED assaults never reported to the police,
 by location type and by hour of the week.
 
-Every count leaves the warehouse through :mod:`diogel.sources.partner.gather`, which hides counts from 1
+Every count leaves the warehouse through the gatherer :mod:`diogel.gather.partner`, which hides counts from 1
 to the dataset's threshold minus 1 (5 in every shipped schema), adds secondary suppression so that no
 hidden count can be worked out from the totals beside it, and hides any share or rate built on a hidden
 count. Each table in the section states the rule. Police-recorded figures are public and are not hidden.
 
-Reading the warehouse: the report's own gather (:mod:`diogel.report.gather`) does not read partner data,
-so the section reads it through ``ctx.warehouse``; a context built without one gets a section saying that
-partner data were not read.
+Reading the warehouse: the section is a pure function of the :class:`~diogel.gather.partner.PartnerBundle`
+read once before the sections are built (:func:`read_partner`, given to the context as ``ctx.partner``); a
+context built without one gets a section saying that partner data were not read.
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from diogel.errors import DiogelError
+from diogel.analysis.cardiff import CardiffView
+from diogel.gather.partner import PartnerBundle, PartnerDataset, gather_partner_bundle
 from diogel.report import charts
-from diogel.report.context import Context, Finding, SectionOutput
+from diogel.report.context import AssessOptions, Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
-from diogel.report.gather import SourceRef
+from diogel.report.gather import AreaData, SourceRef
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import rate_unit, slug
 
-__all__ = ["build"]
+__all__ = ["build", "read_partner"]
 
 TREND_MONTHS = 6
 
@@ -64,17 +65,6 @@ def _cell(value: Any, fmt=fmt_count) -> str:  # noqa: ANN001
         if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
         else fmt(value)
     )
-
-
-def _schema_title(dataset: str) -> tuple[str, str]:
-    """(title, what one record is) of a dataset, from its shipped schema when there is one."""
-    from diogel.sources.partner.schema import load_schema
-
-    try:
-        schema = load_schema(dataset)
-    except DiogelError:
-        return dataset.replace("_", " "), "record"
-    return schema.title, "record"
 
 
 def _missing(text: str, values: dict | None = None) -> SectionOutput:
@@ -126,24 +116,14 @@ def _hour_chart(rows: pd.DataFrame, column: str, title: str, label: str, share: 
 # One dataset: levels, trend, hot spots, near repeats
 
 
-def _dataset(ctx: Context, wh, dataset: str, lsoas: list[str], gi_weights) -> dict[str, Any]:  # noqa: ANN001, PLR0915
-    from diogel.sources.partner.gather import (
-        gather_hotspots,
-        gather_near_repeats,
-        gather_partner,
-        partner_sources,
-    )
-
+def _dataset(ctx: Context, item: PartnerDataset) -> dict[str, Any]:
+    # Over 80 lines: one dataset's figures are registered in the order the template shows them.
     d, f, o = ctx.data, ctx.figures, ctx.options
-    start, end = f"{d.period.start:%Y-%m}", f"{d.period.end:%Y-%m}"
-    title, _ = _schema_title(dataset)
+    dataset, title, refs = item.dataset, item.title, item.sources
     key = f"partner:{dataset}"
-    refs = partner_sources(wh, dataset, lsoas, start, end)
     d.sources[key] = [SourceRef(r["kind"], r["name"], r["file_id"], r["run_id"]) for r in refs]
     synthetic = any("synthetic" in r["name"].casefold() for r in refs)
-    s = gather_partner(
-        wh, dataset, area=d.code, start=start, end=end, trend_months=TREND_MONTHS, lsoa_months=False
-    )
+    s = item.summary
     k = s.threshold
     hidden = _hidden(k)
     inputs = [key, "lookups"]
@@ -192,8 +172,7 @@ def _dataset(ctx: Context, wh, dataset: str, lsoas: list[str], gi_weights) -> di
             "span": f.span(f"{sid}.trend"),
         }
 
-    hot = gather_hotspots(wh, dataset, d.population[["lsoa_code", "population"]], start, end, weights=gi_weights,
-                          permutations=o.permutations, seed=o.seed, threshold=k)  # fmt: skip
+    hot = item.hotspots
     lsoa = d.lsoas[["lsoa_code", "lsoa_name"]].merge(hot.by_lsoa, on="lsoa_code", how="left")
     gdf = d.boundaries[["lsoa_code", "geometry"]].merge(lsoa, on="lsoa_code")
     gpkg = ctx.write_map(f"partner_{sid}_by_lsoa", gdf)
@@ -223,9 +202,7 @@ def _dataset(ctx: Context, wh, dataset: str, lsoas: list[str], gi_weights) -> di
                      parameters=params, definition="LSOAs classed 'Hot spot' at 90% or more (FDR-adjusted).")  # fmt: skip
 
     near = None
-    nr = gather_near_repeats(
-        wh, dataset, lsoas, start, end, permutations=o.permutations, seed=o.seed, threshold=k
-    )
+    nr = item.near_repeats
     if nr is not None:
         nr_params = params | {"metric": "manhattan", "permutations": nr.permutations, "seed": nr.seed,
                               "near_distance_m": nr.near_distance_m, "near_days": nr.near_days,
@@ -301,12 +278,9 @@ def _dataset(ctx: Context, wh, dataset: str, lsoas: list[str], gi_weights) -> di
 # The violence view: ED assaults beside police-recorded violence
 
 
-def _violence(ctx: Context, wh, threshold: int) -> dict[str, Any]:  # noqa: ANN001
-    from diogel.sources.partner.gather import gather_cardiff
-
+def _violence(ctx: Context, view: CardiffView, threshold: int) -> dict[str, Any]:
+    # Over 80 lines: the violence view's figures are registered in the order the template shows them.
     d, f = ctx.data, ctx.figures
-    start, end = f"{d.period.start:%Y-%m}", f"{d.period.end:%Y-%m}"
-    view = gather_cardiff(wh, area=d.code, start=start, end=end, threshold=threshold)
     inputs = ["partner:ed_assaults", "police:period", "lookups"]
     params = {"period": d.period.label, "method": view.method, "disclosure_rule": view.rule}
     share = f.number("violence.share_not_reported", view.share_not_reported, fmt=fmt_pct,
@@ -420,22 +394,35 @@ def _violence(ctx: Context, wh, threshold: int) -> dict[str, Any]:  # noqa: ANN0
 # ----------------------------------------------------------------------------------------------------
 
 
-def build(ctx: Context) -> SectionOutput:
-    """Build the partner-data section (see the module docstring)."""
-    from diogel.analysis.hotspots import contiguity_weights
-    from diogel.sources.partner.gather import partner_datasets
-    from diogel.warehouse.geography import area_lsoas
-
-    d = ctx.data
-    wh = ctx.warehouse
+def read_partner(wh, data: AreaData, options: AssessOptions) -> PartnerBundle | None:  # noqa: ANN001
+    """The partner bundle of the assessment's area and period (None without a warehouse)."""
     if wh is None:
+        return None
+    return gather_partner_bundle(
+        wh,
+        data.code,
+        f"{data.period.start:%Y-%m}",
+        f"{data.period.end:%Y-%m}",
+        data.population[["lsoa_code", "population"]],
+        data.boundaries[["lsoa_code", "geometry"]],
+        permutations=options.permutations,
+        seed=options.seed,
+        trend_months=TREND_MONTHS,
+    )
+
+
+def build(ctx: Context) -> SectionOutput:
+    """Build the partner-data section (see the module docstring) from ``ctx.partner``."""
+    # Over 80 lines: the findings, caveats and methods are written where they are decided.
+    d = ctx.data
+    bundle = ctx.partner
+    if bundle is None:
         return _missing(
             "Partner data were not read for this assessment: it was built without access to the partner "
             "records (the section was given no warehouse).",
             {"datasets": [], "read": False},
         )
-    start, end = f"{d.period.start:%Y-%m}", f"{d.period.end:%Y-%m}"
-    loaded, _ = partner_datasets(wh)
+    loaded, present, titles = bundle.loaded, bundle.present, bundle.titles
     if not loaded:
         return _missing(
             "No partner data are loaded, so this assessment uses police data only. Load fire, ambulance, "
@@ -444,20 +431,19 @@ def build(ctx: Context) -> SectionOutput:
             "are hidden on the way out.",
             {"datasets": [], "read": True},
         )
-    lsoas = area_lsoas(wh, d.code)
-    _, present = partner_datasets(wh, lsoas, start, end)
     if not present:
-        names = ", ".join(_schema_title(x)[0] for x in loaded)
+        names = ", ".join(titles[x] for x in loaded)
         return _missing(
             f"Partner data are loaded ({names}) but none of their records is placed in an LSOA of {d.name} "
             f"between {d.period.words}, so none is shown. Records located only by an outward postcode belong to "
             "no area.",
             {"datasets": [], "read": True},
         )
-    weights = contiguity_weights(d.boundaries[["lsoa_code", "geometry"]])
-    datasets = [_dataset(ctx, wh, ds, lsoas, weights) for ds in present]
+    datasets = [_dataset(ctx, item) for item in bundle.datasets]
     ed = next((x for x in datasets if x["dataset"] == "ed_assaults"), None)
-    violence = _violence(ctx, wh, ed["threshold"]) if ed is not None else None
+    violence = (
+        _violence(ctx, bundle.violence, ed["threshold"]) if ed is not None and bundle.violence else None
+    )
     synthetic = [x for x in datasets if x["synthetic"]]
 
     findings: list[Finding] = []
@@ -524,7 +510,7 @@ def build(ctx: Context) -> SectionOutput:
         datasets=datasets,
         violence=violence,
         synthetic=synthetic,
-        not_here=[_schema_title(x)[0] for x in loaded if x not in present],
+        not_here=[titles[x] for x in loaded if x not in present],
         unit=rate_unit(d.period),
         trend_months=TREND_MONTHS,
     )

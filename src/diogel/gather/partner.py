@@ -1,4 +1,4 @@
-"""Getting partner data out of the warehouse for an area and a period, disclosure-controlled.
+"""The partner gatherer: partner data out of the warehouse for an area and a period, disclosure-controlled.
 
 Partner records stay inside the warehouse boundary: :func:`partner_records` (record level) is for
 analysis code running beside the warehouse, never for publication. What may leave, in a report, a
@@ -23,25 +23,30 @@ belong to no area; they count only when no area is asked for, as the row :data:`
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from diogel.analysis.cardiff import CardiffView, cardiff_view, describe
+from diogel.analysis.cardiff import CardiffView
 from diogel.analysis.partner_trends import NOT_PLACED, monthly_counts, recent_trend
-from diogel.disclosure import suppress, suppress_long
+from diogel.disclosure import suppress_long
 from diogel.errors import DiogelError
-
-if TYPE_CHECKING:
-    import ibis
+from diogel.gather.cardiff import gather_cardiff
+from diogel.gather.partner_records import (
+    area_lsoas_of,
+    disclosure_threshold,
+    partner_datasets,
+    partner_records,
+    partner_sources,
+    safe_count,
+)
 
 __all__ = [
     "NOT_PLACED",
+    "PartnerBundle",
+    "PartnerDataset",
     "PartnerHotspots",
     "PartnerNearRepeats",
     "PartnerSummary",
@@ -49,75 +54,12 @@ __all__ = [
     "gather_hotspots",
     "gather_near_repeats",
     "gather_partner",
+    "gather_partner_bundle",
     "partner_datasets",
     "partner_records",
     "partner_sources",
+    "schema_title",
 ]
-
-
-def _month(value: str | None, what: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.datetime.strptime(str(value)[:7], "%Y-%m").date()
-    except ValueError:
-        raise DiogelError(f"{what} must be a month as YYYY-MM, not {value!r}") from None
-
-
-def _area(wh, area: str | None) -> tuple[str | None, list[str] | None]:  # noqa: ANN001
-    """(label, LSOA codes) of ``area``; (None, None) for no area."""
-    if area is None:
-        return None, None
-    from diogel.warehouse.geography import area_lsoas, resolve_area
-
-    level, code, name = resolve_area(wh, area)
-    return f"{name} ({code})" if name != code else code, area_lsoas(wh, area)
-
-
-def partner_records(
-    wh,  # noqa: ANN001
-    dataset: str | None = None,
-    lsoas: Sequence[str] | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    details: bool = False,
-) -> pd.DataFrame:
-    """Partner records under the counting rules, RECORD LEVEL: for analysis inside the warehouse boundary.
-
-    Parameters
-    ----------
-    dataset : a schema name (``ed_assaults``); None for every dataset.
-    lsoas : keep records in these LSOAs only (None: all, placed or not).
-    start, end : first and last month, ``YYYY-MM`` (inclusive).
-    details : also expand ``detail_json`` into one column per stored field.
-
-    Returns
-    -------
-    Frame with ``dataset``, ``supplier``, ``event_date``, ``event_time``, ``month`` (Timestamp),
-    ``lsoa_code``, ``outward_code``, ``easting``, ``northing``, ``grid_cell_m``, ``time_resolution``,
-    ``count`` and ``disclosure_threshold`` (and the detail fields).
-    """
-    if not wh.has("partner_record"):
-        raise DiogelError("the warehouse has no partner data yet: load some with 'diogel ingest partner'")
-    t = _counted_records(wh, dataset, lsoas, start, end)
-    cols = ["dataset", "supplier", "event_date", "event_time", "month", "lsoa_code", "outward_code",
-            "easting", "northing", "grid_cell_m", "time_resolution", "record_count",
-            "disclosure_threshold"]  # fmt: skip
-    if details:
-        cols.append("detail_json")
-    df = wh.execute(t.select(*cols)).rename(columns={"record_count": "count"})
-    df["month"] = pd.to_datetime(df["month"])
-    df["event_date"] = pd.to_datetime(df["event_date"])
-    for c in ("lsoa_code", "outward_code", "event_time"):
-        df[c] = df[c].astype(object).where(df[c].notna(), None)
-    if details:
-        expanded = pd.DataFrame([json.loads(v) for v in df.pop("detail_json")], index=df.index)
-        df = df.join(expanded[[c for c in expanded.columns if c not in df.columns]])
-    return df.sort_values(["dataset", "month", "event_date"], kind="stable").reset_index(drop=True)
-
-
-# ----------------------------------------------------------------------------------------------------
-# Counts by LSOA and month
 
 
 @dataclass
@@ -141,15 +83,6 @@ class PartnerSummary:
     trend: pd.DataFrame
     rule: str
     notes: list[str] = field(default_factory=list)
-
-
-def _safe(n: int, threshold: int) -> int | None:
-    return None if 0 < n < threshold else int(n)
-
-
-def _threshold(records: pd.DataFrame, threshold: int | None) -> int:
-    stored = int(records["disclosure_threshold"].max()) if len(records) else 5
-    return max(stored, int(threshold or 0))
 
 
 def gather_partner(
@@ -180,14 +113,15 @@ def gather_partner(
     -------
     PartnerSummary
     """
-    label, lsoas = _area(wh, area)
+    # Over 80 lines: the docstring lists every parameter; the tables are protected in one pass.
+    label, lsoas = area_lsoas_of(wh, area)
     records = partner_records(wh, dataset, lsoas, start, end)
     if records.empty:
         raise DiogelError(
             f"no {dataset} records in the warehouse" + (f" for {label}" if label else "")
             + (f" from {start or 'the start'} to {end or 'the end'}" if start or end else "")
         )  # fmt: skip
-    k = _threshold(records, threshold)
+    k = disclosure_threshold(records, threshold)
     lo = pd.Timestamp(start + "-01") if start else records["month"].min()
     hi = pd.Timestamp(end + "-01") if end else records["month"].max()
     records = records.assign(lsoa_code=records["lsoa_code"].where(records["lsoa_code"].notna(), NOT_PLACED))
@@ -221,8 +155,8 @@ def gather_partner(
         start=f"{lo:%Y-%m}",
         end=f"{hi:%Y-%m}",
         threshold=k,
-        total=_safe(total, k),
-        not_placed=_safe(not_placed, k),
+        total=safe_count(total, k),
+        not_placed=safe_count(not_placed, k),
         by_month=month_table,
         by_lsoa=lsoa_table.sort_values("lsoa_code", kind="stable").reset_index(drop=True),
         by_lsoa_month=long_table,
@@ -246,224 +180,6 @@ def _notes(records: pd.DataFrame, dataset: str, by_area: bool) -> list[str]:
             "months show zero."
         )
     return notes
-
-
-# ----------------------------------------------------------------------------------------------------
-# The Cardiff Model view
-
-
-def _police_violence(wh, area: str | None, start: str | None, end: str | None) -> pd.DataFrame:  # noqa: ANN001
-    from diogel.analysis.cardiff import VIOLENCE
-    from diogel.warehouse.queries import counts
-
-    if not wh.has("police_street"):
-        return pd.DataFrame(
-            {
-                "lsoa_code": pd.Series([], dtype=object),
-                "month": pd.Series([], dtype="datetime64[ns]"),
-                "count": pd.Series([], dtype="int64"),
-            }
-        )
-    df = counts(wh, ["lsoa", "month", "crime_type"], area, start, end)
-    df = df[df.crime_type == VIOLENCE].rename(columns={"lsoa": "lsoa_code"})
-    df = df[df.lsoa_code.notna()]
-    return df.assign(month=pd.to_datetime(df.month + "-01"))[["lsoa_code", "month", "count"]]
-
-
-def _hide_single(frame: pd.DataFrame, key: str | list[str], column: str, k: int) -> pd.Series:
-    """Mask of ``column`` (a column of counts whose total is published) after suppression."""
-    keys = [key] if isinstance(key, str) else key
-    label = frame[keys].astype(str).agg("|".join, axis=1) if len(keys) > 1 else frame[keys[0]].astype(str)
-    out = suppress_long(pd.DataFrame({"_k": label, "_v": frame[column].to_numpy()}), "_k", None, "_v",
-                        threshold=k)  # fmt: skip
-    return pd.Series(out["suppressed"].to_numpy(dtype=bool), index=frame.index)
-
-
-def _hide_answers(frame: pd.DataFrame, key: str | list[str], k: int) -> pd.DataFrame:
-    """Suppression mask of the reported / not_reported / not_known columns as one 2-D table."""
-    keys = [key] if isinstance(key, str) else key
-    cols = ["reported", "not_reported", "not_known"]
-    label = frame[keys].astype(str).agg("|".join, axis=1)
-    table = pd.DataFrame(frame[cols].to_numpy(dtype=float), index=label, columns=cols)
-    keep = table.sum(axis=1) > 0  # rows nobody is in add nothing and would only blur the lines
-    mask = pd.DataFrame(False, index=table.index, columns=cols)
-    if keep.any():
-        mask.loc[keep] = suppress(table[keep], threshold=k, margins=False).suppressed.to_numpy()
-    return mask.set_axis(frame.index)
-
-
-def gather_cardiff(
-    wh,  # noqa: ANN001
-    area: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    threshold: int | None = None,
-) -> CardiffView:
-    """The Cardiff Model view (:func:`diogel.analysis.cardiff.cardiff_view`) for an area and period, safe to publish.
-
-    ED assaults come from the ``ed_assaults`` dataset (in the area: those whose assault LSOA is in it);
-    police-recorded violence is police.uk "Violence and sexual offences" under the counting rules, in the
-    same LSOAs and months. Every ED count, share and rate is disclosure-controlled as described in the
-    module docstring; ``view.rule`` is the footnote.
-    """
-    label, lsoas = _area(wh, area)
-    ed = partner_records(wh, "ed_assaults", lsoas, start, end, details=True)
-    if ed.empty:
-        raise DiogelError("no ed_assaults records in the warehouse" + (f" for {label}" if label else ""))
-    k = _threshold(ed, threshold)
-    police = _police_violence(wh, area, start, end)
-    if start is None or end is None:
-        # The police comparison covers the months the ED data cover, no more.
-        police = police[(police.month >= ed.month.min()) & (police.month <= ed.month.max())]
-    view = cardiff_view(ed, police, start, end)
-    return _suppress_view(view, k)
-
-
-def _suppress_view(view: CardiffView, k: int) -> CardiffView:
-    monthly = view.monthly.copy()
-    hidden = _hide_single(monthly, "month", "ed_assaults", k)
-    monthly["ed_assaults"] = monthly["ed_assaults"].astype("Int64").mask(hidden)
-    monthly["ed_per_100_police"] = monthly["ed_per_100_police"].mask(hidden)
-
-    by_lsoa = view.by_lsoa.copy()
-    by_lsoa["ed_assaults"] = (
-        by_lsoa["ed_assaults"].astype("Int64").mask(_hide_single(by_lsoa, "lsoa_code", "ed_assaults", k))
-    )
-
-    def answers(frame: pd.DataFrame, key: str | list[str], grid: bool) -> pd.DataFrame:
-        frame = frame.copy()
-        if grid:
-            days = frame.pivot(index="day", columns="hour", values="ed_assaults")
-            mask = suppress(days.astype(float), threshold=k, margins=False).suppressed
-            hidden = np.array([mask.at[d, h] for d, h in zip(frame.day, frame.hour, strict=True)])
-        else:
-            hidden = _hide_single(frame, key, "ed_assaults", k).to_numpy()
-        frame["ed_assaults"] = frame["ed_assaults"].astype("Int64").mask(hidden)
-        if view.method == "recorded":
-            mask = _hide_answers(frame.fillna({"ed_assaults": 0}), key, k)
-            for c in ("reported", "not_reported", "not_known"):
-                frame[c] = frame[c].astype("Int64").mask(mask[c])
-            frame["share_not_reported"] = frame["share_not_reported"].mask(
-                mask["reported"] | mask["not_reported"]
-            )
-        return frame
-
-    by_type = answers(view.by_location_type, "location_type", grid=False)
-    by_how = answers(view.by_hour_of_week, ["day", "hour"], grid=True)
-
-    small = any(0 < v < k for v in (view.numerator, view.denominator - view.numerator))
-    statement = describe(
-        view.method,
-        view.numerator,
-        view.denominator,
-        view.ed_total,
-        view.police_total,
-        view.share_not_reported,
-        view.ci_lower,
-        view.ci_upper,
-        view.alpha,
-        threshold=k,
-    )
-    nan = float("nan")
-    return replace(
-        view,
-        monthly=monthly,
-        by_lsoa=by_lsoa,
-        by_location_type=by_type,
-        by_hour_of_week=by_how,
-        share_not_reported=nan if small else view.share_not_reported,
-        ci_lower=nan if small else view.ci_lower,
-        ci_upper=nan if small else view.ci_upper,
-        numerator=None if small else view.numerator,
-        denominator=_safe(view.denominator, k),
-        statement=statement,
-        ed_total=_safe(view.ed_total, k),
-        ed_without_lsoa=_safe(view.ed_without_lsoa, k),
-        ed_without_time=_safe(view.ed_without_time, k),
-        rule=(
-            f"Emergency department counts from 1 to {k - 1} are hidden, and further counts wherever a hidden "
-            "count could be worked out from published totals; shares and rates built on a hidden count are "
-            "hidden too. Police-recorded figures are published by police.uk and are shown in full."
-        ),
-    )
-
-
-# ----------------------------------------------------------------------------------------------------
-# For the strategic assessment: which datasets, from which files, hot spots and near repeats
-
-
-def partner_datasets(
-    wh, lsoas: Sequence[str] | None = None, start: str | None = None, end: str | None = None
-):  # noqa: ANN001, ANN201
-    """The partner datasets in the warehouse, and those with records in ``lsoas`` from ``start`` to ``end``.
-
-    Returns
-    -------
-    (loaded, present) : two sorted lists of dataset (schema) names: every dataset loaded, and those with
-    at least one record in the LSOAs and months asked for. Names only: no count leaves this function.
-    """
-    from diogel.warehouse.counting import counted
-
-    if not wh.has("partner_record"):
-        return [], []
-    t = counted(wh, "partner")
-    loaded = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
-    lo, hi = _month(start, "start"), _month(end, "end")
-    if lo:
-        t = t.filter(t.month >= lo)
-    if hi:
-        t = t.filter(t.month <= hi)
-    if lsoas is not None:
-        t = t.filter(t.lsoa_code.isin(list(lsoas)))
-    present = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
-    return loaded, present
-
-
-def _counted_records(
-    wh,  # noqa: ANN001
-    dataset: str | None,
-    lsoas: Sequence[str] | None,
-    start: str | None,
-    end: str | None,
-) -> ibis.Table:
-    """Partner records that count, restricted to a dataset (None: all), LSOAs and months."""
-    from diogel.warehouse.counting import counted
-
-    t = counted(wh, "partner")
-    if dataset is not None:
-        t = t.filter(t.dataset == dataset)
-    lo, hi = _month(start, "start"), _month(end, "end")
-    if lo:
-        t = t.filter(t.month >= lo)
-    if hi:
-        t = t.filter(t.month <= hi)
-    if lsoas is not None:
-        t = t.filter(t.lsoa_code.isin(list(lsoas)))
-    return t
-
-
-def partner_sources(
-    wh,  # noqa: ANN001
-    dataset: str,
-    lsoas: Sequence[str] | None = None,
-    start: str | None = None,
-    end: str | None = None,
-) -> list[dict[str, str]]:
-    """The files (and ingest runs) whose records of ``dataset`` in the LSOAs and months asked for count.
-
-    Returns
-    -------
-    list of ``{"kind": "partner", "name", "file_id", "run_id"}`` in ingest order; ``file_id`` is the
-    SHA-256 of the raw file, the only trace of it the warehouse keeps.
-    """
-    t = _counted_records(wh, dataset, lsoas, start, end)
-    used = wh.execute(t.select("file_id", "run_id").distinct())
-    files = wh.execute(wh.table("source_file").select("file_id", "run_id", "name", "seq"))
-    used = used.merge(files, on=["file_id", "run_id"], how="left").sort_values(["seq", "name"])
-    return [
-        {"kind": "partner", "name": str(r.name), "file_id": str(r.file_id), "run_id": str(r.run_id)}
-        for r in used.itertuples()
-    ]
 
 
 @dataclass
@@ -518,7 +234,7 @@ def gather_hotspots(
 
     codes = list(units["lsoa_code"])
     records = partner_records(wh, dataset, codes, start, end)
-    k = _threshold(records, threshold)
+    k = disclosure_threshold(records, threshold)
     counts = records.groupby("lsoa_code")["count"].sum().reindex(codes, fill_value=0).astype("int64")
     gi_varies = bool(weights is not None and counts.nunique() > 1)
     if gi_varies:
@@ -544,7 +260,7 @@ def gather_hotspots(
     return PartnerHotspots(
         dataset=dataset,
         by_lsoa=by_lsoa,
-        placed=_safe(int(counts.sum()), k),
+        placed=safe_count(int(counts.sum()), k),
         threshold=k,
         rule=(
             f"Counts from 1 to {k - 1} are hidden (primary suppression); zeros are shown. Further counts are "
@@ -615,7 +331,7 @@ def gather_near_repeats(
     ]
     if len(exact) < min_incidents:
         return None
-    k = _threshold(records, threshold)
+    k = disclosure_threshold(records, threshold)
     frame = pd.DataFrame(
         {
             "x": exact["easting"].astype(float),
@@ -640,7 +356,7 @@ def gather_near_repeats(
     cells = exact["grid_cell_m"].dropna()
     return PartnerNearRepeats(
         dataset=dataset,
-        n_incidents=_safe(len(exact), k),
+        n_incidents=safe_count(len(exact), k),
         table=table,
         labels=label_table,
         summary=summary,
@@ -657,3 +373,109 @@ def gather_near_repeats(
         "worked out from the total; pairs are counted in the summary only when there are at least "
         f"{k} of them, and not at all in the table of bands.",
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# The bundle the report's partner section is a pure function of
+
+
+@dataclass(frozen=True)
+class PartnerDataset:
+    """One partner dataset as the report shows it, every count already suppressed."""
+
+    dataset: str
+    title: str
+    sources: tuple[dict[str, str], ...]
+    summary: PartnerSummary
+    hotspots: PartnerHotspots
+    near_repeats: PartnerNearRepeats | None
+
+
+@dataclass(frozen=True)
+class PartnerBundle:
+    """Everything about partner data for one area and period, read from the warehouse once.
+
+    ``loaded``: every dataset in the warehouse; ``present``: those with records in the area's LSOAs
+    and months (``datasets`` has one entry for each, in the same order); ``titles``: the schema title
+    of every loaded dataset; ``violence``: the Cardiff Model view when ED assaults are present.
+    """
+
+    loaded: tuple[str, ...]
+    present: tuple[str, ...]
+    titles: dict[str, str]
+    datasets: tuple[PartnerDataset, ...] = ()
+    violence: CardiffView | None = None
+
+
+def schema_title(dataset: str) -> str:
+    """The title of a dataset from its shipped schema (the name in words when there is none)."""
+    from diogel.sources.partner.schema import load_schema
+
+    try:
+        return load_schema(dataset).title
+    except DiogelError:
+        return dataset.replace("_", " ")
+
+
+def gather_partner_bundle(
+    wh,  # noqa: ANN001
+    area: str,
+    start: str,
+    end: str,
+    population: pd.DataFrame,
+    boundaries: pd.DataFrame,
+    permutations: int = 999,
+    seed: int = 12345,
+    trend_months: int = 6,
+) -> PartnerBundle:
+    """Read every partner dataset of ``area`` from ``start`` to ``end`` (``YYYY-MM``) for the report.
+
+    Parameters
+    ----------
+    wh : the warehouse.
+    area : the area's code (its LSOAs by membership).
+    population : the area's LSOAs, ``lsoa_code`` and ``population`` (for rates).
+    boundaries : the area's LSOA polygons, ``lsoa_code`` and ``geometry`` (queen contiguity for Gi*).
+    permutations, seed : for Gi* and the Knox test.
+    trend_months : the trend compares the last ``trend_months`` months with the ones before.
+
+    Returns
+    -------
+    PartnerBundle
+        Per dataset: :func:`gather_partner`, :func:`gather_hotspots` and :func:`gather_near_repeats` at
+        the dataset's disclosure threshold, and the files behind its records; with ED assaults present,
+        :func:`gather_cardiff` at the ED threshold.
+    """
+    from diogel.analysis.hotspots import contiguity_weights
+    from diogel.warehouse.geography import area_lsoas
+
+    loaded, _ = partner_datasets(wh)
+    titles = {ds: schema_title(ds) for ds in loaded}
+    if not loaded:
+        return PartnerBundle((), (), titles)
+    lsoas = area_lsoas(wh, area)
+    _, present = partner_datasets(wh, lsoas, start, end)
+    if not present:
+        return PartnerBundle(tuple(loaded), (), titles)
+    weights = contiguity_weights(boundaries[["lsoa_code", "geometry"]])
+    units = population[["lsoa_code", "population"]]
+    datasets = []
+    for ds in present:
+        refs = tuple(partner_sources(wh, ds, lsoas, start, end))
+        s = gather_partner(
+            wh, ds, area=area, start=start, end=end, trend_months=trend_months, lsoa_months=False
+        )
+        k = s.threshold
+        hot = gather_hotspots(wh, ds, units, start, end, weights=weights, permutations=permutations, seed=seed,
+                              threshold=k)  # fmt: skip
+        near = gather_near_repeats(
+            wh, ds, lsoas, start, end, permutations=permutations, seed=seed, threshold=k
+        )
+        datasets.append(PartnerDataset(ds, titles.get(ds) or schema_title(ds), refs, s, hot, near))
+    ed = next((x for x in datasets if x.dataset == "ed_assaults"), None)
+    violence = (
+        gather_cardiff(wh, area=area, start=start, end=end, threshold=ed.summary.threshold)
+        if ed is not None
+        else None
+    )
+    return PartnerBundle(tuple(loaded), tuple(present), titles, tuple(datasets), violence)
