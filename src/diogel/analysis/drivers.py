@@ -117,6 +117,18 @@ class NBDriversResult:
     notes: list[str] = field(default_factory=list)
 
 
+def _interval_text(lower: float, upper: float, ci: float) -> str:
+    """The confidence interval of an IRR in words: "95% CI 25% to 44% more" (or less, or both)."""
+    lo_size, lo_dir = _pct(lower)
+    hi_size, hi_dir = _pct(upper)
+    ci_pct = f"{ci * 100:g}%"
+    if lo_dir == hi_dir == "more":
+        return f"{ci_pct} CI {lo_size:.0f}% to {hi_size:.0f}% more"
+    if lo_dir == hi_dir == "less":
+        return f"{ci_pct} CI {hi_size:.0f}% to {lo_size:.0f}% less"
+    return f"{ci_pct} CI {lo_size:.0f}% less to {hi_size:.0f}% more"
+
+
 def _pct(irr: float) -> tuple[float, str]:
     change = (irr - 1.0) * 100.0
     return abs(change), ("more" if change >= 0 else "less")
@@ -146,15 +158,7 @@ def plain_english(
     else:
         unit = "one unit"
     size, direction = _pct(irr)
-    lo_size, lo_dir = _pct(lower)
-    hi_size, hi_dir = _pct(upper)
-    ci_pct = f"{ci * 100:g}%"
-    if lo_dir == hi_dir == "more":
-        interval = f"{ci_pct} CI {lo_size:.0f}% to {hi_size:.0f}% more"
-    elif lo_dir == hi_dir == "less":
-        interval = f"{ci_pct} CI {hi_size:.0f}% to {lo_size:.0f}% less"
-    else:
-        interval = f"{ci_pct} CI {lo_size:.0f}% less to {hi_size:.0f}% more"
+    interval = _interval_text(lower, upper, ci)
     sentence = (
         f"Each {unit} higher {label} is associated with {size:.0f}% {direction} {outcome} "
         f"({interval}), other factors held constant."
@@ -458,15 +462,7 @@ def reading_goes_with(
     violence and sexual offences." No causal words: the model compares places, not causes.
     """
     size, direction = _pct(irr)
-    lo_size, lo_dir = _pct(lower)
-    hi_size, hi_dir = _pct(upper)
-    ci_pct = f"{ci * 100:g}%"
-    if lo_dir == hi_dir == "more":
-        interval = f"{ci_pct} CI {lo_size:.0f}% to {hi_size:.0f}% more"
-    elif lo_dir == hi_dir == "less":
-        interval = f"{ci_pct} CI {hi_size:.0f}% to {lo_size:.0f}% less"
-    else:
-        interval = f"{ci_pct} CI {lo_size:.0f}% less to {hi_size:.0f}% more"
+    interval = _interval_text(lower, upper, ci)
     return (
         f"LSOAs with a one standard deviation higher {label} have {size:.0f}% {direction} {outcome} per resident "
         f"({interval}): higher {label} goes with {direction} {outcome}."

@@ -233,15 +233,7 @@ def membership_frame(wh) -> pd.DataFrame:  # noqa: ANN001
 
 def resolve(wh, area: str) -> tuple[str, str, str]:  # noqa: ANN001
     """:func:`diogel.warehouse.geography.resolve_area` on the cached membership: (level, code, name)."""
-    m = membership_frame(wh)
-    needle = area.strip().casefold()
-    for level in ("la", "csp", "force", "ward", "lsoa"):
-        code_col = f"{level}_code"
-        name_col = f"{level}_name" if f"{level}_name" in m.columns else code_col
-        hit = m[(m[code_col].str.casefold() == needle) | (m[name_col].fillna("").str.casefold() == needle)]
-        if not hit.empty:
-            return level, hit[code_col].iloc[0], str(hit[name_col].iloc[0])
-    return resolve_area(wh, area)  # raises its one-line "no area" error
+    return resolve_area(wh, area, membership_frame(wh))
 
 
 def counted_police(wh) -> ibis.Table:  # noqa: ANN001

@@ -64,9 +64,12 @@ def lsoa_membership(wh) -> ibis.Table:  # noqa: ANN001
     return membership
 
 
-def resolve_area(wh, area: str) -> tuple[str, str, str]:  # noqa: ANN001
-    """Find ``area`` (a code or a name of an LSOA, ward, LA, CSP or force): (level, code, name)."""
-    m = wh.execute(lsoa_membership(wh))
+def resolve_area(wh, area: str, membership: pd.DataFrame | None = None) -> tuple[str, str, str]:  # noqa: ANN001
+    """Find ``area`` (a code or a name of an LSOA, ward, LA, CSP or force): (level, code, name).
+
+    ``membership``: :func:`lsoa_membership` already executed (a caller that keeps it), else read here.
+    """
+    m = wh.execute(lsoa_membership(wh)) if membership is None else membership
     needle = area.strip().casefold()
     for level in ("la", "csp", "force", "ward", "lsoa"):
         code_col = f"{level}_code"
