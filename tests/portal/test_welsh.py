@@ -187,6 +187,7 @@ PUBLIC_PAGES = {
 KNOWN_ENGLISH: dict[str, set[str]] = {f"/public/{AREA}": {"Total"}}
 
 
+@pytest.mark.slow  # ~7 s: the ward table of the public area page
 @pytest.mark.parametrize("how", ["cookie", "Accept-Language"])
 def test_public_pages_render_in_welsh(welsh_browsers: dict[str, TestClient], how: str) -> None:
     browser = welsh_browsers[how]
@@ -201,6 +202,7 @@ def test_public_pages_render_in_welsh(welsh_browsers: dict[str, TestClient], how
         assert not new, f"{path} ({how}) still shows English messages: {sorted(new)}"
 
 
+@pytest.mark.slow  # ~15 s: the dashboard computes trends, hot spots and the map
 def test_a_logged_in_page_renders_in_welsh(sqlite_harness: PortalHarness) -> None:
     browser = sqlite_harness.client("analyst")
     browser.cookies.set("lang", "cy")
