@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 from diogel.portal import i18n
-from portal.conftest import AREA, PortalHarness
+from portal.conftest import AREA, USERS, PortalHarness
 
 TRANSLATIONS = Path(str(resources.files("diogel.portal"))) / "translations"
 PO = TRANSLATIONS / "cy" / "LC_MESSAGES" / "messages.po"
@@ -184,7 +184,14 @@ PUBLIC_PAGES = {
 #: English still on a Welsh page, known and owned elsewhere: the ward table's "Total" row label is
 #: printed from the data (``{{ idx }}`` in public_area.html) without ``_()``. Listed so the test
 #: fails on anything new; remove the entry when the template translates it.
-KNOWN_ENGLISH: dict[str, set[str]] = {f"/public/{AREA}": {"Total"}}
+#: The agreement form's drop-downs print roles, agency kinds and levels as data keys
+#: (``<option>{{ r }}</option>`` in admin_agreement.html) where its table uses ``_(r)``.
+KNOWN_ENGLISH: dict[str, set[str]] = {
+    f"/public/{AREA}": {"Total"},
+    "/admin/agreement": {"admin", "analyst", "contributor", "member", "viewer", "public"}
+    | {"fire", "health", "local_authority", "police", "probation", "other"}
+    | {"record", "lsoa", "area"},
+}
 
 
 @pytest.mark.slow  # ~7 s: the ward table of the public area page
@@ -215,3 +222,30 @@ def test_a_logged_in_page_renders_in_welsh(sqlite_harness: PortalHarness) -> Non
     # English is still English for a browser that does not ask for Welsh.
     en = sqlite_harness.client().get("/login")
     assert 'lang="en"' in en.text and "Log in" in en.text and "Mewngofnodi" not in en.text
+
+
+#: Working pages (no warehouse-wide computation) of the analyst and the administrator.
+WORK_PAGES = {
+    "analyst": ["/meetings", "/meetings/new", "/standards", "/priorities", "/assessments", "/upload"],
+    "admin": ["/admin/users", "/admin/agencies", "/admin/agreement", "/admin/audit"],
+}
+
+
+@pytest.mark.slow  # ~9 s: ten pages for two users
+def test_working_pages_render_in_welsh(sqlite_harness: PortalHarness) -> None:
+    for role, paths in WORK_PAGES.items():
+        browser = sqlite_harness.client(role)
+        browser.cookies.set("lang", "cy")
+        for path in paths:
+            r = browser.get(path)
+            assert r.status_code == 200, (role, path, r.status_code)
+            lang, left = english_left(r.text)
+            assert lang == "cy", (path, lang)
+            # The test users are named after their roles ("analyst"): names, not messages.
+            left = [t for t in left if t not in USERS and t not in KNOWN_ENGLISH.get(path, set())]
+            assert not left, f"{path} ({role}) still shows English messages: {left}"
+            if path == "/admin/users":  # ...while the role column is in Welsh
+                assert all(
+                    w in r.text for w in ("gweinyddwr", "dadansoddwr", "cyfrannwr", "gwyliwr", "aelod")
+                )
+        assert "Allgofnodi" in r.text  # the navigation and the log-out button, in Welsh
