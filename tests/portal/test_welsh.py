@@ -212,9 +212,9 @@ def test_public_pages_render_in_welsh(welsh_browsers: dict[str, TestClient], how
 @pytest.mark.slow  # ~15 s: the dashboard computes trends, hot spots and the map
 def test_a_logged_in_page_renders_in_welsh(sqlite_harness: PortalHarness) -> None:
     browser = sqlite_harness.client("analyst")
-    browser.cookies.set("lang", "cy")
-    r = browser.get("/dashboard")
-    assert r.status_code == 200
+    # The footer's "Cymraeg" link, followed from the dashboard, comes back to it in Welsh.
+    r = browser.get("/language/cy", headers={"referer": "http://testserver/dashboard"})
+    assert r.status_code == 200 and r.url.path == "/dashboard"
     lang, left = english_left(r.text)
     assert lang == "cy"
     assert "Dangosfwrdd" in r.text and "Prif dueddiadau" in r.text and "Dwyn o siopau" in r.text
