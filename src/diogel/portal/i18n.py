@@ -8,11 +8,10 @@ template has English outside ``_()`` and that ``translations/messages.pot`` hold
 A translator runs, from ``src/diogel/portal``::
 
     pybabel extract -F babel.cfg --no-location --sort-output -o translations/messages.pot .
-    pybabel init -i translations/messages.pot -d translations -l cy     # once
     pybabel update -i translations/messages.pot -d translations         # after template changes
-    pybabel compile -d translations
 
-(``pybabel compile`` is only for a council's own folder: see below). The language is chosen by the
+then translates the new (empty or fuzzy) entries of ``translations/cy/LC_MESSAGES/messages.po``
+following ``diogel/data/glossary.yaml``; nothing needs compiling. The language is chosen by the
 ``lang`` cookie (the language links in the footer) or the browser's Accept-Language.
 
 The packaged Welsh catalogue ships as its source, ``translations/cy/LC_MESSAGES/messages.po``, and
@@ -21,8 +20,9 @@ is compiled when the portal first needs it: :func:`_load` reads the ``.po`` with
 life of the process. We chose this over a hatch build hook because (a) no binary is committed or
 generated into the source tree, so the ``.mo`` can never be stale against the ``.po`` a translator
 just edited; (b) it works the same from a checkout, an editable install and a wheel, with no build
-step to forget; (c) compiling ~400 messages takes a few milliseconds, once per process. Fuzzy
-entries are left out (``write_mo``'s default), so a guess never reaches a page. A folder given in
+step to forget; (c) compiling the ~420 messages took about 12 ms on the shared development
+machine, once per process. Fuzzy entries are left out (``write_mo``'s default), so a guess never
+reaches a page (and the tests fail on any). A folder given in
 ``PortalConfig.translations`` may hold either a ``.po`` or a compiled ``.mo`` (the ``.po`` wins);
 a language with neither shows the English text.
 """
