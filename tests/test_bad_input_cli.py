@@ -13,7 +13,10 @@ month (Gwent, July 2022). For each case the test checks:
 - a folder or archive with one bad file: exactly one refused line naming it; the others load.
 
 The zero bombs (1 GB of zeros as .zip and .gz, built as a stream in tmp_path) also assert the
-child's peak resident set size, from ``os.wait4``, under 600 MB.
+child's peak resident set size under 600 MB: the high-water mark ``VmHWM`` of the child's own
+memory, sampled from ``/proc`` while it runs. (``ru_maxrss`` from ``os.wait4`` is not the child's
+own: Linux keeps the high-water mark of the image a child replaced at ``exec``, a copy of this test
+process, which after a few hundred tests is well over 600 MB by itself.)
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -442,16 +446,30 @@ def run_cli(data: Path, spec: Spec) -> Ran:
             stderr=err,
             env=env,
         )
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak_kib = 0
+        while proc.poll() is None:
+            peak_kib = max(peak_kib, _high_water_kib(proc.pid))
+            time.sleep(0.01)
         out.seek(0)
         err.seek(0)
         return Ran(
             proc.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
-            usage.ru_maxrss / 1024,
+            peak_kib / 1024,
         )
+
+
+def _high_water_kib(pid: int) -> int:
+    """The peak resident set size so far of process ``pid``'s current image (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
 
 
 def snapshot(data: Path) -> tuple[list[dict], dict[str, int], int]:
@@ -490,7 +508,8 @@ def test_bad_input_through_the_cli(name: str, template: tuple[Path, tuple], tmp_
     everything = ran.stdout + ran.stderr
     assert "Traceback" not in everything, everything[-3000:]
     if spec.max_rss_mib is not None:
-        assert ran.peak_mib < spec.max_rss_mib, (ran.peak_mib, ran.lines)
+        # Above 100 MiB: the sampling saw the child (its imports alone take more), so this can fail.
+        assert 100 < ran.peak_mib < spec.max_rss_mib, (ran.peak_mib, ran.lines)
 
     if spec.either and ran.exit != 0:
         spec.outcome = "refused"

@@ -262,7 +262,11 @@ def test_cli_ingest_of_the_corpus_stores_and_prints_no_personal_value(
         args = ["--data-dir", str(data)]
         if warehouse_url:
             args += ["--warehouse", warehouse_url]
-        result = runner.invoke(app, [*args, "ingest", "partner", "--schema", "ed_assaults", str(path)])
+        # Each file its own supplier: one supplier's files of the same months replace each other.
+        supplier = ["--supplier", f"{path.stem}-{path.suffix[1:]}"]
+        result = runner.invoke(
+            app, [*args, "ingest", "partner", "--schema", "ed_assaults", *supplier, str(path)]
+        )
         output.append(result.output + result.stderr)
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         assert result.output.lstrip().startswith(status), (path.name, result.output[:400])
@@ -297,8 +301,13 @@ def portal_db(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def nurse(tmp_path: Path, portal_db: str | None) -> Iterator[tuple[TestClient, object]]:
-    """A logged-in contributor of a health board, whose agreement lets it upload ED assaults."""
+def nurse(tmp_path: Path, portal_db: str | None) -> Iterator[tuple[object, object]]:
+    """Log in a contributor of a health board, whose agreement lets it upload ED assaults.
+
+    Yields a function that makes a new health board and its logged-in contributor on each call:
+    each corpus file comes from its own board (supplier), since files of one supplier covering the
+    same months replace each other, and a smaller one is refused (guarded replacement).
+    """
     from diogel.portal import services
     from diogel.portal.app import PortalConfig, create_app
 
@@ -306,29 +315,37 @@ def nurse(tmp_path: Path, portal_db: str | None) -> Iterator[tuple[TestClient, o
     Warehouse(None, data).close()
     application = create_app(PortalConfig(data_dir=data, db=portal_db, area="W14000022", warm_cache=False))
     portal = application.state.portal
-    with portal.db.session() as s:
-        agency = services.get_or_create_agency(
-            s, None, "Aneurin Bevan University Health Board", "health", list(portal.datasets)
-        )
-        services.create_user(s, None, "nurse", PASSWORD, "contributor", agency, "ED Reception")
-    client = TestClient(application, base_url="http://testserver")
-    page = client.get("/login").text
-    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    r = client.post("/login", data={"username": "nurse", "password": PASSWORD, "csrf_token": token},
-                    follow_redirects=False)  # fmt: skip
-    assert r.status_code == 303, r.text[:300]
-    yield client, portal
+    made = 0
+
+    def login_new_board() -> TestClient:
+        nonlocal made
+        made += 1
+        with portal.db.session() as s:
+            agency = services.get_or_create_agency(
+                s, None, f"Synthetic Health Board {made}", "health", list(portal.datasets)
+            )
+            services.create_user(s, None, f"nurse{made}", PASSWORD, "contributor", agency, "ED Reception")
+        client = TestClient(application, base_url="http://testserver")
+        page = client.get("/login").text
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        r = client.post("/login", data={"username": f"nurse{made}", "password": PASSWORD, "csrf_token": token},
+                        follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303, r.text[:300]
+        return client
+
+    yield login_new_board, portal
     portal.close()
 
 
 def test_portal_upload_of_the_corpus_stores_and_shows_no_personal_value(
-    tmp_path: Path, nurse: tuple[TestClient, object], portal_db: str | None, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, nurse: tuple[object, object], portal_db: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    client, portal = nurse
-    token = client.get("/api/me").json()["csrf_token"]
+    login_new_board, portal = nurse
     pages: list[str] = []
     for path, status in write_corpus(tmp_path / "corpus").items():
+        client = login_new_board()
+        token = client.get("/api/me").json()["csrf_token"]
         r = client.post(
             "/api/uploads",
             data={"dataset": "partner:ed_assaults"},

@@ -34,13 +34,24 @@ AREA = "W14000022"  # Newport CSP: the area with most recorded crime in the bund
 
 @pytest.fixture(scope="session")
 def master_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled all-Wales reference data and a year of Gwent crime, built once (~10 s)."""
+    """The bundled all-Wales reference data and a year of Gwent crime (2024-07..2025-06), built once.
+
+    The demo archive holds two years; the portal tests were written against its latest year, so
+    that a June 2024 upload adds a month rather than replacing one (which guarded replacement refuses).
+    """
+    import zipfile
+
     from diogel.warehouse.reference import demo_police_archive, load_reference
 
     folder = tmp_path_factory.mktemp("master")
+    year = tmp_path_factory.mktemp("gwent-year")
+    with zipfile.ZipFile(demo_police_archive()) as zf:
+        for name in zf.namelist():
+            if name.endswith("-street.csv") and Path(name).name[:7] >= "2024-07":
+                zf.extract(name, year)
     with Warehouse(None, folder) as wh:
         load_reference(wh, "wales")
-        results = wh.ingest("police-street", demo_police_archive())
+        results = wh.ingest("police-street", year)
         assert all(r.status == "loaded" for r in results)
     return folder / "warehouse.duckdb"
 
