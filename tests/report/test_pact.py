@@ -90,7 +90,13 @@ def test_a_re_exported_meeting_replaces_the_earlier_rows(duckdb_warehouse: Wareh
     second = tmp_path / "pact_second.csv"
     second.write_text("date,neighbourhood,theme,votes\n2024-09-12,Alway,ASB,7\n2024-10-03,Alway,Speeding,4\n")
     duckdb_warehouse.ingest("pact", first)
-    duckdb_warehouse.ingest("pact", second)
+    # The re-export holds one row of a meeting the first file gave two: a markedly smaller slice is
+    # refused (guarded replacement) until the analyst confirms it with replace.
+    (refused,) = duckdb_warehouse.ingest("pact", second)
+    assert refused.status == "refused" and "--replace" in (refused.error or "")
+    rows = duckdb_warehouse.execute(counted(duckdb_warehouse, "pact"))
+    assert sorted(zip(rows["theme"], rows["votes"], strict=True)) == [("ASB", 5), ("Drugs", 2)]
+    duckdb_warehouse.ingest("pact", second, replace=True)
     rows = duckdb_warehouse.execute(counted(duckdb_warehouse, "pact"))
     # The meeting of 12 September is the second file's version only; 3 October is added.
     assert sorted(zip(rows["theme"], rows["votes"], strict=True)) == [("ASB", 7), ("Speeding", 4)]

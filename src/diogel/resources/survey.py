@@ -613,7 +613,7 @@ def bar_svg(labels: Sequence[str], values: Sequence[float], title: str, xlabel: 
     """Horizontal bars, largest at the top, as an SVG string."""
     from matplotlib.figure import Figure
 
-    from diogel.resources.formula import _svg
+    from diogel.resources.charts import figure_svg as _svg
 
     order = list(range(len(labels)))[::-1]
     fig = Figure(figsize=(8, 0.35 * len(labels) + 1.4))
