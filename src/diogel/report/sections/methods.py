@@ -69,7 +69,8 @@ def _register_calibration(ctx: Context) -> list[dict[str, object]]:
             "per release and shipped with diogel; a calibrated test's rate is within about 2 Monte Carlo standard "
             "errors of its nominal rate.", csv=f"calibration_{stem}",
         )  # fmt: skip
-        visible = {c: h for c, h in columns.items() if c != "source"}
+        # The notes (long text) stay in the CSV and figures.json: with them a table runs past a page.
+        visible = {c: h for c, h in columns.items() if c not in ("source", "notes")}
         sources = sorted({str(v) for v in frame.get("source", pd.Series(dtype=str)).dropna()})
         shown.append({"id": fig.id, "columns": visible, "sources": sources, "stem": stem})
     return shown
