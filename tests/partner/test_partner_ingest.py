@@ -13,6 +13,7 @@ import io
 import json
 import os
 import stat
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -289,7 +290,7 @@ def test_reingest_is_idempotent_and_resent_months_replace(
     assert (st.rows_read == st.loaded + st.duplicates + st.quarantined).all()
 
 
-@pytest.mark.parametrize("case", ["personal", "undeclared", "pdf", "no-key"])
+@pytest.mark.parametrize("case", ["personal", "undeclared", "pdf", "no-key", "xlsx-bomb"])
 def test_a_refused_file_leaves_nothing(duckdb_warehouse: Warehouse, tmp_path: Path, case: str) -> None:
     wh = duckdb_warehouse
     ingest(wh, sample_path("ed_assaults_identifiable"), "ed_assaults")
@@ -304,6 +305,11 @@ def test_a_refused_file_leaves_nothing(duckdb_warehouse: Warehouse, tmp_path: Pa
     elif case == "pdf":
         path = tmp_path / "ed.csv"
         path.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    elif case == "xlsx-bomb":  # a workbook is a zip: 64 MiB of zeros in a sheet, about 64 KB on disk
+        path = tmp_path / "ed.xlsx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("[Content_Types].xml", "<Types/>")
+            zf.writestr("xl/worksheets/sheet1.xml", bytes(64 * 1024 * 1024))
     else:
         path = tmp_path / "ed.csv"
         path.write_text(to_csv(read_sample("ed_assaults").head(20)), encoding="utf-8")
@@ -311,6 +317,10 @@ def test_a_refused_file_leaves_nothing(duckdb_warehouse: Warehouse, tmp_path: Pa
     if case == "no-key":
         with pytest.raises(DiogelError, match="pseudonymisation key .* is missing, but the warehouse holds"):
             ingest(wh, path, schema)
+    elif case == "xlsx-bomb":
+        r = ingest(wh, path, schema)
+        assert r.status == "refused" and r.error.startswith(f"{path}!xl/worksheets/sheet1.xml")
+        assert "decompression bomb" in r.error and "\n" not in r.error
     else:
         r = ingest(wh, path, schema)
         assert r.status == "refused" and r.error.startswith(f"{path}:1:") and "\n" not in r.error

@@ -82,6 +82,24 @@ class DecompressionLimit:
             )
 
 
+def check_zip_declared(data: bytes, label: str) -> None:
+    """Refuse a zip held in ``data`` (an .xlsx workbook is one) whose members declare more than the limit.
+
+    Readers such as openpyxl decompress members themselves; this checks each member's declared
+    sizes, and the archive's total, before any of them is read (``zipfile`` never yields more than
+    a member declares). Not a zip: nothing to check here (the reader reports it).
+    """
+
+    limit = DecompressionLimit.from_env()
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile:
+        return
+    for info in infos:
+        limit.check(f"{label}!{info.filename}", info.file_size, info.compress_size, declared=True)
+    limit.check(label, sum(i.file_size for i in infos), len(data), declared=True)
+
+
 def max_unzipped() -> int:
     return DecompressionLimit.from_env().max_bytes
 

@@ -261,6 +261,9 @@ def _read_xlsx(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Qu
     """The first worksheet: row 1 is the header; line numbers are the sheet's row numbers."""
     from openpyxl import load_workbook
 
+    from diogel.sources.files import check_zip_declared
+
+    check_zip_declared(data, path)  # a workbook is a zip: the same decompression limit as any archive
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a zip that is not a workbook
