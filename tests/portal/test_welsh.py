@@ -227,7 +227,8 @@ def test_a_logged_in_page_renders_in_welsh(sqlite_harness: PortalHarness) -> Non
 #: Working pages (no warehouse-wide computation) of the analyst and the administrator.
 WORK_PAGES = {
     "analyst": ["/meetings", "/meetings/new", "/standards", "/priorities", "/assessments", "/upload"],
-    "admin": ["/admin/users", "/admin/agencies", "/admin/agreement", "/admin/audit"],
+    # Agencies, the agreement and the audit log are the partnership administrator's (issue 13).
+    "partnership_admin": ["/admin/users", "/admin/agencies", "/admin/agreement", "/admin/audit"],
 }
 
 
