@@ -101,15 +101,8 @@ def partner_datasets(
     """
     if not wh.has("partner_record"):
         return [], []
-    t = counted(wh, "partner")
-    loaded = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
-    lo, hi = month_start(start, "start"), month_start(end, "end")
-    if lo:
-        t = t.filter(t.month >= lo)
-    if hi:
-        t = t.filter(t.month <= hi)
-    if lsoas is not None:
-        t = t.filter(t.lsoa_code.isin(list(lsoas)))
+    loaded = sorted(wh.execute(counted(wh, "partner").select("dataset").distinct())["dataset"])
+    t = _counted_records(wh, None, lsoas, start, end)
     present = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
     return loaded, present
 
