@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 
 from diogel.sources.partner.depersonalise import pseudonymise
-from diogel.sources.partner.keys import SECRET_ENV, partner_secret
+from diogel.sources.partner.keys import SECRET_ENV
 from diogel.warehouse.core import Warehouse
+from diogel.warehouse.inputs import partner_secret
 
 ROWS = [
     ["referral_ref", "referral_date", "lsoa", "service", "client_ni_number", "date_of_birth", "mobile", "email",

@@ -39,5 +39,7 @@ KIND = register(
         dedupe_key="record_id",
         # CSV or .xlsx, read whole: not unpacked from zips, and not a member type police archives may hold.
         binary=True,
+        # Coordinates are placed in the warehouse's LSOA polygons; pseudonyms use the partnership key.
+        inputs=("lsoa_areas", "partner_secret"),
     )
 )

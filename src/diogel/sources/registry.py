@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from diogel.errors import DiogelError
+from diogel.registry import Registry
 
 
 @dataclass
@@ -75,8 +75,11 @@ class SourceKind:
     dedupe_key : column whose non-blank values identify one record across files (police Crime ID).
     binary : files are not CSV text (boundaries); they are read from their path.
     long : one input line is stored as several rows; accounting counts lines, not rows.
-    parallel_read : ``read`` depends only on its arguments (it never uses the warehouse, so it gets
-        no ``options["_warehouse"]``) and is safe in a worker thread. The warehouse then reads and
+    inputs : what the parser needs from the warehouse (e.g. ``lsoa_areas``, ``partner_secret``): each is
+        handed in under its name in ``options`` as a function of no arguments (see
+        :mod:`diogel.warehouse.inputs`); the parser itself never sees the warehouse.
+    parallel_read : ``read`` depends only on its arguments and file (no declared inputs) and is safe in
+        a worker thread. The warehouse then reads and
         parses such files ahead, in a thread, while it writes earlier ones, and writes several of
         them per transaction (each file still wholly in or wholly out). Default False: files are
         read in the main thread and committed one per transaction, each before the next is read.
@@ -91,36 +94,50 @@ class SourceKind:
     dedupe_key: str | None = None
     binary: bool = False
     long: bool = False  # one input line becomes several stored rows (e.g. population by age)
+    inputs: tuple[str, ...] = ()  # declared inputs from the warehouse, handed in through options
     parallel_read: bool = False  # read() is pure: may run in a worker thread, files batched per transaction
 
 
-_REGISTRY: dict[str, SourceKind] = {}
+# The built-in kinds, in the order they are matched and listed; also declared as the "diogel.sources"
+# entry points in pyproject.toml, the group through which a package adds its own kind.
+KINDS: Registry[SourceKind] = Registry(
+    group="diogel.sources",
+    what="source kind",
+    item_type=SourceKind,
+    name_of=lambda kind: kind.name,
+    builtins=tuple(
+        f"diogel.sources.{m}"
+        for m in (
+            "boundaries",
+            "deprivation",
+            "harm_weights",
+            "lookup_la_csp_force",
+            "lookup_lsoa11_lsoa21",
+            "lookup_lsoa_ward_la",
+            "pact",
+            "partner_kind",
+            "policeuk_outcomes",
+            "policeuk_stop_search",
+            "policeuk_street",
+            "population",
+        )
+    ),
+)
 
 
 def register(kind: SourceKind) -> SourceKind:
-    if kind.name in _REGISTRY:
-        raise ValueError(f"source kind {kind.name!r} is registered twice")
-    _REGISTRY[kind.name] = kind
-    return kind
+    """Add a source kind (its module calls this on import)."""
+    return KINDS.register(kind)
 
 
 def get(name: str) -> SourceKind:
-    _load_builtin()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise DiogelError(f"unknown source kind {name!r}; known kinds: {known}") from None
+    """The source kind called ``name`` (built-ins and those packages add through entry points)."""
+    return KINDS.get(name)
 
 
 def kinds() -> dict[str, SourceKind]:
-    _load_builtin()
-    return dict(_REGISTRY)
-
-
-def _load_builtin() -> None:
-    # Importing the modules registers them; done lazily so that `import diogel` stays cheap.
-    from diogel.sources import builtin  # noqa: F401
+    """Every source kind by name."""
+    return KINDS.items()
 
 
 def matches(kind: SourceKind, path: Path | str) -> bool:

@@ -36,6 +36,7 @@ from diogel.errors import DiogelError, InputError
 from diogel.sources import files as source_files
 from diogel.sources.registry import ParsedFile, SourceKind, get
 from diogel.warehouse import backends
+from diogel.warehouse.inputs import declared_inputs
 from diogel.warehouse.schema import SYSTEM_TABLES, with_provenance
 
 DEFAULT_DATA_DIR = "diogel-data"
@@ -205,8 +206,10 @@ class Warehouse:
             prepare = _Preparer(kind, options, known, in_thread=True)
             batch_rows, batch_files = BATCH_ROWS, BATCH_FILES
         else:
-            # Readers that need the warehouse (partner data: its key and LSOA boundaries) find it here.
-            prepare = _Preparer(kind, {**(options or {}), "_warehouse": self}, known, in_thread=False)
+            # Readers that declare warehouse inputs (partner data: its key and LSOA boundaries) get them here.
+            prepare = _Preparer(
+                kind, {**(options or {}), **declared_inputs(kind, self)}, known, in_thread=False
+            )
             batch_rows, batch_files = 0, 1
         batch = _Batch()
         with self.backend.bulk_load(), _ReadAhead(inputs, prepare) as ahead:

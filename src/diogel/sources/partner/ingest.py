@@ -38,7 +38,7 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ from diogel.sources.partner.detect import (
     kind_by_name,
     snake,
 )
+from diogel.sources.partner.keys import key_id
 from diogel.sources.partner.schema import (
     Schema,
     as_text,
@@ -424,11 +425,12 @@ def validate_rows(
 
 
 # ----------------------------------------------------------------------------------------------------
-# LSOA polygons for coordinates
+# LSOA polygons for coordinates (the warehouse's own are a declared input: options["lsoa_areas"])
 
 
 @functools.lru_cache(maxsize=1)
-def _bundled_lsoa21() -> Any:
+def bundled_lsoa21() -> Any:
+    """The bundled Welsh 2021 LSOA polygons (EPSG:27700): where coordinates fall without loaded boundaries."""
     import geopandas as gpd
 
     from diogel import data
@@ -437,36 +439,6 @@ def _bundled_lsoa21() -> Any:
     gdf = gpd.read_file(io.BytesIO(raw))
     code = next(c for c in gdf.columns if c.lower() == "lsoa21cd")
     return gdf[[code, gdf.geometry.name]].rename(columns={code: "lsoa_code"}).to_crs(BNG)
-
-
-_AREAS_CACHE: dict[tuple, Any] = {}
-
-
-def lsoa_areas(wh) -> Any:  # noqa: ANN001
-    """LSOA polygons (EPSG:27700) from the warehouse's boundaries, newest vintage; else the bundled Welsh ones."""
-    if wh is None or not wh.has("lsoa_boundaries"):
-        return _bundled_lsoa21()
-    files = wh.table("source_file")
-    ids = wh.execute(files.filter(files.kind == "boundaries").select("file_id")).file_id
-    key = (str(wh.data_dir), str(wh.url), tuple(sorted(ids)))
-    if key in _AREAS_CACHE:
-        return _AREAS_CACHE[key]
-    if not len(ids):
-        return _bundled_lsoa21()
-    import geopandas as gpd
-    import shapely
-
-    from diogel.warehouse.counting import counted
-
-    rows = counted(wh, "boundaries")
-    vintages = wh.execute(rows.select("lsoa_vintage").distinct()).lsoa_vintage
-    newest = int(max(vintages))
-    frame = wh.execute(rows.filter(rows.lsoa_vintage == newest).select("lsoa_code", "geometry"))
-    geoms = shapely.from_wkb([bytes(g) for g in frame.geometry])
-    gdf = gpd.GeoDataFrame({"lsoa_code": frame.lsoa_code}, geometry=geoms, crs="EPSG:4326").to_crs(BNG)
-    _AREAS_CACHE.clear()  # one warehouse at a time is the normal case; never grow without bound
-    _AREAS_CACHE[key] = gdf
-    return gdf
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -541,8 +513,8 @@ def _times(frame: pd.DataFrame, schema: Schema) -> tuple[list, list, list]:
 def _places(
     frame: pd.DataFrame,
     schema: Schema,
-    wh,
-    lookup: dict[str, str] | None,  # noqa: ANN001
+    areas: Callable[[], Any],
+    lookup: dict[str, str] | None,
 ) -> dict[str, list]:
     """LSOA, outward code and grid position of each row from the schema's location."""
     n = len(frame)
@@ -573,7 +545,7 @@ def _places(
             gx, gy, cell = bx, by, None
         lsoa = [None] * n
         if present.any():
-            found = _points_to_lsoa(bx[present], by[present], lsoa_areas(wh))
+            found = _points_to_lsoa(bx[present], by[present], areas())
             for pos, code in zip(np.flatnonzero(present), found, strict=True):
                 lsoa[pos] = None if code is pd.NA or code is None else str(code)
         out["lsoa_code"] = lsoa
@@ -604,8 +576,10 @@ def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedF
     data : its bytes.
     options : ``schema`` (required: a shipped name, a YAML path or a Schema), ``supplier`` (who sent
         it, when several partners send one dataset), ``postcode_lookup`` (a CSV path or a frame with
-        postcode and LSOA columns, e.g. the ONS postcode directory) and ``_warehouse`` (set by
-        :meth:`Warehouse.ingest`: where the key and the LSOA boundaries are).
+        postcode and LSOA columns, e.g. the ONS postcode directory); and the kind's declared inputs,
+        handed in by :meth:`Warehouse.ingest` (:mod:`diogel.warehouse.inputs`): ``lsoa_areas`` (a
+        function returning LSOA polygons; default the bundled Welsh 2021 ones) and ``partner_secret`` (a
+        function returning the partnership key; needed when the schema pseudonymises).
 
     Raises
     ------
@@ -617,7 +591,7 @@ def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedF
     options = options or {}
     schema = schema_from_options(options)
     supplier = _supplier(options)
-    wh = options.get("_warehouse")
+    areas = options.get("lsoa_areas") or bundled_lsoa21
     lookup = _postcode_lookup(options)
     today = dt.date.today()
 
@@ -630,9 +604,13 @@ def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedF
     secret = b""
     kid = None
     if needs_key:
-        from diogel.sources.partner.keys import key_id, partner_secret
-
-        secret = partner_secret(wh)
+        fetch_secret = options.get("partner_secret")
+        if fetch_secret is None:
+            raise DiogelError(
+                f"schema {schema.name} pseudonymises fields: partner files are read through the warehouse, "
+                "which hands in the partnership key (diogel ingest partner ...)"
+            )
+        secret = fetch_secret()
         kid = key_id(secret)
     try:
         treated = apply_treatments(valid, schema, secret, today=today)
@@ -645,7 +623,7 @@ def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedF
         for name, t in schema.treatments.items():
             if t.method == "coarsen_postcode_to_lsoa_or_outward" and name in valid.columns:
                 treated[f"{name}_lsoa_code"] = [lookup.get(_postcode_key(v)) for v in valid[name]]
-    rows = _rows(valid, treated, schema, supplier, wh, lookup, kid)
+    rows = _rows(valid, treated, schema, supplier, areas, lookup, kid)
     quarantined = _by_line(quarantined)
     months = [m for m in rows["month"] if m is not None]
     span = (min(months).strftime("%Y-%m"), max(months).strftime("%Y-%m")) if months else (None, None)
@@ -669,13 +647,13 @@ def _rows(
     treated: pd.DataFrame,
     schema: Schema,
     supplier: str,
-    wh,  # noqa: ANN001
+    areas: Callable[[], Any],
     lookup: dict[str, str] | None,
     kid: str | None,
 ) -> dict[str, list]:
     n = len(valid)
     dates, months, times = _times(valid, schema)
-    places = _places(valid, schema, wh, lookup)
+    places = _places(valid, schema, areas, lookup)
     detail_cols = [c for c in treated.columns if c not in _PROMOTED]
     columns = {c: _normalise(schema, c, treated[c]) for c in detail_cols}
     details = [

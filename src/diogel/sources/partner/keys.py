@@ -60,39 +60,22 @@ def ensure_partner_secret(data_dir: str | Path) -> tuple[Path, bool]:
     return path, not existed
 
 
-def stored_key_ids(wh) -> set[str]:  # noqa: ANN001
-    """The key ids of partner rows already in the warehouse ``wh`` (empty if none were pseudonymised)."""
-    if not wh.has("partner_record"):
-        return set()
-    t = wh.table("partner_record")
-    ids = wh.execute(t.filter(t.key_id.notnull()).select("key_id").distinct())
-    return set(ids.key_id)
+def load_partner_secret(data_dir: Path, known: set[str]) -> bytes:
+    """The key under ``data_dir``, checked against ``known``, the key ids of the stored partner rows.
 
-
-def partner_secret(wh=None, data_dir: str | Path | None = None) -> bytes:  # noqa: ANN001
-    """The key for pseudonymising partner files ingested into ``wh``.
-
-    A missing key is created only while the warehouse holds no pseudonymised partner rows (a first
-    ingest); once it does, a missing or different key is refused, because pseudonyms made with another
-    key would not link to the stored ones.
-
-    Parameters
-    ----------
-    wh : the warehouse being loaded (None: no check against stored rows).
-    data_dir : the data directory when ``wh`` is None (default: ``DIOGEL_DATA_DIR`` or ``./diogel-data``).
+    A missing key is created only while ``known`` is empty (a first ingest); once partner rows were
+    pseudonymised, a missing or different key is refused, because pseudonyms made with another key would
+    not link to the stored ones. The warehouse hands the key to the partner parser through
+    :func:`diogel.warehouse.inputs.partner_secret`.
     """
-    from diogel.warehouse.core import data_dir_from_env
-
-    base = Path(wh.data_dir) if wh is not None else data_dir_from_env(data_dir)
-    path = secret_path(base)
-    known = stored_key_ids(wh) if wh is not None else set()
+    path = secret_path(data_dir)
     if not path.exists() and known:
         raise DiogelError(
             f"the partner pseudonymisation key {path} is missing, but the warehouse holds partner data "
             f"pseudonymised with key id {', '.join(sorted(known))}: restore that key file (or point "
             f"{SECRET_ENV} at it); a new key would make new pseudonyms unlinkable to the stored ones"
         )
-    secret = load_or_create_secret(path, warehouse_dir=_spark_dir(base))
+    secret = load_or_create_secret(path, warehouse_dir=_spark_dir(data_dir))
     kid = key_id(secret)
     if known and kid not in known:
         raise DiogelError(

@@ -1,0 +1,98 @@
+"""One registry shape for the things diogel is extended with: source kinds, report sections.
+
+A :class:`Registry` holds named items of one type. Its built-ins and any third party's are found the same
+way, through an entry-point group (``diogel.sources``, ``diogel.sections``), as datasette finds its
+plugins and ibis its backends: a package that declares, in its ``pyproject.toml``::
+
+    [project.entry-points."diogel.sections"]
+    my_section = "my_package.my_section"
+
+has ``my_package.my_section`` imported when the registry is first read. The module registers its item
+on import (``register(Section(...))``), or the entry point names the item itself
+(``"my_package.my_section:SECTION"``) and the registry registers it.
+
+diogel's own modules are listed in its ``pyproject.toml`` under the same groups and, so that a source
+tree whose installed metadata predates a new module still finds it, also in ``builtins`` here (a test
+checks the two lists agree). Nothing is imported before the registry is read, so ``import diogel``
+stays cheap, and no registry imports the modules that register into it (no import circle).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from diogel.errors import DiogelError
+
+__all__ = ["Registry"]
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Named items of one type, loaded from built-in modules and an entry-point group.
+
+    Parameters
+    ----------
+    group : the entry-point group third-party packages add to (e.g. ``"diogel.sections"``).
+    what : what an item is called in messages (e.g. ``"report section"``).
+    item_type : the type of the items (an entry point may name one directly).
+    name_of : the item's name (its key in the registry).
+    builtins : modules shipped with diogel that register items on import, in registration order.
+    """
+
+    def __init__(
+        self,
+        group: str,
+        what: str,
+        item_type: type[T],
+        name_of: Callable[[T], str],
+        builtins: tuple[str, ...],
+    ) -> None:
+        self.group, self.what, self.item_type, self.name_of = group, what, item_type, name_of
+        self.builtins = builtins
+        self._items: dict[str, T] = {}
+        self._loaded = False
+
+    def register(self, item: T) -> T:
+        """Add ``item``; a second item of the same name is an error (two modules claiming one name)."""
+        name = self.name_of(item)
+        if name in self._items:
+            raise ValueError(f"{self.what} {name!r} is registered twice")
+        self._items[name] = item
+        return item
+
+    def get(self, name: str) -> T:
+        """The item called ``name``; a one-line error listing the known names otherwise."""
+        items = self.items()
+        try:
+            return items[name]
+        except KeyError:
+            raise DiogelError(f"unknown {self.what} {name!r}; known: {', '.join(sorted(items))}") from None
+
+    def items(self) -> dict[str, T]:
+        """Every registered item by name, in registration order (built-ins first)."""
+        self.load()
+        return dict(self._items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items().values())
+
+    def load(self) -> None:
+        """Import the built-in modules, then every module or item of the entry-point group (once)."""
+        if self._loaded:
+            return
+        self._loaded = True  # before importing: the modules call register() while they are imported
+        for module in self.builtins:
+            importlib.import_module(module)
+        for ep in sorted(entry_points(group=self.group), key=lambda ep: ep.name):
+            try:
+                loaded = ep.load()
+            except Exception as exc:  # a broken plugin names itself, in one line
+                raise DiogelError(
+                    f"{self.group} entry point {ep.name} = {ep.value!r} cannot be loaded: {type(exc).__name__}: {exc}"
+                ) from None
+            if isinstance(loaded, self.item_type) and loaded not in self._items.values():
+                self.register(loaded)
