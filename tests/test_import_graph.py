@@ -47,9 +47,6 @@ ALLOWED_CYCLES: dict[frozenset[str], str] = {
     "an import list in builtin.py that every section imports `register` back from",
     frozenset({"diogel.portal.app", "diogel.portal.web", "diogel.portal.api"}): "One portal handler per "
     "resource: portal/routes/<resource>.py, app.py only the factory",
-    frozenset(
-        {"diogel.sources.partner.detect", "diogel.sources.partner.schema", "diogel.sources.partner.scrub"}
-    ): "Hidden cycles: function-local imports between the partner schema, detector and scrubber",
 }
 
 # Imports that reach up a layer, (importer, imported), with the issue-12 item that removes them.

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from diogel.cli import app
-from diogel.sources.partner.detect import is_valid_nhs_number, nhs_check_digit
+from diogel.sources.partner.identifiers import is_valid_nhs_number, nhs_check_digit
 from diogel.warehouse.core import Warehouse
 
 pytestmark = pytest.mark.slow

@@ -15,13 +15,15 @@ from diogel.sources.partner.detect import (
     PersonalDataError,
     check_allowed,
     detect_personal_data,
+    looks_like_address,
+    looks_like_personal_name,
+)
+from diogel.sources.partner.identifiers import (
     is_email,
     is_full_postcode,
     is_uk_phone,
     is_valid_nhs_number,
     is_valid_ni_number,
-    looks_like_address,
-    looks_like_personal_name,
     nhs_check_digit,
 )
 from diogel.sources.partner.schema import load_schema

@@ -11,7 +11,8 @@ import pandas as pd
 
 from diogel.demo.places import TOWNS
 from diogel.sources.partner.depersonalise import age_band_labels
-from diogel.sources.partner.detect import FORENAMES, SURNAMES, nhs_check_digit
+from diogel.sources.partner.detect import FORENAMES, SURNAMES
+from diogel.sources.partner.identifiers import nhs_check_digit
 
 #: The samples' period.
 START = pd.Timestamp("2023-04-01")

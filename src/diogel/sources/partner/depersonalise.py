@@ -49,6 +49,7 @@ import pandas as pd
 from diogel.errors import DiogelError
 from diogel.sources.partner.detect import PersonalDataError, check_allowed, detect_personal_data
 from diogel.sources.partner.schema import DEFAULT_AGE_BANDS, Schema, as_text, parse_datetimes, parse_period
+from diogel.sources.partner.scrub import scrub_text, whole_value_kind
 
 BNG = "EPSG:27700"
 _POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
@@ -461,8 +462,6 @@ def scrub_series(col: pd.Series) -> pd.Series:
 
     Each distinct value is scrubbed once (free text repeats: venue and street names).
     """
-    from diogel.sources.partner.scrub import scrub_text
-
     text = as_text(col)
     done = {v: scrub_text(v) for v in text.dropna().unique() if isinstance(v, str)}
     return text.map(lambda v: done.get(v, v) if isinstance(v, str) else pd.NA).astype(object)
@@ -474,8 +473,6 @@ def whole_values_withheld(col: pd.Series, f: Any) -> pd.Series:
     Names and dates of birth in any such column; other identifiers only where the schema gives no
     ``pattern`` (a pattern such as a premises postcode's says what the column may hold).
     """
-    from diogel.sources.partner.scrub import whole_value_kind
-
     text = as_text(col)
     identifiers = getattr(f, "pattern", None) is None
     verdict = {v: whole_value_kind(v, identifiers) for v in text.dropna().unique() if isinstance(v, str)}

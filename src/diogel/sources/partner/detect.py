@@ -28,7 +28,16 @@ import numpy as np
 import pandas as pd
 
 from diogel.errors import DiogelError
+from diogel.sources.partner.identifiers import (
+    is_email,
+    is_full_postcode,
+    is_outward_code,
+    is_uk_phone,
+    is_valid_nhs_number,
+    is_valid_ni_number,
+)
 from diogel.sources.partner.schema import Schema, as_text, parse_datetimes
+from diogel.sources.partner.scrub import contains_personal, looks_like_name, whole_value_kind
 
 KIND_LABELS = {
     "personal_name": "personal names",
@@ -90,13 +99,6 @@ _TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Rev|Sir|Dame|Master)"
 _CAP = r"[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)*"
 _TITLE_NAME_RE = re.compile(rf"\b{_TITLES}\.?\s+(?:[A-Z]\.?\s+|{_CAP}\s+)*{_CAP}\b")
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]*")
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-_FULL_POSTCODE_RE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
-_OUTWARD_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
-# After removing spaces, hyphens, dots and brackets: +44 / 0044 / 0 then a UK number of 9 or 10 digits
-# starting 1, 2, 3, 5, 7, 8 or 9 (geographic, non-geographic, mobile, freephone/premium).
-_PHONE_RE = re.compile(r"^(?:\+44|0044|0)[1235789][0-9]{8,9}$")
-_NINO_RE = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
 _STREET_WORDS = (
     "street|st|road|rd|avenue|ave|lane|close|drive|way|crescent|place|court|gardens|terrace|hill|grove|"
     "walk|view|rise|square|parade|row|mews|park|green|fields|vale|heights"
@@ -193,62 +195,10 @@ class PersonalDataError(DiogelError):
 # Single-value checks
 
 
-def nhs_check_digit(first_nine: str) -> int | None:
-    """Modulus-11 check digit of the first nine digits of an NHS number (None if no valid digit exists).
-
-    Formula: weights 10, 9, ..., 2 on digits 1..9; ``check = 11 - (sum mod 11)``; 11 becomes 0; 10
-    means the number cannot be valid.
-    """
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    if check == 10:
-        return None
-    return check
-
-
-def is_valid_nhs_number(value: object) -> bool:
-    """True when ``value`` is 10 digits (spaces or hyphens allowed) whose last is the modulus-11 check."""
-    digits = re.sub(r"[\s-]", "", str(value))
-    if not re.fullmatch(r"[0-9]{10}", digits):
-        return False
-    return nhs_check_digit(digits[:9]) == int(digits[9])
-
-
-def is_valid_ni_number(value: object) -> bool:
-    """National Insurance number in HMRC's format: two prefix letters, six digits, suffix A-D.
-
-    Neither prefix letter is D, F, I, Q, U or V; the second is not O; the prefixes BG, GB, KN, NK, NT, TN
-    and ZZ are not allocated. Spaces are ignored and case is ignored.
-    """
-    return bool(_NINO_RE.match(re.sub(r"\s", "", str(value)).upper()))
-
-
-def is_uk_phone(value: object) -> bool:
-    text = re.sub(r"[\s().-]", "", str(value))
-    return bool(_PHONE_RE.match(text))
-
-
-def is_email(value: object) -> bool:
-    return bool(_EMAIL_RE.match(str(value).strip()))
-
-
-def is_full_postcode(value: object) -> bool:
-    """A complete UK postcode (outward and inward code), e.g. ``NP20 1AB``; outward-only codes are not."""
-    return bool(_FULL_POSTCODE_RE.match(re.sub(r"\s+", " ", str(value).strip().upper())))
-
-
-def is_outward_code(value: object) -> bool:
-    return bool(_OUTWARD_RE.match(str(value).strip().upper()))
-
-
 def looks_like_personal_name(value: object) -> bool:
     """ "Title Name" anywhere, or two to four words whose first is a common forename and last a surname,
     or a "Forename Surname" pair inside longer text, or (by the shipped name lists, see
     :func:`diogel.sources.partner.scrub.looks_like_name`) a whole value that is a name."""
-    from diogel.sources.partner.scrub import looks_like_name
-
     text = str(value).strip()
     if _TITLE_NAME_RE.search(text) or looks_like_name(text):
         return True
@@ -296,7 +246,6 @@ def looks_personal_value(value: str) -> bool:
 
     Cheap checks first; Presidio's recognisers only for text that has digits, an @ or capitals.
     """
-    from diogel.sources.partner.scrub import contains_personal, whole_value_kind
 
     text = str(value).strip()
     if not text:

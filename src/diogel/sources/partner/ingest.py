@@ -63,11 +63,10 @@ from diogel.sources.partner.detect import (
     check_allowed,
     detect_personal_data,
     header_label,
-    is_full_postcode,
-    is_outward_code,
     kind_by_name,
     snake,
 )
+from diogel.sources.partner.identifiers import is_full_postcode, is_outward_code
 from diogel.sources.partner.keys import key_id
 from diogel.sources.partner.schema import (
     Schema,

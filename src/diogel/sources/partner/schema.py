@@ -81,6 +81,7 @@ import pandas as pd
 import yaml
 
 from diogel.errors import DiogelError
+from diogel.sources.partner.identifiers import is_uk_phone, is_valid_nhs_number
 
 TYPES = ("string", "integer", "number", "date", "datetime", "time", "boolean", "category")
 RESOLUTIONS = ("datetime", "date", "month", "quarter")
@@ -726,8 +727,6 @@ def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) ->
     if f.type in ("integer", "number"):
         # A count never has ten or more digits that pass the NHS check or dial as a UK phone number; stored
         # as a number, such a value would keep the identifier's digits.
-        from diogel.sources.partner.detect import is_uk_phone, is_valid_nhs_number
-
         ident = np.array(
             [
                 isinstance(v, str)

@@ -46,7 +46,17 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import pandas as pd
+
 from diogel import data
+from diogel.sources.partner.identifiers import (
+    is_email,
+    is_full_postcode,
+    is_uk_phone,
+    is_valid_nhs_number,
+    is_valid_ni_number,
+)
+from diogel.sources.partner.schema import parse_datetimes
 
 PLACEHOLDERS = {
     "UK_NHS": "<NHS_NUMBER>",
@@ -274,10 +284,6 @@ def looks_like_date_of_birth(value: str, today: dt.date | None = None) -> bool:
     text = value.strip()
     if not any(rx.match(text) for rx in _DATE_SHAPES):
         return False
-    import pandas as pd
-
-    from diogel.sources.partner.schema import parse_datetimes
-
     parsed = parse_datetimes(pd.Series([text])).iloc[0]
     if pd.isna(parsed):
         parsed = pd.to_datetime(text, dayfirst=True, errors="coerce")
@@ -302,14 +308,12 @@ def whole_value_kind(value: str, identifiers: bool = True) -> str | None:
     if looks_like_date_of_birth(value):
         return PLACEHOLDERS["DATE_TIME"]
     if identifiers:
-        from diogel.sources.partner import detect
-
         checks = (
-            (detect.is_valid_nhs_number, "UK_NHS"),
-            (detect.is_valid_ni_number, "UK_NINO"),
-            (detect.is_uk_phone, "PHONE_NUMBER"),
-            (detect.is_email, "EMAIL_ADDRESS"),
-            (detect.is_full_postcode, "UK_POSTCODE"),
+            (is_valid_nhs_number, "UK_NHS"),
+            (is_valid_ni_number, "UK_NINO"),
+            (is_uk_phone, "PHONE_NUMBER"),
+            (is_email, "EMAIL_ADDRESS"),
+            (is_full_postcode, "UK_POSTCODE"),
         )
         for check, entity in checks:
             if check(value):
