@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from diogel.analysis.trends import rates_per_1000
-from diogel.sources._policeuk import CRIME_TYPES
+from diogel.crime_types import CRIME_TYPES
 
 __all__ = [
     "POLICEUK_CRIME_TYPES",

@@ -1,4 +1,5 @@
-"""What the three police.uk formats share: crime types, typed location columns, month range, scope."""
+"""What the three police.uk formats share: typed location columns, month range, scope (crime types:
+:mod:`diogel.crime_types`)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,6 @@ import pyarrow.compute as pc
 
 from diogel.errors import InputError
 from diogel.sources._validate import may_need_trim
-
-CRIME_TYPES: tuple[str, ...] = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-)
 
 LOCATION_SELECT = """
     TRY_CAST(NULLIF(trim("Longitude"), '') AS DOUBLE) AS longitude,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from diogel.crime_types import CRIME_TYPES
 from diogel.sources import _policeuk as police
 from diogel.sources._text import read_text_table
 from diogel.sources._validate import Rule, apply_rules, coordinate_rules, lsoa_rule, month_rules, q, sql_str
@@ -33,7 +34,7 @@ SCHEMA = pa.schema(
     ]
 )
 
-_TYPES = "[" + ", ".join(sql_str(t) for t in police.CRIME_TYPES) + "]"
+_TYPES = "[" + ", ".join(sql_str(t) for t in CRIME_TYPES) + "]"
 
 RULES = [
     *month_rules(),
