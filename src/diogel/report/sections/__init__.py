@@ -2,8 +2,8 @@
 
 A section is a :class:`Section` with an ``id`` (the HTML anchor), a title, a position in the report
 and a ``build(ctx) -> SectionOutput`` function. Adding a section (e.g. partner data) is one new
-module in this package that calls :func:`register`, plus an import line in
-:mod:`diogel.report.sections.builtin`. ``needs`` names sections whose results it reads
+module that calls :func:`register`, named in the ``diogel.sections`` entry-point group
+(:mod:`diogel.registry`): a partnership's own section can be a package of its own. ``needs`` names sections whose results it reads
 (``ctx.results[id]``); ``"*"`` means every other section (the summary and the methods appendix).
 """
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from diogel.registry import Registry
 from diogel.report.context import Context, SectionOutput
 
-__all__ = ["Section", "build_order", "register", "sections"]
+__all__ = ["SECTIONS", "Section", "build_order", "register", "sections"]
 
 
 @dataclass(frozen=True)
@@ -27,21 +28,43 @@ class Section:
     description: str = ""
 
 
-_REGISTRY: dict[str, Section] = {}
+# The built-in sections; also declared as the "diogel.sections" entry points in pyproject.toml, the group
+# through which a package adds its own section (diogel.registry). Report order is each section's `order`.
+SECTIONS: Registry[Section] = Registry(
+    group="diogel.sections",
+    what="report section",
+    item_type=Section,
+    name_of=lambda section: section.id,
+    builtins=tuple(
+        f"diogel.report.sections.{m}"
+        for m in (
+            "conclusions",
+            "data",
+            "drivers",
+            "executive_summary",
+            "harm",
+            "levels",
+            "methods",
+            "partner",
+            "peers",
+            "priorities",
+            "stop_search",
+            "summary",
+            "where",
+            "where_next",
+        )
+    ),
+)
 
 
 def register(section: Section) -> Section:
-    if section.id in _REGISTRY:
-        raise ValueError(f"report section {section.id!r} is registered twice")
-    _REGISTRY[section.id] = section
-    return section
+    """Add a section (its module calls this on import)."""
+    return SECTIONS.register(section)
 
 
 def sections() -> list[Section]:
     """Every registered section, in report order."""
-    from diogel.report.sections import builtin  # noqa: F401  (importing registers them)
-
-    return sorted(_REGISTRY.values(), key=lambda s: (s.order, s.id))
+    return sorted(SECTIONS.items().values(), key=lambda s: (s.order, s.id))
 
 
 def build_order(items: list[Section]) -> list[Section]:

@@ -1,0 +1,92 @@
+"""One registry shape (issue 12): source kinds and report sections load through entry-point groups, the
+door a partnership's own package uses too."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from diogel.errors import DiogelError
+from diogel.registry import Registry
+from diogel.report.sections import SECTIONS, Section, sections
+from diogel.sources.registry import KINDS, kinds
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _entry_points(group: str) -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return project["entry-points"][group]
+
+
+@pytest.mark.parametrize("registry", [KINDS, SECTIONS], ids=["sources", "sections"])
+def test_pyproject_declares_every_builtin_in_its_group(registry: Registry) -> None:
+    assert sorted(_entry_points(registry.group).values()) == sorted(registry.builtins)
+
+
+def test_section_and_kind_order_unchanged() -> None:
+    assert [s.id for s in sections()] == [
+        "executive_summary", "summary", "data", "levels", "harm", "where", "where_next", "partner",
+        "drivers", "stop_search", "peers", "priorities", "conclusions", "methods",
+    ]  # fmt: skip
+    assert list(kinds()) == [
+        "harm-weights", "boundaries", "deprivation", "lookup-la-csp-force", "lookup-lsoa11-lsoa21",
+        "lookup-lsoa-ward-la", "pact", "partner", "police-outcomes", "police-stop-search", "police-street",
+        "population",
+    ]  # fmt: skip
+
+
+def _plugin(tmp_path: Path, name: str, module_text: str, entry: str) -> None:
+    """An installed package of one module declaring one entry point (a real dist-info on sys.path)."""
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(module_text), encoding="utf-8")
+    info = tmp_path / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[diogel.sections]\n{entry}\n", encoding="utf-8")
+
+
+def test_a_package_adds_a_section_through_the_entry_point_group(tmp_path, monkeypatch) -> None:
+    _plugin(
+        tmp_path,
+        "cardiff_local_section",
+        """
+        from diogel.report.sections import Section
+
+        def build(ctx):
+            raise NotImplementedError
+
+        SECTION = Section(id="night_time_economy", title="Night-time economy", order=55, build=build)
+        """,
+        "night_time_economy = cardiff_local_section:SECTION",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fresh = Registry("diogel.sections", "report section", Section, lambda s: s.id, builtins=())
+    found = fresh.items()
+    assert "night_time_economy" in found and found["night_time_economy"].order == 55
+    assert fresh.get("night_time_economy").title == "Night-time economy"
+    with pytest.raises(DiogelError, match="unknown report section 'nope'; known: .*night_time_economy"):
+        fresh.get("nope")
+    sys.modules.pop("cardiff_local_section", None)
+
+
+def test_a_broken_plugin_is_named_in_one_line(tmp_path, monkeypatch) -> None:
+    _plugin(tmp_path, "broken_local_section", "raise RuntimeError('typo')\n", "x = broken_local_section")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fresh = Registry("diogel.sections", "report section", Section, lambda s: s.id, builtins=())
+    with pytest.raises(DiogelError) as err:
+        fresh.items()
+    assert str(err.value) == (
+        "diogel.sections entry point x = 'broken_local_section' cannot be loaded: RuntimeError: typo"
+    )
+    assert "\n" not in str(err.value)
+
+
+def test_a_name_registered_twice_is_refused() -> None:
+    fresh = Registry("diogel.test-only", "thing", str, lambda s: s, builtins=())
+    fresh.register("a")
+    with pytest.raises(ValueError, match="thing 'a' is registered twice"):
+        fresh.register("a")
