@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -28,6 +29,9 @@ from diogel.demo.synthetic import (
     licensed_premises,
     substance_treatment,
 )
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 ED_FILE = "synthetic_gwent_ed_assaults_2024-07_2025-06.csv"
 FIRE_FILE = "synthetic_gwent_fire_incidents_2024-07_2025-06.csv"
@@ -129,7 +133,7 @@ def write_demo_samples(folder: str | Path | None = None, seed: int = DEMO_SEED) 
     return paths
 
 
-def load_demo_partner_data(wh, progress=None) -> list:  # noqa: ANN001
+def load_demo_partner_data(wh: Warehouse, progress=None) -> list:  # noqa: ANN001
     """Ingest the synthetic Gwent partner demo files into ``wh`` through the ordinary partner loader.
 
     Idempotent like any ingest (a second call reports "already loaded"). The partnership's

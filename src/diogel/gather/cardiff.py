@@ -8,6 +8,7 @@ share and rate is disclosure-controlled as described in :mod:`diogel.gather.part
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,13 @@ from diogel.errors import DiogelError
 from diogel.gather.partner_records import area_lsoas_of, disclosure_threshold, partner_records, safe_count
 from diogel.warehouse.queries import counts
 
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
+
 __all__ = ["gather_cardiff"]
 
 
-def _police_violence(wh, area: str | None, start: str | None, end: str | None) -> pd.DataFrame:  # noqa: ANN001
+def _police_violence(wh: Warehouse, area: str | None, start: str | None, end: str | None) -> pd.DataFrame:
     if not wh.has("police_street"):
         return pd.DataFrame(
             {
@@ -59,7 +63,7 @@ def _hide_answers(frame: pd.DataFrame, key: str | list[str], k: int) -> pd.DataF
 
 
 def gather_cardiff(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     area: str | None = None,
     start: str | None = None,
     end: str | None = None,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,9 @@ from diogel.gather.partner_records import (
     partner_sources,
     safe_count,
 )
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 __all__ = [
     "NOT_PLACED",
@@ -86,7 +90,7 @@ class PartnerSummary:
 
 
 def gather_partner(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     dataset: str,
     area: str | None = None,
     start: str | None = None,
@@ -202,7 +206,7 @@ class PartnerHotspots:
 
 
 def gather_hotspots(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     dataset: str,
     units: pd.DataFrame,
     start: str,
@@ -301,7 +305,7 @@ class PartnerNearRepeats:
 
 
 def gather_near_repeats(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     dataset: str,
     lsoas: Sequence[str],
     start: str,
@@ -418,7 +422,7 @@ def schema_title(dataset: str) -> str:
 
 
 def gather_partner_bundle(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     area: str,
     start: str,
     end: str,

@@ -18,6 +18,8 @@ from diogel.warehouse.geography import area_lsoas, resolve_area
 if TYPE_CHECKING:
     import ibis
 
+    from diogel.warehouse.protocol import Warehouse
+
 __all__ = ["partner_datasets", "partner_records", "partner_sources"]
 
 
@@ -30,7 +32,7 @@ def month_start(value: str | None, what: str) -> dt.date | None:
         raise DiogelError(f"{what} must be a month as YYYY-MM, not {value!r}") from None
 
 
-def area_lsoas_of(wh, area: str | None) -> tuple[str | None, list[str] | None]:  # noqa: ANN001
+def area_lsoas_of(wh: Warehouse, area: str | None) -> tuple[str | None, list[str] | None]:
     """(label, LSOA codes) of ``area``; (None, None) for no area."""
     if area is None:
         return None, None
@@ -39,7 +41,7 @@ def area_lsoas_of(wh, area: str | None) -> tuple[str | None, list[str] | None]: 
 
 
 def partner_records(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     dataset: str | None = None,
     lsoas: Sequence[str] | None = None,
     start: str | None = None,
@@ -90,8 +92,8 @@ def disclosure_threshold(records: pd.DataFrame, threshold: int | None) -> int:
 
 
 def partner_datasets(
-    wh, lsoas: Sequence[str] | None = None, start: str | None = None, end: str | None = None
-):  # noqa: ANN001, ANN201
+    wh: Warehouse, lsoas: Sequence[str] | None = None, start: str | None = None, end: str | None = None
+):
     """The partner datasets in the warehouse, and those with records in ``lsoas`` from ``start`` to ``end``.
 
     Returns
@@ -108,7 +110,7 @@ def partner_datasets(
 
 
 def _counted_records(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     dataset: str | None,
     lsoas: Sequence[str] | None,
     start: str | None,
@@ -129,7 +131,7 @@ def _counted_records(
 
 
 def partner_sources(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     dataset: str,
     lsoas: Sequence[str] | None = None,
     start: str | None = None,

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from diogel import __version__
 from diogel.errors import DiogelError
@@ -25,6 +26,9 @@ from diogel.report.context import AssessOptions, Context, SectionOutput
 from diogel.report.figures import FigureRegistry, plain
 from diogel.report.gather import AreaData, Period, gather, parse_period
 from diogel.report.render import environment, external_references, render_report, write_pdf
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 __all__ = ["AssessmentResult", "run_assessment"]
 
@@ -52,7 +56,7 @@ class AssessmentResult:
 
 
 def run_assessment(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     area: str,
     period: str | Period,
     out_dir: str | Path,

@@ -27,9 +27,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diogel.errors import DiogelError
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 __all__ = ["GROUPS", "AreaRun", "area_folder", "expand_areas", "run_many", "write_index"]
 
@@ -66,7 +69,7 @@ def area_folder(code: str, name: str) -> str:
     return f"{code}-{slug}" if slug else code
 
 
-def _group(wh, level: str, prefix: str) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def _group(wh: Warehouse, level: str, prefix: str) -> list[tuple[str, str, str]]:
     from diogel.report.gather import membership_frame
 
     m = membership_frame(wh)
@@ -75,7 +78,7 @@ def _group(wh, level: str, prefix: str) -> list[tuple[str, str, str]]:  # noqa: 
     return [(level, str(r[col]), str(r[name_col])) for _, r in rows.iterrows()]
 
 
-def expand_areas(wh, areas: Sequence[str]) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def expand_areas(wh: Warehouse, areas: Sequence[str]) -> list[tuple[str, str, str]]:
     """Each ``--area`` (a code, a name, or a group of :data:`GROUPS`) as (level, code, name), once each.
 
     Raises DiogelError (one line) for an unknown area, or for a level the assessment does not cover.
@@ -109,7 +112,7 @@ def expand_areas(wh, areas: Sequence[str]) -> list[tuple[str, str, str]]:  # noq
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(opener: Callable[[], Any], events: Any) -> None:  # noqa: ANN401
+def _worker_init(opener: Callable[[], Any], events: Any) -> None:
     import logging
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -117,13 +120,13 @@ def _worker_init(opener: Callable[[], Any], events: Any) -> None:  # noqa: ANN40
     _WORKER["events"] = events
 
 
-def _warehouse() -> Any:  # noqa: ANN401
+def _warehouse() -> Any:
     if "wh" not in _WORKER:
         _WORKER["wh"] = _WORKER["open"]()
     return _WORKER["wh"]
 
 
-def _assess_one(code: str, period: str, out: str, options: Any) -> dict[str, Any]:  # noqa: ANN401
+def _assess_one(code: str, period: str, out: str, options: Any) -> dict[str, Any]:
     """One area in a worker: the assessment, with progress events to the parent."""
     from diogel.report.assessment import run_assessment
 
@@ -136,7 +139,7 @@ def _assess_one(code: str, period: str, out: str, options: Any) -> dict[str, Any
         r = run_assessment(_warehouse(), code, period, out, options, progress=progress)
     except DiogelError as exc:
         return {"error": str(exc)}
-    except Exception as exc:  # noqa: BLE001  (one area's bug must not lose the other areas' reports)
+    except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1]
         return {"error": f"{type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"}
     return {
@@ -154,7 +157,7 @@ def run_many(
     areas: Sequence[tuple[str, str, str]],
     period: str,
     out_dir: Path,
-    options: Any,  # noqa: ANN401
+    options: Any,
     jobs: int = 2,
     on_event: Callable[[AreaRun], None] | None = None,
 ) -> list[AreaRun]:
@@ -206,7 +209,7 @@ def run_many(
                 run = futures[future]
                 try:
                     res = future.result()
-                except Exception as exc:  # noqa: BLE001  (a worker that died: say so, keep the others)
+                except Exception as exc:
                     res = {"error": f"the worker process failed: {type(exc).__name__}: {exc}"}
                 run.result = res
                 if "error" in res:

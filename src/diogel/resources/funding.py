@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -44,6 +45,9 @@ from diogel.resources.indicators import (
 )
 from diogel.resources.provenance import allocation_figures, comparison_figures, write_figures
 from diogel.resources.spec import Formula, load_formula, set_components, with_base_year
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 CONTEXT_COLUMNS = ("residents", "per_head", "crimes", "per_crime", "police_data", "note")
 UNIT_LABELS = {
@@ -95,7 +99,7 @@ def resolve_formula(spec: str | Path | Formula) -> Formula:
 
 
 def choose_statistics(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     formula: Formula,
     frozen: bool | None = None,
     population_year: int | None = None,
@@ -158,7 +162,7 @@ def _missing_components(formula: Formula, frame: pd.DataFrame) -> tuple[list[str
 
 
 def allocate_from_warehouse(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     formula: str | Path | Formula,
     year: int | None = None,
     frozen: bool | None = None,
@@ -300,7 +304,7 @@ def _totals_at(alloc: Allocation, unit: str) -> pd.DataFrame:
 
 
 def compare_from_warehouse(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     a: str | Path | Formula,
     b: str | Path | Formula | None = None,
     year: int | None = None,

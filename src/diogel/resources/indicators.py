@@ -36,6 +36,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,9 @@ from diogel.resources.areas import WALES_LA_TO_CSP, WALES_LOCAL_AUTHORITIES
 from diogel.resources.indicator_kinds import indicators_to_csp, sparsity_index
 from diogel.resources.la_geography import la_csp, la_force, lsoa_to_la
 from diogel.warehouse.counting import counted
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 AGES = tuple(range(91))
 AGE_COLUMNS = tuple(f"age_{a}" for a in AGES)
@@ -127,7 +131,7 @@ def _month_range(start: str, end: str) -> list[str]:
 # Population, deprivation, sparsity
 
 
-def population_years(wh) -> list[int]:  # noqa: ANN001
+def population_years(wh: Warehouse) -> list[int]:
     """The years of population estimates loaded (ascending)."""
     if not wh.has("population"):
         return []
@@ -135,7 +139,7 @@ def population_years(wh) -> list[int]:  # noqa: ANN001
     return sorted(int(y) for y in wh.execute(t.select("year").distinct())["year"])
 
 
-def lsoa_population(wh, year: int) -> pd.DataFrame:  # noqa: ANN001
+def lsoa_population(wh: Warehouse, year: int) -> pd.DataFrame:
     """One row per LSOA: ``lsoa_code``, ``lsoa_vintage``, ``age_0`` .. ``age_90`` and ``population``."""
     t = counted(wh, "population")
     t = t.filter(t.year == year).select("lsoa_code", "lsoa_vintage", "age", "persons")
@@ -153,7 +157,9 @@ def lsoa_population(wh, year: int) -> pd.DataFrame:  # noqa: ANN001
     return wide
 
 
-def _deprivation(wh, lsoas: pd.DataFrame, index: str | None) -> tuple[pd.DataFrame, str | None, list[str]]:  # noqa: ANN001
+def _deprivation(
+    wh: Warehouse, lsoas: pd.DataFrame, index: str | None
+) -> tuple[pd.DataFrame, str | None, list[str]]:
     """LSOA ``deprivation_score`` and ``education_score`` for the LSOAs in ``lsoas``."""
     if not wh.has("deprivation"):
         return pd.DataFrame(columns=["lsoa_code"]), None, ["no deprivation index is loaded"]
@@ -178,7 +184,7 @@ def _deprivation(wh, lsoas: pd.DataFrame, index: str | None) -> tuple[pd.DataFra
 
 
 def la_indicators(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     population_year: int,
     window: CrimeWindow | None = None,
     deprivation_index: str | None = None,
@@ -337,7 +343,7 @@ def _force_key(name: object) -> frozenset[str]:
     return frozenset(w for w in words if w not in {"police", "constabulary", "service"})
 
 
-def police_coverage(wh) -> pd.DataFrame:  # noqa: ANN001
+def police_coverage(wh: Warehouse) -> pd.DataFrame:
     """Which force's street-level files are loaded for which months: ``reported_by``, ``month``."""
     cols = ["reported_by", "month"]
     if not wh.has("police_street"):
@@ -352,7 +358,7 @@ def police_coverage(wh) -> pd.DataFrame:  # noqa: ANN001
     return pd.DataFrame({"reported_by": parts[0], "month": parts[1]}).sort_values(cols, ignore_index=True)
 
 
-def default_window(wh, months: int = 12, latest: bool = True) -> CrimeWindow | None:  # noqa: ANN001
+def default_window(wh: Warehouse, months: int = 12, latest: bool = True) -> CrimeWindow | None:
     """The ``months`` months ending at the latest month loaded (``latest``) or starting at the earliest.
 
     ``None`` when no police data is loaded; shorter when fewer months are loaded.
@@ -366,7 +372,7 @@ def default_window(wh, months: int = 12, latest: bool = True) -> CrimeWindow | N
     return CrimeWindow(lo, min(hi, _shift(lo, months - 1)))
 
 
-def harm_weights(wh):  # noqa: ANN001, ANN201
+def harm_weights(wh: Warehouse):
     """Median CSS weight per police.uk crime type from the loaded harm weights, or ``None``."""
     from diogel.analysis.harm import policeuk_weights_from_css
 
@@ -384,7 +390,7 @@ def harm_weights(wh):  # noqa: ANN001, ANN201
 
 
 def la_crime(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     las: pd.DataFrame,
     window: CrimeWindow | None = None,
 ) -> tuple[pd.DataFrame, CrimeWindow | None, list[str]]:
@@ -514,7 +520,7 @@ def for_unit(ind: Indicators, unit: str) -> pd.DataFrame:
 # Partnerships named in a ledger
 
 
-def partnership_context(wh, names: Sequence[str], ind: Indicators) -> pd.DataFrame:  # noqa: ANN001
+def partnership_context(wh: Warehouse, names: Sequence[str], ind: Indicators) -> pd.DataFrame:
     """Population and recorded crime for partnerships named as a local authority or a CSP.
 
     A name (or code) is matched, ignoring case, first to a local authority, then to a CSP; a CSP's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -10,10 +11,13 @@ from diogel.errors import DiogelError
 from diogel.warehouse.counting import counted
 from diogel.warehouse.geography import lsoa_membership
 
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
+
 __all__ = ["la_csp", "la_force", "la_geometries", "lsoa_to_la"]
 
 
-def lsoa_to_la(wh) -> pd.DataFrame:  # noqa: ANN001
+def lsoa_to_la(wh: Warehouse) -> pd.DataFrame:
     """``lsoa_code``, ``la_code``, ``la_name``: one LA per LSOA (both vintages), by the lookups."""
     if not wh.has("lookup_lsoa_ward_la"):
         raise DiogelError(
@@ -23,7 +27,7 @@ def lsoa_to_la(wh) -> pd.DataFrame:  # noqa: ANN001
     return m.dropna(subset=["la_code"]).drop_duplicates("lsoa_code").reset_index(drop=True)
 
 
-def la_force(wh) -> pd.DataFrame:  # noqa: ANN001
+def la_force(wh: Warehouse) -> pd.DataFrame:
     """``la_code``, ``force_code``, ``force_name`` (the newest LA -> CSP -> force lookup), one row per LA."""
     if not wh.has("lookup_la_csp_force"):
         return pd.DataFrame(columns=["la_code", "force_code", "force_name"])
@@ -34,7 +38,7 @@ def la_force(wh) -> pd.DataFrame:  # noqa: ANN001
     return df.drop_duplicates("la_code").reset_index(drop=True)
 
 
-def la_csp(wh) -> pd.DataFrame:  # noqa: ANN001
+def la_csp(wh: Warehouse) -> pd.DataFrame:
     """``la_code``, ``csp_code``, ``csp_name`` from the newest LA -> CSP lookup (several rows per LA in
     England from 2024, where the relation is many-to-many)."""
     if not wh.has("lookup_la_csp_force"):
@@ -45,7 +49,7 @@ def la_csp(wh) -> pd.DataFrame:  # noqa: ANN001
     return wh.execute(t).sort_values(["la_code", "csp_code"]).reset_index(drop=True)
 
 
-def la_geometries(wh, la_codes: Sequence[str] | None = None, vintage: int | None = None):  # noqa: ANN001, ANN201
+def la_geometries(wh: Warehouse, la_codes: Sequence[str] | None = None, vintage: int | None = None):
     """Local-authority polygons dissolved from the LSOA boundaries in the warehouse (EPSG:27700).
 
     LSOAs of ``vintage`` (default: the vintage with most LSOAs in ``la_codes``) are assigned to LAs

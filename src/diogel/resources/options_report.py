@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,9 @@ from diogel.resources.options import (
     simplify_coverage,
 )
 from diogel.resources.provenance import options_figures, write_figures
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 SYNTHETIC_LEDGER = "synthetic_capacity_ledger_wales.csv"
 METRIC_LABELS = {
@@ -132,7 +136,7 @@ def _num(x: float | None, digits: int = 2) -> str:
 
 
 def build_options(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     ledger: str | Path | Ledger | None = None,
     settings: OptionsSettings | None = None,
 ) -> OptionsResult:
@@ -341,7 +345,7 @@ def side_by_side(r: OptionsResult) -> pd.DataFrame:
 # Maps
 
 
-def _map_frame(r: OptionsResult):  # noqa: ANN202
+def _map_frame(r: OptionsResult):
     las = r.las
     try:
         # Simplify once for drawing; coverage simplification keeps shared borders shared.
@@ -350,7 +354,7 @@ def _map_frame(r: OptionsResult):  # noqa: ANN202
         return las
 
 
-def _figure(las):  # noqa: ANN001, ANN202
+def _figure(las):  # noqa: ANN001
     from matplotlib.figure import Figure
 
     minx, miny, maxx, maxy = las.total_bounds

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ibis
 import pandas as pd
@@ -46,15 +47,18 @@ import pyarrow.compute as pc
 
 from diogel.sources.registry import SourceKind, get, kinds
 
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
-def visible(wh, table: str) -> ibis.Table:  # noqa: ANN001
+
+def visible(wh: Warehouse, table: str) -> ibis.Table:
     """Rows of committed files that are the latest for their slice, with the file's ``seq``."""
     rows = wh.table(table)
     winners = in_force(wh).select("file_id", "run_id", "slice_key", "seq")
     return rows.inner_join(winners, ["file_id", "run_id", "slice_key"])
 
 
-def in_force(wh, kind: str | None = None) -> ibis.Table:  # noqa: ANN001
+def in_force(wh: Warehouse, kind: str | None = None) -> ibis.Table:
     """The file in force for each slice: ``kind``, ``slice_key``, ``file_id``, ``run_id``, ``seq``, ``rows``.
 
     A slice is (kind, slice_key); the file in force is the one whose slice row has the highest
@@ -74,7 +78,7 @@ def in_force(wh, kind: str | None = None) -> ibis.Table:  # noqa: ANN001
     )
 
 
-def counted(wh, kind: str | SourceKind) -> ibis.Table:  # noqa: ANN001
+def counted(wh: Warehouse, kind: str | SourceKind) -> ibis.Table:
     """Rows that count under the rules above; for police street data, one row per crime or ASB incident."""
     kind = get(kind) if isinstance(kind, str) else kind
     rows = visible(wh, kind.table)
@@ -90,13 +94,13 @@ def counted(wh, kind: str | SourceKind) -> ibis.Table:  # noqa: ANN001
     return without_id.union(with_id, distinct=False)
 
 
-def crimes(wh) -> ibis.Table:  # noqa: ANN001
+def crimes(wh: Warehouse) -> ibis.Table:
     """police.uk street-level crimes and ASB incidents under the counting rules."""
     return counted(wh, "police-street")
 
 
 def loaded_by_file(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     kind: SourceKind,
     file_ids: list[str] | None = None,
     run_id: str | None = None,
@@ -149,7 +153,7 @@ def _add(loaded: dict[str, int], df: pd.DataFrame) -> None:
         loaded[f] = loaded.get(f, 0) + int(n)
 
 
-def _most_of(wh, kind: SourceKind, files: ibis.Table) -> bool:  # noqa: ANN001
+def _most_of(wh: Warehouse, kind: SourceKind, files: ibis.Table) -> bool:
     """Whether the selected files hold at least half the rows of their kind.
 
     Then looking up their keys first would cost more than ranking every keyed row.
@@ -162,7 +166,7 @@ def _most_of(wh, kind: SourceKind, files: ibis.Table) -> bool:  # noqa: ANN001
     return 2 * int(part) >= int(total)
 
 
-def status_frame(wh) -> pd.DataFrame:  # noqa: ANN001
+def status_frame(wh: Warehouse) -> pd.DataFrame:
     """Per loaded file: rows read = loaded + duplicates + quarantined, and the months covered."""
     files = wh.execute(wh.table("source_file").order_by("seq"))
     cols = ["kind", "name", "rows_read", "loaded", "duplicates", "quarantined", "month_min", "month_max",
@@ -228,13 +232,13 @@ def replacement_refusal(
     return None
 
 
-def slices_in_force(wh, kind: str) -> dict[str, tuple[str, int]]:  # noqa: ANN001
+def slices_in_force(wh: Warehouse, kind: str) -> dict[str, tuple[str, int]]:
     """slice_key -> (file_id, rows) of the file in force, for one kind."""
     df = wh.execute(in_force(wh, kind).select("slice_key", "file_id", "rows"))
     return {k: (f, int(n)) for k, f, n in zip(df.slice_key, df.file_id, df.rows, strict=True)}
 
 
-def coverage(wh) -> pd.DataFrame:  # noqa: ANN001
+def coverage(wh: Warehouse) -> pd.DataFrame:
     """Monthly slices in force, per kind and force (or dataset and supplier), as month ranges.
 
     Columns ``kind``, ``of``, ``first``, ``last``, ``months`` (number loaded), ``ranges`` (e.g.
@@ -270,7 +274,7 @@ def _ranges(months: pd.PeriodIndex) -> str:
     return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
 
 
-def replacements(wh) -> pd.DataFrame:  # noqa: ANN001
+def replacements(wh: Warehouse) -> pd.DataFrame:
     """What replaced what: one row per ingest or restore and pair of files, newest first.
 
     Columns ``at``, ``action`` (``replaced`` or ``restored``), ``kind``, ``file`` (now in force),
@@ -325,7 +329,7 @@ class KnownLsoas:
         return mask.combine_chunks() if isinstance(mask, pa.ChunkedArray) else mask
 
 
-def unknown_lsoa_rows(wh, kind: str = "police-street") -> int:  # noqa: ANN001
+def unknown_lsoa_rows(wh: Warehouse, kind: str = "police-street") -> int:
     """Rows of ``kind``'s committed files quarantined because no loaded lookup knows their LSOA code."""
     if not wh.has("quarantine"):
         return 0
@@ -336,7 +340,7 @@ def unknown_lsoa_rows(wh, kind: str = "police-street") -> int:  # noqa: ANN001
     return int(wh.execute(q.count()))
 
 
-def known_lsoas(wh) -> KnownLsoas | None:  # noqa: ANN001
+def known_lsoas(wh: Warehouse) -> KnownLsoas | None:
     """Every LSOA code (2011 and 2021) in the loaded ONS lookups; ``None`` when none is loaded.
 
     Codes of lookups a later one replaced count too: they were real LSOAs when published.

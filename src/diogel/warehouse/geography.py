@@ -7,6 +7,8 @@ police force area) is always the set of LSOAs that belong to it, never the "Fall
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -14,10 +16,13 @@ import pandas as pd
 from diogel.errors import DiogelError
 from diogel.warehouse.counting import counted
 
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
+
 LEVELS = ("lsoa", "ward", "la", "csp", "force")
 
 
-def lsoa_membership(wh) -> ibis.Table:  # noqa: ANN001
+def lsoa_membership(wh: Warehouse) -> ibis.Table:
     """One row per LSOA code (either vintage) and CSP: lsoa_code, ward, la, csp and force codes and names.
 
     A 2021 LSOA takes its ward and local authority from the newest LSOA->ward->LA lookup loaded. A
@@ -64,7 +69,7 @@ def lsoa_membership(wh) -> ibis.Table:  # noqa: ANN001
     return membership
 
 
-def resolve_area(wh, area: str, membership: pd.DataFrame | None = None) -> tuple[str, str, str]:  # noqa: ANN001
+def resolve_area(wh: Warehouse, area: str, membership: pd.DataFrame | None = None) -> tuple[str, str, str]:
     """Find ``area`` (a code or a name of an LSOA, ward, LA, CSP or force): (level, code, name).
 
     ``membership``: :func:`lsoa_membership` already executed (a caller that keeps it), else read here.
@@ -83,7 +88,7 @@ def resolve_area(wh, area: str, membership: pd.DataFrame | None = None) -> tuple
     )
 
 
-def area_lsoas(wh, area: str) -> list[str]:  # noqa: ANN001
+def area_lsoas(wh: Warehouse, area: str) -> list[str]:
     """The LSOA codes (both vintages) that make up ``area``."""
     level, code, _ = resolve_area(wh, area)
     m = wh.execute(lsoa_membership(wh))

@@ -29,7 +29,7 @@ from diogel.sources.registry import SourceKind
 from diogel.warehouse.counting import counted
 
 if TYPE_CHECKING:
-    from diogel.warehouse.core import Warehouse
+    from diogel.warehouse.protocol import Warehouse
 
 __all__ = ["declared_inputs", "lsoa_areas", "partner_secret", "stored_key_ids"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import ibis
 import pandas as pd
@@ -10,6 +11,9 @@ import pandas as pd
 from diogel.errors import DiogelError
 from diogel.warehouse.counting import crimes
 from diogel.warehouse.geography import lsoa_membership, resolve_area
+
+if TYPE_CHECKING:
+    from diogel.warehouse.protocol import Warehouse
 
 BY_COLUMNS = ("lsoa", "ward", "la", "csp", "force", "month", "crime_type")
 UNKNOWN_LSOA = "unknown LSOA"
@@ -25,7 +29,7 @@ def _month(value: str | None, what: str) -> dt.date | None:
 
 
 def counts_expr(
-    wh,  # noqa: ANN001
+    wh: Warehouse,
     by: list[str],
     area: str | None = None,
     start: str | None = None,
@@ -74,14 +78,14 @@ def counts_expr(
 
 
 def counts(
-    wh, by: list[str], area: str | None = None, start: str | None = None, end: str | None = None
-) -> pd.DataFrame:  # noqa: ANN001
+    wh: Warehouse, by: list[str], area: str | None = None, start: str | None = None, end: str | None = None
+) -> pd.DataFrame:
     df = wh.execute(counts_expr(wh, by, area, start, end))
     df["count"] = df["count"].astype("int64")
     return df.reset_index(drop=True)
 
 
-def points(wh, area: str, start: str | None = None, end: str | None = None) -> pd.DataFrame:  # noqa: ANN001
+def points(wh: Warehouse, area: str, start: str | None = None, end: str | None = None) -> pd.DataFrame:
     """Records of an area's LSOAs (either vintage) at their police.uk map points, counted as above.
 
     One row per ``month``, ``crime_type``, ``lsoa_code``, ``longitude``, ``latitude`` with the
