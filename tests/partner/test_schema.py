@@ -10,14 +10,8 @@ import pytest
 import yaml
 
 from diogel.demo.files import SAMPLE_SCHEMAS, read_sample
-from diogel.sources.partner.schema import (
-    SchemaError,
-    load_schema,
-    parse_period,
-    problems_frame,
-    shipped_schemas,
-    validate_frame,
-)
+from diogel.sources.partner.schema import SchemaError, load_schema, shipped_schemas
+from diogel.sources.partner.values import parse_period, problems_frame, validate_frame
 
 TODAY = dt.date(2025, 6, 1)
 SHIPPED = [

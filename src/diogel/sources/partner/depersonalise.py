@@ -48,8 +48,9 @@ import pandas as pd
 
 from diogel.errors import DiogelError
 from diogel.sources.partner.detect import PersonalDataError, check_allowed, detect_personal_data
-from diogel.sources.partner.schema import DEFAULT_AGE_BANDS, Schema, as_text, parse_datetimes, parse_period
+from diogel.sources.partner.schema import DEFAULT_AGE_BANDS, Schema
 from diogel.sources.partner.scrub import scrub_text, whole_value_kind
+from diogel.sources.partner.values import as_text, parse_datetimes, parse_period
 
 BNG = "EPSG:27700"
 _POSTCODE_RE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
@@ -394,26 +395,8 @@ def apply_treatments(
             out[f"{f.name}_age_band"] = dob_to_age_band(col, when, t.bands)
         elif method == "coarsen_coordinates":
             assert t is not None and schema.location is not None
-            loc = schema.location
-            if f.name != loc.x:
-                continue  # the pair is handled once, at x
-            if loc.y not in frame.columns:
-                raise PersonalDataError(
-                    f"schema {schema.name}: column '{loc.x}' is present without '{loc.y}'", []
-                )
-            gx, gy = coordinates_to_grid(frame[loc.x], frame[str(loc.y)], t.cell_m, loc.crs or BNG)
-            out["grid_x"] = gx
-            out["grid_y"] = gy
-            out["grid_cell_m"] = t.cell_m
-            if lsoa_areas is not None:
-                bx, by = _to_bng(
-                    pd.to_numeric(frame[loc.x], errors="coerce").to_numpy(float),
-                    pd.to_numeric(frame[str(loc.y)], errors="coerce").to_numpy(float),
-                    loc.crs or BNG,
-                )
-                out["lsoa_code"] = _points_to_lsoa(bx, by, lsoa_areas).set_axis(frame.index)
-            else:
-                out["lsoa_code"] = pd.Series(pd.NA, index=frame.index, dtype=object)
+            if f.name == schema.location.x:  # the pair is handled once, at x
+                _coarsen_coordinates(frame, schema, t.cell_m, lsoa_areas, out)
 
     leftover = [f for f in detect_personal_data(out, schema, today=today) if f.column not in keep_fields]
     if leftover:
@@ -424,6 +407,29 @@ def apply_treatments(
             leftover,
         )
     return out
+
+
+def _coarsen_coordinates(
+    frame: pd.DataFrame, schema: Schema, cell_m: float, lsoa_areas: Any, out: pd.DataFrame
+) -> None:
+    """The location's x and y as a grid cell (``grid_x``, ``grid_y``, ``grid_cell_m``) and its LSOA, in ``out``."""
+    loc = schema.location
+    assert loc is not None
+    if loc.y not in frame.columns:
+        raise PersonalDataError(f"schema {schema.name}: column '{loc.x}' is present without '{loc.y}'", [])
+    gx, gy = coordinates_to_grid(frame[loc.x], frame[str(loc.y)], cell_m, loc.crs or BNG)
+    out["grid_x"] = gx
+    out["grid_y"] = gy
+    out["grid_cell_m"] = cell_m
+    if lsoa_areas is not None:
+        bx, by = _to_bng(
+            pd.to_numeric(frame[loc.x], errors="coerce").to_numpy(float),
+            pd.to_numeric(frame[str(loc.y)], errors="coerce").to_numpy(float),
+            loc.crs or BNG,
+        )
+        out["lsoa_code"] = _points_to_lsoa(bx, by, lsoa_areas).set_axis(frame.index)
+    else:
+        out["lsoa_code"] = pd.Series(pd.NA, index=frame.index, dtype=object)
 
 
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)

@@ -36,8 +36,9 @@ from diogel.sources.partner.identifiers import (
     is_valid_nhs_number,
     is_valid_ni_number,
 )
-from diogel.sources.partner.schema import Schema, as_text, parse_datetimes
+from diogel.sources.partner.schema import Schema
 from diogel.sources.partner.scrub import contains_personal, looks_like_name, whole_value_kind
+from diogel.sources.partner.values import as_text, parse_datetimes
 
 KIND_LABELS = {
     "personal_name": "personal names",

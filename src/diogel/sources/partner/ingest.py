@@ -47,7 +47,6 @@ import pandas as pd
 import pyarrow as pa
 
 from diogel.errors import DiogelError, InputError
-from diogel.sources._text import read_text_table
 from diogel.sources.partner.depersonalise import (
     BNG,
     _lookup_map,
@@ -63,31 +62,25 @@ from diogel.sources.partner.detect import (
     check_allowed,
     detect_personal_data,
     header_label,
-    kind_by_name,
-    snake,
 )
 from diogel.sources.partner.identifiers import is_full_postcode, is_outward_code
 from diogel.sources.partner.keys import key_id
-from diogel.sources.partner.schema import (
-    Schema,
+from diogel.sources.partner.reading import REDACTED_RAW, column_label, read_file
+from diogel.sources.partner.schema import Schema, load_schema, shipped_schemas
+from diogel.sources.partner.values import (
     as_text,
-    load_schema,
     parse_booleans,
     parse_datetimes,
     parse_period,
-    shipped_schemas,
     validate_frame,
 )
 from diogel.sources.registry import ParsedFile, Quarantined
 
 TABLE = "partner_record"
-REDACTED_RAW = "[withheld: partner rows are never stored as sent]"
 # British National Grid extent, with a margin; a point outside is not in Great Britain.
 _BNG_X = (0.0, 700_000.0)
 _BNG_Y = (0.0, 1_300_000.0)
 _LSOA_RE = re.compile(r"^[EW]01\d{6}$")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-_ZIP_MAGIC = b"PK\x03\x04"
 
 ROWS = pa.schema(
     [
@@ -171,161 +164,6 @@ def _postcode_lookup(options: dict) -> dict[str, str] | None:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Reading the file
-
-
-def _match_names(path: str, header: list[str], schema: Schema) -> list[str]:
-    """Schema field names for the header (ignoring case, spaces, punctuation and diacritics); others keep
-    their name.
-
-    A header in Welsh or other words that names a kind of personal data (``Rhif GIG``, ``Enw llawn``,
-    ``Dyddiad geni``, ``Cod post``) matches the one treated schema field whose name says the same kind
-    (``nhs_number``, ``patient_name``, ``date_of_birth``, ``home_postcode``), so it gets that treatment.
-    """
-    by_key = {snake(f.name): f.name for f in schema.fields}
-    by_kind: dict[str, list[str]] = {}
-    for f in schema.fields:
-        kind = kind_by_name(f.name)
-        if kind is not None and f.treatment is not None and f.treatment.method != "keep":
-            by_kind.setdefault(kind, []).append(f.name)
-    exact = {by_key[snake(str(h))] for h in header if h is not None and snake(str(h)) in by_key}
-    names: list[str] = []
-    for i, h in enumerate(header):
-        text = str(h).strip() if h is not None else ""
-        if not text:
-            names.append(f"(unnamed column {i + 1})")
-            continue
-        name = by_key.get(snake(text))
-        if name is None:
-            kind = kind_by_name(text)
-            candidates = [c for c in by_kind.get(kind, []) if c not in exact] if kind is not None else []
-            name = candidates[0] if len(candidates) == 1 else text
-        names.append(name)
-    seen: set[str] = set()
-    for i, n in enumerate(names):
-        if n in seen:
-            raise InputError(
-                path,
-                f"wrong header: column {header_label(n)} appears twice",
-                line=1,
-                column=_column_label(header[i]),
-            )
-        seen.add(n)
-    return names
-
-
-def _column_label(column: Any) -> str:
-    """The column as an InputError names it: withheld when the header itself looks personal."""
-    label = header_label(column)
-    return label[1:-1] if label.startswith(("'", '"')) else label
-
-
-def _read_csv(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Quarantined, int]:
-    resolved: list[str] = []
-
-    def resolve(header: list[str]) -> list[str | None]:
-        resolved[:] = _match_names(path, header, schema)
-        return list(resolved)
-
-    text = read_text_table(path, data, resolve=resolve)
-    frame = text.table.to_pandas()
-    frame = frame.set_index("line")
-    malformed = Quarantined()
-    for line, column, reason in zip(
-        text.malformed.line, text.malformed.column, text.malformed.reason, strict=True
-    ):
-        malformed.add(line, column, reason, REDACTED_RAW)
-    return frame, malformed, text.rows_read
-
-
-def _cell_text(v: Any) -> str:
-    """An Excel cell as the text a CSV export would hold (dates ISO, whole numbers without .0)."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        if (v.hour, v.minute, v.second) == (0, 0, 0):
-            return v.strftime("%Y-%m-%d")
-        return v.strftime("%Y-%m-%d %H:%M:%S" if v.second else "%Y-%m-%d %H:%M")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, dt.time):
-        return v.strftime("%H:%M:%S" if v.second else "%H:%M")
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _read_xlsx(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Quarantined, int]:
-    """The first worksheet: row 1 is the header; line numbers are the sheet's row numbers."""
-    from openpyxl import load_workbook
-
-    from diogel.sources.files import check_zip_declared
-
-    check_zip_declared(data, path)  # a workbook is a zip: the same decompression limit as any archive
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several types for a zip that is not a workbook
-        raise InputError(
-            path, f"not a CSV file or a readable .xlsx workbook ({type(exc).__name__})", line=1
-        ) from None
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_cells = next(rows, None)
-        if header_cells is None:
-            raise InputError(path, "the workbook's first sheet is empty: there is no header and no data")
-        header = [_cell_text(c) for c in header_cells]
-        while header and not header[-1].strip():
-            header.pop()  # Excel often reports formatted but empty cells past the last column
-        if not header:
-            raise InputError(path, "the first row of the first sheet is empty: it must be the header", line=1)
-        names = _match_names(path, header, schema)
-        width = len(names)
-        values: list[list[str]] = []
-        lines: list[int] = []
-        malformed = Quarantined()
-        rows_read = 0
-        for number, cells in enumerate(rows, start=2):
-            texts = [_cell_text(c) for c in cells]
-            if not any(t.strip() for t in texts):
-                continue  # an empty row is not a row
-            rows_read += 1
-            extra = [t for t in texts[width:] if t.strip()]
-            if extra:
-                malformed.add(
-                    number,
-                    None,
-                    f"expected {width} fields, found {width + len(extra)} (values beyond the header)",
-                    REDACTED_RAW,
-                )
-                continue
-            texts = (texts + [""] * width)[:width]
-            values.append(texts)
-            lines.append(number)
-    finally:
-        wb.close()
-    frame = pd.DataFrame(values, columns=names, index=pd.Index(lines, name="line"), dtype=object)
-    return frame, malformed, rows_read
-
-
-def read_file(path: str, data: bytes, schema: Schema) -> tuple[pd.DataFrame, Quarantined, int]:
-    """The file as a frame of stripped strings (``pd.NA`` for blanks) indexed by line number."""
-    if data.startswith(_ZIP_MAGIC):
-        frame, malformed, rows_read = _read_xlsx(path, data, schema)
-    elif data.startswith(_OLE_MAGIC):
-        raise InputError(path, "this is an old Excel (.xls) workbook: save it as .xlsx or CSV", line=1)
-    else:
-        frame, malformed, rows_read = _read_csv(path, data, schema)
-    if len(frame) and len(frame.columns):
-        frame = frame.apply(as_text)
-    unnamed = [c for c in frame.columns if c.startswith("(unnamed column ")]
-    empty = [c for c in unnamed if frame[c].isna().all()]
-    return frame.drop(columns=empty), malformed, rows_read
-
-
-# ----------------------------------------------------------------------------------------------------
 # Whole-file checks
 
 
@@ -334,7 +172,7 @@ def check_columns(path: str, frame: pd.DataFrame, schema: Schema, today: dt.date
     try:
         check_allowed(detect_personal_data(frame, schema, today=today), schema)
     except PersonalDataError as exc:
-        first = _column_label(exc.findings[0].column) if exc.findings else None
+        first = column_label(exc.findings[0].column) if exc.findings else None
         raise InputError(path, str(exc), line=1, column=first) from None
     undeclared = [c for c in frame.columns if c not in schema.field_names]
     if undeclared:
@@ -345,7 +183,7 @@ def check_columns(path: str, frame: pd.DataFrame, schema: Schema, today: dt.date
             f"{'is' if len(undeclared) == 1 else 'are'} not in schema {schema.name} "
             f"(its fields: {', '.join(schema.field_names)}); remove them or use a schema that declares them",
             line=1,
-            column=_column_label(undeclared[0]),
+            column=column_label(undeclared[0]),
         )
     missing = [f.name for f in schema.fields if f.required and f.name not in frame.columns]
     if missing:
@@ -614,7 +452,7 @@ def read_partner(path: str, data: bytes, options: dict | None = None) -> ParsedF
     try:
         treated = apply_treatments(valid, schema, secret, today=today)
     except PersonalDataError as exc:
-        first = _column_label(exc.findings[0].column) if exc.findings else None
+        first = column_label(exc.findings[0].column) if exc.findings else None
         raise InputError(path, str(exc), line=1, column=first) from None
 
     if lookup is not None:

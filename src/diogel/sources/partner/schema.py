@@ -61,27 +61,23 @@ How the warehouse counts a dataset (``diogel ingest partner``):
   every month it holds, so re-sent or overlapping extracts are never double counted; ``dataset``: each
   file is a complete snapshot (e.g. a licensing register) and a later file replaces all earlier rows.
 
-:func:`validate_frame` checks a frame against a schema row by row and returns one :class:`Problem` per
-bad cell so the ingest can quarantine rows with their line numbers.
+:func:`~diogel.sources.partner.values.validate_frame` checks a frame against a schema row by row
+(:mod:`diogel.sources.partner.values` reads and checks the values).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
-from collections.abc import Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import yaml
 
 from diogel.errors import DiogelError
-from diogel.sources.partner.identifiers import is_uk_phone, is_valid_nhs_number
 
 TYPES = ("string", "integer", "number", "date", "datetime", "time", "boolean", "category")
 RESOLUTIONS = ("datetime", "date", "month", "quarter")
@@ -135,23 +131,6 @@ _TREATMENT_OPTIONS = {
     "coarsen_dob_to_age_band": ("bands",),
     "coarsen_coordinates": ("cell_m",),
 }
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
-_INT_RE = re.compile(r"^[+-]?\d+$")
-_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_QUARTER_RE = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
-# Day-first formats used by UK partner systems; tried after ISO 8601 when a field gives no format.
-_UK_FORMATS = (
-    "%d/%m/%Y",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d-%m-%Y",
-    "%d-%m-%Y %H:%M",
-    "%d.%m.%Y",
-    "%d/%m/%y",
-)
 
 
 class SchemaError(DiogelError):
@@ -266,15 +245,6 @@ class Schema:
         return tuple(f for f in self.fields if f.is_free_text)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One bad cell: ``row`` is the frame's index label (None for a whole-column problem)."""
-
-    row: Hashable | None
-    column: str
-    reason: str
-
-
 # ----------------------------------------------------------------------------------------------------
 # Loading
 
@@ -346,99 +316,10 @@ def schema_from_dict(data: Any, label: str = "<dict>") -> Schema:
         fields.append(f)
     by_name = {f.name: f for f in fields}
 
-    time = None
-    if data.get("time") is not None:
-        t = data["time"]
-        if not isinstance(t, dict):
-            raise fail("'time' must be a mapping with 'field' and 'resolution'")
-        for key in t:
-            if key not in ("field", "resolution", "time_of_day_field"):
-                raise fail(f"time: unknown key {key!r}")
-        tf = t.get("field")
-        if tf not in by_name:
-            raise fail(f"time: field {tf!r} is not one of the schema's fields")
-        resolution = t.get("resolution", "date")
-        if resolution not in RESOLUTIONS:
-            raise fail(f"time: unknown resolution {resolution!r}{_suggest(str(resolution), RESOLUTIONS)}")
-        if by_name[tf].type not in ("date", "datetime"):
-            raise fail(f"time: field {tf!r} must have type date or datetime, not {by_name[tf].type}")
-        tod = t.get("time_of_day_field")
-        if tod is not None and (tod not in by_name or by_name[tod].type != "time"):
-            raise fail(f"time: time_of_day_field {tod!r} must be a field of type time")
-        time = TimeSpec(field=tf, resolution=resolution, time_of_day_field=tod)
-
-    location = None
-    if data.get("location") is not None:
-        loc = data["location"]
-        if not isinstance(loc, dict):
-            raise fail("'location' must be a mapping with 'kind'")
-        kind = loc.get("kind")
-        if kind not in LOCATION_KINDS:
-            raise fail(f"location: unknown kind {kind!r}{_suggest(str(kind), LOCATION_KINDS)}")
-        allowed_keys = ("kind", "x", "y", "crs") if kind == "coordinates" else ("kind", "field")
-        for key in loc:
-            if key not in allowed_keys:
-                raise fail(f"location: key {key!r} does not apply to kind {kind!r}")
-        if kind == "coordinates":
-            for axis in ("x", "y"):
-                col = loc.get(axis)
-                if col not in by_name or by_name[col].type not in ("number", "integer"):
-                    raise fail(f"location: {axis} {col!r} must be a field of type number or integer")
-            crs = str(loc.get("crs", "EPSG:27700"))
-            try:
-                from pyproj import CRS
-
-                CRS.from_user_input(crs)
-            except Exception:
-                raise fail(
-                    f"location: crs {crs!r} is not a coordinate reference system pyproj knows"
-                ) from None
-            location = LocationSpec(kind=kind, x=loc["x"], y=loc["y"], crs=crs)
-        else:
-            col = loc.get("field")
-            if col not in by_name:
-                raise fail(f"location: field {col!r} is not one of the schema's fields")
-            location = LocationSpec(kind=kind, field=col)
-
+    time = _parse_time(data["time"], by_name, fail) if data.get("time") is not None else None
+    location = _parse_location(data["location"], by_name, fail) if data.get("location") is not None else None
     for f in fields:
-        t = f.treatment
-        if t is None:
-            continue
-        if t.method == "coarsen_coordinates":
-            if location is None or location.kind != "coordinates" or f.name not in (location.x, location.y):
-                raise fail(
-                    f"field {f.name!r}: treatment coarsen_coordinates applies only to the location's x and y"
-                )
-            other = location.y if f.name == location.x else location.x
-            ot = by_name[str(other)].treatment
-            if ot is None or ot.method != "coarsen_coordinates" or ot.cell_m != t.cell_m:
-                raise fail(
-                    f"field {f.name!r}: coarsen_coordinates must be given to both {location.x!r} and "
-                    f"{location.y!r} with the same cell_m"
-                )
-        if t.method == "coarsen_dob_to_age_band" and f.type not in ("date", "datetime"):
-            raise fail(f"field {f.name!r}: coarsen_dob_to_age_band needs type date, not {f.type}")
-        if t.method in ("scrub", "derive") and not f.is_free_text:
-            raise fail(
-                f"field {f.name!r}: treatment {t.method} applies only to free text "
-                "(a string field without 'allowed' or 'pattern')"
-            )
-        if t.method == "keep" and f.is_free_text:
-            raise fail(
-                f"field {f.name!r}: free text is never stored as sent; give it treatment scrub (stored "
-                "after redaction), derive or drop"
-            )
-        if t.method == "derive" and (
-            location is None or location.kind == "coordinates" or location.field != f.name
-        ):
-            raise fail(
-                f"field {f.name!r}: treatment derive is for text used during ingest and then dropped: "
-                "name the field as the schema's location field (kind postcode, outward_postcode or lsoa)"
-            )
-        if t.method == "coarsen_postcode_to_lsoa_or_outward" and f.type != "string":
-            raise fail(
-                f"field {f.name!r}: coarsen_postcode_to_lsoa_or_outward needs type string, not {f.type}"
-            )
+        _check_treatment(f, by_name, location, fail)
 
     threshold = data.get("disclosure_threshold", DEFAULT_THRESHOLD)
     if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
@@ -469,6 +350,99 @@ def schema_from_dict(data: Any, label: str = "<dict>") -> Schema:
         count_field=count_field,
         slice=slice_,
     )
+
+
+def _parse_time(t: Any, by_name: dict[str, Field], fail: Callable[[str], SchemaError]) -> TimeSpec:
+    """The schema's ``time`` entry: which field dates a record, at what resolution."""
+    if not isinstance(t, dict):
+        raise fail("'time' must be a mapping with 'field' and 'resolution'")
+    for key in t:
+        if key not in ("field", "resolution", "time_of_day_field"):
+            raise fail(f"time: unknown key {key!r}")
+    tf = t.get("field")
+    if tf not in by_name:
+        raise fail(f"time: field {tf!r} is not one of the schema's fields")
+    resolution = t.get("resolution", "date")
+    if resolution not in RESOLUTIONS:
+        raise fail(f"time: unknown resolution {resolution!r}{_suggest(str(resolution), RESOLUTIONS)}")
+    if by_name[tf].type not in ("date", "datetime"):
+        raise fail(f"time: field {tf!r} must have type date or datetime, not {by_name[tf].type}")
+    tod = t.get("time_of_day_field")
+    if tod is not None and (tod not in by_name or by_name[tod].type != "time"):
+        raise fail(f"time: time_of_day_field {tod!r} must be a field of type time")
+    return TimeSpec(field=tf, resolution=resolution, time_of_day_field=tod)
+
+
+def _parse_location(loc: Any, by_name: dict[str, Field], fail: Callable[[str], SchemaError]) -> LocationSpec:
+    """The schema's ``location`` entry: coordinates (x, y, crs) or one postcode, outward code or LSOA field."""
+    if not isinstance(loc, dict):
+        raise fail("'location' must be a mapping with 'kind'")
+    kind = loc.get("kind")
+    if kind not in LOCATION_KINDS:
+        raise fail(f"location: unknown kind {kind!r}{_suggest(str(kind), LOCATION_KINDS)}")
+    allowed_keys = ("kind", "x", "y", "crs") if kind == "coordinates" else ("kind", "field")
+    for key in loc:
+        if key not in allowed_keys:
+            raise fail(f"location: key {key!r} does not apply to kind {kind!r}")
+    if kind == "coordinates":
+        for axis in ("x", "y"):
+            col = loc.get(axis)
+            if col not in by_name or by_name[col].type not in ("number", "integer"):
+                raise fail(f"location: {axis} {col!r} must be a field of type number or integer")
+        crs = str(loc.get("crs", "EPSG:27700"))
+        try:
+            from pyproj import CRS
+
+            CRS.from_user_input(crs)
+        except Exception:
+            raise fail(f"location: crs {crs!r} is not a coordinate reference system pyproj knows") from None
+        return LocationSpec(kind=kind, x=loc["x"], y=loc["y"], crs=crs)
+    col = loc.get("field")
+    if col not in by_name:
+        raise fail(f"location: field {col!r} is not one of the schema's fields")
+    return LocationSpec(kind=kind, field=col)
+
+
+def _check_treatment(
+    f: Field, by_name: dict[str, Field], location: LocationSpec | None, fail: Callable[[str], SchemaError]
+) -> None:
+    """A field's treatment fits its type and the schema's location (each rule one refusal)."""
+    t = f.treatment
+    if t is None:
+        return
+    if t.method == "coarsen_coordinates":
+        if location is None or location.kind != "coordinates" or f.name not in (location.x, location.y):
+            raise fail(
+                f"field {f.name!r}: treatment coarsen_coordinates applies only to the location's x and y"
+            )
+        other = location.y if f.name == location.x else location.x
+        ot = by_name[str(other)].treatment
+        if ot is None or ot.method != "coarsen_coordinates" or ot.cell_m != t.cell_m:
+            raise fail(
+                f"field {f.name!r}: coarsen_coordinates must be given to both {location.x!r} and "
+                f"{location.y!r} with the same cell_m"
+            )
+    if t.method == "coarsen_dob_to_age_band" and f.type not in ("date", "datetime"):
+        raise fail(f"field {f.name!r}: coarsen_dob_to_age_band needs type date, not {f.type}")
+    if t.method in ("scrub", "derive") and not f.is_free_text:
+        raise fail(
+            f"field {f.name!r}: treatment {t.method} applies only to free text "
+            "(a string field without 'allowed' or 'pattern')"
+        )
+    if t.method == "keep" and f.is_free_text:
+        raise fail(
+            f"field {f.name!r}: free text is never stored as sent; give it treatment scrub (stored "
+            "after redaction), derive or drop"
+        )
+    if t.method == "derive" and (
+        location is None or location.kind == "coordinates" or location.field != f.name
+    ):
+        raise fail(
+            f"field {f.name!r}: treatment derive is for text used during ingest and then dropped: "
+            "name the field as the schema's location field (kind postcode, outward_postcode or lsoa)"
+        )
+    if t.method == "coarsen_postcode_to_lsoa_or_outward" and f.type != "string":
+        raise fail(f"field {f.name!r}: coarsen_postcode_to_lsoa_or_outward needs type string, not {f.type}")
 
 
 def _parse_field(raw: Any, i: int, fail) -> Field:
@@ -560,208 +534,3 @@ def _parse_treatment(raw: Any, where: str, fail) -> Treatment | None:
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(choices)})"
-
-
-# ----------------------------------------------------------------------------------------------------
-# Parsing values
-
-
-def as_text(series: pd.Series) -> pd.Series:
-    """Values as stripped strings with missing and blank values as ``pd.NA`` (object dtype).
-
-    Whole-number floats (what pandas makes of an integer column with blanks) print without ``.0``.
-    """
-
-    def one(v: Any) -> Any:
-        if v is None or v is pd.NA or v is pd.NaT:
-            return pd.NA
-        if isinstance(v, float):
-            if np.isnan(v):
-                return pd.NA
-            if v.is_integer():
-                return str(int(v))
-        text = str(v).strip()
-        return text if text else pd.NA
-
-    return series.map(one).astype(object)
-
-
-def parse_datetimes(series: pd.Series, fmt: str | None = None) -> pd.Series:
-    """Parse dates or date-times: ``fmt`` if given, else ISO 8601 then UK day-first forms; NaT if not."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series
-    text = as_text(series)
-    if fmt is not None:
-        return pd.to_datetime(text, format=fmt, errors="coerce")
-    out = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    for f in _UK_FORMATS:
-        todo = out.isna() & text.notna()
-        if not todo.any():
-            break
-        out = out.where(~todo, pd.to_datetime(text.where(todo), format=f, errors="coerce"))
-    return out
-
-
-def parse_period(series: pd.Series, resolution: str, fmt: str | None = None) -> pd.Series:
-    """Parse a time field at its resolution to the start of its period (NaT when unparseable).
-
-    ``month`` also accepts ``YYYY-MM``; ``quarter`` accepts ``YYYY-Qn`` / ``YYYYQn`` and dates.
-    """
-    text = as_text(series)
-    parsed = parse_datetimes(series, fmt)
-    if resolution in ("month", "quarter"):
-        month = text.map(lambda v: _month_start(v) if isinstance(v, str) else pd.NaT)
-        parsed = parsed.where(parsed.notna(), pd.to_datetime(month, errors="coerce"))
-        if resolution == "quarter":
-            quarter = text.map(lambda v: _quarter_start(v) if isinstance(v, str) else pd.NaT)
-            parsed = parsed.where(parsed.notna(), pd.to_datetime(quarter, errors="coerce"))
-            parsed = parsed.dt.to_period("Q").dt.start_time
-        else:
-            parsed = parsed.dt.to_period("M").dt.start_time
-    elif resolution == "date":
-        parsed = parsed.dt.normalize()
-    return parsed
-
-
-def _month_start(v: str) -> Any:
-    m = _MONTH_RE.match(v)
-    if m and 1 <= int(m.group(2)) <= 12:
-        return pd.Timestamp(int(m.group(1)), int(m.group(2)), 1)
-    return pd.NaT
-
-
-def _quarter_start(v: str) -> Any:
-    m = _QUARTER_RE.match(v)
-    if m:
-        return pd.Timestamp(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
-    return pd.NaT
-
-
-def parse_booleans(series: pd.Series) -> pd.Series:
-    """true/false, yes/no, y/n, t/f, 1/0 (any case) to a nullable boolean; anything else is NA."""
-    text = as_text(series)
-    lower = text.map(lambda v: v.lower() if isinstance(v, str) else v)
-    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[lower.isin(_TRUE)] = True
-    out[lower.isin(_FALSE)] = False
-    return out
-
-
-# ----------------------------------------------------------------------------------------------------
-# Validating a frame
-
-
-def validate_frame(schema: Schema, frame: pd.DataFrame, today: dt.date | None = None) -> list[Problem]:
-    """Check every declared column of ``frame`` against ``schema``.
-
-    Reports, at most once per (row, column) and in this order of precedence: missing required value,
-    bad type (not an integer / number / time / boolean), unparseable date, date in the future (after
-    ``today``, default the current date), an NHS or phone number in a number column, value not allowed,
-    regex mismatch. A required column that is absent is one problem with ``row=None``. Columns the schema
-    does not declare are not checked. A reason names the rule and never quotes the value.
-
-    Returns
-    -------
-    list of Problem, ordered by row position then by the schema's field order.
-    """
-    today = today or dt.date.today()
-    found: dict[tuple[int, int], Problem] = {}
-    whole: list[Problem] = []
-    for order, f in enumerate(schema.fields):
-        if f.name not in frame.columns:
-            if f.required:
-                whole.append(Problem(None, f.name, f"required column '{f.name}' is missing"))
-            continue
-        bad = _field_problems(schema, f, frame[f.name], today)
-        for pos, reason in bad.items():
-            found[(pos, order)] = Problem(frame.index[pos], f.name, reason)
-    return whole + [found[k] for k in sorted(found)]
-
-
-def _field_problems(schema: Schema, f: Field, col: pd.Series, today: dt.date) -> dict[int, str]:
-    """Row position -> first problem of one column (see :func:`validate_frame` for the order)."""
-    end_of_today = pd.Timestamp(today) + pd.Timedelta(days=1)
-    text = as_text(col)
-    missing = text.isna().to_numpy()
-    bad: dict[int, str] = {}
-
-    def mark(mask: np.ndarray, reason_for) -> None:
-        for pos in np.flatnonzero(mask):
-            bad.setdefault(int(pos), reason_for(int(pos)))
-
-    if f.required:
-        mark(missing, lambda _p: "required value is missing")
-    present = ~missing
-    values = text.to_numpy()
-    # Reasons end up in quarantine reports, upload results and the CLI's output, which analysts of other
-    # agencies read: they name the rule, never the value (a value that breaks a rule may be anything a
-    # careless partner typed, such as a name in a category column).
-
-    if f.type == "integer":
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-            ok = np.isfinite(num) & (np.mod(num, 1) == 0)
-        else:
-            ok = np.array([bool(_INT_RE.match(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: "the value is not a whole number")
-    elif f.type == "number":
-        ok = np.array([bool(_NUM_RE.match(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: "the value is not a number")
-    elif f.type == "time":
-        ok = np.array([bool(_TIME_RE.match(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: "the value is not a time of day (HH:MM or HH:MM:SS)")
-    elif f.type == "boolean":
-        ok = parse_booleans(col).notna().to_numpy()
-        mark(present & ~ok, lambda p: "the value is not true/false or yes/no")
-    elif f.type in ("date", "datetime"):
-        if schema.time is not None and schema.time.field == f.name:
-            parsed = parse_period(col, schema.time.resolution, f.format)
-        else:
-            parsed = parse_datetimes(col, f.format)
-        unparsed = parsed.isna().to_numpy()
-        expect = f"format {f.format}" if f.format else "an ISO or dd/mm/yyyy date"
-        mark(present & unparsed, lambda p: f"the value is not a date ({expect})")
-        future = (parsed >= end_of_today).fillna(False).to_numpy(dtype=bool)
-        mark(present & future, lambda p: f"the date is in the future (after {today.isoformat()})")
-
-    if f.type in ("integer", "number"):
-        # A count never has ten or more digits that pass the NHS check or dial as a UK phone number; stored
-        # as a number, such a value would keep the identifier's digits.
-        ident = np.array(
-            [
-                isinstance(v, str)
-                and len(re.sub(r"\D", "", v)) >= 10
-                and (is_valid_nhs_number(v) or is_uk_phone(v))
-                for v in values
-            ],
-            dtype=bool,
-        )
-        mark(present & ident, lambda p: "the value looks like an NHS or phone number, not a number")
-
-    if f.allowed is not None:
-        if f.type == "integer":
-            allowed_set = {str(a) for a in f.allowed}
-            ok = np.array([v in allowed_set if isinstance(v, str) else True for v in values])
-        else:
-            allowed_set = {str(a).casefold() for a in f.allowed}
-            ok = np.array([v.casefold() in allowed_set if isinstance(v, str) else True for v in values])
-        shown = ", ".join(f"'{a}'" for a in f.allowed[:12])
-        more = ", ..." if len(f.allowed) > 12 else ""
-        mark(present & ~ok, lambda p: f"the value is not allowed; expected one of {shown}{more}")
-    if f.pattern is not None:
-        rx = re.compile(f.pattern)
-        ok = np.array([bool(rx.fullmatch(v)) if isinstance(v, str) else True for v in values])
-        mark(present & ~ok, lambda p: f"the value does not match the pattern {f.pattern}")
-
-    return bad
-
-
-def problems_frame(problems: list[Problem]) -> pd.DataFrame:
-    """Problems as a frame with columns ``row``, ``column``, ``reason`` (for quarantine tables)."""
-    return pd.DataFrame(
-        {
-            "row": [p.row for p in problems],
-            "column": [p.column for p in problems],
-            "reason": [p.reason for p in problems],
-        }
-    )

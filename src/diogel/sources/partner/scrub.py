@@ -56,7 +56,7 @@ from diogel.sources.partner.identifiers import (
     is_valid_nhs_number,
     is_valid_ni_number,
 )
-from diogel.sources.partner.schema import parse_datetimes
+from diogel.sources.partner.values import parse_datetimes
 
 PLACEHOLDERS = {
     "UK_NHS": "<NHS_NUMBER>",
