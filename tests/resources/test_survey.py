@@ -11,18 +11,20 @@ import pytest
 
 from diogel.errors import InputError
 from diogel.resources.survey import (
-    choice_counts,
-    diverging_likert_svg,
-    diverging_segments,
-    likert_summary,
     load_questions,
     make_synthetic_responses,
     parse_responses,
-    priorities,
-    rank_summary,
     read_responses,
     survey_from_dict,
 )
+from diogel.resources.survey_analysis import (
+    choice_counts,
+    diverging_segments,
+    likert_summary,
+    priorities,
+    rank_summary,
+)
+from diogel.resources.survey_report import diverging_likert_svg
 
 SYNTHETIC = Path(str(resources.files("diogel.resources") / "templates" / "synthetic_survey_responses.csv"))
 

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from diogel.cli import app
-from diogel.resources.survey import load_questions, rank_summary, read_responses
+from diogel.resources.survey import load_questions, read_responses
+from diogel.resources.survey_analysis import rank_summary
 
 SYNTHETIC = Path(str(resources.files("diogel.resources") / "templates" / "synthetic_survey_responses.csv"))
 POINTS = "Points (n - rank from each respondent)"

@@ -39,8 +39,9 @@ def analyse(
     ),
 ) -> None:
     """Rankings, top and lowest priorities, Likert bars, the workforce profile and numbered figures."""
-    from diogel.resources.survey import analyse as run
-    from diogel.resources.survey import load_questions, read_responses, write_analysis
+    from diogel.resources.survey import load_questions, read_responses
+    from diogel.resources.survey_report import analyse as run
+    from diogel.resources.survey_report import write_analysis
 
     synthetic = responses is None
     path = _synthetic_responses() if synthetic else responses
