@@ -23,8 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from diogel.sources.partner.ingest import BNG, bundled_lsoa21
-from diogel.sources.partner.keys import load_partner_secret
 from diogel.sources.registry import SourceKind
 from diogel.warehouse.counting import counted
 
@@ -38,6 +36,10 @@ _AREAS_CACHE: dict[tuple, Any] = {}
 
 def lsoa_areas(wh: Warehouse | None) -> Any:
     """LSOA polygons (EPSG:27700) from the warehouse's boundaries, newest vintage; else the bundled Welsh ones."""
+    # The partner modules are imported here, not at the top: Warehouse imports this module, and a
+    # warehouse that never loads partner data should not pay for importing them.
+    from diogel.sources.partner.ingest import BNG, bundled_lsoa21
+
     if wh is None or not wh.has("lsoa_boundaries"):
         return bundled_lsoa21()
     files = wh.table("source_file")
@@ -80,6 +82,8 @@ def partner_secret(wh: Warehouse) -> bytes:
     The key lives outside the warehouse, under its data directory (or where ``DIOGEL_PARTNER_SECRET``
     points): see :mod:`diogel.sources.partner.keys`.
     """
+    from diogel.sources.partner.keys import load_partner_secret  # see lsoa_areas
+
     return load_partner_secret(Path(wh.data_dir), stored_key_ids(wh))
 
 
