@@ -3,6 +3,7 @@ door a partnership's own package uses too."""
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 import tomllib
@@ -90,3 +91,10 @@ def test_a_name_registered_twice_is_refused() -> None:
     fresh.register("a")
     with pytest.raises(ValueError, match="thing 'a' is registered twice"):
         fresh.register("a")
+
+
+def test_every_registered_kind_and_section_is_named_in_the_readme() -> None:
+    # As datasette's test_docs: a kind or section nobody can read about is a bug.
+    named = set(re.findall(r"`([a-z0-9_-]+)`", (ROOT / "README.md").read_text(encoding="utf-8")))
+    assert sorted(set(kinds()) - named) == []
+    assert sorted({s.id for s in sections()} - named) == []
