@@ -201,6 +201,10 @@ def current_user(request: Request, s: Session = Depends(get_db)) -> User | None:
         if row is not None and row.expires_at > utcnow() and row.user.active:
             user = row.user
             request.state.session_id = row.id
+            if user.language in i18n.LANGUAGES:
+                # The account's own choice beats the browser's: the same language in any browser.
+                request.state.lang = user.language
+                i18n.prefer(user.language)
     request.state.user = user
     return user
 
@@ -416,6 +420,12 @@ class SecurityHeaders:
                 from starlette.datastructures import MutableHeaders
 
                 headers = MutableHeaders(scope=message)
+                if state.get("lang") != lang:
+                    # A logged-in user's saved language: the browser remembers it too, so the pages
+                    # before the next log-in (and after log-out) stay in it.
+                    headers.append(
+                        "set-cookie", f"lang={state['lang']}; Max-Age=31536000; Path=/; SameSite=lax"
+                    )
                 cookie = state.get("new_csrf_cookie")
                 if cookie:
                     secure = "; Secure" if portal.config.secure_cookies else ""

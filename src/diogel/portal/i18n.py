@@ -12,7 +12,8 @@ A translator runs, from ``src/diogel/portal``::
 
 then translates the new (empty or fuzzy) entries of ``translations/cy/LC_MESSAGES/messages.po``
 following ``diogel/data/glossary.yaml``; nothing needs compiling. The language is chosen by the
-``lang`` cookie (the language links in the footer) or the browser's Accept-Language.
+``lang`` cookie (the language links in the footer) or the browser's Accept-Language, and for a
+logged-in user by the choice saved on the account (``User.language``, set by the same links).
 
 The packaged Welsh catalogue ships as its source, ``translations/cy/LC_MESSAGES/messages.po``, and
 is compiled when the portal first needs it: :func:`_load` reads the ``.po`` with Babel's
@@ -44,7 +45,12 @@ DEFAULT = "en"
 #: The catalogues shipped with the package; ``PortalConfig.translations`` may name another folder
 #: (a council's own translation, tried before it is contributed back).
 PACKAGED = str(resources.files("diogel.portal") / "translations")
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("diogel_lang", default=DEFAULT)
+#: The request's language, in a one-item list: the middleware sets a new list per request (before
+#: anyone is known) and :func:`prefer` changes its item once the logged-in user's own choice is read.
+#: FastAPI runs dependencies in worker threads on a copy of the context, so a new ``set`` there
+#: would not reach the route; a change to the shared list does.
+_DEFAULT_HOLDER = [DEFAULT]
+_current: contextvars.ContextVar[list[str]] = contextvars.ContextVar("diogel_lang", default=_DEFAULT_HOLDER)
 _directory: contextvars.ContextVar[str] = contextvars.ContextVar("diogel_translations", default=PACKAGED)
 
 
@@ -80,30 +86,51 @@ def set_directory(directory: str | None) -> contextvars.Token:
 def choose(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
         return cookie
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
+    ranked = []
+    for i, part in enumerate((accept_language or "").split(",")):
+        code, _sep, params = part.partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, i, code.strip().lower()[:2]))
+    for _q, _i, code in sorted(ranked):  # by the browser's weights, then its order
         if code in LANGUAGES:
             return code
     return DEFAULT
 
 
 def set_language(lang: str) -> contextvars.Token:
-    return _current.set(lang if lang in LANGUAGES else DEFAULT)
+    return _current.set([lang if lang in LANGUAGES else DEFAULT])
+
+
+def prefer(lang: str | None) -> None:
+    """Use ``lang`` (a logged-in user's saved choice) for the rest of this request; no effect if it
+    is not a language the portal has."""
+    if lang not in LANGUAGES:
+        return
+    holder = _current.get()
+    if holder is _DEFAULT_HOLDER:
+        _current.set([lang])  # outside a request: never change the shared default
+    else:
+        holder[0] = lang
 
 
 def current() -> str:
-    return _current.get()
+    return _current.get()[0]
 
 
 def gettext(message: str, **values: object) -> str:
     """``message`` in the request's language; ``%(name)s`` placeholders filled from ``values``
     afterwards (an f-string would be looked up with the values already in, and never be found)."""
-    text = translations(_current.get()).ugettext(message)
+    text = translations(current()).ugettext(message)
     return text % values if values else text
 
 
 def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
-    text = translations(_current.get()).ungettext(singular, plural, n)
+    text = translations(current()).ungettext(singular, plural, n)
     return text % {"num": n, **values}
 
 

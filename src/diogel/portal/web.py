@@ -202,6 +202,8 @@ async def login(
     if user is None:
         return render(request, "login.html", status_code=status, next=next, error=message, username=username)
     response = redirect(safe_next(next) or home_for(user, s))
+    if user.language:  # the account's language, chosen in another browser perhaps
+        response.set_cookie("lang", user.language, max_age=365 * 86400, samesite="lax", path="/")
     # A new session (and so new session-bound CSRF tokens): a token planted before login is worthless.
     start_session(s, response, portal, user, client)
     await run_in_threadpool(s.commit)
@@ -230,11 +232,21 @@ def docs(request: Request) -> Response:
 
 
 @router.get("/language/{lang}")
-def language(request: Request, lang: str) -> Response:
+def language(
+    request: Request,
+    lang: str,
+    user: User | None = Depends(current_user),
+    s: Session = Depends(get_db),
+) -> Response:
+    """Switch language: the browser remembers it (cookie) and so does a logged-in user's account."""
     from diogel.portal.i18n import LANGUAGES
 
     if lang not in LANGUAGES:
         raise HTTPException(404, _("no such language"))
+    if user is not None and user.language != lang:
+        user.language = lang
+        s.commit()
+    request.state.lang = lang
     back = (
         safe_next(request.headers.get("referer", "").split(str(request.base_url).rstrip("/"), 1)[-1]) or "/"
     )
