@@ -140,3 +140,80 @@ _ = gettext
 def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for translation, translate later"
     """Mark a string for extraction; it is translated where it is shown (``_(text)`` in a template)."""
     return message
+
+
+# --- numbers, dates and place names in the request's language ---------------------------------------
+#: Babel's locale of each language: British English, and Welsh (CLDR ``cy``: "7 Rhagfyr 2026").
+LOCALES = {"en": "en_GB", "cy": "cy"}
+
+
+def locale() -> str:
+    return LOCALES[current()]
+
+
+def number(value: object, decimals: int = 0, sign: bool = False) -> str:
+    """``value`` with the language's grouping and decimal marks (Babel); "" for None or NaN."""
+    from babel.numbers import format_decimal
+
+    if value is None or value != value:  # NaN != NaN
+        return ""
+    digits = "0" * decimals
+    pattern = f"#,##0{'.' + digits if decimals else ''}"
+    if sign:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(value, format=pattern, locale=locale())
+
+
+def date(value: object, with_time: bool = False) -> str:
+    """A date (or a datetime, or an ISO date string) as people write it: "7 December 2026" /
+    "7 Rhagfyr 2026", with the time ("00:15") when asked; "" for None."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    if value is None or value == "":
+        return ""
+    zone = ""
+    if isinstance(value, str):
+        text = value.removesuffix(" UTC")
+        zone = value[len(text) :]  # " UTC" kept: a time zone's name is not translated
+        value = dt.datetime.fromisoformat(text) if len(text) > 10 else dt.date.fromisoformat(text)
+    day = value.date() if isinstance(value, dt.datetime) else value
+    out = format_date(day, format="d MMMM y", locale=locale())
+    if with_time and isinstance(value, dt.datetime):
+        out += f" {value:%H:%M}{zone}"
+    return out
+
+
+def month(value: str) -> str:
+    """A police.uk month ("2024-07") in words: "July 2024" / "Gorffennaf 2024"."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    if not value:
+        return ""
+    return format_date(dt.date.fromisoformat(f"{value}-01"), format="LLLL y", locale=locale())
+
+
+@cache
+def _welsh_names() -> dict[str, str]:
+    """Area code -> Welsh name (local authorities, partnerships and police force areas) from ONS's
+    Welsh-name columns, as packaged in ``diogel/data/reference/wales/names_cy.csv`` (shared with the
+    report). Wards: the ward lookups in the shared data carry no Welsh-name column, so wards keep
+    their one (ONS) name."""
+    import csv
+
+    path = Path(str(resources.files("diogel.data"))) / "reference" / "wales" / "names_cy.csv"
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {r["code"]: r["name_cy"] for r in csv.DictReader(f) if r["name_cy"].strip()}
+
+
+def place(code: str | None, english: str) -> str:
+    """An area's name in the request's language: Welsh where ONS publishes one (W14000022 Newport ->
+    Casnewydd), otherwise the English name."""
+    if current() != "cy" or not code:
+        return english
+    return _welsh_names().get(str(code), english)

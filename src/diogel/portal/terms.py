@@ -12,6 +12,7 @@ from diogel.portal.i18n import N_
 
 TERMS: tuple[str, ...] = (
     # Roles (models.ALL_ROLES)
+    N_("partnership_admin"),
     N_("admin"),
     N_("analyst"),
     N_("contributor"),

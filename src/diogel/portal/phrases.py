@@ -1,0 +1,112 @@
+"""Sentences that reach a page from outside the portal, in the request's language.
+
+The disclosure rule (:func:`diogel.disclosure.suppress` says in one English sentence what it did)
+and the reasons the warehouse gives for a quarantined row are made by code the portal does not own,
+from a small number of fixed shapes with numbers and values in them. Each shape is matched here and
+rebuilt from catalogue messages, so the Welsh page says the same thing in Welsh with the same
+numbers; a sentence of a shape not listed is shown as it came (English), never garbled.
+"""
+
+from __future__ import annotations
+
+import re
+
+from diogel.portal.i18n import N_, number
+from diogel.portal.i18n import gettext as _
+
+# --- the disclosure rule ----------------------------------------------------------------------------
+_PRIMARY = re.compile(
+    r"(?:(?P<none>No count was small enough to suppress)"
+    r"|Counts of (?P<one>\d+) are suppressed"
+    r"|Counts from (?P<lo>\d+) to (?P<hi>\d+) are suppressed) \(primary suppression\)"
+    r"(?P<zeros>; zeros are shown)?\."
+)
+_NO_SECONDARY = " No secondary suppression was applied, so suppressed counts may be recoverable from totals."
+_SECONDARY = re.compile(
+    r" A further (?P<n>\d+) (?:cell was|cells were) suppressed so that no suppressed count can be"
+    r" worked out from row or column totals \(secondary suppression\): every row and column with a"
+    r" suppressed value has at least two, counting its total(?P<elsewhere> \(published elsewhere\))?\."
+)
+
+
+def rule_words(rule: str) -> str:
+    """The disclosure rule sentence of :func:`diogel.disclosure.suppress` in the request's language."""
+    m = _PRIMARY.match(rule or "")
+    if not m:
+        return rule
+    rest = rule[m.end() :]
+    if m["none"]:
+        parts = [_("No count was small enough to suppress (primary suppression).")]
+    elif m["one"]:
+        parts = [_("Counts of %(n)s are suppressed (primary suppression).", n=number(int(m["one"])))]
+    else:
+        parts = [
+            _(
+                "Counts from %(low)s to %(high)s are suppressed (primary suppression).",
+                low=number(int(m["lo"])),
+                high=number(int(m["hi"])),
+            )
+        ]
+    if m["zeros"]:
+        parts.append(_("Zeros are shown."))
+    second = _SECONDARY.fullmatch(rest)
+    if rest == _NO_SECONDARY:
+        parts.append(
+            _("No secondary suppression was applied, so suppressed counts may be recoverable from totals.")
+        )
+    elif second:
+        n = int(second["n"])
+        if n == 1:
+            parts.append(_("One further cell was suppressed (secondary suppression)."))
+        else:
+            parts.append(_("A further %(n)s cells were suppressed (secondary suppression).", n=number(n)))
+        parts.append(
+            _(
+                "No suppressed count can be worked out from row or column totals: every row and column"
+                " with a suppressed value has at least two, counting its total."
+            )
+        )
+        if second["elsewhere"]:
+            parts.append(_("The totals are published elsewhere."))
+    else:
+        return rule
+    return " ".join(parts)
+
+
+# --- quarantine reasons -------------------------------------------------------------------------------
+#: (shape of the warehouse's English reason, the catalogue message it becomes). The shapes are those
+#: of diogel.sources._validate (police.uk rules), diogel.sources._text (malformed lines) and the
+#: warehouse's unknown-LSOA check; the column name is the file's own heading and stays as it is.
+_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?P<column>[^:]+): '(?P<value>.*)' is not a month in the form YYYY-MM"),
+     N_("%(column)s: '%(value)s' is not a month in the form YYYY-MM")),
+    (re.compile(r"(?P<column>[^:]+): month (?P<value>\S+) is in the future \(today is (?P<today>[^)]+)\)"),
+     N_("%(column)s: month %(value)s is in the future (today is %(today)s)")),
+    (re.compile(r"(?P<column>[^:]+): the reporting force is blank"), N_("%(column)s: the reporting force is blank")),
+    (re.compile(r"(?P<column>[^:]+): unknown crime type '(?P<value>.*)'"),
+     N_("%(column)s: unknown crime type '%(value)s'")),
+    (re.compile(r"(?P<column>[^:]+): '(?P<value>.*)' is not a number"), N_("%(column)s: '%(value)s' is not a number")),
+    (re.compile(r"(?P<column>[^:]+): (?P<value>\S+) is out of range for England and Wales \((?P<low>\S+) to (?P<high>\S+)\)"),
+     N_("%(column)s: %(value)s is out of range for England and Wales (%(low)s to %(high)s)")),
+    (re.compile(r"(?P<column>[^:]+): one coordinate is blank and the other is not"),
+     N_("%(column)s: one coordinate is blank and the other is not")),
+    (re.compile(r"(?P<column>[^:]+): '(?P<value>.*)' is not an LSOA code \(E01 or W01 and six digits\)"),
+     N_("%(column)s: '%(value)s' is not an LSOA code (E01 or W01 and six digits)")),
+    (re.compile(r"LSOA code (?P<value>\S+) is not in the loaded ONS lookups \(no such LSOA\)"),
+     N_("LSOA code %(value)s is not in the loaded ONS lookups (no such LSOA)")),
+    (re.compile(r"expected (?P<expected>\d+) fields, found (?P<found>\d+) \(truncated line\?\)"),
+     N_("expected %(expected)s fields, found %(found)s (truncated line?)")),
+    (re.compile(r"expected (?P<expected>\d+) fields, found (?P<found>\d+) \(stray delimiter or quote\?\)"),
+     N_("expected %(expected)s fields, found %(found)s (stray delimiter or quote?)")),
+    (re.compile(r"(?P<column>[^:]+): the field holds a NUL byte \(a damaged file or binary data\)"),
+     N_("%(column)s: the field holds a NUL byte (a damaged file or binary data)")),
+]  # fmt: skip
+
+
+def reason_words(reason: str) -> str:
+    """A quarantine reason in the request's language (the values it quotes unchanged)."""
+    for shape, message in _REASONS:
+        m = shape.fullmatch(reason or "")
+        if m:
+            return _(message, **m.groupdict())
+    return reason

@@ -1,0 +1,77 @@
+"""Sentences made outside the portal, in Welsh: the disclosure rule of :func:`diogel.disclosure.suppress`
+and the quarantine reasons of the police.uk reader, produced here by the real code (a real table, a
+real police.uk file with broken lines), then put into words by :mod:`diogel.portal.phrases`."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import POLICE
+from diogel.disclosure import suppress
+from diogel.portal import i18n, phrases
+
+TABLE = pd.DataFrame([[1, 10, 20], [30, 2, 40], [50, 60, 70]], index=list("abc"), columns=list("xyz"))
+
+
+@pytest.fixture
+def welsh():
+    token = i18n.set_language("cy")
+    yield
+    i18n._current.reset(token)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"secondary": False},
+        {"threshold": 2},
+        {"threshold": 1},
+        {"suppress_zero": True},
+        {"margins": False},
+    ],
+)
+def test_every_shape_of_the_rule_sentence_is_put_into_welsh(welsh, options: dict) -> None:  # noqa: ANN001
+    rule = suppress(TABLE, **options).rule
+    words = phrases.rule_words(rule)
+    assert words != rule, rule  # recognised, not passed through
+    assert "suppress" not in words and "cuddio" in words, words
+    # The same numbers, in the same order.
+    assert re.findall(r"\d+", words) == re.findall(r"\d+", rule.replace("(published elsewhere)", ""))
+
+
+def test_the_rule_in_english_keeps_its_numbers_and_an_unknown_sentence_passes_through() -> None:
+    rule = suppress(TABLE).rule
+    words = phrases.rule_words(rule)
+    assert "Counts from 1 to 4 are suppressed (primary suppression)." in words
+    assert re.findall(r"\d+", words) == re.findall(r"\d+", rule)
+    assert phrases.rule_words("Something else entirely.") == "Something else entirely."
+
+
+def test_quarantine_reasons_of_a_real_file_are_put_into_welsh(welsh) -> None:
+    from diogel.sources import policeuk_street
+
+    lines = (POLICE / "2024-06-gwent-street.csv").read_bytes().splitlines(keepends=True)
+    body = lines[1:11]
+    body[0] = body[0].replace(b",2024-06,", b",2024-13,", 1)
+    body[1] = (
+        body[1]
+        .replace(b",Anti-social behaviour,", b",Mischief,", 1)
+        .replace(b",Criminal damage and arson,", b",Mischief,", 1)
+    )
+    body[2] = re.sub(rb",-3\.\d+,", b",abc,", body[2], count=1)
+    body[3] = re.sub(rb",W01\d{6},", b",X01000001,", body[3], count=1)
+    body[4] = b"only,three,fields\n"
+    parsed = policeuk_street.read("2024-06-gwent-street.csv", lines[0] + b"".join(body))
+    reasons = list(parsed.quarantined.reason)
+    assert len(reasons) == 5, reasons
+    for reason in reasons:
+        words = phrases.reason_words(reason)
+        assert words != reason, f"not recognised: {reason!r}"
+        # The file's own values and column names are quoted unchanged.
+        for quoted in re.findall(r"'([^']*)'", reason):
+            assert quoted in words, (reason, words)
+    assert phrases.reason_words("a reason of a new shape") == "a reason of a new shape"
