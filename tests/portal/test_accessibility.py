@@ -56,6 +56,7 @@ def seeded(server: str, browser, tmp_path_factory: pytest.TempPathFactory) -> st
     """What the pages show once people have worked: a PACT meeting with an action, an adopted
     priority (each with its drop-down) and an upload with a quarantined row (contributor)."""
     page = browser.new_context().new_page()
+    page.set_default_timeout(120_000)  # two cores shared with other work: a login may wait
     page.goto(f"{server}/login")
     page.fill("input[name=username]", username_of("contributor"))
     page.fill("input[name=password]", PASSWORD)
@@ -86,6 +87,7 @@ def seeded(server: str, browser, tmp_path_factory: pytest.TempPathFactory) -> st
     page.wait_for_url("**/uploads/*")
     page.context.close()
     page = browser.new_context().new_page()
+    page.set_default_timeout(120_000)  # two cores shared with other work: a login may wait
     page.goto(f"{server}/login")
     page.fill("input[name=username]", username_of("analyst"))
     page.fill("input[name=password]", PASSWORD)
@@ -127,6 +129,7 @@ def test_every_page_passes_axe_in_both_languages(seeded: str, browser, role: str
     base = seeded
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
+    page.set_default_timeout(120_000)
     page.goto(f"{base}/login")
     if role != "public":
         page.fill("input[name=username]", username_of(role))

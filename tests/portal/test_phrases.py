@@ -75,3 +75,36 @@ def test_quarantine_reasons_of_a_real_file_are_put_into_welsh(welsh) -> None:
         for quoted in re.findall(r"'([^']*)'", reason):
             assert quoted in words, (reason, words)
     assert phrases.reason_words("a reason of a new shape") == "a reason of a new shape"
+
+
+def test_morile_reasons_of_the_packaged_matrix_are_put_into_welsh(welsh) -> None:
+    """Real reasons from ``score_priorities`` with the packaged matrix: every criterion's sentence
+    (quintile, threshold bands, ratings with a partner's note, a missing value) is rebuilt in Welsh
+    with its numbers."""
+    from diogel.analysis.priorities import score_priorities
+
+    measures = pd.DataFrame(
+        {
+            "crime_type": ["Shoplifting", "Burglary", "Drugs", "Robbery", "Public order"],
+            "css_harm_per_1000": [12.5, 40.1, 3.2, 25.0, 8.8],
+            "rate_per_1000": [9.1, 0.4, 2.5, 12.0, 5.0],
+            "trend_pct_change": [31.0, -12.0, 0.0, 5.5, 12.0],
+            "top10_share": [0.55, 0.1, 0.3, 0.25, 0.45],
+            "vulnerability_rating": [2, 4, 3, 5, None],
+            "vulnerability_rating_note": ["repeat victims; small shops", "", "", "", ""],
+            "community_vote_share": [0.25, 0.01, 0.05, 0.0, 0.12],
+            "capacity_rating": [3, 2, 4, 1, 5],
+        }
+    )
+    out = score_priorities(measures, allow_missing=True)
+    for reasons in out.reasons:
+        words = phrases.morile_words(reasons)
+        assert "per 1,000 residents" not in words and "quintile" not in words, words
+        assert "fesul 1,000 o drigolion" in words
+        # Every number survives (as it came: 1,234.5 is written alike in Welsh).
+        for n in re.findall(r"\d[\d,.]*\d|\d", reasons):
+            assert n in words, (n, reasons, words)
+    assert "repeat victims; small shops" in phrases.morile_words(
+        out.reasons.iloc[list(out.crime_type).index("Shoplifting")]
+    )
+    assert phrases.morile_words("another matrix 3/5: its own words") == "another matrix 3/5: its own words"

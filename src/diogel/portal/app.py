@@ -163,6 +163,7 @@ def _templates() -> Environment:
     env.filters["month"] = i18n.month
     env.filters["rule_words"] = phrases.rule_words
     env.filters["reason_words"] = phrases.reason_words
+    env.filters["morile_words"] = phrases.morile_words
     env.globals["place"] = i18n.place
     return env
 

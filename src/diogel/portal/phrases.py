@@ -110,3 +110,93 @@ def reason_words(reason: str) -> str:
         if m:
             return _(message, **m.groupdict())
     return reason
+
+
+# --- MoRiLE-style priority scores ---------------------------------------------------------------------
+#: The packaged matrix's criteria (diogel/analysis/priorities_default.yaml): their labels and the
+#: shapes of their ``describe`` texts. A council's own matrix with other words passes through.
+_CRITERIA = {
+    "harm": N_("harm"),
+    "volume": N_("volume"),
+    "trend": N_("trend"),
+    "concentration": N_("concentration"),
+    "vulnerability": N_("vulnerability"),
+    "community concern": N_("community concern"),
+    "capacity to influence": N_("capacity to influence"),
+}
+_DESCRIBED: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"CSS harm (?P<value>\S+) per 1,000 residents"), N_("CSS harm %(value)s per 1,000 residents")),
+    (re.compile(r"(?P<value>\S+) crimes per 1,000 residents a year"), N_("%(value)s crimes per 1,000 residents a year")),
+    (re.compile(r"(?P<value>\S+) on the previous 12 months"), N_("%(value)s on the previous 12 months")),
+    (re.compile(r"(?P<value>\S+) of crimes in the top 10% of LSOAs"), N_("%(value)s of crimes in the top 10%% of LSOAs")),
+    (re.compile(r"(?P<value>\S+) of PACT priority votes"), N_("%(value)s of PACT priority votes")),
+    (re.compile(r"partner rating (?P<value>\S+)"), N_("partner rating %(value)s")),
+]  # fmt: skip
+_QUINTILES = {
+    "in the top quintile": N_("in the top quintile"),
+    "in the second-highest quintile": N_("in the second-highest quintile"),
+    "in the middle quintile": N_("in the middle quintile"),
+    "in the second-lowest quintile": N_("in the second-lowest quintile"),
+    "in the bottom quintile": N_("in the bottom quintile"),
+}
+_SCORED = re.compile(r"(?P<label>[a-z ]+) (?P<score>[0-5])/5: (?P<rest>.+)")
+_NO_VALUE = re.compile(r"no value supplied for (?P<measure>\w+), scored 0")
+_QUINTILE = re.compile(r"(?P<text>.+) is (?P<where>in the [a-z-]+ quintile) of the (?P<n>\d+) types scored")
+_BAND = re.compile(
+    r"(?P<text>.+) is (?:below (?P<below>\S+)|at least (?P<least>\S+?)(?: and below (?P<under>\S+))?)"
+)
+
+
+def _described(text: str) -> str | None:
+    for shape, message in _DESCRIBED:
+        m = shape.fullmatch(text)
+        if m:
+            return _(message, **m.groupdict())
+    return None
+
+
+def _criterion_words(part: str) -> str:
+    """One criterion's reason ("volume 3/5: 4.2 crimes per 1,000 residents a year is at least 2.5 and
+    below 5"), rebuilt in the request's language; as it came if its shape is unknown."""
+    m = _SCORED.fullmatch(part)
+    if not m or m["label"] not in _CRITERIA:
+        return part
+    label, score, rest = _(_CRITERIA[m["label"]]), m["score"], m["rest"]
+    if no_value := _NO_VALUE.fullmatch(rest):
+        return _(
+            "%(label)s 0/5: no value supplied (%(measure)s), scored 0",
+            label=label,
+            measure=no_value["measure"],
+        )
+    if q := _QUINTILE.fullmatch(rest):
+        text, where = _described(q["text"]), _QUINTILES.get(q["where"])
+        if text is None or where is None:
+            return part
+        band = _("%(where)s of the %(n)s types scored", where=_(where), n=number(int(q["n"])))
+    elif b := _BAND.fullmatch(rest):
+        text = _described(b["text"])
+        if text is None:
+            return part
+        if b["below"]:
+            band = _("below %(x)s", x=b["below"])
+        elif b["under"]:
+            band = _("at least %(x)s and below %(y)s", x=b["least"], y=b["under"])
+        else:
+            band = _("at least %(x)s", x=b["least"])
+    else:  # a rating, perhaps with the partner's note (their words, as written)
+        note = re.fullmatch(r"(?P<text>partner rating \S+)(?: \((?P<note>.*)\))?", rest)
+        text = _described(note["text"]) if note else None
+        if text is None:
+            return part
+        words = _("%(label)s %(score)s/5: %(text)s", label=label, score=score, text=text)
+        return f"{words} ({note['note']})" if note["note"] else words
+    return _("%(label)s %(score)s/5: %(text)s is %(band)s", label=label, score=score, text=text, band=band)
+
+
+def morile_words(reasons: str) -> str:
+    """The reasons of a candidate priority's score (``score_priorities``' "; "-joined sentences),
+    each in the request's language."""
+    # Split before each criterion's label only: a partner's note may itself hold "; ".
+    labels = "|".join(re.escape(k) for k in _CRITERIA)
+    parts = re.split(rf"; (?=(?:{labels}) [0-5]/5: )", reasons or "")
+    return "; ".join(_criterion_words(p) for p in parts)
