@@ -108,3 +108,25 @@ def test_morile_reasons_of_the_packaged_matrix_are_put_into_welsh(welsh) -> None
         out.reasons.iloc[list(out.crime_type).index("Shoplifting")]
     )
     assert phrases.morile_words("another matrix 3/5: its own words") == "another matrix 3/5: its own words"
+
+
+def test_the_map_tooltips_are_put_into_welsh(welsh) -> None:
+    """The tooltips exactly as :func:`choropleth_svg` writes them (a real polygon, rates and a hot spot)."""
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    from diogel.portal.views import choropleth_svg
+
+    square = Polygon([(-3.0, 51.5), (-2.99, 51.5), (-2.99, 51.51), (-3.0, 51.51)])
+    gdf = gpd.GeoDataFrame(
+        {"lsoa_code": ["W01001600", "W01001601"], "lsoa_name": ["Newport 001A", "Newport 001B"]},
+        geometry=[square, square.buffer(0.001)],
+        crs="EPSG:4326",
+    )
+    values = pd.DataFrame({"rate_per_1000": [12.34, None]}, index=["W01001600", "W01001601"])
+    hot = pd.DataFrame({"bin": ["Hot spot 99%"]}, index=["W01001600"])
+    svg = choropleth_svg(gdf, values, hot)
+    words = phrases.map_titles(svg)
+    assert "Newport 001A (W01001600): 12.3 fesul 1,000 - man problemus" in words, words
+    assert "Newport 001B (W01001601): dim poblogaeth" in words
+    assert "per 1,000" not in words and "hot spot" not in words

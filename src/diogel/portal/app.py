@@ -164,6 +164,7 @@ def _templates() -> Environment:
     env.filters["rule_words"] = phrases.rule_words
     env.filters["reason_words"] = phrases.reason_words
     env.filters["morile_words"] = phrases.morile_words
+    env.filters["map_titles"] = phrases.map_titles
     env.globals["place"] = i18n.place
     return env
 

@@ -200,3 +200,22 @@ def morile_words(reasons: str) -> str:
     labels = "|".join(re.escape(k) for k in _CRITERIA)
     parts = re.split(rf"; (?=(?:{labels}) [0-5]/5: )", reasons or "")
     return "; ".join(_criterion_words(p) for p in parts)
+
+
+# --- the dashboard map's tooltips ---------------------------------------------------------------------
+_MAP_TITLE = re.compile(
+    r"<title>(?P<name>[^<]*?) \((?P<code>[EW]01\d{6})\): (?:(?P<rate>[\d,.]+) per 1,000|no population)"
+    r"(?P<hot> - hot spot)?</title>"
+)
+
+
+def map_titles(svg: str) -> str:
+    """The tooltips of :func:`diogel.portal.views.choropleth_svg` (one per LSOA: name, code, rate,
+    hot spot) in the request's language; the map itself is shared by every language."""
+
+    def words(m: re.Match[str]) -> str:
+        what = _("%(rate)s per 1,000", rate=m["rate"]) if m["rate"] else _("no population")
+        text = f"{m['name']} ({m['code']}): {what}"
+        return "<title>" + (text + " - " + _("hot spot") if m["hot"] else text) + "</title>"
+
+    return _MAP_TITLE.sub(words, svg or "")
