@@ -8,7 +8,7 @@ template has English outside ``_()`` and that ``translations/messages.pot`` hold
 A translator runs, from ``src/diogel/portal``::
 
     pybabel extract -F babel.cfg --no-location --sort-output -o translations/messages.pot .
-    pybabel update -i translations/messages.pot -d translations         # after template changes
+    pybabel update -i translations/messages.pot -d translations -w 100 --no-fuzzy-matching --ignore-obsolete
 
 then translates the new (empty or fuzzy) entries of ``translations/cy/LC_MESSAGES/messages.po``
 following ``diogel/data/glossary.yaml``; nothing needs compiling. The language is chosen by the
