@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from diogel.portal import i18n
 from portal.conftest import PortalHarness, username_of
 
@@ -58,3 +60,28 @@ def test_an_anonymous_choice_is_a_cookie_and_links_keep_it(sqlite_harness: Porta
         assert html_lang(browser.get(href).text) == "cy", href
     # The footer offers the other language, labelled in its own language.
     assert '<a href="/language/en" lang="en"' in r.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "day", "month", "number", "place"),
+    [
+        ("en", "3 June 2025", "July 2024", "12,345.7", "Newport"),
+        ("cy", "3 Mehefin 2025", "Gorffennaf 2024", "12,345.7", "Casnewydd"),
+    ],
+)
+def test_numbers_dates_and_place_names_follow_the_language(
+    lang: str, day: str, month: str, number: str, place: str
+) -> None:
+    import datetime as dt
+
+    token = i18n.set_language(lang)
+    try:
+        assert i18n.date(dt.date(2025, 6, 3)) == i18n.date("2025-06-03") == day
+        assert i18n.date("2026-12-07 00:15 UTC", with_time=True).endswith(" 00:15 UTC")
+        assert i18n.month("2024-07") == month
+        assert i18n.number(12345.678, 1) == number and i18n.number(float("nan")) == ""
+        assert i18n.number(3.21, 1, sign=True) == "+3.2" and i18n.number(-3.21, 1, sign=True) == "-3.2"
+        assert i18n.place("W14000022", "Newport") == place
+        assert i18n.place("E22000001", "Bath and North East Somerset") == "Bath and North East Somerset"
+    finally:
+        i18n._current.reset(token)
