@@ -52,6 +52,8 @@ def test_every_term_has_english_welsh_and_a_source() -> None:
     assert len(terms) >= 100
     for t in terms:
         assert {"en", "cy", "source", "kind"} <= set(t), t
+        # Nothing else: an unquoted comma in a flow mapping splits a term into a stray key.
+        assert set(t) <= {"en", "cy", "source", "kind", "aliases"}, f"quote the term: {t}"
         assert all(isinstance(t[k], str) and t[k].strip() for k in ("en", "cy", "source", "kind")), t
     kinds = {t["kind"] for t in terms}
     assert {"crime type", "dataset", "role", "area kind", "heading"} <= kinds

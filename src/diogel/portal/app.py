@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diogel import __version__
-from diogel.portal import i18n, isa
+from diogel.portal import i18n, isa, phrases
 from diogel.portal.db import Database, database_url
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import ADMIN_ROLES, PortalSession, User, utcnow
@@ -152,11 +152,20 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
-    env.filters["num"] = lambda v: "" if v is None or v != v else f"{v:,.0f}"  # NaN != NaN
-    env.filters["pct"] = lambda v: "" if v is None or v != v else f"{v:+.1f}%"
-    env.filters["share"] = lambda v: "" if v is None or v != v else f"{v:.0%}"
+    # Numbers and dates by Babel in the request's language (en_GB or cy), read when a page renders.
+    env.filters["num"] = i18n.number
+    env.filters["pct"] = lambda v: "" if v is None or v != v else i18n.number(v, 1, sign=True) + "%"
+    env.filters["share"] = lambda v: "" if v is None or v != v else i18n.number(v * 100) + "%"
     env.filters["cell"] = _cell
-    env.filters["dec"] = lambda v: "" if v is None or v != v else f"{v:,.1f}"
+    env.filters["dec"] = lambda v: i18n.number(v, 1)
+    env.filters["date"] = i18n.date
+    env.filters["datetime"] = lambda v: i18n.date(v, with_time=True)
+    env.filters["month"] = i18n.month
+    env.filters["rule_words"] = phrases.rule_words
+    env.filters["reason_words"] = phrases.reason_words
+    env.filters["morile_words"] = phrases.morile_words
+    env.filters["map_titles"] = phrases.map_titles
+    env.globals["place"] = i18n.place
     return env
 
 
@@ -164,7 +173,7 @@ def _cell(value: Any) -> str:
     """A published count: ``*`` where suppressed (NA), otherwise with thousands separators."""
     import pandas as pd
 
-    return "*" if value is None or pd.isna(value) else f"{value:,.0f}"
+    return "*" if value is None or pd.isna(value) else i18n.number(value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -201,6 +210,10 @@ def current_user(request: Request, s: Session = Depends(get_db)) -> User | None:
         if row is not None and row.expires_at > utcnow() and row.user.active:
             user = row.user
             request.state.session_id = row.id
+            if user.language in i18n.LANGUAGES:
+                # The account's own choice beats the browser's: the same language in any browser.
+                request.state.lang = user.language
+                i18n.prefer(user.language)
     request.state.user = user
     return user
 
@@ -416,6 +429,12 @@ class SecurityHeaders:
                 from starlette.datastructures import MutableHeaders
 
                 headers = MutableHeaders(scope=message)
+                if state.get("lang") != lang:
+                    # A logged-in user's saved language: the browser remembers it too, so the pages
+                    # before the next log-in (and after log-out) stay in it.
+                    headers.append(
+                        "set-cookie", f"lang={state['lang']}; Max-Age=31536000; Path=/; SameSite=lax"
+                    )
                 cookie = state.get("new_csrf_cookie")
                 if cookie:
                     secure = "; Secure" if portal.config.secure_cookies else ""

@@ -8,11 +8,12 @@ template has English outside ``_()`` and that ``translations/messages.pot`` hold
 A translator runs, from ``src/diogel/portal``::
 
     pybabel extract -F babel.cfg --no-location --sort-output -o translations/messages.pot .
-    pybabel update -i translations/messages.pot -d translations         # after template changes
+    pybabel update -i translations/messages.pot -d translations -w 100 --no-fuzzy-matching --ignore-obsolete
 
 then translates the new (empty or fuzzy) entries of ``translations/cy/LC_MESSAGES/messages.po``
 following ``diogel/data/glossary.yaml``; nothing needs compiling. The language is chosen by the
-``lang`` cookie (the language links in the footer) or the browser's Accept-Language.
+``lang`` cookie (the language links in the footer) or the browser's Accept-Language, and for a
+logged-in user by the choice saved on the account (``User.language``, set by the same links).
 
 The packaged Welsh catalogue ships as its source, ``translations/cy/LC_MESSAGES/messages.po``, and
 is compiled when the portal first needs it: :func:`_load` reads the ``.po`` with Babel's
@@ -44,7 +45,12 @@ DEFAULT = "en"
 #: The catalogues shipped with the package; ``PortalConfig.translations`` may name another folder
 #: (a council's own translation, tried before it is contributed back).
 PACKAGED = str(resources.files("diogel.portal") / "translations")
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("diogel_lang", default=DEFAULT)
+#: The request's language, in a one-item list: the middleware sets a new list per request (before
+#: anyone is known) and :func:`prefer` changes its item once the logged-in user's own choice is read.
+#: FastAPI runs dependencies in worker threads on a copy of the context, so a new ``set`` there
+#: would not reach the route; a change to the shared list does.
+_DEFAULT_HOLDER = [DEFAULT]
+_current: contextvars.ContextVar[list[str]] = contextvars.ContextVar("diogel_lang", default=_DEFAULT_HOLDER)
 _directory: contextvars.ContextVar[str] = contextvars.ContextVar("diogel_translations", default=PACKAGED)
 
 
@@ -80,30 +86,51 @@ def set_directory(directory: str | None) -> contextvars.Token:
 def choose(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
         return cookie
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
+    ranked = []
+    for i, part in enumerate((accept_language or "").split(",")):
+        code, _sep, params = part.partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, i, code.strip().lower()[:2]))
+    for _q, _i, code in sorted(ranked):  # by the browser's weights, then its order
         if code in LANGUAGES:
             return code
     return DEFAULT
 
 
 def set_language(lang: str) -> contextvars.Token:
-    return _current.set(lang if lang in LANGUAGES else DEFAULT)
+    return _current.set([lang if lang in LANGUAGES else DEFAULT])
+
+
+def prefer(lang: str | None) -> None:
+    """Use ``lang`` (a logged-in user's saved choice) for the rest of this request; no effect if it
+    is not a language the portal has."""
+    if lang not in LANGUAGES:
+        return
+    holder = _current.get()
+    if holder is _DEFAULT_HOLDER:
+        _current.set([lang])  # outside a request: never change the shared default
+    else:
+        holder[0] = lang
 
 
 def current() -> str:
-    return _current.get()
+    return _current.get()[0]
 
 
 def gettext(message: str, **values: object) -> str:
     """``message`` in the request's language; ``%(name)s`` placeholders filled from ``values``
     afterwards (an f-string would be looked up with the values already in, and never be found)."""
-    text = translations(_current.get()).ugettext(message)
+    text = translations(current()).ugettext(message)
     return text % values if values else text
 
 
 def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
-    text = translations(_current.get()).ungettext(singular, plural, n)
+    text = translations(current()).ungettext(singular, plural, n)
     return text % {"num": n, **values}
 
 
@@ -113,3 +140,80 @@ _ = gettext
 def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for translation, translate later"
     """Mark a string for extraction; it is translated where it is shown (``_(text)`` in a template)."""
     return message
+
+
+# --- numbers, dates and place names in the request's language ---------------------------------------
+#: Babel's locale of each language: British English, and Welsh (CLDR ``cy``: "7 Rhagfyr 2026").
+LOCALES = {"en": "en_GB", "cy": "cy"}
+
+
+def locale() -> str:
+    return LOCALES[current()]
+
+
+def number(value: object, decimals: int = 0, sign: bool = False) -> str:
+    """``value`` with the language's grouping and decimal marks (Babel); "" for None or NaN."""
+    from babel.numbers import format_decimal
+
+    if value is None or value != value:  # NaN != NaN
+        return ""
+    digits = "0" * decimals
+    pattern = f"#,##0{'.' + digits if decimals else ''}"
+    if sign:
+        pattern = f"+{pattern};-{pattern}"
+    return format_decimal(value, format=pattern, locale=locale())
+
+
+def date(value: object, with_time: bool = False) -> str:
+    """A date (or a datetime, or an ISO date string) as people write it: "7 December 2026" /
+    "7 Rhagfyr 2026", with the time ("00:15") when asked; "" for None."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    if value is None or value == "":
+        return ""
+    zone = ""
+    if isinstance(value, str):
+        text = value.removesuffix(" UTC")
+        zone = value[len(text) :]  # " UTC" kept: a time zone's name is not translated
+        value = dt.datetime.fromisoformat(text) if len(text) > 10 else dt.date.fromisoformat(text)
+    day = value.date() if isinstance(value, dt.datetime) else value
+    out = format_date(day, format="d MMMM y", locale=locale())
+    if with_time and isinstance(value, dt.datetime):
+        out += f" {value:%H:%M}{zone}"
+    return out
+
+
+def month(value: str) -> str:
+    """A police.uk month ("2024-07") in words: "July 2024" / "Gorffennaf 2024"."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    if not value:
+        return ""
+    return format_date(dt.date.fromisoformat(f"{value}-01"), format="LLLL y", locale=locale())
+
+
+@cache
+def _welsh_names() -> dict[str, str]:
+    """Area code -> Welsh name (local authorities, partnerships and police force areas) from ONS's
+    Welsh-name columns, as packaged in ``diogel/data/reference/wales/names_cy.csv`` (shared with the
+    report). Wards: the ward lookups in the shared data carry no Welsh-name column, so wards keep
+    their one (ONS) name."""
+    import csv
+
+    path = Path(str(resources.files("diogel.data"))) / "reference" / "wales" / "names_cy.csv"
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {r["code"]: r["name_cy"] for r in csv.DictReader(f) if r["name_cy"].strip()}
+
+
+def place(code: str | None, english: str) -> str:
+    """An area's name in the request's language: Welsh where ONS publishes one (W14000022 Newport ->
+    Casnewydd), otherwise the English name."""
+    if current() != "cy" or not code:
+        return english
+    return _welsh_names().get(str(code), english)

@@ -77,6 +77,8 @@ class User(Base):
     # session cookie carries the epoch it was issued under, so old sessions stop working at once.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The language the user last chose with the switch ("cy" or "en"); None: follow the browser.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
     agency: Mapped[Agency] = relationship(back_populates="users", lazy="joined")
 

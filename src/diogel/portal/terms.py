@@ -12,6 +12,7 @@ from diogel.portal.i18n import N_
 
 TERMS: tuple[str, ...] = (
     # Roles (models.ALL_ROLES)
+    N_("partnership_admin"),
     N_("admin"),
     N_("analyst"),
     N_("contributor"),
@@ -73,6 +74,13 @@ TERMS: tuple[str, ...] = (
     N_("Vehicle crime"),
     N_("Violence and sexual offences"),
     N_("Total"),
+    # Titles of the partner datasets shipped with diogel (diogel/sources/partner/schemas: ``title``)
+    N_("Ambulance call-outs (assault, alcohol and drugs related)"),
+    N_("Emergency department assault attendances (Cardiff Model ISTV minimum data set)"),
+    N_("Fire and rescue incidents (deliberate fires)"),
+    N_("Hospital admissions for assault and for alcohol or drugs"),
+    N_("Licensed premises register"),
+    N_("Substance misuse treatment counts"),
     # Hot spot classes (diogel.analysis.hotspots.gi_star)
     N_("Hot spot 99%"),
     N_("Hot spot 95%"),

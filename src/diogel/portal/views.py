@@ -674,8 +674,11 @@ class WarehouseViews:
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
 
-def choropleth_svg(gdf, values: pd.DataFrame, hot: pd.DataFrame, width: int = 640) -> str:  # noqa: ANN001
-    """An inline SVG map of LSOAs shaded by rate per 1,000 (quintiles), hot spots outlined.
+def choropleth_svg(  # noqa: ANN001
+    gdf, values: pd.DataFrame, hot: pd.DataFrame, width: int = 640, labelledby: str = "map-words"
+) -> str:
+    """An inline SVG map of LSOAs shaded by rate per 1,000 (quintiles), hot spots outlined; its
+    accessible name is the page's element ``labelledby`` (the map in words, in the page's language).
 
     Coordinates are longitude/latitude scaled by cos(latitude) (an equirectangular projection is
     exact enough over one county), simplified to about 20 m so the page stays small.
@@ -705,7 +708,7 @@ def choropleth_svg(gdf, values: pd.DataFrame, hot: pd.DataFrame, width: int = 64
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'class="choropleth" aria-label="map">'
+        f'class="choropleth" aria-labelledby="{labelledby}">'
     ]
     outlines = []
     for code, name, geom in zip(gdf.lsoa_code, gdf.lsoa_name, geoms, strict=True):

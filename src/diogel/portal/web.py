@@ -202,6 +202,8 @@ async def login(
     if user is None:
         return render(request, "login.html", status_code=status, next=next, error=message, username=username)
     response = redirect(safe_next(next) or home_for(user, s))
+    if user.language:  # the account's language, chosen in another browser perhaps
+        response.set_cookie("lang", user.language, max_age=365 * 86400, samesite="lax", path="/")
     # A new session (and so new session-bound CSRF tokens): a token planted before login is worthless.
     start_session(s, response, portal, user, client)
     await run_in_threadpool(s.commit)
@@ -230,11 +232,21 @@ def docs(request: Request) -> Response:
 
 
 @router.get("/language/{lang}")
-def language(request: Request, lang: str) -> Response:
+def language(
+    request: Request,
+    lang: str,
+    user: User | None = Depends(current_user),
+    s: Session = Depends(get_db),
+) -> Response:
+    """Switch language: the browser remembers it (cookie) and so does a logged-in user's account."""
     from diogel.portal.i18n import LANGUAGES
 
     if lang not in LANGUAGES:
         raise HTTPException(404, _("no such language"))
+    if user is not None and user.language != lang:
+        user.language = lang
+        s.commit()
+    request.state.lang = lang
     back = (
         safe_next(request.headers.get("referer", "").split(str(request.base_url).rstrip("/"), 1)[-1]) or "/"
     )
@@ -264,13 +276,14 @@ def dashboard(
 
     def body() -> str:
         rates = (
-            portal.views._lsoa_frame(code, d.months[-12:])["rate_per_1000"]
+            portal.views._lsoa_frame(code, d.months[-12:]).set_index("lsoa_code")["rate_per_1000"]
             if d.months
             else pd.Series(dtype=float)
         )
         return render_fragment(
             request, "dashboard_body.html", d=d, legend=legend(rates), areas=portal.views.areas(),
             sparkline=sparkline, window=portal.views.window_bounds(code),
+            map_words=map_in_words(rates, d.hotspots),
         )  # fmt: skip
 
     # The figures are the same for everyone allowed here: render them once per area, PACT epoch,
@@ -285,17 +298,43 @@ def dashboard(
     )
 
 
-def sparkline(values: list[int], width: int = 120, height: int = 24) -> str:
-    """A tiny inline SVG line of monthly counts (markup built from numbers only)."""
+def sparkline(values: list[int], label: str = "", width: int = 120, height: int = 24) -> str:
+    """A tiny inline SVG line of monthly counts (markup built from numbers only); ``label``, the
+    counts in words, is its text alternative (an image with a name), else it is hidden from screen
+    readers as decoration."""
+    from markupsafe import escape
+
     if not values:
         return ""
     hi = max(values) or 1
     step = width / max(1, len(values) - 1)
     pts = " ".join(f"{i * step:.1f},{height - 2 - (v / hi) * (height - 4):.1f}" for i, v in enumerate(values))
+    named = f'role="img" aria-label="{escape(label)}"' if label else 'aria-hidden="true"'
     return (
-        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-hidden="true">'
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" {named}>'
         f'<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{pts}"/></svg>'
     )
+
+
+def map_in_words(rates: pd.Series, hotspots: list[dict[str, Any]], n: int = 3) -> str:
+    """The dashboard map as a sentence (its text alternative): the range of rates, the LSOAs with
+    the highest, and how many are hot spots, in the request's language."""
+    from diogel.portal import i18n
+
+    rates = rates.dropna()
+    if rates.empty:
+        return _("No LSOA has a rate to map.")
+    top = rates.sort_values(ascending=False).head(n)
+    words = _(
+        "Rates per 1,000 residents run from %(low)s to %(high)s across %(lsoas)s LSOAs; the highest"
+        " are in %(top)s.",
+        low=i18n.number(rates.min(), 1),
+        high=i18n.number(rates.max(), 1),
+        lsoas=i18n.number(len(rates)),
+        top=", ".join(f"{code} ({i18n.number(v, 1)})" for code, v in top.items()),
+    )
+    hot = sum(str(h.get("bin", "")).startswith("Hot spot") for h in hotspots)
+    return words + " " + _("Hot spots outlined: %(hot)s (listed under Hot spots).", hot=i18n.number(hot))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1202,6 +1241,7 @@ def admin_agreement(
     agencies = s.execute(select(Agency).order_by(Agency.name)).scalars().all()
     return render(
         request, "admin_agreement.html", access=access, uploads=uploads, agencies=agencies, datasets=portal.datasets,
+        titles={name: ds.title for name, ds in portal.datasets.items()},
         roles=(*ROLES, "public"), levels=LEVELS, kinds=AGENCY_KINDS,
     )  # fmt: skip
 
