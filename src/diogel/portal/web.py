@@ -270,7 +270,7 @@ def dashboard(
         )
         return render_fragment(
             request, "dashboard_body.html", d=d, legend=legend(rates), areas=portal.views.areas(),
-            sparkline=sparkline, window=portal.views.window_bounds(code),
+            sparkline=sparkline, window=portal.views.window_bounds(code), wn=portal.views.where_next(code),
         )  # fmt: skip
 
     # The figures are the same for everyone allowed here: render them once per area, PACT epoch,
