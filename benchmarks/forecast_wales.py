@@ -217,8 +217,21 @@ def time_cli(data_dir: Path, work: Path) -> dict:
     return {"forecast": time.perf_counter() - started, "counts": ref}
 
 
-def time_national(work: Path, months: int, rows: int) -> dict:
-    """Build (or reuse) the national tree and warehouse, then time ``diogel forecast`` for Newport."""
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the child and its threads) of one subprocess."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def time_national(work: Path, months: int, rows: int, before_src: Path | None = None) -> dict:
+    """Build (or reuse) the national tree and warehouse, then time ``diogel forecast`` for Newport
+    (and, with ``before_src``, the same command from another source tree, in the same run)."""
     sys.path.insert(0, str(HERE))
     import ingest_national as national
 
@@ -241,17 +254,18 @@ def time_national(work: Path, months: int, rows: int) -> dict:
         info["build_seconds"] = time.perf_counter() - started
         (target / "built").write_text("ok")
     last = national.month_list(months)[-1]
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     dd = ["--data-dir", str(target)]
-    started = time.perf_counter()
-    subprocess.run(diogel(*dd, "counts", "--by", "lsoa,month", "--area", "W14000022"), check=True, env=env,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    info["counts"] = time.perf_counter() - started
-    started = time.perf_counter()
-    subprocess.run(diogel(*dd, "forecast", "--area", "W14000022", "--crime-type", "all", "--unit", "lsoa",
-                          "--train-to", last, "--horizon", "3", "--origins", "6", "--out", str(work / "cli-national")),
-                   check=True, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
-    info["forecast"] = time.perf_counter() - started
+    forecast = ("forecast", "--area", "W14000022", "--crime-type", "all", "--unit", "lsoa", "--train-to", last,
+                "--horizon", "3", "--origins", "6")  # fmt: skip
+    runs = {"counts": (ROOT / "src", ("counts", "--by", "lsoa,month", "--area", "W14000022")),
+            "forecast": (ROOT / "src", (*forecast, "--out", str(work / "cli-national")))}  # fmt: skip
+    if before_src is not None:
+        runs["forecast_before"] = (before_src, (*forecast, "--out", str(work / "cli-national-before")))
+    for name, (src, args) in runs.items():
+        info[name], info[f"{name}_cpu"] = timed(diogel(*dd, *args), dict(os.environ, PYTHONPATH=str(src)))
+    if before_src is not None:  # the same counts must give the same forecast
+        a, b = (pd.read_csv(work / d / "predictions.csv") for d in ("cli-national", "cli-national-before"))
+        info["same_predictions"] = a.equals(b)
     info["train_to"] = last
     info["months"] = months
     info["rows_per_file"] = rows
@@ -438,9 +452,15 @@ def national_text(info: dict, loads: tuple[str, str]) -> str:
         "describes: real rows re-sampled into every force and month)"
         + (f", built in {info['build_seconds']:.0f} s" if "build_seconds" in info else " (built in an earlier run, reused)"),
         f"- `diogel forecast --area W14000022 --crime-type all --unit lsoa --train-to {info['train_to']} --horizon 3 "
-        f"--origins 6` (Newport CSP, PDF written), a subprocess: **{info['forecast']:.1f} s** wall; reference in the same "
-        f"run, `diogel counts --by lsoa,month --area W14000022`: {info['counts']:.1f} s (ratio "
-        f"{info['forecast'] / info['counts']:.1f})",
+        f"--origins 6` (Newport CSP, PDF written), a subprocess: **{info['forecast']:.1f} s** wall, "
+        f"{info['forecast_cpu']:.1f} CPU-s (user + system); reference in the same run, `diogel counts --by lsoa,month "
+        f"--area W14000022`: {info['counts']:.1f} s wall, {info['counts_cpu']:.1f} CPU-s (ratio "
+        f"{info['forecast'] / info['counts']:.2f} wall, {info['forecast_cpu'] / info['counts_cpu']:.2f} CPU)",
+        *([f"- The same command from the code before this change ({info['before_label']}), same run: "
+           f"{info['forecast_before']:.1f} s wall, {info['forecast_before_cpu']:.1f} CPU-s (after / before: "
+           f"{info['forecast'] / info['forecast_before']:.2f} wall, {info['forecast_cpu'] / info['forecast_before_cpu']:.2f} CPU); "
+           f"predictions.csv {'identical' if info['same_predictions'] else 'DIFFERENT'}"]
+          if "forecast_before" in info else []),
         f"- Goal (< 60 s): **{verdict}**; load average {loads[0]} at the start, {loads[1]} at the end",
         "",
     ])  # fmt: skip
@@ -456,6 +476,9 @@ def main() -> int:
     ap.add_argument("--national-months", type=int, default=30)
     ap.add_argument("--national-rows", type=int, default=6500)
     ap.add_argument("--only-national", action="store_true", help="Only (d), appended as its own entry.")
+    ap.add_argument(
+        "--before-src", type=Path, help="With --only-national: also time the forecast from this src/."
+    )
     ap.add_argument(
         "--study", action="store_true", help="Only the method study (Gwent), appended as its own entry."
     )
@@ -476,7 +499,11 @@ def main() -> int:
                 fh.write(text)
         return 0
     if args.only_national:
-        info = time_national(args.work, args.national_months, args.national_rows)
+        info = time_national(args.work, args.national_months, args.national_rows, args.before_src)
+        if args.before_src is not None:
+            head = subprocess.run(["git", "-C", str(args.before_src), "log", "-1", "--format=%h"], capture_output=True,
+                                  text=True).stdout.strip()  # fmt: skip
+            info["before_label"] = f"{args.before_src}, commit {head or 'unknown'}"
         text = national_text(info, (load_start, load_average()))
         print(text)
         if not args.no_results:
