@@ -4,6 +4,7 @@ its refresh when data are ingested (real bundled Gwent data, 2024-07..2025-06)."
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -79,3 +80,44 @@ def test_where_next_redrawn_after_ingest(sqlite_harness) -> None:  # noqa: ANN00
     assert r.status_code == 303
     # The new month is in the forecast's history at the next visit (the cache moved on with the warehouse).
     assert "13 unbroken months are loaded" in _panel(analyst.get(f"/dashboard?area={AREA}").text)
+
+
+@pytest.fixture(scope="module")
+def three_years(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse with Gwent's 36 published months (real, shared data): enough for 6 origins."""
+    from conftest import shared
+    from diogel.warehouse.core import Warehouse
+    from diogel.warehouse.reference import load_reference
+
+    police = shared("policeuk", "gwent-2022-07_2025-06")
+    folder = tmp_path_factory.mktemp("three-years")
+    with Warehouse(None, folder) as wh:
+        load_reference(wh, "wales")
+        assert all(r.status == "loaded" for r in wh.ingest("police-street", police))
+    return folder
+
+
+def test_where_next_states_the_evaluated_choice(three_years: Path) -> None:
+    from diogel.analysis.forecast_eval import BASELINE
+    from portal.conftest import make_harness
+
+    h = make_harness(three_years, None)
+    try:
+        panel = _panel(h.client("analyst").get(f"/dashboard?area={AREA}").text)
+        wn = h.portal.views.where_next(AREA)
+    finally:
+        h.portal.close()
+    assert wn.evaluated and len(wn.origins) == 6 and wn.first == "2025-07"
+    naive, pai = f"{wn.naive_pai:.2f}", f"{wn.chosen_pai:.2f}"
+    if wn.method == BASELINE:
+        # The naive map is used because no method beat it, and the page says so with the test's numbers.
+        assert not wn.beats_naive
+        assert "No forecasting method beat the naive map over 6 rolling origins" in panel
+        assert (
+            f"of {pai} against the naive map&#39;s {naive}" in panel
+            or f"of {pai} against the naive map's {naive}" in panel
+        )
+    else:
+        assert wn.beats_naive and wn.wilcoxon_p <= 0.05 and wn.chosen_pai > wn.naive_pai
+        assert f"mean PAI {pai} against {naive}" in panel
+    assert "so diogel uses the naive map" in panel or "The forecast uses" in panel
