@@ -26,9 +26,16 @@ reference data, Gwent Police's 36 published months (2022-07..2025-06) and the al
     fewest that give 6 origins a quarter apart) x ``--national-rows`` rows per file; only that tree
     is synthetic, see ``ingest_national.py``), trained to the tree's last month: the 60 s goal.
 
+(e) With ``--study`` (alone): the method study on Gwent, every candidate of
+    :func:`study_methods` (longer memory and smoothing, extended count-model features, a naive/count
+    model blend; each tuned only on months before its origin) against the naive map, as in (a).
+    ``--only-national --before-src DIR`` times (d) and the same command from another source tree
+    (the code before a change) in the same run, in wall and CPU seconds.
+
 Usage::
 
     python benchmarks/forecast_wales.py [--work benchmarks/work/forecast] [--no-results] [--national]
+    python benchmarks/forecast_wales.py --study | --only-national [--before-src ../main/src]
 
 Appends a dated section to the END of benchmarks/RESULTS.md unless --no-results.
 """
