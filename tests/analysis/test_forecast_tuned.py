@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from analysis.test_forecast_eval import UNITS, panel
-from diogel.analysis.forecast import ForecastData, count_model_features, naive_last_12
+from diogel.analysis.forecast import ForecastData, count_model, count_model_features, naive_last_12
 from diogel.analysis.forecast_eval import evaluate, rolling_origins
 from diogel.analysis.forecast_tuned import blended_count_model, tuned_history, weighted_history
 
@@ -93,3 +93,12 @@ def test_tuned_methods_never_see_a_planted_future(method):  # noqa: ANN001
     ev = evaluate(p, {"m": method}, [origin], 3)
     assert ev["pai"].notna().all()
     assert float(method(p.until(origin), origin, 3).max()) < 1000
+
+
+def test_gbm_count_model_orders_steady_rates():
+    d = panel(36, seed=7)
+    origin = pd.Timestamp("2022-09-01")
+    pred = count_model(d.until(origin), origin, 3, engine="gbm", extended=True)
+    assert list(pred.sort_values().index) == UNITS  # rates 1, 3, 6, 12 a month
+    # Trees on 4 units follow each unit's own noise more than the regression does: a looser check.
+    np.testing.assert_allclose(pred.to_numpy(), np.array([1.0, 3.0, 6.0, 12.0]) * 3, rtol=0.5)

@@ -270,8 +270,12 @@ def count_model(
             loss="poisson", max_iter=200, learning_rate=0.05, max_leaf_nodes=15, early_stopping=False,
             random_state=seed,
         )  # fmt: skip
-        model.fit(X[varying].to_numpy(), y)
-        pred = model.predict(now[varying].to_numpy())
+        from threadpoolctl import threadpool_limits
+
+        # A few thousand rows: OpenMP threads cost more than they save, and on a busy machine far more.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            model.fit(X[varying].to_numpy(), y)
+            pred = model.predict(now[varying].to_numpy())
     elif engine == "negbin":
         import statsmodels.api as sm
         from statsmodels.discrete.discrete_model import NegativeBinomial
