@@ -104,6 +104,7 @@ def study_methods() -> dict:
         "tuned_history": tuned_history,
         "count_model_negbin_extended": partial(count_model, extended=True),
         "blend_naive_negbin_tuned": blended_count_model,
+        "count_model_gbm_extended": partial(count_model, engine="gbm", extended=True),
     }
 
 
@@ -405,7 +406,8 @@ def study_text(rows: pd.DataFrame, choices: pd.DataFrame, loads: tuple[str, str]
     names = {"naive_same_months": "same months last year", "count_model_negbin": "count model (NB)",
              "prospective_hotspot": "prospective hot-spot", "ensemble_naive_negbin": "mean of naive and NB",
              "tuned_history": "tuned history (EWMA + smoothing)", "count_model_negbin_extended": "NB, extended features",
-             "blend_naive_negbin_tuned": "naive/NB blend, weight tuned"}  # fmt: skip
+             "blend_naive_negbin_tuned": "naive/NB blend, weight tuned",
+             "count_model_gbm_extended": "gradient boosting, extended features"}  # fmt: skip
     lines = ["", f"### {now}: method study, Gwent 36 months (real): can anything beat the naive map?", "",
              f"- Load average {loads[0]} at the start, {loads[1]} at the end. Same design as the entry above (5 CSPs, "
              "2021 LSOAs, horizon 3, 6 origins 2023-12..2025-03). New candidates, each tuned only on months up to its "
