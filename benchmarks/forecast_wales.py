@@ -26,9 +26,16 @@ reference data, Gwent Police's 36 published months (2022-07..2025-06) and the al
     fewest that give 6 origins a quarter apart) x ``--national-rows`` rows per file; only that tree
     is synthetic, see ``ingest_national.py``), trained to the tree's last month: the 60 s goal.
 
+(e) With ``--study`` (alone): the method study on Gwent, every candidate of
+    :func:`study_methods` (longer memory and smoothing, extended count-model features, a naive/count
+    model blend; each tuned only on months before its origin) against the naive map, as in (a).
+    ``--only-national --before-src DIR`` times (d) and the same command from another source tree
+    (the code before a change) in the same run, in wall and CPU seconds.
+
 Usage::
 
     python benchmarks/forecast_wales.py [--work benchmarks/work/forecast] [--no-results] [--national]
+    python benchmarks/forecast_wales.py --study | --only-national [--before-src ../main/src]
 
 Appends a dated section to the END of benchmarks/RESULTS.md unless --no-results.
 """
@@ -86,7 +93,22 @@ def ensemble(data, origin, horizon):  # noqa: ANN001, ANN201
     return (naive_last_12(data, origin, horizon) + count_model(data, origin, horizon)) / 2
 
 
-def gwent(wh) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+def study_methods() -> dict:
+    """The candidates of the method study (``--study``): longer memory, smoothing, richer features, blends."""
+    from functools import partial
+
+    from diogel.analysis.forecast import count_model
+    from diogel.analysis.forecast_tuned import blended_count_model, tuned_history
+
+    return {
+        "tuned_history": tuned_history,
+        "count_model_negbin_extended": partial(count_model, extended=True),
+        "blend_naive_negbin_tuned": blended_count_model,
+        "count_model_gbm_extended": partial(count_model, engine="gbm", extended=True),
+    }
+
+
+def gwent(wh, extra: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
     from diogel.analysis.forecast_eval import choose
     from diogel.analysis.forecast_run import contiguous_months, default_methods, run_forecast
     from diogel.analysis.forecast_units import lsoa_units
@@ -104,11 +126,13 @@ def gwent(wh) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
             fd, _ = lsoa_units(
                 d.boundaries, d.crimes, months, ct, d.deprivation, ev if ct == "Burglary" else None
             )
-            methods = default_methods(ct, ct == "Burglary") | {"ensemble_naive_negbin": ensemble}
+            methods = (
+                default_methods(ct, ct == "Burglary") | {"ensemble_naive_negbin": ensemble} | (extra or {})
+            )
             started = time.perf_counter()
             r = run_forecast(fd, train_to, 3, methods, 6)
             took = time.perf_counter() - started
-            diogel_methods = {k: v for k, v in methods.items() if k != "ensemble_naive_negbin"}
+            diogel_methods = default_methods(ct, ct == "Burglary")
             c = choose(r.summary[r.summary["method"].isin(diogel_methods)])
             s = r.summary[np.isclose(r.summary["coverage"], 0.05)]
             for x in s.itertuples():
@@ -118,7 +142,11 @@ def gwent(wh) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
                              "origins": x.origins})  # fmt: skip
             naive = s.set_index("method").loc["naive_last_12", "pai_mean"]
             chosen = s.set_index("method").loc[c.method, "pai_mean"]
+            # Were every candidate in diogel: what choose would pick from all of them.
+            c_all = choose(r.summary)
+            chosen_all = s.set_index("method").loc[c_all.method, "pai_mean"]
             choices.append({"csp": d.name, "type": kind, "chosen": c.method, "ratio": chosen / naive,
+                            "chosen_all": c_all.method, "ratio_all": chosen_all / naive,
                             "seconds": took, "records": float(fd.counts.to_numpy().sum())})  # fmt: skip
             print(
                 f"{d.name:15s} {kind:30s} chosen {c.method:20s} ratio {chosen / naive:.3f} ({took:.1f} s)",
@@ -197,8 +225,21 @@ def time_cli(data_dir: Path, work: Path) -> dict:
     return {"forecast": time.perf_counter() - started, "counts": ref}
 
 
-def time_national(work: Path, months: int, rows: int) -> dict:
-    """Build (or reuse) the national tree and warehouse, then time ``diogel forecast`` for Newport."""
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the child and its threads) of one subprocess."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def time_national(work: Path, months: int, rows: int, before_src: Path | None = None) -> dict:
+    """Build (or reuse) the national tree and warehouse, then time ``diogel forecast`` for Newport
+    (and, with ``before_src``, the same command from another source tree, in the same run)."""
     sys.path.insert(0, str(HERE))
     import ingest_national as national
 
@@ -221,17 +262,18 @@ def time_national(work: Path, months: int, rows: int) -> dict:
         info["build_seconds"] = time.perf_counter() - started
         (target / "built").write_text("ok")
     last = national.month_list(months)[-1]
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     dd = ["--data-dir", str(target)]
-    started = time.perf_counter()
-    subprocess.run(diogel(*dd, "counts", "--by", "lsoa,month", "--area", "W14000022"), check=True, env=env,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    info["counts"] = time.perf_counter() - started
-    started = time.perf_counter()
-    subprocess.run(diogel(*dd, "forecast", "--area", "W14000022", "--crime-type", "all", "--unit", "lsoa",
-                          "--train-to", last, "--horizon", "3", "--origins", "6", "--out", str(work / "cli-national")),
-                   check=True, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
-    info["forecast"] = time.perf_counter() - started
+    forecast = ("forecast", "--area", "W14000022", "--crime-type", "all", "--unit", "lsoa", "--train-to", last,
+                "--horizon", "3", "--origins", "6")  # fmt: skip
+    runs = {"counts": (ROOT / "src", ("counts", "--by", "lsoa,month", "--area", "W14000022")),
+            "forecast": (ROOT / "src", (*forecast, "--out", str(work / "cli-national")))}  # fmt: skip
+    if before_src is not None:
+        runs["forecast_before"] = (before_src, (*forecast, "--out", str(work / "cli-national-before")))
+    for name, (src, args) in runs.items():
+        info[name], info[f"{name}_cpu"] = timed(diogel(*dd, *args), dict(os.environ, PYTHONPATH=str(src)))
+    if before_src is not None:  # the same counts must give the same forecast
+        a, b = (pd.read_csv(work / d / "predictions.csv") for d in ("cli-national", "cli-national-before"))
+        info["same_predictions"] = a.equals(b)
     info["train_to"] = last
     info["months"] = months
     info["rows_per_file"] = rows
@@ -358,6 +400,55 @@ def report(
     return "\n".join(lines)
 
 
+def study_text(rows: pd.DataFrame, choices: pd.DataFrame, loads: tuple[str, str]) -> str:
+    """The method study's entry: every candidate's PAI@5% against the naive map, per CSP and type."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    names = {"naive_same_months": "same months last year", "count_model_negbin": "count model (NB)",
+             "prospective_hotspot": "prospective hot-spot", "ensemble_naive_negbin": "mean of naive and NB",
+             "tuned_history": "tuned history (EWMA + smoothing)", "count_model_negbin_extended": "NB, extended features",
+             "blend_naive_negbin_tuned": "naive/NB blend, weight tuned",
+             "count_model_gbm_extended": "gradient boosting, extended features"}  # fmt: skip
+    lines = ["", f"### {now}: method study, Gwent 36 months (real): can anything beat the naive map?", "",
+             f"- Load average {loads[0]} at the start, {loads[1]} at the end. Same design as the entry above (5 CSPs, "
+             "2021 LSOAs, horizon 3, 6 origins 2023-12..2025-03). New candidates, each tuned only on months up to its "
+             "origin: tuned history (exponentially weighted records over every month loaded, half-life 3/6/12/24 months "
+             "or the flat 12 months, densities smoothed towards the neighbours with weight 0/0.25/0.5, the setting chosen "
+             "by mean PAI@5% over up to 4 inner origins before the origin; the naive map is one of the settings); the "
+             "negative binomial count model with extended features (EWMA rate, neighbours' last 3 months and EWMA); and "
+             "a blend (1-w) naive + w NB-extended, w in 0..1 by 0.25 chosen on up to 3 inner origins",
+             "- Cell: mean PAI@5% ratio to the naive map, origins better of 6, one-sided paired Wilcoxon p", "",
+             "| CSP | type | naive PAI@5% (sd) | " + " | ".join(names.values()) + " | chosen from all |",
+             "|---|---|---|" + "---|" * len(names) + "---|"]  # fmt: skip
+    for (csp, kind), g in rows.groupby(["csp", "type"], sort=False):
+        by = {x.method: x for x in g.itertuples()}
+        ch = choices[(choices["csp"] == csp) & (choices["type"] == kind)].iloc[0]
+        base = by["naive_last_12"]
+        cells = [
+            f"x{by[m].ratio:.3f}, {int(by[m].better)}/6, p {by[m].p:.3f}" if m in by else "not run"
+            for m in names
+        ]
+        lines.append(f"| {csp} | {kind} | {base.pai:.2f} ({base.pai_sd:.2f}) | " + " | ".join(cells)
+                     + f" | {ch.chosen_all} (x{ch.ratio_all:.3f}) |")  # fmt: skip
+    lines += ["", "Mean over the 5 CSPs of each candidate's PAI@5% ratio to the naive map:", "",
+              "| type | " + " | ".join(names.values()) + " |", "|---|" + "---|" * len(names)]  # fmt: skip
+    for kind, g in rows.groupby("type", sort=False):
+        r = g.groupby("method")["ratio"].mean()
+        lines.append(
+            f"| {kind} | " + " | ".join(f"x{r[m]:.3f}" if m in r else "not run" for m in names) + " |"
+        )
+    overall = rows[rows["method"] != "naive_last_12"].groupby("method")["ratio"].mean()
+    wins = rows[(rows["p"] <= 0.05) & (rows["ratio"] > 1)].groupby("method").size()
+    lines += ["", "- Mean ratio over all 20 CSP x type cases: "
+              + ", ".join(f"{names.get(m, m)} x{v:.3f} (beats the naive map, p <= 0.05, in {int(wins.get(m, 0))})"
+                          for m, v in overall.items()),
+              f"- Chosen from all candidates by ``choose``: not the naive map in {int((choices['chosen_all'] != 'naive_last_12').sum())} "
+              f"of {len(choices)} cases; mean ratio of the chosen method to the naive map x{choices['ratio_all'].mean():.3f}. "
+              f"Goal x1.10: **{'met' if choices['ratio_all'].mean() >= 1.10 else 'NOT met'}**",
+              f"- Evaluation time per CSP and type, all candidates: median {choices['seconds'].median():.1f} s, max "
+              f"{choices['seconds'].max():.1f} s", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
 def national_text(info: dict, loads: tuple[str, str]) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     verdict = "met" if info["forecast"] < 60 else "NOT met"
@@ -370,9 +461,15 @@ def national_text(info: dict, loads: tuple[str, str]) -> str:
         "describes: real rows re-sampled into every force and month)"
         + (f", built in {info['build_seconds']:.0f} s" if "build_seconds" in info else " (built in an earlier run, reused)"),
         f"- `diogel forecast --area W14000022 --crime-type all --unit lsoa --train-to {info['train_to']} --horizon 3 "
-        f"--origins 6` (Newport CSP, PDF written), a subprocess: **{info['forecast']:.1f} s** wall; reference in the same "
-        f"run, `diogel counts --by lsoa,month --area W14000022`: {info['counts']:.1f} s (ratio "
-        f"{info['forecast'] / info['counts']:.1f})",
+        f"--origins 6` (Newport CSP, PDF written), a subprocess: **{info['forecast']:.1f} s** wall, "
+        f"{info['forecast_cpu']:.1f} CPU-s (user + system); reference in the same run, `diogel counts --by lsoa,month "
+        f"--area W14000022`: {info['counts']:.1f} s wall, {info['counts_cpu']:.1f} CPU-s (ratio "
+        f"{info['forecast'] / info['counts']:.2f} wall, {info['forecast_cpu'] / info['counts_cpu']:.2f} CPU)",
+        *([f"- The same command from the code before this change ({info['before_label']}), same run: "
+           f"{info['forecast_before']:.1f} s wall, {info['forecast_before_cpu']:.1f} CPU-s (after / before: "
+           f"{info['forecast'] / info['forecast_before']:.2f} wall, {info['forecast_cpu'] / info['forecast_before_cpu']:.2f} CPU); "
+           f"predictions.csv {'identical' if info['same_predictions'] else 'DIFFERENT'}"]
+          if "forecast_before" in info else []),
         f"- Goal (< 60 s): **{verdict}**; load average {loads[0]} at the start, {loads[1]} at the end",
         "",
     ])  # fmt: skip
@@ -388,13 +485,34 @@ def main() -> int:
     ap.add_argument("--national-months", type=int, default=30)
     ap.add_argument("--national-rows", type=int, default=6500)
     ap.add_argument("--only-national", action="store_true", help="Only (d), appended as its own entry.")
+    ap.add_argument(
+        "--before-src", type=Path, help="With --only-national: also time the forecast from this src/."
+    )
+    ap.add_argument(
+        "--study", action="store_true", help="Only the method study (Gwent), appended as its own entry."
+    )
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from diogel.warehouse.core import Warehouse
 
     load_start = load_average()
+    if args.study:
+        with Warehouse(None, build(args.work)) as wh:
+            rows, choices = gwent(wh, study_methods())
+        text = study_text(rows, choices, (load_start, load_average()))
+        print(text)
+        rows.to_csv(args.work / "study_pai5.csv", index=False)
+        choices.to_csv(args.work / "study_choices.csv", index=False)
+        if not args.no_results:
+            with (HERE / "RESULTS.md").open("a", encoding="utf-8") as fh:
+                fh.write(text)
+        return 0
     if args.only_national:
-        info = time_national(args.work, args.national_months, args.national_rows)
+        info = time_national(args.work, args.national_months, args.national_rows, args.before_src)
+        if args.before_src is not None:
+            head = subprocess.run(["git", "-C", str(args.before_src), "log", "-1", "--format=%h"], capture_output=True,
+                                  text=True).stdout.strip()  # fmt: skip
+            info["before_label"] = f"{args.before_src}, commit {head or 'unknown'}"
         text = national_text(info, (load_start, load_average()))
         print(text)
         if not args.no_results:

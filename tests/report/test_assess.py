@@ -258,3 +258,26 @@ def test_opens_in_chromium_without_a_single_network_request(run: Run) -> None:
     assert requests == [url]
     assert ids == [s.id for s in sections()]
     assert charts >= 10 and "Newport" in title
+
+
+def test_where_next_uses_what_the_evaluation_shows(by_id: dict, page: str) -> None:
+    """The section's method is the one the rolling-origin evaluation chose: another method only with
+    a higher mean PAI at 5% of the area and a one-sided paired Wilcoxon p <= 0.05, else the naive
+    map, and the page says which."""
+    method = by_id["where_next.forecast"]["parameters"]["method"]
+    at5 = {r["method"]: r for r in by_id["where_next.evaluation"]["rows"] if abs(r["coverage"] - 0.05) < 1e-9}
+    naive = at5["naive_last_12"]
+    assert len(by_id["where_next.forecast"]["parameters"]["origins"]) == 6
+    winners = [
+        m for m, r in at5.items()
+        if m != "naive_last_12" and r["pai_mean"] > naive["pai_mean"] and r["wilcoxon_p"] is not None
+        and r["wilcoxon_p"] <= 0.05
+    ]  # fmt: skip
+    section = re.search(r'<section id="where_next".*?</section>', page, re.S).group(0)
+    text = re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", section)))
+    if winners:
+        assert method == max(winners, key=lambda m: at5[m]["pai_mean"])
+        assert "beat the naive map" in text
+    else:
+        assert method == "naive_last_12"
+        assert "no method beat the naive map" in text and "is therefore the naive map" in text

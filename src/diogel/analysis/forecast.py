@@ -161,22 +161,38 @@ def prospective_hotspot(
 
 FEATURES = ("log_last_1", "log_last_3", "log_last_12", "log_same_months", "log_neighbours_12",
             "season_sin", "season_cos", "deprivation", "log_area")  # fmt: skip
+#: The extended set adds longer memory and the neighbours' recent records.
+FEATURES_EXTENDED = (*FEATURES, "log_ewma_6", "log_neighbours_3", "log_neighbours_ewma_6")
 
 
-def count_model_features(data: ForecastData, origin: pd.Timestamp, horizon: int) -> pd.DataFrame:
+def _ewma_rate(data: ForecastData, origin: pd.Timestamp, half_life: float) -> np.ndarray:
+    """Mean monthly records up to ``origin``, month k before it weighted 2^(-k / half_life)."""
+    months = data.months[data.months <= origin]
+    if len(months) == 0:
+        return np.zeros(len(data.counts))
+    age = np.array([(origin.year - m.year) * 12 + origin.month - m.month for m in months], float)
+    weight = 0.5 ** (age / half_life)
+    return data.counts[months].to_numpy(float) @ weight / weight.sum()
+
+
+def count_model_features(
+    data: ForecastData, origin: pd.Timestamp, horizon: int, extended: bool = False
+) -> pd.DataFrame:
     """The count model's features per unit at ``origin`` (what is known at the end of that month).
 
     log(1 + x) of: records in the origin month, the last 3 and last 12 months, the same months a
     year before the horizon, and the neighbours' mean of their last 12 months (row-standardised
     weights); sin and cos of the calendar month the horizon starts in; the deprivation score (0
-    when not known); log area in km2.
+    when not known); log area in km2. ``extended`` adds log(1 + x) of the exponentially weighted
+    mean monthly records (half-life 6 months, every month loaded up to the origin), of the
+    neighbours' mean of their last 3 months, and of the neighbours' mean of that weighted rate.
     """
     origin = pd.Timestamp(origin)
     last12 = data.window(origin - pd.DateOffset(months=11), 12)
     start = origin + pd.DateOffset(months=1)
     angle = 2 * np.pi * (start.month - 1) / 12
     dep = data.units["deprivation"] if "deprivation" in data.units else pd.Series(0.0, index=data.units.index)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "log_last_1": np.log1p(data.window(origin, 1)),
             "log_last_3": np.log1p(data.window(origin - pd.DateOffset(months=2), 3)),
@@ -190,9 +206,18 @@ def count_model_features(data: ForecastData, origin: pd.Timestamp, horizon: int)
         },
         index=data.counts.index,
     )
+    if extended:
+        ewma = _ewma_rate(data, origin, 6.0)
+        last3 = data.window(origin - pd.DateOffset(months=2), 3).to_numpy()
+        out["log_ewma_6"] = np.log1p(ewma)
+        out["log_neighbours_3"] = np.log1p(data.neighbours @ last3)
+        out["log_neighbours_ewma_6"] = np.log1p(data.neighbours @ ewma)
+    return out
 
 
-def _training_set(data: ForecastData, origin: pd.Timestamp, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
+def _training_set(
+    data: ForecastData, origin: pd.Timestamp, horizon: int, extended: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Rows (unit, past origin s) with every target month s+1..s+h at or before ``origin``.
 
     Only origins with all 12 months behind them and all h after them loaded are used.
@@ -206,10 +231,10 @@ def _training_set(data: ForecastData, origin: pd.Timestamp, horizon: int) -> tup
         needed = pd.date_range(s - pd.DateOffset(months=11), s + pd.DateOffset(months=horizon), freq="MS")
         if not set(needed) <= have:  # a gap in the months loaded: no honest row here
             continue
-        xs.append(count_model_features(data, s, horizon))
+        xs.append(count_model_features(data, s, horizon, extended))
         ys.append(data.window(s + pd.DateOffset(months=1), horizon).to_numpy())
     if not xs:
-        return pd.DataFrame(columns=list(FEATURES)), np.array([])
+        return pd.DataFrame(columns=list(FEATURES_EXTENDED if extended else FEATURES)), np.array([])
     return pd.concat(xs, ignore_index=True), np.concatenate(ys)
 
 
@@ -219,6 +244,7 @@ def count_model(
     horizon: int,
     engine: str = "negbin",
     seed: int = 12345,
+    extended: bool = False,
 ) -> pd.Series:
     """Expected records per unit over the horizon from a count regression (direct, not iterated).
 
@@ -228,14 +254,15 @@ def count_model(
     maximum likelihood (statsmodels ``NegativeBinomial``), falling back to a Poisson GLM when it
     does not converge; ``engine="gbm"``: scikit-learn ``HistGradientBoostingRegressor`` with a
     Poisson loss (200 trees, learning rate 0.05, at most 15 leaves, no early stopping). Without a
-    single complete training row it returns the naive map.
+    single complete training row it returns the naive map. ``extended``: the features of
+    ``count_model_features(..., extended=True)``.
     """
     origin = _check(data, origin)
-    X, y = _training_set(data, origin, horizon)
-    now = count_model_features(data, origin, horizon)
+    X, y = _training_set(data, origin, horizon, extended)
+    now = count_model_features(data, origin, horizon, extended)
     if len(y) == 0 or y.sum() <= 0:
         return naive_last_12(data, origin, horizon)
-    varying = [c for c in FEATURES if X[c].std() > 1e-12]
+    varying = [c for c in (FEATURES_EXTENDED if extended else FEATURES) if X[c].std() > 1e-12]
     if engine == "gbm":
         from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -243,8 +270,12 @@ def count_model(
             loss="poisson", max_iter=200, learning_rate=0.05, max_leaf_nodes=15, early_stopping=False,
             random_state=seed,
         )  # fmt: skip
-        model.fit(X[varying].to_numpy(), y)
-        pred = model.predict(now[varying].to_numpy())
+        from threadpoolctl import threadpool_limits
+
+        # A few thousand rows: OpenMP threads cost more than they save, and on a busy machine far more.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            model.fit(X[varying].to_numpy(), y)
+            pred = model.predict(now[varying].to_numpy())
     elif engine == "negbin":
         import statsmodels.api as sm
         from statsmodels.discrete.discrete_model import NegativeBinomial

@@ -87,11 +87,11 @@ def run(wh, area, kind, month, horizon, unit, n_origins, engine, out_dir: Path, 
 
     from diogel.analysis.forecast_run import KERNEL_TYPES, contiguous_months, default_methods, run_forecast
     from diogel.analysis.forecast_units import grid_units, lsoa_units
-    from diogel.report.gather import Period, gather
+    from diogel.report.gather_forecast import gather_forecast
     from diogel.warehouse.queries import points
 
     train_to = pd.Timestamp(month)
-    d = gather(wh, area, Period(train_to - pd.DateOffset(months=11), train_to), progress=say)
+    d = gather_forecast(wh, area, train_to, progress=say)
     months = contiguous_months(pd.DatetimeIndex(d.months_loaded), train_to)
     if not len(months):
         raise DiogelError(

@@ -441,6 +441,22 @@ class WarehouseViews:
             computed_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
 
+    def where_next(self, area_code: str):  # noqa: ANN201
+        """Next quarter's hot-spot forecast with its evaluation (:mod:`diogel.portal.where_next`),
+        computed once per warehouse version, so an ingest redraws it."""
+
+        def compute():  # noqa: ANN202
+            from diogel.portal.where_next import compute as forecast
+            from diogel.warehouse.counting import counted
+
+            lookup = self.wh.execute(counted(self.wh, "lookup-lsoa11-lsoa21"))
+            lookup = lookup[["lsoa11_code", "lsoa21_code", "change_code"]]
+            return forecast(
+                self.monthly(area_code), lookup, self._geometry(area_code), self.lsoas21(area_code)
+            )
+
+        return self.cached(("where_next", area_code), compute)
+
     def _lsoa_frame(self, area_code: str, months: list[str]) -> pd.DataFrame:
         """Per 2021 LSOA of the area: count over ``months`` (2011 codes moved to 2021), population, rate."""
         return self.cached(

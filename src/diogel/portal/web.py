@@ -282,7 +282,7 @@ def dashboard(
         )
         return render_fragment(
             request, "dashboard_body.html", d=d, legend=legend(rates), areas=portal.views.areas(),
-            sparkline=sparkline, window=portal.views.window_bounds(code),
+            sparkline=sparkline, window=portal.views.window_bounds(code), wn=portal.views.where_next(code),
             map_words=map_in_words(rates, d.hotspots),
         )  # fmt: skip
 

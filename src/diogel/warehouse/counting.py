@@ -357,3 +357,31 @@ def known_lsoas(wh: Warehouse) -> KnownLsoas | None:
     if not codes:
         return None
     return KnownLsoas(frozenset(codes), frozenset(c[:3] for c in codes))
+
+
+def counted_in_lsoas(wh, kind: str | SourceKind, lsoa_codes: list[str], end: object = None) -> ibis.Table:  # noqa: ANN001
+    """The rows of :func:`counted` whose ``lsoa_code`` is one of ``lsoa_codes`` (and ``month`` <= ``end``).
+
+    The same rows as filtering :func:`counted`, but the earliest-row-per-key rule ranks only the
+    visible rows that share a key with a row in those LSOAs (a key's first row may lie elsewhere,
+    so those rows are ranked too), not every row of the kind: one area of a national warehouse
+    costs a scan and a small window, not a window over every row.
+    """
+    kind = get(kind) if isinstance(kind, str) else kind
+    rows = visible(wh, kind.table)
+    mine = rows.filter(rows.lsoa_code.isin(list(lsoa_codes)))
+    if end is not None:
+        mine = mine.filter(mine.month <= end)
+    if kind.dedupe_key is None:
+        return mine
+    key = kind.dedupe_key
+    keys = mine.filter(mine[key].notnull()).select(key).distinct()
+    keyed = rows.filter(rows[key].notnull()).semi_join(keys, key)
+    first = ibis.row_number().over(
+        ibis.window(group_by=keyed[key], order_by=[keyed.month, keyed.seq, keyed.line])
+    )
+    keyed = keyed.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
+    keyed = keyed.filter(keyed.lsoa_code.isin(list(lsoa_codes)))
+    if end is not None:
+        keyed = keyed.filter(keyed.month <= end)
+    return mine.filter(mine[key].isnull()).union(keyed, distinct=False)

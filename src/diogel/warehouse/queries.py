@@ -9,7 +9,7 @@ import ibis
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.warehouse.counting import crimes
+from diogel.warehouse.counting import counted_in_lsoas, crimes
 from diogel.warehouse.geography import lsoa_membership, resolve_area
 
 if TYPE_CHECKING:
@@ -93,16 +93,15 @@ def points(wh: Warehouse, area: str, start: str | None = None, end: str | None =
     police.uk moves every record to the nearest of its anonymous map points, so these are map
     points, not where crimes happened.
     """
-    t = crimes(wh)
     lo, hi = _month(start, "--from"), _month(end, "--to")
-    if lo:
-        t = t.filter(t.month >= lo)
-    if hi:
-        t = t.filter(t.month <= hi)
     level, code, _ = resolve_area(wh, area)
     m = lsoa_membership(wh)
-    codes = m.filter(m[f"{level}_code"] == code).select("lsoa_code").distinct()
-    t = t.semi_join(codes, "lsoa_code").filter(lambda r: r.longitude.notnull() & r.latitude.notnull())
+    codes = wh.execute(m.filter(m[f"{level}_code"] == code).select("lsoa_code").distinct())["lsoa_code"]
+    # The counting rules on the area's rows only (the same rows as filtering crimes(wh)).
+    t = counted_in_lsoas(wh, "police-street", sorted(codes.dropna()), hi)
+    if lo:
+        t = t.filter(t.month >= lo)
+    t = t.filter(lambda r: r.longitude.notnull() & r.latitude.notnull())
     keys = ["month", "crime_type", "lsoa_code", "longitude", "latitude"]
     df = wh.execute(t.group_by(keys).aggregate(count=t.count()))
     df["month"] = pd.to_datetime(df["month"])
