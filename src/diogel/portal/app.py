@@ -526,6 +526,7 @@ def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
             links.append(("/data/police-street/areas", N_("Data")))
         if user.role in ("analyst", "contributor", "viewer", "member"):
             links += [("/assessments", N_("Strategic assessment")), ("/priorities", N_("Priorities"))]
+            links.append(("/targets", N_("Targets")))
             links.append(("/meetings", N_("PACT meetings")))
             links.append(("/standards", N_("Minimum standards")))
         if can_upload:
@@ -560,7 +561,7 @@ def _lifespan(portal: Portal):  # noqa: ANN202
 
 def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     """The portal as an ASGI application. ``warehouse``: an open :class:`Warehouse` to share (tests)."""
-    from diogel.portal import api, web
+    from diogel.portal import api, performance, web
 
     portal = Portal(config, warehouse)
     app = FastAPI(
@@ -581,6 +582,7 @@ def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
     app.include_router(web.router)
     app.include_router(api.router)
+    app.include_router(performance.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -286,3 +287,37 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON text, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PartnershipTarget(Base):
+    """A target of a priority: a measure, a baseline period, a target change or level and a deadline.
+    Progress is computed (never stored) by :func:`diogel.analysis.targets.target_progress`."""
+
+    __tablename__ = "partnership_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(200))
+    measure: Mapped[str] = mapped_column(String(120))  # a police.uk crime type or "All crime and ASB"
+    baseline_start: Mapped[dt.date] = mapped_column(Date)
+    baseline_end: Mapped[dt.date] = mapped_column(Date)
+    change: Mapped[float | None] = mapped_column(Float, nullable=True)  # percent from the baseline
+    level: Mapped[float | None] = mapped_column(Float, nullable=True)  # count over a baseline-long window
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    created_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MorileRating(Base):
+    """The partnership's MoRiLE vulnerability and capacity ratings (0-4 each) for a crime type."""
+
+    __tablename__ = "morile_rating"
+    __table_args__ = (UniqueConstraint("area_code", "crime_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(16))
+    crime_type: Mapped[str] = mapped_column(String(120))
+    vulnerability: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

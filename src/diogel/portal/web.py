@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from diogel.portal import audit, isa, published, services, uploads
+from diogel.portal import audit, isa, performance, published, services, uploads
 from diogel.portal.app import (
     Forbidden,
     Portal,
@@ -282,6 +282,7 @@ def dashboard(
         d=d,
         body=portal.views.cached(key, body),
         record_level=isa.level_for(s, user, "police-street") == "record",
+        targets=performance.progress_rows(portal, s, code),
     )
 
 
@@ -1051,6 +1052,7 @@ def scrutiny(request: Request, user: User = Depends(area_level), s: Session = De
         request, "scrutiny.html", d=d, trends=trends, trend_rule=trend_rule, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
         overdue=overdue, cmp=services.standards_comparison(s, code), assessment=services.latest_published(s),
         priorities=priority_progress(portal, code, services.priorities_in(s, code)),
+        targets=performance.progress_rows(portal, s, code),
     )  # fmt: skip
 
 

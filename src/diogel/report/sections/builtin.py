@@ -10,6 +10,7 @@ from diogel.report.sections import (  # noqa: F401
     methods,
     partner,
     peers,
+    performance,
     priorities,
     stop_search,
     summary,
