@@ -223,9 +223,11 @@ def measure_series(monthly: pd.DataFrame, area: str, measure: str) -> pd.Series:
 
 
 def _expected_by_now(target: Target, goal: float, now: pd.Timestamp) -> float:
-    """The change a straight line from the baseline's end (0%) to the deadline (the goal) reaches at ``now``."""
-    total = (target.deadline - target.baseline_end).days
-    done = min(max((now - target.baseline_end).days, 0), total)
+    """The change a straight line from the end of the baseline (0%) to the end of the deadline month
+    (the goal) reaches at the end of the month ``now``."""
+    start = target.baseline_end + pd.offsets.MonthEnd(0)
+    total = (target.deadline + pd.offsets.MonthEnd(0) - start).days
+    done = min(max((now + pd.offsets.MonthEnd(0) - start).days, 0), total)
     return goal * done / total if total > 0 else goal
 
 
@@ -341,7 +343,7 @@ def _fill(row: dict, t: Target, cmp: pd.Series) -> None:
     base_count = row["baseline_count"]
     pct = float(cmp["percent_change"])
     goal = t.change if t.change is not None else 100.0 * (t.level - base_count) / base_count
-    last = pd.Period(row["current"].split("..")[1], freq="M").end_time.normalize()
+    last = pd.Timestamp(row["current"].split("..")[1] + "-01")
     expected = _expected_by_now(t, goal, last)
     row.update(
         percent_change=round(pct, 1),
