@@ -73,12 +73,27 @@ def test_dashboard_scrutiny_and_report_show_the_same_progress(harness24, tmp_pat
     assert figure_cells(page) == dashboard == scrutiny and len(dashboard) == 2
     assert all(re.fullmatch(r"[+-]\d+\.\d%", v) for v in dashboard.values())
 
+    # MoRiLE ratings recorded in the portal reach the priority matrix (read in the same assessment).
+    ratings = {
+        "csrf_token": page_csrf(analyst),
+        "vulnerability_2": "4",
+        "capacity_2": "3",
+        "vulnerability_4": "5",
+    }
+    assert analyst.post("/ratings", data=ratings, follow_redirects=False).status_code == 303
+    assert (
+        analyst.post("/ratings", data={"csrf_token": page_csrf(analyst), "capacity_1": "9"}).status_code
+        == 400
+    )
+
     # The assessment reads the same targets from the portal's database (no copy in between).
     records = read_portal(None, harness24.data_dir)
     assert {t.priority for t in records.targets} == {"Fewer burglaries", "Quieter winters"}
+    assert records.ratings[AREA]["Burglary"] == {"vulnerability_rating": 4, "capacity_rating": 3}
     out = tmp_path / "report"
     with harness24.portal.views.reading() as wh:
-        options = AssessOptions(permutations=19, pdf=False, targets_from_portal=records.targets)
+        options = AssessOptions(permutations=19, pdf=False, targets_from_portal=records.targets,
+                                ratings_from_portal=records.ratings)  # fmt: skip
         run_assessment(wh, AREA, "2024-07..2025-06", out, options)
     figures = {f["id"]: f for f in json.loads((out / "figures.json").read_text())["figures"]}
     progress = figures["performance.progress"]
@@ -93,3 +108,14 @@ def test_dashboard_scrutiny_and_report_show_the_same_progress(harness24, tmp_pat
     by_priority = {r["priority"]: r for r in rows}
     assert by_priority["Fewer burglaries"]["current"] == "2024-07..2025-06"
     assert by_priority["Quieter winters"]["current"] == "2024-12..2025-02"
+
+    matrix = figures["priorities.matrix"]
+    m_rows = {r[list(matrix["columns"]).index("crime_type")]: dict(zip(matrix["columns"], r, strict=True))
+              for r in matrix["rows"]}  # fmt: skip
+    assert (m_rows["Burglary"]["score_vulnerability"], m_rows["Burglary"]["score_capacity"]) == (4, 3)
+    assert "vulnerability" not in m_rows["Burglary"]["missing"]
+    assert "capacity" not in m_rows["Burglary"]["missing"]
+    drugs = m_rows["Drugs"]["missing"].split(", ")
+    assert "capacity to influence" in drugs and "vulnerability" not in drugs
+    assert {"vulnerability", "capacity to influence"} <= set(m_rows["Robbery"]["missing"].split(", "))
+    assert "Inputs missing from the priority matrix, scored 0:" in html

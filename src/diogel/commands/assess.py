@@ -57,6 +57,12 @@ def assess(
         Path | None,
         typer.Option(help="The partnership's targets (YAML) for the 'Performance against targets' section."),
     ] = None,
+    ratings: Annotated[
+        Path | None,
+        typer.Option(
+            help="MoRiLE vulnerability and capacity ratings per crime type (YAML) for the priority matrix."
+        ),
+    ] = None,
     portal_db: Annotated[
         str | None,
         typer.Option(
@@ -85,6 +91,10 @@ def assess(
             from diogel.analysis.targets import load_targets
 
             load_targets(targets, area="-")
+        if ratings:
+            from diogel.analysis.priorities import load_ratings
+
+            load_ratings(ratings)
         records = None
         if portal:
             from diogel.portal.store import read_portal
@@ -103,6 +113,8 @@ def assess(
         targets=targets,
         targets_from_portal=records.targets if records and records.found else (),
         pact_from_portal=records.pact if records and records.found else None,
+        ratings=ratings,
+        ratings_from_portal=records.ratings if records and records.found else None,
     )
     if jobs < 1:
         fail(ValueError("--jobs must be at least 1"))

@@ -527,6 +527,7 @@ def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
         if user.role in ("analyst", "contributor", "viewer", "member"):
             links += [("/assessments", N_("Strategic assessment")), ("/priorities", N_("Priorities"))]
             links.append(("/targets", N_("Targets")))
+            links.append(("/ratings", N_("Priority ratings")))
             links.append(("/meetings", N_("PACT meetings")))
             links.append(("/standards", N_("Minimum standards")))
         if can_upload:

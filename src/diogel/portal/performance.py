@@ -23,11 +23,11 @@ from diogel.errors import DiogelError
 from diogel.portal import audit
 from diogel.portal.app import Portal, get_db, portal_of, render, require_roles
 from diogel.portal.i18n import gettext as _
-from diogel.portal.models import PartnershipTarget, User
+from diogel.portal.models import MorileRating, PartnershipTarget, User, utcnow
 from diogel.portal.services import PortalError
 from diogel.portal.store import as_target
 
-__all__ = ["progress_rows", "router", "save_target", "targets_in"]
+__all__ = ["progress_rows", "ratings_in", "router", "save_ratings", "save_target", "targets_in"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -135,3 +135,82 @@ def target_create(
         return _page(request, s, user, str(exc), 400)
     s.commit()
     return redirect("/targets")
+
+
+# --------------------------------------------------------------------------------------------------
+# MoRiLE ratings: the partner judgements of the priority matrix
+
+
+def ratings_in(s: Session, area_code: str) -> dict[str, MorileRating]:
+    q = select(MorileRating).where(MorileRating.area_code == area_code)
+    return {r.crime_type: r for r in s.execute(q).scalars()}
+
+
+def _rating(value: str, what: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text not in {"1", "2", "3", "4", "5"}:
+        raise PortalError(_("%(what)s must be a whole number from 1 to 5", what=what))
+    return int(text)
+
+
+def save_ratings(s: Session, user: User, area_code: str, form: dict[str, str]) -> int:
+    """Record the vulnerability and capacity ratings the form gives (``vulnerability_<i>`` and
+    ``capacity_<i>`` for the i-th police.uk crime type; blank: not rated). Returns how many changed."""
+    from diogel.analysis.harm import POLICEUK_CRIME_TYPES
+
+    current = ratings_in(s, area_code)
+    changed = 0
+    for i, ct in enumerate(POLICEUK_CRIME_TYPES):
+        v = _rating(form.get(f"vulnerability_{i}", ""), _("the vulnerability rating of %(type)s", type=_(ct)))
+        c = _rating(form.get(f"capacity_{i}", ""), _("the capacity rating of %(type)s", type=_(ct)))
+        row = current.get(ct)
+        if row is None and v is None and c is None:
+            continue
+        if row is not None and (row.vulnerability, row.capacity) == (v, c):
+            continue
+        if row is None:
+            row = MorileRating(area_code=area_code, crime_type=ct, updated_by=user.id)
+            s.add(row)
+        row.vulnerability, row.capacity, row.updated_by, row.updated_at = v, c, user.id, utcnow()
+        changed += 1
+        audit.append(
+            s, user.username, "rating.save", f"rating/{area_code}/{ct}", {"vulnerability": v, "capacity": c}
+        )
+    s.flush()
+    return changed
+
+
+def _ratings_page(request: Request, s: Session, user: User, error: str | None, status: int = 200) -> Response:
+    from diogel.analysis.harm import POLICEUK_CRIME_TYPES
+    from diogel.portal.web import area_for
+
+    current = ratings_in(s, area_for(portal_of(request), None))
+    rows = [(i, ct, current.get(ct)) for i, ct in enumerate(POLICEUK_CRIME_TYPES)]
+    return render(
+        request, "ratings.html", status_code=status, rows=rows, can_edit=user.role == "analyst", error=error
+    )
+
+
+@router.get("/ratings")
+def ratings_page(
+    request: Request, user: User = Depends(require_roles(*PARTNERS)), s: Session = Depends(get_db)
+) -> Response:
+    return _ratings_page(request, s, user, None)
+
+
+@router.post("/ratings")
+async def ratings_save(
+    request: Request, user: User = Depends(require_roles("analyst")), s: Session = Depends(get_db)
+) -> Response:
+    from diogel.portal.web import area_for
+
+    form = await request.form()
+    try:
+        save_ratings(s, user, area_for(portal_of(request), None), {k: str(v) for k, v in form.items()})
+    except PortalError as exc:
+        s.rollback()
+        return _ratings_page(request, s, user, str(exc), 400)
+    s.commit()
+    return redirect("/ratings")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from diogel.analysis.targets import Target, make_target
 from diogel.portal.db import DB_FILE, database_url, make_engine
-from diogel.portal.models import Meeting, PartnershipTarget
+from diogel.portal.models import Meeting, MorileRating, PartnershipTarget
 
 __all__ = ["PACT_COLUMNS", "PortalRecords", "as_target", "pact_rows", "read_portal"]
 
@@ -31,6 +31,8 @@ class PortalRecords:
     found: bool
     targets: tuple[Target, ...] = ()
     pact: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PACT_COLUMNS))
+    #: MoRiLE ratings per area: {area: {crime type: {"vulnerability_rating": v, "capacity_rating": c}}}
+    ratings: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
 def as_target(row: PartnershipTarget) -> Target:
@@ -68,6 +70,11 @@ def read_portal(db: str | None, data_dir: Path | None) -> PortalRecords:
             pact = pd.DataFrame(columns=PACT_COLUMNS)
             if "pact_meeting" in tables:
                 pact = pact_rows(list(s.execute(select(Meeting).order_by(Meeting.meeting_date)).scalars()))
-        return PortalRecords(found=True, targets=targets, pact=pact)
+            ratings: dict[str, dict[str, dict[str, int]]] = {}
+            if "morile_rating" in tables:
+                for r in s.execute(select(MorileRating)).scalars():
+                    given = {"vulnerability_rating": r.vulnerability, "capacity_rating": r.capacity}
+                    ratings.setdefault(r.area_code, {})[r.crime_type] = {k: v for k, v in given.items() if v}
+        return PortalRecords(found=True, targets=targets, pact=pact, ratings=ratings)
     finally:
         engine.dispose()

@@ -39,6 +39,9 @@ class AssessOptions:
     targets_from_portal : targets read from the partnership portal's database.
     pact_from_portal : PACT rows from the portal's meetings (``meeting_date``, ``neighbourhood``,
         ``lsoa_code``, ``theme``, ``votes``), read with the warehouse's PACT rows.
+    ratings : the partnership's MoRiLE vulnerability and capacity ratings (YAML,
+        :func:`diogel.analysis.priorities.load_ratings`); they override the portal's for a crime type.
+    ratings_from_portal : the ratings recorded in the portal ({area: {crime type: {measure: rating}}}).
     """
 
     permutations: int = 9999
@@ -52,6 +55,10 @@ class AssessOptions:
     targets: Path | None = None
     targets_from_portal: tuple[Target, ...] = ()
     pact_from_portal: pd.DataFrame | None = field(default=None, compare=False, hash=False)
+    ratings: Path | None = None
+    ratings_from_portal: dict[str, dict[str, dict[str, int]]] | None = field(
+        default=None, compare=False, hash=False
+    )
 
 
 @dataclass
