@@ -248,7 +248,7 @@ def same_origin(request: Request) -> bool:
 
 #: Routes that read their own (streamed) body: the CSRF token comes in the header, or as the form
 #: field before the file (checked by :mod:`diogel.portal.uploads` before a byte is written).
-STREAMED = ("/upload", "/api/uploads")
+STREAMED = ("/upload", "/api/uploads", "/meetings/import")
 #: Any other request body is a small form or JSON document.
 MAX_FORM_BYTES = 1 << 20
 
@@ -562,7 +562,7 @@ def _lifespan(portal: Portal):  # noqa: ANN202
 
 def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     """The portal as an ASGI application. ``warehouse``: an open :class:`Warehouse` to share (tests)."""
-    from diogel.portal import api, performance, web
+    from diogel.portal import api, pact, performance, web
 
     portal = Portal(config, warehouse)
     app = FastAPI(
@@ -584,6 +584,7 @@ def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     app.include_router(web.router)
     app.include_router(api.router)
     app.include_router(performance.router)
+    app.include_router(pact.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

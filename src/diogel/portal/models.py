@@ -137,12 +137,19 @@ class Meeting(Base):
     meeting_date: Mapped[dt.date] = mapped_column(Date)
     neighbourhood_code: Mapped[str] = mapped_column(String(16))  # a ward code from the warehouse
     neighbourhood_name: Mapped[str] = mapped_column(String(200))
-    attendees: Mapped[int] = mapped_column(Integer)
+    attendees: Mapped[int | None] = mapped_column(
+        Integer, nullable=True
+    )  # None: not in the file it came from
     # {"age": {"18-24": 3, ...}, "sex": {"female": 5, ...}, "ethnicity": {...}}; only what was recorded.
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     issues: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_user.id"), nullable=True
+    )  # None: a file
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # None: entered in the portal; "file:<file_id>": loaded by 'diogel ingest pact' (its rows are in the
+    # warehouse with their provenance, which the assessment reads instead of this copy).
+    source: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     priorities: Mapped[list[MeetingPriority]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="MeetingPriority.id", lazy="selectin"

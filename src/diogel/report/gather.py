@@ -634,6 +634,16 @@ def _pact(
         ingested = wh.execute(
             t.select("meeting_date", "neighbourhood", "lsoa_code", "theme", "votes", "file_id", "run_id")
         )
+        if not portal.empty:
+            # A meeting entered in the portal and also loaded from a file (an export re-imported) counts once.
+            def key(f: pd.DataFrame) -> pd.Series:
+                return (
+                    pd.to_datetime(f["meeting_date"]).dt.strftime("%Y-%m-%d")
+                    + "|"
+                    + f["neighbourhood"].fillna("").str.strip().str.casefold()
+                )
+
+            ingested = ingested[~key(ingested).isin(set(key(portal)))]
         df = pd.concat([ingested, portal], ignore_index=True) if not portal.empty else ingested
         refs = _refs(wh, "pact", t) + refs
     if df.empty:

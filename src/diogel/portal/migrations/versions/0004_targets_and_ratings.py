@@ -1,4 +1,5 @@
-"""Targets per priority (performance framework) and MoRiLE vulnerability/capacity ratings.
+"""Targets per priority (performance framework), MoRiLE vulnerability/capacity ratings, and PACT
+meetings loaded from files (``diogel ingest pact``) kept in the same store as those entered.
 
 Revision ID: 0004_targets
 Revises: 0003
@@ -47,7 +48,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("area_code", "crime_type"),
     )
 
+    # A meeting from a file names the file, has no portal user behind it and may not say how many came.
+    with op.batch_alter_table("pact_meeting") as batch:
+        batch.add_column(sa.Column("source", sa.String(length=100), nullable=True))
+        batch.alter_column("created_by", existing_type=sa.Integer(), nullable=True)
+        batch.alter_column("attendees", existing_type=sa.Integer(), nullable=True)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("pact_meeting") as batch:
+        batch.drop_column("source")
     op.drop_table("morile_rating")
     op.drop_table("partnership_target")
