@@ -28,7 +28,7 @@ def test_csv_both_ways_and_one_count_in_the_assessment(sqlite_harness, tmp_path:
 
     h = sqlite_harness
     wards = h.portal.views.neighbourhoods(AREA)
-    (code_a, ward_a), (code_b, ward_b) = wards[0], wards[1]
+    (code_a, ward_a), (_, ward_b) = wards[0], wards[1]
     contributor = h.client("contributor")
     record(contributor, code_a, "Drug dealing", 9)
 
