@@ -23,7 +23,7 @@ from diogel.warehouse.counting import counted, in_force
 from diogel.warehouse.geography import lsoa_membership, resolve_area
 from diogel.warehouse.queries import counts
 
-__all__ = ["PEER_VARIABLES", "TargetInputs", "target_inputs"]
+__all__ = ["PEER_VARIABLES", "TargetInputs", "covered_areas", "target_inputs"]
 
 #: variable -> transform, as in the assessment's "Compared with similar areas" section.
 PEER_VARIABLES = {
@@ -57,8 +57,19 @@ def _words(name: str) -> frozenset[str]:
     return frozenset(w for w in words if w and w not in {"police", "service", "constabulary", "force"})
 
 
-def _loaded_months(wh, level: str, codes: list[str]) -> dict[str, list[pd.Timestamp]]:  # noqa: ANN001
-    """Months in which every force covering each area has its street file in force."""
+def covered_areas(wh, level: str) -> set[str]:  # noqa: ANN001
+    """Codes of the areas of ``level`` every police force of which has street files loaded (an area
+    with only a few cross-border records in another force's files is not among them)."""
+    by_force = _force_months(wh)
+    m = wh.execute(lsoa_membership(wh).select(f"{level}_code", "force_name")).dropna().drop_duplicates()
+    forces = m.groupby(f"{level}_code")["force_name"].agg(lambda names: {_words(n) for n in names})
+    return {code for code, fs in forces.items() if fs and all(by_force.get(f) for f in fs)}
+
+
+def _force_months(wh) -> dict[frozenset[str], set[pd.Timestamp]]:  # noqa: ANN001
+    """Per police force (its name as words), the months of its street files in force."""
+    if not wh.has("police_street"):
+        return {}
     slices = wh.execute(in_force(wh, "police-street").select("slice_key"))["slice_key"]
     by_force: dict[frozenset[str], set[pd.Timestamp]] = {}
     for key in slices:
@@ -67,6 +78,12 @@ def _loaded_months(wh, level: str, codes: list[str]) -> dict[str, list[pd.Timest
             by_force.setdefault(_words(force), set()).add(pd.Timestamp(month + "-01"))
         except ValueError:
             continue
+    return by_force
+
+
+def _loaded_months(wh, level: str, codes: list[str]) -> dict[str, list[pd.Timestamp]]:  # noqa: ANN001
+    """Months in which every force covering each area has its street file in force."""
+    by_force = _force_months(wh)
     m = wh.execute(lsoa_membership(wh).select(f"{level}_code", "force_name"))
     out = {}
     for code in codes:

@@ -81,6 +81,8 @@ class PortalConfig:
     #: A folder of compiled catalogues (``<lang>/LC_MESSAGES/messages.mo``) to use instead of the
     #: packaged ones: a council can try its own translation without changing the package.
     translations: Path | None = None
+    #: The areas the public pages list (CSP codes); None: every area whose police forces' files are loaded.
+    public_areas: tuple[str, ...] | None = None
 
 
 class Portal:
@@ -562,7 +564,7 @@ def _lifespan(portal: Portal):  # noqa: ANN202
 
 def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     """The portal as an ASGI application. ``warehouse``: an open :class:`Warehouse` to share (tests)."""
-    from diogel.portal import api, pact, performance, web
+    from diogel.portal import api, pact, performance, publishing, web
 
     portal = Portal(config, warehouse)
     app = FastAPI(
@@ -585,6 +587,7 @@ def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     app.include_router(api.router)
     app.include_router(performance.router)
     app.include_router(pact.router)
+    app.include_router(publishing.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

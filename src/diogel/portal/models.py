@@ -232,6 +232,11 @@ class PublishedAssessment(Base):
     registered_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # Published to the public: when, the area whose public page shows it, and what its public
+    # version (public.html) leaves out and why (JSON list of {"what", "why"}).
+    public_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    public_area: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    public_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PartnershipPriority(Base):

@@ -989,7 +989,10 @@ def priority_update(
 
 @router.get("/public")
 def public_index(request: Request) -> Response:
-    return render(request, "public_index.html", areas=portal_of(request).views.areas())
+    from diogel.portal.publishing import public_areas
+
+    portal = portal_of(request)
+    return render(request, "public_index.html", areas=public_areas(portal, portal.config.public_areas))
 
 
 def public_data(s: Session, portal: Portal, code: str) -> dict[str, Any]:
@@ -1015,7 +1018,10 @@ def public_data(s: Session, portal: Portal, code: str) -> dict[str, Any]:
     ]
     totals = table["Total"] if "Total" in table.columns else pd.Series(dtype="Int64")
     adopted = priority_progress(portal, code, services.priorities_in(s, code, include_retired=False))
+    from diogel.portal.publishing import public_assessment
+
     return {
+        "assessment": public_assessment(s, code),
         "priorities": adopted,
         "area": area,
         "table": table,

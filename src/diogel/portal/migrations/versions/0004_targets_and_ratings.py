@@ -1,5 +1,6 @@
 """Targets per priority (performance framework), MoRiLE vulnerability/capacity ratings, and PACT
-meetings loaded from files (``diogel ingest pact``) kept in the same store as those entered.
+meetings loaded from files (``diogel ingest pact``) kept in the same store as those entered, and
+assessments published to the public.
 
 Revision ID: 0004_targets
 Revises: 0003
@@ -53,9 +54,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("source", sa.String(length=100), nullable=True))
         batch.alter_column("created_by", existing_type=sa.Integer(), nullable=True)
         batch.alter_column("attendees", existing_type=sa.Integer(), nullable=True)
+    with op.batch_alter_table("strategic_assessment") as batch:
+        batch.add_column(sa.Column("public_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("public_area", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("public_notes", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("strategic_assessment") as batch:
+        batch.drop_column("public_notes")
+        batch.drop_column("public_area")
+        batch.drop_column("public_at")
     with op.batch_alter_table("pact_meeting") as batch:
         batch.drop_column("source")
     op.drop_table("morile_rating")
