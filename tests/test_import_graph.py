@@ -51,6 +51,7 @@ ALLOWED_CYCLES: dict[frozenset[str], str] = {
             "diogel.portal.api",
             "diogel.portal.performance",
             "diogel.portal.pact",
+            "diogel.portal.publishing",
         }
     ): "One portal handler per resource: portal/routes/<resource>.py, app.py only the factory",
     frozenset({"diogel.sources", "diogel.warehouse.core", "diogel.warehouse.counting"}): "sources/ is "
