@@ -92,3 +92,31 @@ def test_ingest_pact_writes_the_same_store(data_dir: Path, tmp_path: Path) -> No
     # Loading the same file again changes nothing; the store is not doubled.
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and "PACT meetings recorded" not in run.stdout
+
+
+def test_ward_of_residence_is_recorded_and_tested_in_the_scrutiny_pack(sqlite_harness) -> None:  # noqa: ANN001
+    from diogel.analysis.representation import compare_profile
+    from diogel.portal.models import Meeting
+    from diogel.portal.pact import ward_adults
+
+    h = sqlite_harness
+    wards = h.portal.views.neighbourhoods(AREA)
+    home, other = wards[0][0], wards[1][0]
+    contributor = h.client("contributor")
+    for day, counts in (("2025-03-04", {home: 9, other: 2, "elsewhere": 1}), ("2025-04-01", {home: 6})):
+        form = {"csrf_token": page_csrf(contributor), "meeting_date": day, "neighbourhood_code": home,
+                "attendees": "14", "theme_1": "Speeding", "votes_1": "3"}  # fmt: skip
+        form |= {f"home_{code}": str(n) for code, n in counts.items()}
+        assert contributor.post("/meetings", data=form, follow_redirects=False).status_code == 303
+    with h.portal.db.session() as s:
+        assert {m.meeting_date.isoformat(): m.profile["ward"] for m in s.query(Meeting)}["2025-03-04"] == {
+            home: 9, other: 2, "elsewhere": 1}  # fmt: skip
+    page = h.client("analyst").get("/scrutiny").text
+    assert 'id="residence" class="warn"' in page  # 15 of 17 from one ward of many
+    assert "17 attendees with a recorded ward of residence" in page
+    want = compare_profile({home: 15, other: 2}, ward_adults(h.portal, AREA))
+    assert f"p = {want.p_value:.3f}" in page and want.unrepresentative
+    assert '<td class="n">*</td>' in page  # two attendees from the other ward: not shown
+    bad = {"csrf_token": page_csrf(contributor), "meeting_date": "2025-04-02", "neighbourhood_code": home,
+           "attendees": "3", "home_W05999999": "2"}  # fmt: skip
+    assert contributor.post("/meetings", data=bad).status_code == 400

@@ -93,3 +93,30 @@ async def import_meetings(
     s.commit()
     portal.pact_epoch += 1
     return RedirectResponse("/meetings", status_code=303)
+
+
+def ward_adults(portal, area_code: str) -> dict[str, float]:  # noqa: ANN001
+    """Residents aged 18 and over per ward of the area (latest mid-year estimates, 2021 LSOAs)."""
+    lsoas = portal.views.lsoas21(area_code)[["lsoa_code", "ward_code"]]
+    pop = portal.views.population_by_age(area_code)
+    adults = pop[pop["age"] >= 18].merge(lsoas, on="lsoa_code").groupby("ward_code")["persons"].sum()
+    return {str(k): float(v) for k, v in adults.items()}
+
+
+def residence_representation(portal, meetings: list[Meeting], area_code: str):  # noqa: ANN001, ANN201
+    """Where the area's meeting attendees live (wards of residence recorded, pooled over the
+    meetings) against where its adult residents live: :func:`diogel.analysis.representation.compare_profile`.
+    None when no meeting recorded wards of residence. Attendees living outside the area are left out."""
+    from diogel.analysis.representation import compare_profile
+
+    residents = ward_adults(portal, area_code)
+    pooled: dict[str, int] = {}
+    for m in meetings:
+        for code, n in ((m.profile or {}).get("ward") or {}).items():
+            if code in residents:
+                pooled[code] = pooled.get(code, 0) + int(n)
+    result = compare_profile(pooled, residents)
+    if result is None:
+        return None
+    names = dict(portal.views.neighbourhoods(area_code))
+    return result, {g["group"]: names.get(str(g["group"]), str(g["group"])) for g in result.groups}

@@ -615,6 +615,7 @@ def meeting_form_data(form: Any) -> dict[str, Any]:
         "age": {b: form.get(f"age_{b}") for b, _, _ in AGE_BANDS if form.get(f"age_{b}")},
         "sex": {x: form.get(f"sex_{x}") for x in SEXES if form.get(f"sex_{x}")},
         "ethnicity": {x: form.get(f"eth_{x}") for x in ETHNICITIES if form.get(f"eth_{x}")},
+        "ward": {k[5:]: v for k, v in form.items() if k.startswith("home_") and v},  # ward of residence
     }
     priorities = [
         {
@@ -1054,8 +1055,10 @@ def scrutiny(request: Request, user: User = Depends(area_level), s: Session = De
         if a.status in ("open", "in progress") and a.review_date and a.review_date < today
     ]
     trends, trend_rule = published.area_trends(portal.views, code)
+    from diogel.portal.pact import residence_representation
+
     return render(
-        request, "scrutiny.html", d=d, trends=trends, trend_rule=trend_rule, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
+        request, "scrutiny.html", residence=residence_representation(portal, meetings, code), d=d, trends=trends, trend_rule=trend_rule, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
         overdue=overdue, cmp=services.standards_comparison(s, code), assessment=services.latest_published(s),
         priorities=priority_progress(portal, code, services.priorities_in(s, code)),
         targets=performance.progress_rows(portal, s, code),
