@@ -151,32 +151,15 @@ def ingest(
         with ctx.obj.open() as wh, progress(f"ingesting {kind}") as update:
             results = wh.ingest(kind, path, options=options, progress=update, replace=replace)
             if kind == "pact":
-                _pact_to_portal(wh, results)
+                from diogel.portal.store import pact_to_portal
+
+                n = pact_to_portal(wh, results)
+                if n is not None:
+                    out.print(f"{n} PACT meetings recorded in the portal's store", highlight=False)
     except DiogelError as exc:
         fail(exc)
     refused = report_results(results)
     raise typer.Exit(1 if refused else 0)
-
-
-def _pact_to_portal(wh, results: list) -> None:  # noqa: ANN001
-    """PACT meetings live in one store, the portal's database: the loaded files' meetings go there too."""
-    from diogel.portal.audit import load_audit_key
-    from diogel.portal.db import Database, database_url
-    from diogel.portal.store import ingested_pact, record_ingested_pact
-
-    loaded = [r.file_id for r in results if r.status == "loaded" and r.file_id]
-    if not loaded:
-        return
-    rows = ingested_pact(wh, loaded)
-    db = Database(database_url(None, wh.data_dir), audit_key=load_audit_key(wh.data_dir))
-    try:
-        with db.session() as s:
-            n = record_ingested_pact(s, rows, "diogel ingest pact")
-    finally:
-        db.close()
-    out.print(
-        f"{n} PACT meetings recorded in the portal's store ({escape(str(wh.data_dir))})", highlight=False
-    )
 
 
 @app.command()

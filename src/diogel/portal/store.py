@@ -24,6 +24,7 @@ __all__ = [
     "as_target",
     "ingested_pact",
     "pact_rows",
+    "pact_to_portal",
     "read_portal",
     "record_ingested_pact",
 ]
@@ -158,3 +159,22 @@ def record_ingested_pact(s: Session, rows: pd.DataFrame, actor: str) -> int:
     s.flush()
     audit.append(s, actor, "pact.ingest", "pact", {"meetings": written, "rows": len(rows)})
     return written
+
+
+def pact_to_portal(wh, results: list) -> int | None:  # noqa: ANN001
+    """PACT meetings live in one store, the portal's database in the warehouse's data directory: the
+    meetings of the loaded files (``results`` of ``Warehouse.ingest("pact", ...)``) go there too.
+    Returns how many meetings were written (None when no file was loaded)."""
+    from diogel.portal.audit import load_audit_key
+    from diogel.portal.db import Database
+
+    loaded = [r.file_id for r in results if r.status == "loaded" and r.file_id]
+    if not loaded:
+        return None
+    rows = ingested_pact(wh, loaded)
+    db = Database(database_url(None, wh.data_dir), audit_key=load_audit_key(wh.data_dir))
+    try:
+        with db.session() as s:
+            return record_ingested_pact(s, rows, "diogel ingest pact")
+    finally:
+        db.close()
