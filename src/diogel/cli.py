@@ -150,6 +150,12 @@ def ingest(
             options["schema"] = schema_from_options(options)
         with ctx.obj.open() as wh, progress(f"ingesting {kind}") as update:
             results = wh.ingest(kind, path, options=options, progress=update, replace=replace)
+            if kind == "pact":
+                from diogel.portal.store import pact_to_portal
+
+                n = pact_to_portal(wh, results)
+                if n is not None:
+                    out.print(f"{n} PACT meetings recorded in the portal's store", highlight=False)
     except DiogelError as exc:
         fail(exc)
     refused = report_results(results)

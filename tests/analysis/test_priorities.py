@@ -235,3 +235,36 @@ def test_rank_side_by_side_missing_votes_count_as_zero():
     # A: 1 vs 2 both top 3 -> agree; D: 4 vs 2 -> community top 3 only -> disagree;
     # E: 5 vs 1 -> diff -4 -> disagree
     assert t["disagree"].to_dict() == {"A": False, "B": False, "C": False, "D": True, "E": True}
+
+
+def test_missing_inputs_are_named_per_crime_type():
+    from diogel.analysis.priorities import score_priorities
+
+    base = {"css_harm_per_1000": 5.0, "rate_per_1000": 3.0, "trend_pct_change": 1.0, "top10_share": 0.3,
+            "community_vote_share": 0.1, "capacity_rating": None}  # fmt: skip
+    frame = pd.DataFrame([
+        {"crime_type": "Burglary", **base, "vulnerability_rating": 4.0, "capacity_rating": 2.0},
+        {"crime_type": "Drugs", **base, "vulnerability_rating": None},
+    ])  # fmt: skip
+    out = score_priorities(frame, allow_missing=True).set_index("crime_type")
+    assert out.loc["Burglary", "missing"] == ""
+    assert out.loc["Drugs", "missing"] == "vulnerability, capacity to influence"
+    assert out.loc["Burglary", "score_vulnerability"] == 4 and out.loc["Drugs", "score_vulnerability"] == 0
+
+
+def test_load_ratings(tmp_path):
+    from diogel.analysis.priorities import load_ratings
+
+    p = tmp_path / "ratings.yaml"
+    p.write_text(
+        "ratings:\n  Burglary: {vulnerability: 4, capacity: 3}\n  Drugs: {vulnerability: 5}\n", "utf-8"
+    )
+    assert load_ratings(p) == {"Burglary": {"vulnerability_rating": 4, "capacity_rating": 3},
+                               "Drugs": {"vulnerability_rating": 5}}  # fmt: skip
+    for bad, message in (("  Burglarry: {vulnerability: 4}", "not a police.uk crime type"),
+                         ("  Burglary: {vulnerability: 6}", "whole number 1..5"),
+                         ("  Burglary: {harm: 2}", "vulnerability and/or capacity")):  # fmt: skip
+        p.write_text("ratings:\n" + bad + "\n", "utf-8")
+        with pytest.raises(ValueError, match=message) as info:
+            load_ratings(p)
+        assert str(p) in str(info.value) and "\n" not in str(info.value)

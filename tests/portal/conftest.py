@@ -154,3 +154,17 @@ def login(client: TestClient, username: str, password: str = PASSWORD):  # noqa:
 def page_csrf(client: TestClient) -> str:
     """The CSRF token of this browser (as any page's forms carry it)."""
     return client.get("/api/me").json()["csrf_token"]
+
+
+@pytest.fixture(scope="session")
+def two_year_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled all-Wales reference data and both bundled years of Gwent crime (2023-07..2025-06):
+    targets are measured year on year, which one year cannot show."""
+    from diogel.warehouse.reference import demo_police_archive, load_reference
+
+    folder = tmp_path_factory.mktemp("two-years")
+    with Warehouse(None, folder) as wh:
+        load_reference(wh, "wales")
+        results = wh.ingest("police-street", demo_police_archive())
+        assert all(r.status == "loaded" for r in results)
+    return folder / "warehouse.duckdb"

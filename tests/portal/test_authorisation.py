@@ -10,6 +10,7 @@ no response to a role without record-level access may contain a crime's identifi
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -19,7 +20,7 @@ from starlette.routing import Mount
 
 from conftest import POLICE
 from diogel.portal import services
-from diogel.portal.models import User
+from diogel.portal.models import User, utcnow
 from portal.conftest import AREA, ROLES, page_csrf
 
 ALL = set(ROLES)
@@ -76,6 +77,14 @@ EXPECTED_DEFAULT: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/assessments"): PARTNERS,
     ("POST", "/assessments"): {"analyst"},
     ("POST", "/assessments/{assessment_id}/publish"): {"analyst"},
+    ("POST", "/assessments/{assessment_id}/public"): {"analyst"},
+    ("GET", "/public/{area_code}/assessment"): ALL,
+    ("GET", "/targets"): PARTNERS,
+    ("POST", "/targets"): {"analyst"},
+    ("GET", "/ratings"): PARTNERS,
+    ("POST", "/ratings"): {"analyst"},
+    ("GET", "/meetings.csv"): PARTNERS,
+    ("POST", "/meetings/import"): RECORDERS,
     ("GET", "/assessments/{assessment_id}/{filename}"): PARTNERS,
     ("GET", "/public"): ALL,
     ("GET", "/public/{area_code}"): ALL,
@@ -133,11 +142,15 @@ def _fixtures(h) -> dict[str, str]:  # noqa: ANN001
     folder = h.data_dir / "assessments" / "2025"
     folder.mkdir(parents=True)
     (folder / "assessment.html").write_text("<html><body><h1>Strategic assessment 2025</h1></body></html>")
-    (folder / "figures.json").write_text("{}")
+    (folder / "figures.json").write_text(json.dumps({"area": {"code": AREA}}))
+    (folder / "public.html").write_text(
+        "<html><body><h1>Strategic assessment 2025 (public)</h1></body></html>"
+    )
     with h.portal.db.session() as s:
         analyst_user = s.execute(select(User).where(User.username == "analyst")).scalar_one()
         row = services.register_assessment(s, analyst_user, str(folder), h.data_dir, "SA 2025")
         services.publish_assessment(s, analyst_user, row, True)
+        row.public_at, row.public_area, row.public_notes = utcnow(), AREA, "[]"  # published to the public
         agency = analyst_user.agency
         spare = services.create_user(s, None, "spare", "a long enough password", "viewer", agency)
         priority = services.save_priority(

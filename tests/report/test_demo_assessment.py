@@ -156,3 +156,25 @@ def test_the_pdf_strands_no_heading_at_the_foot_of_a_page(demo: tuple[Path, str]
         if body and squash(body[-1]) in headings:
             stranded.append((number, body[-1]))
     assert stranded == []
+
+
+def test_demo_report_has_performance_against_targets_and_pact_in_the_portal_store(
+    demo: tuple[Path, str],
+) -> None:
+    from diogel.portal.db import Database, database_url
+    from diogel.portal.models import Meeting
+
+    out = demo[0]
+    doc = json.loads((out / "figures.json").read_text(encoding="utf-8"))
+    progress = table_records(next(f for f in doc["figures"] if f["id"] == "performance.progress"))
+    assert [r["target_id"] for r in progress] == ["burglary", "asb-winter", "violence"]
+    assert all(r["status"] in ("met", "on course", "off course", "missed") for r in progress)
+    assert all(r["peers_with_data"] >= 2 for r in progress)  # the other Gwent authorities
+    assert "Performance against targets" in (out / "assessment.html").read_text(encoding="utf-8")
+    db = Database(database_url(None, out.parent), migrate_schema=False)
+    try:
+        with db.session() as s:
+            sources = {m.source.split(":")[0] for m in s.query(Meeting)}
+    finally:
+        db.close()
+    assert sources == {"file"}  # the demo's PACT file, in the one store

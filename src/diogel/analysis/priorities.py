@@ -30,6 +30,7 @@ __all__ = [
     "CommunityConcern",
     "SideBySide",
     "community_concern",
+    "load_ratings",
     "load_scoring",
     "rank_side_by_side",
     "score_priorities",
@@ -170,8 +171,9 @@ def score_priorities(
     Returns
     -------
     DataFrame sorted by rank: ``rank``, ``crime_type``, ``total``, ``max_total``, ``total_pct``,
-    ``score_<criterion>`` and ``reason_<criterion>`` for each criterion, and ``reasons`` (all the
-    reason strings joined with "; ").
+    ``score_<criterion>`` and ``reason_<criterion>`` for each criterion, ``reasons`` (all the
+    reason strings joined with "; ") and ``missing`` (the labels of the criteria that had no value
+    and scored 0, joined with ", "; "" when every input was supplied).
     """
     scoring = scoring if scoring is not None else load_scoring()
     validate_scoring(scoring)
@@ -203,6 +205,10 @@ def score_priorities(
         out[f"reason_{key}"] = reasons
         total += float(c["weight"]) * scores
     max_total = 5.0 * sum(float(c["weight"]) for c in criteria.values())
+    out["missing"] = [
+        ", ".join(c.get("label", k) for k, c in criteria.items() if pd.isna(frame.at[ct, c["measure"]]))
+        for ct in frame.index
+    ]
     out.insert(0, "total", total)
     out.insert(1, "max_total", max_total)
     out.insert(2, "total_pct", 100.0 * total / max_total if max_total else np.nan)
@@ -216,6 +222,41 @@ def score_priorities(
     out = out.sort_values(["total", "_tb", "crime_type"], ascending=[False, False, True], kind="mergesort")
     out.insert(0, "rank", out["total"].rank(ascending=False, method="min").astype(int))
     return out.drop(columns="_tb").reset_index(drop=True)
+
+
+def load_ratings(path: str | Path) -> dict[str, dict[str, int]]:
+    """Read the partnership's MoRiLE ratings (whole numbers 1..5) from YAML::
+
+        ratings:
+          Burglary: {vulnerability: 4, capacity: 3}
+          Drugs: {vulnerability: 5}            # capacity not rated: the matrix says so
+
+    Returns {crime type: {"vulnerability_rating": v, "capacity_rating": c}} with only the ratings
+    given. Raises ValueError (one line naming the file) on an unknown crime type or a bad rating.
+    """
+    from diogel.analysis.harm import POLICEUK_CRIME_TYPES
+
+    p = Path(path)
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{p}: cannot read the ratings ({exc.__class__.__name__})") from None
+    items = doc.get("ratings") if isinstance(doc, dict) else None
+    if not isinstance(items, dict):
+        raise ValueError(f"{p}: expected a 'ratings:' mapping of crime type to vulnerability and capacity")
+    out: dict[str, dict[str, int]] = {}
+    for ct, given in items.items():
+        if ct not in POLICEUK_CRIME_TYPES:
+            raise ValueError(f"{p}: {str(ct)[:60]!r} is not a police.uk crime type")
+        if not isinstance(given, dict) or set(given) - {"vulnerability", "capacity"}:
+            raise ValueError(f"{p}: {ct}: give vulnerability and/or capacity, each a whole number 1..5")
+        for key, value in given.items():
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+                raise ValueError(f"{p}: {ct}: {key} must be a whole number 1..5, not {value!r}")
+            out.setdefault(ct, {})[f"{key}_rating"] = value
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

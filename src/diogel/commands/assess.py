@@ -53,6 +53,26 @@ def assess(
         Path | None,
         typer.Option(help="The analyst's recommendations, PESTELO and triangle notes (YAML or Markdown)."),
     ] = None,
+    targets: Annotated[
+        Path | None,
+        typer.Option(help="The partnership's targets (YAML) for the 'Performance against targets' section."),
+    ] = None,
+    ratings: Annotated[
+        Path | None,
+        typer.Option(
+            help="MoRiLE vulnerability and capacity ratings per crime type (YAML) for the priority matrix."
+        ),
+    ] = None,
+    portal_db: Annotated[
+        str | None,
+        typer.Option(
+            help="The portal's database URL, whose targets and PACT meetings the assessment reads "
+            "(default: portal.sqlite in the data directory, when there is one)."
+        ),
+    ] = None,
+    portal: Annotated[
+        bool, typer.Option("--portal/--no-portal", help="Read the portal's targets and PACT meetings.")
+    ] = True,
     jobs: Annotated[
         int, typer.Option(help="Worker processes when several areas are assessed (each area's own folder).")
     ] = 2,
@@ -67,6 +87,19 @@ def assess(
             from diogel.analysis.recommendations import load_analyst_input
 
             load_analyst_input(recommendations)
+        if targets:
+            from diogel.analysis.targets import load_targets
+
+            load_targets(targets, area="-")
+        if ratings:
+            from diogel.analysis.priorities import load_ratings
+
+            load_ratings(ratings)
+        records = None
+        if portal:
+            from diogel.portal.store import read_portal
+
+            records = read_portal(portal_db, ctx.obj.data_dir or Path("diogel-data"))
     except (ValueError, DiogelError) as exc:
         fail(exc)
     options = AssessOptions(
@@ -77,6 +110,11 @@ def assess(
         scoring=scoring,
         pdf=pdf,
         recommendations=recommendations,
+        targets=targets,
+        targets_from_portal=records.targets if records and records.found else (),
+        pact_from_portal=records.pact if records and records.found else None,
+        ratings=ratings,
+        ratings_from_portal=records.ratings if records and records.found else None,
     )
     if jobs < 1:
         fail(ValueError("--jobs must be at least 1"))

@@ -14,6 +14,7 @@ from diogel.errors import DiogelError
 DEMO_AREA = "W06000022"  # Newport, one of the five Gwent local authorities in the bundled police data
 DEMO_PERIOD = "2024-07..2025-06"  # the latest twelve of the 24 bundled months (2023-07..2025-06)
 DEMO_PACT = "synthetic_pact_priorities_gwent.csv"
+DEMO_TARGETS = "example_targets_newport.yaml"  # made-up example targets, to show the performance section
 
 
 def demo(ctx: typer.Context) -> None:
@@ -43,7 +44,11 @@ def demo(ctx: typer.Context) -> None:
                 "3. PACT meeting priorities for Gwent: [bold]SYNTHETIC[/bold] sample data (made up, not real "
                 "meetings), to show the community-led ranking"
             )
-            report_results(wh.ingest("pact", data.path("demo", DEMO_PACT)), show_problems=2)
+            from diogel.portal.store import pact_to_portal, read_portal
+
+            pact_results = wh.ingest("pact", data.path("demo", DEMO_PACT))
+            report_results(pact_results, show_problems=2)
+            pact_to_portal(wh, pact_results)  # the one PACT store: the portal's database
             out.print(
                 "4. partner data for Gwent: [bold]SYNTHETIC[/bold] emergency department assaults and fire "
                 "incidents (made up, not real patients or fires), de-personalised on the way in, to show the "
@@ -68,8 +73,14 @@ def demo(ctx: typer.Context) -> None:
             out.print(table)
             out.print(f"6. strategic assessment of Newport ({DEMO_AREA}), {DEMO_PERIOD}")
             target = wh.data_dir / "assessment-newport"
+            from diogel.report.context import AssessOptions
+
+            # The partnership's targets (an example set for the demo) and whatever the portal's store holds.
+            records = read_portal(None, wh.data_dir)
+            options = AssessOptions(targets=data.path("demo", DEMO_TARGETS), targets_from_portal=records.targets,
+                                    pact_from_portal=records.pact, ratings_from_portal=records.ratings)  # fmt: skip
             with progress("assessment") as update:
-                result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, progress=update)
+                result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, options, progress=update)
             print_result(result)
             out.print(
                 f"open {escape(str(result.html.resolve()))} in a browser (it works offline); "

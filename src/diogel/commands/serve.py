@@ -31,6 +31,12 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="Mark cookies Secure (use when served over HTTPS).")
     ] = False,
+    public_area: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A CSP code the public pages list (repeatable; default: every CSP whose police force's files are loaded)."
+        ),
+    ] = None,
 ) -> None:
     """Run the partnership portal: log in at /login, the API's OpenAPI document at /openapi.json.
 
@@ -47,6 +53,7 @@ def serve(
         db=db,
         area=area,
         secure_cookies=secure_cookies,
+        public_areas=tuple(public_area) if public_area else None,
     )
     try:
         app = create_app(config)

@@ -81,6 +81,8 @@ class PortalConfig:
     #: A folder of compiled catalogues (``<lang>/LC_MESSAGES/messages.mo``) to use instead of the
     #: packaged ones: a council can try its own translation without changing the package.
     translations: Path | None = None
+    #: The areas the public pages list (CSP codes); None: every area whose police forces' files are loaded.
+    public_areas: tuple[str, ...] | None = None
 
 
 class Portal:
@@ -261,7 +263,7 @@ def same_origin(request: Request) -> bool:
 
 #: Routes that read their own (streamed) body: the CSRF token comes in the header, or as the form
 #: field before the file (checked by :mod:`diogel.portal.uploads` before a byte is written).
-STREAMED = ("/upload", "/api/uploads")
+STREAMED = ("/upload", "/api/uploads", "/meetings/import")
 #: Any other request body is a small form or JSON document.
 MAX_FORM_BYTES = 1 << 20
 
@@ -545,6 +547,8 @@ def navigation(request: Request, user: User | None) -> list[tuple[str, str]]:
             links.append(("/data/police-street/areas", N_("Data")))
         if user.role in ("analyst", "contributor", "viewer", "member"):
             links += [("/assessments", N_("Strategic assessment")), ("/priorities", N_("Priorities"))]
+            links.append(("/targets", N_("Targets")))
+            links.append(("/ratings", N_("Priority ratings")))
             links.append(("/meetings", N_("PACT meetings")))
             links.append(("/standards", N_("Minimum standards")))
         if can_upload:
@@ -579,7 +583,7 @@ def _lifespan(portal: Portal):  # noqa: ANN202
 
 def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     """The portal as an ASGI application. ``warehouse``: an open :class:`Warehouse` to share (tests)."""
-    from diogel.portal import api, web
+    from diogel.portal import api, pact, performance, publishing, web
 
     portal = Portal(config, warehouse)
     app = FastAPI(
@@ -600,6 +604,9 @@ def create_app(config: PortalConfig, warehouse=None) -> FastAPI:  # noqa: ANN001
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
     app.include_router(web.router)
     app.include_router(api.router)
+    app.include_router(performance.router)
+    app.include_router(pact.router)
+    app.include_router(publishing.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

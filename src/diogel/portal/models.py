@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -138,12 +139,19 @@ class Meeting(Base):
     meeting_date: Mapped[dt.date] = mapped_column(Date)
     neighbourhood_code: Mapped[str] = mapped_column(String(16))  # a ward code from the warehouse
     neighbourhood_name: Mapped[str] = mapped_column(String(200))
-    attendees: Mapped[int] = mapped_column(Integer)
+    attendees: Mapped[int | None] = mapped_column(
+        Integer, nullable=True
+    )  # None: not in the file it came from
     # {"age": {"18-24": 3, ...}, "sex": {"female": 5, ...}, "ethnicity": {...}}; only what was recorded.
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     issues: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_user.id"), nullable=True
+    )  # None: a file
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # None: entered in the portal; "file:<file_id>": loaded by 'diogel ingest pact' (its rows are in the
+    # warehouse with their provenance, which the assessment reads instead of this copy).
+    source: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     priorities: Mapped[list[MeetingPriority]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="MeetingPriority.id", lazy="selectin"
@@ -226,6 +234,11 @@ class PublishedAssessment(Base):
     registered_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # Published to the public: when, the area whose public page shows it, and what its public
+    # version (public.html) leaves out and why (JSON list of {"what", "why"}).
+    public_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    public_area: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    public_notes: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PartnershipPriority(Base):
@@ -288,3 +301,37 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON text, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PartnershipTarget(Base):
+    """A target of a priority: a measure, a baseline period, a target change or level and a deadline.
+    Progress is computed (never stored) by :func:`diogel.analysis.targets.target_progress`."""
+
+    __tablename__ = "partnership_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(200))
+    measure: Mapped[str] = mapped_column(String(120))  # a police.uk crime type or "All crime and ASB"
+    baseline_start: Mapped[dt.date] = mapped_column(Date)
+    baseline_end: Mapped[dt.date] = mapped_column(Date)
+    change: Mapped[float | None] = mapped_column(Float, nullable=True)  # percent from the baseline
+    level: Mapped[float | None] = mapped_column(Float, nullable=True)  # count over a baseline-long window
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    created_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MorileRating(Base):
+    """The partnership's MoRiLE vulnerability and capacity ratings (0-4 each) for a crime type."""
+
+    __tablename__ = "morile_rating"
+    __table_args__ = (UniqueConstraint("area_code", "crime_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(16))
+    crime_type: Mapped[str] = mapped_column(String(120))
+    vulnerability: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -334,7 +334,8 @@ def record_meeting(s: Session, user: User, neighbourhoods: dict[str, str], data:
         raise PortalError(_("choose the neighbourhood (ward) the meeting covered"))
     attendees = _count(data.get("attendees"), _("the number of attendees"))
     profile: dict[str, dict[str, int]] = {}
-    allowed = {"age": [b for b, _, _ in AGE_BANDS], "sex": list(SEXES), "ethnicity": list(ETHNICITIES)}
+    allowed = {"age": [b for b, _, _ in AGE_BANDS], "sex": list(SEXES), "ethnicity": list(ETHNICITIES),
+               "ward": [*neighbourhoods, "elsewhere"]}  # fmt: skip
     for dim, values in (data.get("profile") or {}).items():
         if dim not in allowed:
             raise PortalError(_("unknown attendee profile %(dim)r", dim=dim))

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from diogel.portal import audit, isa, published, services, uploads
+from diogel.portal import audit, isa, performance, published, services, uploads
 from diogel.portal.app import (
     Forbidden,
     Portal,
@@ -295,6 +295,7 @@ def dashboard(
         d=d,
         body=portal.views.cached(key, body),
         record_level=isa.level_for(s, user, "police-street") == "record",
+        targets=performance.progress_rows(portal, s, code),
     )
 
 
@@ -653,6 +654,7 @@ def meeting_form_data(form: Any) -> dict[str, Any]:
         "age": {b: form.get(f"age_{b}") for b, _, _ in AGE_BANDS if form.get(f"age_{b}")},
         "sex": {x: form.get(f"sex_{x}") for x in SEXES if form.get(f"sex_{x}")},
         "ethnicity": {x: form.get(f"eth_{x}") for x in ETHNICITIES if form.get(f"eth_{x}")},
+        "ward": {k[5:]: v for k, v in form.items() if k.startswith("home_") and v},  # ward of residence
     }
     priorities = [
         {
@@ -1027,7 +1029,10 @@ def priority_update(
 
 @router.get("/public")
 def public_index(request: Request) -> Response:
-    return render(request, "public_index.html", areas=portal_of(request).views.areas())
+    from diogel.portal.publishing import public_areas
+
+    portal = portal_of(request)
+    return render(request, "public_index.html", areas=public_areas(portal, portal.config.public_areas))
 
 
 def public_data(s: Session, portal: Portal, code: str) -> dict[str, Any]:
@@ -1053,7 +1058,10 @@ def public_data(s: Session, portal: Portal, code: str) -> dict[str, Any]:
     ]
     totals = table["Total"] if "Total" in table.columns else pd.Series(dtype="Int64")
     adopted = priority_progress(portal, code, services.priorities_in(s, code, include_retired=False))
+    from diogel.portal.publishing import public_assessment
+
     return {
+        "assessment": public_assessment(s, code),
         "priorities": adopted,
         "area": area,
         "table": table,
@@ -1086,10 +1094,13 @@ def scrutiny(request: Request, user: User = Depends(area_level), s: Session = De
         if a.status in ("open", "in progress") and a.review_date and a.review_date < today
     ]
     trends, trend_rule = published.area_trends(portal.views, code)
+    from diogel.portal.pact import residence_representation
+
     return render(
-        request, "scrutiny.html", d=d, trends=trends, trend_rule=trend_rule, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
+        request, "scrutiny.html", residence=residence_representation(portal, meetings, code), d=d, trends=trends, trend_rule=trend_rule, window=portal.views.window_bounds(code), table=table, rule=rule, months=months, meetings=meetings[:12], reps=reps,
         overdue=overdue, cmp=services.standards_comparison(s, code), assessment=services.latest_published(s),
         priorities=priority_progress(portal, code, services.priorities_in(s, code)),
+        targets=performance.progress_rows(portal, s, code),
     )  # fmt: skip
 
 

@@ -92,7 +92,7 @@ def run_assessment(
             progress(done, steps, label)
 
     tick("reading the warehouse")
-    data = gather(wh, area, period, progress=lambda s: tick(s))
+    data = gather(wh, area, period, progress=lambda s: tick(s), extra_pact=options.pact_from_portal)
     done += 1
     figures = FigureRegistry(data.inputs, out)
     ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh, partner=read_partner(wh, data, options))  # fmt: skip

@@ -29,6 +29,8 @@ from markupsafe import Markup, escape  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from diogel.report.map_furniture import decorate  # noqa: E402
+
 __all__ = [
     "EMERGING_COLOURS",
     "GI_COLOURS",
@@ -270,6 +272,7 @@ def choropleth(
     with plt.rc_context(_RC):
         g.plot(ax=ax, color=[tuple(colours[i]) for i in classifier.yb], edgecolor="white", linewidth=0.3)
         _outline(ax, outline)
+        decorate(ax, g)
         lows = [float(values.min()), *bins[:-1]]
         handles = [
             Patch(facecolor=colours[i], edgecolor="#777777", label=f"{lo:,.{digits}f} to {hi:,.{digits}f}")
@@ -302,6 +305,7 @@ def categorical_map(
         fill = g[column].map(lambda v: colours.get(v, "#ffffff"))
         g.plot(ax=ax, color=fill, edgecolor="#bbbbbb", linewidth=0.3)
         _outline(ax, outline)
+        decorate(ax, g, labels=legend)
         present = [c for c in colours if c in set(g[column])]
         counts = g[column].value_counts()
         if legend:

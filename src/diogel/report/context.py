@@ -8,8 +8,10 @@ from typing import Any
 
 import geopandas as gpd
 import jinja2
+import pandas as pd
 from markupsafe import Markup
 
+from diogel.analysis.targets import Target
 from diogel.gather.partner import PartnerBundle
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import AreaData
@@ -33,6 +35,13 @@ class AssessOptions:
     pdf : also write assessment.pdf.
     recommendations : the analyst's recommendations, PESTELO and triangle notes (YAML or Markdown,
         see :func:`diogel.analysis.recommendations.load_analyst_input`); None: generated only.
+    targets : a targets YAML (:func:`diogel.analysis.targets.load_targets`) for "Performance against targets".
+    targets_from_portal : targets read from the partnership portal's database.
+    pact_from_portal : PACT rows from the portal's meetings (``meeting_date``, ``neighbourhood``,
+        ``lsoa_code``, ``theme``, ``votes``), read with the warehouse's PACT rows.
+    ratings : the partnership's MoRiLE vulnerability and capacity ratings (YAML,
+        :func:`diogel.analysis.priorities.load_ratings`); they override the portal's for a crime type.
+    ratings_from_portal : the ratings recorded in the portal ({area: {crime type: {measure: rating}}}).
     """
 
     permutations: int = 9999
@@ -43,6 +52,13 @@ class AssessOptions:
     scoring: Path | None = None
     pdf: bool = True
     recommendations: Path | None = None
+    targets: Path | None = None
+    targets_from_portal: tuple[Target, ...] = ()
+    pact_from_portal: pd.DataFrame | None = field(default=None, compare=False, hash=False)
+    ratings: Path | None = None
+    ratings_from_portal: dict[str, dict[str, dict[str, int]]] | None = field(
+        default=None, compare=False, hash=False
+    )
 
 
 @dataclass

@@ -292,8 +292,12 @@ def gather(
     area: str,
     period: Period,
     progress: Progress | None = None,
+    extra_pact: pd.DataFrame | None = None,
 ) -> AreaData:
     """Read everything the assessment of ``area`` over ``period`` needs from the warehouse.
+
+    ``extra_pact``: PACT rows from the portal's meetings (:func:`diogel.portal.store.pact_rows`),
+    placed in the area and period exactly like the ingested rows.
 
     Raises DiogelError (one line, saying what to load) when the area is not a CSP or local
     authority, or when police data, population or boundaries for it are missing.
@@ -475,7 +479,7 @@ def gather(
         )
         sources["harm-weights"] = _refs(wh, "harm-weights", hw)
     say("reading PACT priorities")
-    pact, pact_summary, pact_refs = _pact(wh, period, membership, in_area, level, code, name)
+    pact, pact_summary, pact_refs = _pact(wh, period, membership, in_area, level, code, name, extra_pact)
     sources["pact"] = pact_refs
 
     # -- comparators for the peer groups -------------------------------------------------------------
@@ -600,22 +604,48 @@ def _boundaries(wh, units: set[str], nation: str):  # noqa: ANN001, ANN202
 
 
 def _pact(
-    wh, period: Period, membership: pd.DataFrame, in_area: pd.DataFrame, level: str, code: str, name: str
+    wh,
+    period: Period,
+    membership: pd.DataFrame,
+    in_area: pd.DataFrame,
+    level: str,
+    code: str,
+    name: str,
+    extra: pd.DataFrame | None = None,
 ):  # noqa: ANN001, ANN202
-    """PACT rows in the period placed in the area: by LSOA code, else by a neighbourhood named like a ward."""
+    """PACT rows in the period placed in the area: by LSOA code, else by a neighbourhood named like a ward.
+    ``extra``: the portal's meeting rows (file_id "portal"), read with the ingested ones."""
     summary = {"rows": 0, "votes": 0.0, "rows_in_area": 0, "votes_in_area": 0.0, "rows_elsewhere": 0,
                "rows_unplaced": 0, "votes_unplaced": 0.0}  # fmt: skip
-    if not wh.has("pact_priorities"):
+    last_day = (period.end + pd.offsets.MonthEnd(0)).date()
+    portal = pd.DataFrame()
+    if extra is not None and not extra.empty:
+        dates = pd.to_datetime(extra["meeting_date"]).dt.date
+        portal = extra[(dates >= period.start.date()) & (dates <= last_day)].assign(
+            file_id="portal", run_id=""
+        )
+    if not wh.has("pact_priorities") and portal.empty:
         return None, summary, []
-    t = counted(wh, "pact")
-    t = t.filter(
-        (t.meeting_date >= period.start.date())
-        & (t.meeting_date <= (period.end + pd.offsets.MonthEnd(0)).date())
-    )
-    df = wh.execute(
-        t.select("meeting_date", "neighbourhood", "lsoa_code", "theme", "votes", "file_id", "run_id")
-    )
-    refs = _refs(wh, "pact", t)
+    refs = [SourceRef("pact", "partnership portal: PACT meetings", "portal", "")] if not portal.empty else []
+    df = portal
+    if wh.has("pact_priorities"):
+        t = counted(wh, "pact")
+        t = t.filter((t.meeting_date >= period.start.date()) & (t.meeting_date <= last_day))
+        ingested = wh.execute(
+            t.select("meeting_date", "neighbourhood", "lsoa_code", "theme", "votes", "file_id", "run_id")
+        )
+        if not portal.empty:
+            # A meeting entered in the portal and also loaded from a file (an export re-imported) counts once.
+            def key(f: pd.DataFrame) -> pd.Series:
+                return (
+                    pd.to_datetime(f["meeting_date"]).dt.strftime("%Y-%m-%d")
+                    + "|"
+                    + f["neighbourhood"].fillna("").str.strip().str.casefold()
+                )
+
+            ingested = ingested[~key(ingested).isin(set(key(portal)))]
+        df = pd.concat([ingested, portal], ignore_index=True) if not portal.empty else ingested
+        refs = _refs(wh, "pact", t) + refs
     if df.empty:
         return df, summary, refs
     area_lsoas = set(in_area["lsoa_code"])

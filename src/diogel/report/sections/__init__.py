@@ -47,6 +47,7 @@ SECTIONS: Registry[Section] = Registry(
             "methods",
             "partner",
             "peers",
+            "performance",
             "priorities",
             "stop_search",
             "summary",

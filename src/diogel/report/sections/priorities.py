@@ -12,12 +12,45 @@ import pandas as pd
 from markupsafe import Markup
 
 from diogel.analysis.harm import POLICEUK_CRIME_TYPES
-from diogel.analysis.priorities import community_concern, load_scoring, rank_side_by_side, score_priorities
+from diogel.analysis.priorities import (
+    community_concern,
+    load_ratings,
+    load_scoring,
+    rank_side_by_side,
+    score_priorities,
+)
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_pct
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import finite
+
+
+def partner_ratings(ctx: Context) -> dict[str, dict[str, int]]:
+    """The MoRiLE ratings: the portal's, with the ``--ratings`` file's over them crime type by type."""
+    portal = (ctx.options.ratings_from_portal or {}).get(ctx.data.code, {})
+    out = {ct: dict(r) for ct, r in portal.items()}
+    if ctx.options.ratings:
+        for ct, r in load_ratings(ctx.options.ratings).items():
+            out.setdefault(ct, {}).update(r)
+    return out
+
+
+def _missing_inputs(scored: pd.DataFrame) -> Markup | None:
+    """One sentence naming the inputs the matrix had no value for (scored 0), or None."""
+    gaps: dict[str, list[str]] = {}
+    for r in scored.itertuples():
+        for label in filter(None, (x.strip() for x in r.missing.split(","))):
+            gaps.setdefault(label, []).append(r.crime_type)
+    if not gaps:
+        return None
+    n = len(scored)
+    parts = [
+        Markup("{} (all {} crime types)").format(label, n) if len(types) == n
+        else Markup("{} ({})").format(label, ", ".join(types))
+        for label, types in gaps.items()
+    ]  # fmt: skip
+    return Markup("Inputs missing from the priority matrix, scored 0: {}.").format(Markup("; ").join(parts))
 
 
 def _measures(ctx: Context, concern) -> pd.DataFrame:  # noqa: ANN001
@@ -27,6 +60,7 @@ def _measures(ctx: Context, concern) -> pd.DataFrame:  # noqa: ANN001
     harm = ctx.results["harm"].values.get("harm_per_1000", {})
     conc = ctx.results["where"].values["concentration"].set_index("crime_type")
     annual = 12 / d.period.n_months
+    ratings = partner_ratings(ctx)
     rows = []
     for t in POLICEUK_CRIME_TYPES:
         r = levels.loc[t]
@@ -38,13 +72,13 @@ def _measures(ctx: Context, concern) -> pd.DataFrame:  # noqa: ANN001
                 "rate_per_1000": r["rate_per_1000"] * annual,
                 "trend_pct_change": trend if trend is not None and finite(trend) else None,
                 "top10_share": conc["top10_share"].get(t) if t in conc.index else None,
-                "vulnerability_rating": None,
+                "vulnerability_rating": ratings.get(t, {}).get("vulnerability_rating"),
                 "community_vote_share": (
                     float(concern.by_crime_type.set_index("crime_type")["share"].get(t, 0.0))
                     if concern
                     else None
                 ),
-                "capacity_rating": None,
+                "capacity_rating": ratings.get(t, {}).get("capacity_rating"),
             }
         )
     return pd.DataFrame(rows).astype({c: "float64" for c in ("css_harm_per_1000", "rate_per_1000",
@@ -80,6 +114,7 @@ def build(ctx: Context) -> SectionOutput:
         "total_pct",
         *[f"score_{c}" for c in criteria],
         "reasons",
+        "missing",
     ]
     matrix = scored[matrix_cols].merge(measures, on="crime_type")
     f.table("matrix", matrix, label="Data-led priority scores (MoRiLE-style matrix)",
@@ -88,12 +123,12 @@ def build(ctx: Context) -> SectionOutput:
                      "total": "sum of weight x score", "max_total": "highest possible total",
                      "total_pct": "100 x total / max_total",
                      **{f"score_{c}": f"{scoring['criteria'][c].get('label', c)} score (0 = no value supplied)" for c in criteria},
-                     "reasons": "why each score was given",
+                     "reasons": "why each score was given", "missing": "criteria with no value (scored 0)",
                      "css_harm_per_1000": "harm per 1,000 residents", "rate_per_1000": "records per 1,000 residents a year",
                      "trend_pct_change": "% change on the previous period (blank when not loaded or a gap)",
                      "top10_share": "share of the type's records in the top 10% of LSOAs",
-                     "vulnerability_rating": "partner rating 1..5 (not supplied)",
-                     "community_vote_share": "share of PACT votes", "capacity_rating": "partner rating 1..5 (not supplied)"},
+                     "vulnerability_rating": "partner rating 1..5 (blank: not supplied)",
+                     "community_vote_share": "share of PACT votes", "capacity_rating": "partner rating 1..5 (blank: not supplied)"},
             definition="score_priorities with the scoring matrix below; measures with no value score 0 and say so.",
             csv="priorities_matrix")  # fmt: skip
     findings: list[Finding] = []
@@ -173,27 +208,39 @@ def build(ctx: Context) -> SectionOutput:
         if side_table is not None
         else None
     )
+    missing = _missing_inputs(scored)
+    if missing is not None:
+        findings.append(Finding(missing, rank=52))
     return SectionOutput(
-        html=ctx.render(
-            "sections/priorities.html.j2",
-            has_pact=has_pact,
-            criteria=scoring["criteria"],
-            scoring_name=scoring_name,
-            pact=pact_spans,
-            pact_counts=pact_counts,
-            slope=slope,
-            side=side_table is not None,
-            fmt_count=fmt_count,
-            fmt_number=fmt_number,
-            fmt_pct=fmt_pct,
+        html=Markup("").join(
+            [
+                Markup("<p class='warning'>{}</p>").format(missing) if missing else Markup(""),
+                ctx.render(
+                    "sections/priorities.html.j2",
+                    has_pact=has_pact,
+                    criteria=scoring["criteria"],
+                    scoring_name=scoring_name,
+                    pact=pact_spans,
+                    pact_counts=pact_counts,
+                    slope=slope,
+                    side=side_table is not None,
+                    fmt_count=fmt_count,
+                    fmt_number=fmt_number,
+                    fmt_pct=fmt_pct,
+                ),
+            ]
         ),
         findings=findings,
-        caveats=[
-            Markup(
-                "The vulnerability and capacity-to-influence criteria are partner judgements that this report "
-                "cannot make: they score 0 until the partnership supplies its ratings, which can change the order."
-            )
-        ]
+        caveats=(
+            [
+                Markup(
+                    "The vulnerability and capacity-to-influence criteria are partner judgements that this report "
+                    "cannot make: they score 0 until the partnership supplies its ratings, which can change the order."
+                )
+            ]
+            if missing is not None and ("vulnerability" in missing or "capacity" in missing)
+            else []
+        )
         + (
             []
             if has_pact

@@ -1,0 +1,51 @@
+"""Maps people can read: ward names from the shipped lookup, a scale bar in the map's own metres and
+a north arrow, on real Newport LSOAs (the shipped 2021 boundaries)."""
+
+from __future__ import annotations
+
+import gzip
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from diogel.data import path
+from diogel.report import charts
+from diogel.report.map_furniture import _wards, nice_length, ward_labels
+
+
+@pytest.fixture(scope="module")
+def newport() -> gpd.GeoDataFrame:
+    with gzip.open(path("reference", "wales", "lsoa21_boundaries.geojson.gz")) as f:
+        g = gpd.read_file(f)
+    codes = _wards().query("ltla24_name == 'Newport'").index
+    g = g[g["LSOA21CD"].isin(codes)].rename(columns={"LSOA21CD": "lsoa_code"}).reset_index(drop=True)
+    g["value"] = np.arange(len(g), dtype=float)
+    return g
+
+
+@pytest.mark.parametrize(("span", "length"), [(800, 100), (5_000, 1_000), (12_000, 2_000), (23_000, 2_000),
+                                              (60_000, 10_000)])  # fmt: skip
+def test_scale_bar_length_is_round_and_about_a_fifth(span: float, length: float) -> None:
+    assert nice_length(span) == length
+
+
+def test_ward_labels_are_the_lookups_wards_inside_them(newport: gpd.GeoDataFrame) -> None:
+    g = newport.to_crs(27700)
+    labels = ward_labels(g, limit=100)
+    wards = _wards().loc[g["lsoa_code"], "ward24_name"]
+    assert set(labels["name"]) == set(wards)
+    for row in labels.itertuples():
+        inside = g[wards.to_numpy() == row.name].union_all()
+        assert inside.contains(row.geometry)
+    assert len(ward_labels(g)) == 14  # the largest wards only, so names stay legible
+
+
+def test_choropleth_svg_has_ward_names_scale_bar_and_north_arrow(newport: gpd.GeoDataFrame) -> None:
+    fig, _ = charts.choropleth(newport, "value", "Test", "value")
+    svg = str(charts.svg(fig, "Map of Newport", "test"))
+    assert 'id="scale-bar' in svg and 'id="north-arrow' in svg
+    assert ">N<" in svg or "N</text>" in svg
+    assert "km" in svg
+    for name in ("Pillgwenlly", "Caerleon", "Llanwern"):
+        assert name in svg
