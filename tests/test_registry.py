@@ -32,7 +32,7 @@ def test_pyproject_declares_every_builtin_in_its_group(registry: Registry) -> No
 def test_section_and_kind_order_unchanged() -> None:
     assert [s.id for s in sections()] == [
         "executive_summary", "summary", "data", "levels", "harm", "where", "where_next", "partner",
-        "drivers", "stop_search", "peers", "priorities", "conclusions", "methods",
+        "drivers", "stop_search", "peers", "priorities", "performance", "conclusions", "methods",
     ]  # fmt: skip
     assert list(kinds()) == [
         "harm-weights", "boundaries", "deprivation", "lookup-la-csp-force", "lookup-lsoa11-lsoa21",
