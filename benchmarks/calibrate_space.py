@@ -35,16 +35,35 @@ def main(argv: list[str] | None = None) -> int:
         help="data sets for the pattern-change rows, each with 99 null simulations (default 100)",
     )
     ap.add_argument("--out", type=Path, default=ROOT / "src/diogel/data/calibration/space.csv")
+    ap.add_argument(
+        "--only",
+        choices=("gi", "change", "emerging"),
+        action="append",
+        help="recompute only these groups of rows and keep the others from --out (default: all)",
+    )
     args = ap.parse_args(argv)
     setup = cal.load_setup(ROOT / "tests/fixtures/calibration_space", ROOT / "tests/fixtures/analysis_a")
-    rows = [
-        cal.calibrate_gi_star(setup, reps=args.reps, permutations=9999, seed=1),
-        cal.calibrate_gi_star(setup, reps=args.reps // 2, permutations=9999, seed=5, effect=6.0),
-        cal.calibrate_gi_star(setup, reps=args.reps, permutations=0, seed=1),
-        *cal.calibrate_pattern_change(setup, reps=args.reps_change, seed=2),
-        cal.calibrate_emerging(setup, reps=args.reps, seed=3),
-        cal.calibrate_emerging(setup, reps=max(20, args.reps // 5), seed=4, heterogeneous=True),
-    ]
+    groups = {
+        "gi": lambda: [
+            cal.calibrate_gi_star(setup, reps=args.reps, permutations=9999, seed=1),
+            cal.calibrate_gi_star(setup, reps=args.reps // 2, permutations=9999, seed=5, effect=6.0),
+            cal.calibrate_gi_star(setup, reps=args.reps, permutations=0, seed=1),
+        ],
+        "change": lambda: cal.calibrate_pattern_change(setup, reps=args.reps_change, seed=2),
+        "emerging": lambda: [
+            cal.calibrate_emerging(setup, reps=args.reps, seed=3),
+            cal.calibrate_emerging(setup, reps=args.reps, seed=6, levels="real"),
+            cal.calibrate_emerging(setup, reps=max(20, args.reps // 5), seed=4, method="esri"),
+        ],
+    }
+    prefix = {"gi": "Gi*", "change": "Pattern change", "emerging": "Emerging"}
+    old = pd.read_csv(args.out) if args.only and args.out.exists() else None
+    rows = []
+    for group, make in groups.items():
+        if args.only and group not in args.only:
+            rows.extend(old[old["test"].str.startswith(prefix[group])].to_dict("records"))
+        else:
+            rows.extend(make())
     table = pd.DataFrame(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, float_format="%.4f")
