@@ -354,3 +354,15 @@ def test_residual_emerging_hot_spots_ignore_a_busy_area_and_find_a_new_cluster()
     # Areas far from the cluster have no class.
     assert got[[2, 3, 10, 11, 58, 59]].eq("No pattern detected").all()
     assert {"count", "residual", "z_sim", "p_sim", "p_z_sim", "q"} <= set(bins.columns)
+
+
+def test_residual_emerging_hot_spots_of_a_single_month_find_nothing():
+    from libpysal.weights import lat2W
+
+    from diogel.analysis.emerging import emerging_hot_spots
+
+    w = lat2W(3, 3, rook=False)
+    cube = pd.DataFrame(np.arange(9.0)[:, None] + 1, index=w.id_order, columns=["2024-06"])
+    classes, bins = emerging_hot_spots(cube, w, permutations=99, residuals=True)
+    assert (classes["pattern"] == "No pattern detected").all()
+    assert (bins["q"] == 1.0).all() and len(bins) == 9

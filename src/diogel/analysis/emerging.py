@@ -463,6 +463,23 @@ def emerging_hot_spots(
     from diogel.analysis.hotspots import benjamini_hochberg
 
     values = pearson_residuals(cube) if residuals else cube
+    if residuals and not np.any(values.to_numpy()):
+        # Every LSOA-month exactly as its own level and the month predict (e.g. a single month): no bin
+        # departs from expectation, so nothing is hot or cold.
+        flat = space_time_gi_star(cube, w, time_lag=time_lag) if cube.to_numpy().std() > 0 else None
+        n_bins = len(w.id_order) * cube.shape[1]
+        bins = pd.DataFrame(
+            {
+                "lsoa_code": np.repeat(np.asarray(w.id_order, dtype=object), cube.shape[1]),
+                "month": np.tile(np.asarray(cube.columns), len(w.id_order)),
+                "count": cube.reindex(w.id_order).to_numpy(dtype=float).ravel(),
+                "z": np.zeros(n_bins) if flat is None else flat["z"].to_numpy(),
+                "p": np.ones(n_bins) if flat is None else flat["p"].to_numpy(),
+            }
+        )
+        bins["residual"], bins["q"] = 0.0, 1.0
+        classes = emerging_hotspot_classes(bins[["lsoa_code", "month"]].assign(z=0.0, p=1.0), alpha, share)
+        return classes, bins
     bins = space_time_gi_star(values, w, time_lag=time_lag)
     if residuals:
         bins["count"] = cube.reindex(w.id_order).to_numpy(dtype=float).ravel()
