@@ -347,8 +347,8 @@ def pattern_change(
        S_high] their 2.5% and 97.5% quantiles. The one-sided Monte Carlo p-value of a low S is
        (1 + #{S_null <= S}) / (n_null + 1); the pattern moved only when it is <= 0.025 (a low S is
        what a move produces). Conditioning on n_i makes the test exact under the model whatever the
-       areas' rates: an earlier version redrew both periods from the *estimated* pooled shares, which
-       leaves the null's S depending on the noise in those estimates.
+       areas' rates (an earlier version redrew both periods from the *estimated* pooled shares, so its
+       null depended on the noise in those estimates).
     3. Per-area changes: :func:`area_change_tests` (exact conditional binomial on the
        phi-adjusted scale, Benjamini-Hochberg, q < alpha).
 
