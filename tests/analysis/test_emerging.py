@@ -276,3 +276,93 @@ def test_emerging_hot_spots_on_a_hand_built_cube():
     assert cg[0] == "Persistent cold spot"
     assert cg[35] == "New cold spot"
     assert cg[4] == "Consecutive cold spot"
+
+
+def test_pearson_residuals_by_hand():
+    from diogel.analysis.emerging import pearson_residuals
+
+    cube = pd.DataFrame([[2.0, 6.0], [8.0, 4.0], [0.0, 0.0]], index=["a", "b", "c"], columns=["m1", "m2"])
+    got = pearson_residuals(cube)
+    # Totals: rows 8, 12, 0; months 10, 10; all 20. e(a, m1) = 8 * 10 / 20 = 4: (2 - 4) / 2 = -1.
+    assert got.loc["a", "m1"] == pytest.approx(-1.0)
+    assert got.loc["a", "m2"] == pytest.approx(1.0)
+    # e(b, m1) = 6: (8 - 6) / sqrt(6).
+    assert got.loc["b", "m1"] == pytest.approx(2 / np.sqrt(6))
+    # An area with no records has e = 0 and residual 0.
+    assert (got.loc["c"] == 0).all()
+
+
+def test_space_time_permutation_equals_a_hand_loop_over_the_same_draws():
+    """Every bin's simulated neighbour sums rebuilt one by one from esda's draws (conditional_permutation_ids)."""
+    from libpysal.weights import lat2W
+    from scipy.stats import norm
+
+    from diogel.analysis.emerging import space_time_permutation
+    from diogel.analysis.hotspots import conditional_permutation_ids
+
+    w = lat2W(4, 4, rook=False)
+    x = np.random.default_rng(8).poisson(6, size=(16, 5)).astype(float)  # synthetic counts
+    cube = pd.DataFrame(x, index=w.id_order, columns=[f"m{t}" for t in range(5)])
+    perms, seed, lag = 99, 7, 1
+    got = space_time_permutation(cube, w, time_lag=lag, permutations=perms, seed=seed)
+    adj = w.full()[0] != 0
+    n, t_len = x.shape
+    own = np.array([[x[i, max(0, t - lag) : t + 1].sum() for t in range(t_len)] for i in range(n)])
+    card = adj.sum(axis=1)
+    ids = conditional_permutation_ids(n, int(card.max()), perms, seed)
+    z = np.zeros((n, t_len))
+    p = np.zeros((n, t_len))
+    for i in range(n):
+        nbrs = np.flatnonzero(adj[i])
+        for t in range(t_len):
+            obs = own[nbrs, t].sum()
+            sims = []
+            for r in range(perms):
+                drawn = [j if j < i else j + 1 for j in ids[r, : card[i]]]
+                sims.append(own[drawn, t].sum())
+            sims = np.array(sims)
+            extreme = min((sims >= obs).sum(), (sims <= obs).sum())
+            p[i, t] = min(1.0, 2 * (1 + extreme) / (perms + 1))
+            z[i, t] = (obs - sims.mean()) / sims.std()
+    np.testing.assert_allclose(got["z_sim"].to_numpy().reshape(n, t_len), z, rtol=1e-10)
+    np.testing.assert_allclose(got["p_sim"].to_numpy().reshape(n, t_len), p, rtol=1e-12)
+    np.testing.assert_allclose(got["p_z_sim"], 2 * norm.sf(np.abs(z.ravel())), rtol=1e-10)
+
+
+def test_residual_emerging_hot_spots_ignore_a_busy_area_and_find_a_new_cluster():
+    """ESRI's normal p-values class an area that is merely busy; the residual, permuted version does not."""
+    from libpysal.weights import lat2W
+
+    from diogel.analysis.emerging import emerging_hot_spots
+
+    w = lat2W(8, 8, rook=False)
+    rng = np.random.default_rng(21)
+    mu = np.full((64, 12), 10.0)
+    mu[0, :] = 200.0  # one busy area, the same every month, neighbours ordinary
+    for a in (36, 37, 44, 45):
+        mu[a, -3:] = 60.0  # a new cluster in the last three months
+    cube = pd.DataFrame(
+        rng.poisson(mu).astype(float), index=w.id_order, columns=[f"m{t:02d}" for t in range(12)]
+    )
+    esri = emerging_hot_spots(cube, w)[0].set_index("lsoa_code")["pattern"]
+    assert esri[0] != "No pattern detected"
+    classes, bins = emerging_hot_spots(cube, w, permutations=999, seed=5, residuals=True)
+    got = classes.set_index("lsoa_code")["pattern"]
+    assert got[0] == "No pattern detected"
+    for a in (36, 37, 44, 45):
+        assert got[a] in ("New hot spot", "Consecutive hot spot")
+    # Areas far from the cluster have no class.
+    assert got[[2, 3, 10, 11, 58, 59]].eq("No pattern detected").all()
+    assert {"count", "residual", "z_sim", "p_sim", "p_z_sim", "q"} <= set(bins.columns)
+
+
+def test_residual_emerging_hot_spots_of_a_single_month_find_nothing():
+    from libpysal.weights import lat2W
+
+    from diogel.analysis.emerging import emerging_hot_spots
+
+    w = lat2W(3, 3, rook=False)
+    cube = pd.DataFrame(np.arange(9.0)[:, None] + 1, index=w.id_order, columns=["2024-06"])
+    classes, bins = emerging_hot_spots(cube, w, permutations=99, residuals=True)
+    assert (classes["pattern"] == "No pattern detected").all()
+    assert (bins["q"] == 1.0).all() and len(bins) == 9

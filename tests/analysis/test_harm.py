@@ -234,3 +234,21 @@ def test_harm_shares_by_method_hand_case(css):
         assert out.loc["Shoplifting", f"share_harm_{m}"] == pytest.approx(shop / (shop + rob))
         assert np.nansum(out[f"share_harm_{m}"]) == pytest.approx(1.0)
     assert out.loc["Shoplifting", "share_count"] == pytest.approx(10 / 16)
+
+
+def test_volume_weighted_drugs_weight_by_hand(css):
+    """Drugs, from the two shipped tables by hand: severity weights of 92A/92C/92D/92E times their 2017/18
+    volumes (26,574 / 821 / 27,031 / 82,050 offences), divided by the 136,476 drug offences."""
+    v = offence_volumes().set_index("offence_code")["count"]
+    assert [int(v[c]) for c in ("92A", "92C", "92D", "92E")] == [26574, 821, 27031, 82050]
+    by_hand = (512.9573594 * 26574 + 9.062218937 * 821 + 8.082043408 * 27031 + 1.770623478 * 82050) / (
+        26574 + 821 + 27031 + 82050
+    )
+    assert by_hand == pytest.approx(102.6006, abs=1e-4)
+    got = policeuk_weights_from_css(css, method="volume_weighted_mean", volumes=offence_volumes()).weights
+    got = got.set_index("crime_type")
+    assert got.loc["Drugs", "weight"] == pytest.approx(by_hand, rel=1e-9)
+    assert got.loc["Drugs", "volume"] == 136476
+    # The median (8.57) leaves trafficking, a fifth of the volume, out entirely.
+    median = policeuk_weights_from_css(css, method="median").weights.set_index("crime_type")
+    assert median.loc["Drugs", "weight"] == pytest.approx(8.5721311725)

@@ -157,15 +157,34 @@ def test_pattern_change_null_range_and_the_moved_rule():
     res = pattern_change(base, same, n_null=99, seed=3)
     assert res.S_low <= res.S_expected <= res.S_high
     s_obs = res.sppt.S
-    assert res.moved == (s_obs < res.S_low)
+    # The one-sided Monte Carlo p of a low S; moved only in the lowest 2.5%, hence below S_low.
+    assert res.p_value == pytest.approx((1 + np.sum(res.S_null <= s_obs)) / 100)
+    assert res.moved == (res.p_value <= 0.025)
+    assert not res.moved or s_obs < res.S_low
     assert len(res.S_null) == 99
     # A new pattern: the rates reversed between the periods.
     moved = pd.DataFrame({"lsoa_code": codes, "count": rng.poisson(lam[::-1])})
     res2 = pattern_change(base, moved, n_null=99, seed=3)
     s_obs = res2.sppt.S
-    assert res2.moved and s_obs < res2.S_low
+    assert res2.moved and s_obs < res2.S_low and res2.p_value == pytest.approx(0.01)
     assert res2.n_changed == res2.n_higher + res2.n_lower > 10
     assert {"p_exact", "q", "exact_change", "change"} <= set(res2.areas.columns)
     # Same seed, same result.
     again = pattern_change(base, moved, n_null=99, seed=3)
     np.testing.assert_array_equal(again.S_null, res2.S_null)
+
+
+@pytest.mark.parametrize("phi", [1.0, 1.8])
+def test_null_draws_keep_each_area_total_and_have_phi_times_the_binomial_variance(phi):
+    """The S null is drawn given each area's records in both periods: t_i | n_i beta-binomial, var phi n pi (1 - pi)."""
+    from diogel.analysis.spatial_change import _draw_test_counts
+
+    n = np.array([0, 1, 40, 400])
+    draws = _draw_test_counts(np.random.default_rng(6), n, 0.3, phi, 40_000)
+    assert draws.shape == (40_000, 4)
+    assert (draws >= 0).all() and (draws <= n).all()
+    assert (draws[:, 0] == 0).all()
+    np.testing.assert_allclose(draws[:, 2:].mean(axis=0), 0.3 * n[2:], rtol=0.01)
+    np.testing.assert_allclose(draws[:, 2:].var(axis=0), phi * n[2:] * 0.21, rtol=0.05)
+    # n = 1 <= phi cannot carry phi times the binomial variance: it is drawn binomial.
+    assert draws[:, 1].mean() == pytest.approx(0.3, abs=0.01)

@@ -11,8 +11,9 @@ over-dispersion of the real LSOA-month counts (:func:`diogel.analysis.spatial_ch
 * Pattern change: both periods drawn month by month from the same LSOA shares (the real pooled ones)
   and the real monthly totals; false positives: "the pattern moved" (S below its null 2.5% point) and
   any LSOA flagged by the exact tests.
-* Emerging hot spots: a 12-month cube of exchangeable LSOA-months with the real mean and phi; a false
-  positive is a data set with any LSOA given a class other than "No pattern detected".
+* Emerging hot spots: a 12-month cube with each LSOA at its real mean level (shuffled over the map, or
+  in its real place) times the real seasonality, with the real phi; a false positive is a data set with
+  any LSOA given a class other than "No pattern detected".
 
 Power: a new hot spot of five contiguous LSOAs (one LSOA and four of its neighbours) with its mean
 multiplied by ``effect`` (in the test period, or the last three months of the cube).
@@ -150,13 +151,14 @@ def calibrate_pattern_change(
             else:
                 moved += res.moved
                 changed += res.n_changed > 0
-    note = f"null: both 12-month periods from the real pooled LSOA shares and monthly totals, NB phi {setup.phi:.2f}"
+    note = (f"null: both 12-month periods from the real pooled LSOA shares and monthly totals, NB phi {setup.phi:.2f}; "
+            "the test's null is drawn given each LSOA's count in both periods (beta-binomial)")  # fmt: skip
     r1, r2 = moved / reps, changed / reps
     return [
         {"test": "Pattern change: S below its no-change 2.5% point", "nominal": 0.025, "false_positive_rate": r1,
          "mc_se": _mc_se(0.025, reps), "power": float(np.mean(moved_p)), "reps": reps,
-         "notes": f"{note}; {n_null} null simulations per data set; power = share of data sets with a planted "
-                  f"5-LSOA new hot spot (x{effect:g}) where S is below that point"},
+         "notes": f"{note}; {n_null} null simulations per data set, moved when the Monte Carlo p of a low S "
+                  f"<= 0.025; power = share of data sets with a planted 5-LSOA new hot spot (x{effect:g}) where it moved"},
         {"test": "Pattern change: per-LSOA exact tests, FDR", "nominal": 0.05, "false_positive_rate": r2,
          "mc_se": _mc_se(0.05, reps), "power": float(np.mean(found_p)), "reps": reps,
          "notes": f"{note}; false positive = any LSOA flagged (q < 0.05); power = share of the 5 planted LSOAs "
@@ -164,53 +166,69 @@ def calibrate_pattern_change(
     ]  # fmt: skip
 
 
-def calibrate_emerging(
-    setup: Setup, reps: int, seed: int, effect: float = 3.0, months: int = 12, heterogeneous: bool = False
-) -> dict:
-    """False positives and power of the emerging hot-spot classes.
+EMERGING_PERMUTATIONS = 999
 
-    ``heterogeneous``: the LSOAs keep the real spread of their levels (the real mean monthly counts of
-    the LSOAs, shuffled over the map, constant over time) instead of all having the overall mean. No
-    location has a trend or a cluster of neighbours, but the space-time Gi* includes an LSOA's own
-    bins, so a busy LSOA is a "persistent hot spot" by ESRI's definition: this row measures that.
+
+def calibrate_emerging(
+    setup: Setup,
+    reps: int,
+    seed: int,
+    effect: float = 3.0,
+    months: int = 12,
+    levels: str = "shuffled",
+    method: str = "residual",
+) -> dict:
+    """False positives and power of the emerging hot-spot classes at real LSOA levels.
+
+    The null cube: each LSOA's real mean monthly count (2024-07..2025-06) times the real month's share
+    (Gwent's seasonality), gamma-Poisson with the real phi; no cluster and no change. ``levels``:
+    "shuffled" puts the real levels on the map at random, "real" keeps each LSOA's own level in its
+    place (the real town-centre clusters, still with no change in time). ``method``: "residual" is
+    the report's (space-time Gi* of the Pearson residuals, whole series permuted, normal p of z_sim,
+    FDR over the cube); "esri" is ESRI's normal p-values on the counts, which class busy LSOAs.
+    Power: five contiguous LSOAs with their mean multiplied by ``effect`` in the last three months, on
+    the shuffled levels; a planted LSOA counts as found when classed new, consecutive or sporadic hot.
     """
     rng = np.random.default_rng(seed)
     ids = list(setup.w.id_order)
     pos = [ids.index(a) for a in setup.planted]
-    mean = float(setup.cube.to_numpy().mean())
-    levels = setup.cube.to_numpy().mean(axis=1)
+    real = setup.cube.to_numpy(dtype=float)[:, -months:]
+    level = real.mean(axis=1)
+    season = real.sum(axis=0) / real.sum(axis=0).mean()
     cols = [f"m{t:02d}" for t in range(months)]
+    options = {"permutations": EMERGING_PERMUTATIONS, "residuals": True} if method == "residual" else {}
     false_pos = 0
     found = []
     emerging = ("New hot spot", "Consecutive hot spot", "Sporadic hot spot")
     for _ in range(reps):
         for planted in (False, True):
-            mu = np.full((len(ids), months), mean)
-            if heterogeneous:
-                mu = np.repeat(rng.permutation(levels)[:, None], months, axis=1)
+            placed = level if (levels == "real" and not planted) else rng.permutation(level)
+            mu = np.outer(placed, season)
             if planted:
                 mu[np.ix_(pos, range(months - 3, months))] *= effect
             y = _nb(rng, mu, setup.phi)
-            classes, _ = emerging_hot_spots(pd.DataFrame(y, index=ids, columns=cols), setup.w)
+            classes, _ = emerging_hot_spots(
+                pd.DataFrame(y, index=ids, columns=cols), setup.w, seed=int(rng.integers(1 << 31)), **options
+            )
             pat = classes.set_index("lsoa_code")["pattern"]
             if planted:
                 found.append(float(pat.loc[setup.planted].isin(emerging).mean()))
             else:
                 false_pos += bool((pat != "No pattern detected").any())
-    rate = false_pos / reps
-    if heterogeneous:
-        return {
-            "test": "Emerging hot spots, LSOAs at their real levels (shuffled): any class", "nominal": 0.05,
-            "false_positive_rate": rate, "mc_se": _mc_se(0.05, reps), "power": float(np.mean(found)), "reps": reps,
-            "notes": f"not a calibrated null for ESRI's method: the real mean monthly LSOA counts shuffled over the map, "
-                     f"constant in time, phi {setup.phi:.2f}; the space-time Gi* includes an LSOA's own bins, so busy "
-                     "LSOAs are classed (mostly persistent hot spots) with no clustering or trend: read the classes as "
-                     "'high space-time neighbourhood', not as clustering beyond an LSOA's own level",
-        }  # fmt: skip
+    name = (
+        "Emerging hot spots (space-time Gi* of residuals, permutation z, FDR over the cube)"
+        if method == "residual"
+        else "Emerging hot spots (ESRI: space-time Gi* of counts, normal p, FDR over the cube)"
+    )
+    where = "shuffled over the map" if levels == "shuffled" else "in their real places"
     return {
-        "test": "Emerging hot spots (space-time Gi*, FDR over the cube): any class", "nominal": 0.05,
-        "false_positive_rate": rate, "mc_se": _mc_se(0.05, reps), "power": float(np.mean(found)), "reps": reps,
-        "notes": f"null: {len(ids)} LSOAs x {months} months of exchangeable counts with the real mean {mean:.1f} and phi "
-                 f"{setup.phi:.2f}; false positive = any LSOA classed; power = share of 5 planted LSOAs (x{effect:g} in "
-                 "the last 3 months) classed new, consecutive or sporadic hot spot",
+        "test": f"{name}: any class, real LSOA levels {where}", "nominal": 0.05,
+        "false_positive_rate": false_pos / reps, "mc_se": _mc_se(0.05, reps), "power": float(np.mean(found)),
+        "reps": reps,
+        "notes": f"null: {len(ids)} LSOAs x {months} months, each LSOA's real mean monthly count {where} times the "
+                 f"real monthly seasonality, NB phi {setup.phi:.2f}, no cluster and no change; false positive = any "
+                 f"LSOA classed; power = share of 5 planted contiguous LSOAs (x{effect:g} in the last 3 months, levels "
+                 "shuffled) classed new, consecutive or sporadic hot spot"
+                 + (f"; {EMERGING_PERMUTATIONS} permutations of whole LSOA series" if method == "residual" else
+                    "; ESRI's normal p-values class busy LSOAs through their own months"),
     }  # fmt: skip

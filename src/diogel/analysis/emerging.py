@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -341,17 +342,114 @@ def space_time_gi_star(cube: pd.DataFrame, w, time_lag: int = 1) -> pd.DataFrame
     )
 
 
-def emerging_hot_spots(
+def space_time_permutation(
     cube: pd.DataFrame,
     w,
     time_lag: int = 1,
+    permutations: int = 9999,
+    seed: int = 12345,  # noqa: ANN001
+) -> pd.DataFrame:
+    """Conditional-permutation inference for the space-time Gi* of every bin of an area x month cube.
+
+    The space-time Gi* of bin (i, t) sums area i's own window (months t - ``time_lag`` .. t) and its
+    contiguity neighbours' windows (:func:`space_time_gi_star`). ESRI's normal p-values compare that sum
+    with bins drawn from the whole cube, so an area busy in every month is a "hot spot" through its own
+    bins alone, with no cluster around it (the calibration table measures this). Here area i keeps its
+    own series, and its k_i neighbours' whole series are replaced by the series of k_i areas drawn
+    without replacement from the other areas, ``permutations`` times (the draws of
+    :func:`diogel.analysis.hotspots.conditional_permutation_ids`, as esda draws them; one set of draws
+    for every area and month, so an area's months are judged against the same draws). The null is
+    that the areas' series are placed on the map at random: an area's own level, the months' shared
+    seasonality and the series' own autocorrelation are all kept.
+
+    For bin (i, t) with observed neighbour sum o and simulated sums s_1 .. s_R:
+
+    * ``p_sim`` = min(1, 2 (1 + min(#{s_r >= o}, #{s_r <= o})) / (R + 1)), the two-sided pseudo p-value
+      (smallest value 2 / (R + 1));
+    * ``z_sim`` = (o - mean(s)) / sd(s), the bin's standardised departure from its own null (0 when
+      every draw gives the same sum);
+    * ``p_z_sim`` = 2 (1 - Phi(|z_sim|)), the normal p-value of ``z_sim`` (esda's ``p_z_sim``, two-sided).
+      Unlike ``p_sim`` it has no floor at 2 / (R + 1), which matters when Benjamini-Hochberg runs over
+      thousands of bins; it is only as good as the normal shape of the permutation distribution, which
+      holds for the Pearson residuals of :func:`pearson_residuals` (the calibration table checks it).
+
+    Returns
+    -------
+    DataFrame, one row per area and month in the order of :func:`space_time_gi_star`: ``lsoa_code``,
+    ``month``, ``z_sim``, ``p_sim``, ``p_z_sim``.
+    """
+    from diogel.analysis.hotspots import conditional_randomisation
+
+    if permutations < 1:
+        raise ValueError(f"permutations must be >= 1, got {permutations}")
+    x = cube.reindex(w.id_order).to_numpy(dtype=float)
+    if np.isnan(x).any():
+        raise ValueError("cube contains missing values")
+    n, t_len = x.shape
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(x, axis=1)], axis=1)
+    ts = np.arange(t_len)
+    own = csum[:, ts + 1] - csum[:, np.maximum(ts - time_lag, 0)]  # each area's own window sums
+    adj = (w.sparse != 0).astype(float).tolil()
+    adj.setdiag(0.0)
+    adj = adj.tocsr()
+    adj.eliminate_zeros()
+    # conditional_randomisation reads only ``.sparse`` (binary here, as the Gi* sums are unweighted).
+    binary = SimpleNamespace(sparse=adj)
+    observed = adj @ own
+    z_sim = np.zeros((n, t_len))
+    p_sim = np.ones((n, t_len))
+    for t in range(t_len):
+        sims = conditional_randomisation(own[:, t], binary, permutations, seed)
+        o = observed[:, [t]]
+        extreme = np.minimum((sims >= o).sum(axis=1), (sims <= o).sum(axis=1))
+        p_sim[:, t] = np.minimum(1.0, 2.0 * (1 + extreme) / (permutations + 1))
+        sd = sims.std(axis=1)
+        z_sim[:, t] = np.where(sd > 0, (o[:, 0] - sims.mean(axis=1)) / np.where(sd > 0, sd, 1.0), 0.0)
+    return pd.DataFrame(
+        {
+            "lsoa_code": np.repeat(np.asarray(w.id_order, dtype=object), t_len),
+            "month": np.tile(np.asarray(cube.columns), n),
+            "z_sim": z_sim.ravel(),
+            "p_sim": p_sim.ravel(),
+            "p_z_sim": 2.0 * stats.norm.sf(np.abs(z_sim.ravel())),
+        }
+    )
+
+
+def pearson_residuals(cube: pd.DataFrame) -> pd.DataFrame:
+    """Pearson residuals of an area x month cube from the model of area and month main effects.
+
+    e_it = y_i. y_.t / y_.. (each area's own level times the month's share of all records) and
+    r_it = (y_it - e_it) / sqrt(e_it), 0 where e_it = 0. A residual is high where an area has more
+    records in a month than its own level and the month's overall level make expected, so a space-time
+    Gi* of the residuals finds clusters of change (emerging and fading hot spots), not busy places.
+    """
+    y = cube.to_numpy(dtype=float)
+    e = y.sum(axis=1, keepdims=True) * y.sum(axis=0, keepdims=True) / max(y.sum(), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(e > 0, (y - e) / np.sqrt(np.where(e > 0, e, 1.0)), 0.0)
+    return pd.DataFrame(r, index=cube.index, columns=cube.columns)
+
+
+def emerging_hot_spots(
+    cube: pd.DataFrame,
+    w,  # noqa: ANN001
+    time_lag: int = 1,
     alpha: float = 0.05,
     share: float = 0.9,
-    fdr: bool = True,  # noqa: ANN001
+    fdr: bool = True,
+    permutations: int = 0,
+    seed: int = 12345,
+    residuals: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ESRI's Emerging Hot Spot Analysis on an area x month cube.
 
-    1. :func:`space_time_gi_star` gives every bin a z-score and a two-sided p-value.
+    1. :func:`space_time_gi_star` gives every bin a z-score and a two-sided p-value (ESRI's normal
+       p-values). With ``permutations`` > 0, :func:`space_time_permutation` adds each bin's conditional-
+       permutation z (``z_sim``) and pseudo p-value (``p_sim``), and those are the ones used below: the
+       normal p-values class busy areas as hot spots through their own months alone (the calibration
+       table: every null data set with the LSOAs at their real levels), the permutation ones only
+       when the neighbours are high beyond the areas' own levels.
     2. With ``fdr`` (default, as ESRI), the p-values of all bins of the cube are adjusted together by
        Benjamini-Hochberg; a bin is hot (cold) when z > 0 (z < 0) and its q < ``alpha``.
     3. Each area's series of z-scores gets the Mann-Kendall trend test, and the area is classed by
@@ -360,13 +458,40 @@ def emerging_hot_spots(
     Returns
     -------
     (classes, bins) : the frame of :func:`emerging_hotspot_classes` and the bins (``lsoa_code``,
-    ``month``, ``count``, ``z``, ``p``, ``q``).
+    ``month``, ``count``, ``z``, ``p``, with permutations ``z_sim`` and ``p_sim``, and ``q``).
     """
     from diogel.analysis.hotspots import benjamini_hochberg
 
-    bins = space_time_gi_star(cube, w, time_lag=time_lag)
-    bins["q"] = benjamini_hochberg(bins["p"].to_numpy()) if fdr else bins["p"]
+    values = pearson_residuals(cube) if residuals else cube
+    if residuals and not np.any(values.to_numpy()):
+        # Every LSOA-month exactly as its own level and the month predict (e.g. a single month): no bin
+        # departs from expectation, so nothing is hot or cold.
+        flat = space_time_gi_star(cube, w, time_lag=time_lag) if cube.to_numpy().std() > 0 else None
+        n_bins = len(w.id_order) * cube.shape[1]
+        bins = pd.DataFrame(
+            {
+                "lsoa_code": np.repeat(np.asarray(w.id_order, dtype=object), cube.shape[1]),
+                "month": np.tile(np.asarray(cube.columns), len(w.id_order)),
+                "count": cube.reindex(w.id_order).to_numpy(dtype=float).ravel(),
+                "z": np.zeros(n_bins) if flat is None else flat["z"].to_numpy(),
+                "p": np.ones(n_bins) if flat is None else flat["p"].to_numpy(),
+            }
+        )
+        bins["residual"], bins["q"] = 0.0, 1.0
+        classes = emerging_hotspot_classes(bins[["lsoa_code", "month"]].assign(z=0.0, p=1.0), alpha, share)
+        return classes, bins
+    bins = space_time_gi_star(values, w, time_lag=time_lag)
+    if residuals:
+        bins["count"] = cube.reindex(w.id_order).to_numpy(dtype=float).ravel()
+        bins["residual"] = values.reindex(w.id_order).to_numpy(dtype=float).ravel()
+    z_col, p_col = "z", "p"
+    if permutations:
+        perm = space_time_permutation(values, w, time_lag=time_lag, permutations=permutations, seed=seed)
+        for col in ("z_sim", "p_sim", "p_z_sim"):
+            bins[col] = perm[col].to_numpy()
+        z_col, p_col = "z_sim", "p_z_sim"
+    bins["q"] = benjamini_hochberg(bins[p_col].to_numpy()) if fdr else bins[p_col]
     classes = emerging_hotspot_classes(
-        bins[["lsoa_code", "month", "z"]].assign(p=bins["q"]), alpha=alpha, share=share
+        bins[["lsoa_code", "month"]].assign(z=bins[z_col], p=bins["q"]), alpha=alpha, share=share
     )
     return classes, bins

@@ -283,9 +283,10 @@ class PatternChange:
     areas : ``sppt.areas`` with the per-area exact test columns of :func:`area_change_tests`.
     S_null : the S of each simulation with no change (array).
     S_expected, S_low, S_high : mean and 2.5% / 97.5% quantiles of ``S_null``.
-    moved : True when the observed S is below S_low, the 2.5% point of S with no change; only then may a
-        text say that the pattern moved (an S above S_high means the periods are more alike than chance
-        makes them, which is not a move).
+    p_value : one-sided Monte Carlo p-value of a low S, (1 + #{S_null <= S}) / (n_null + 1).
+    moved : True when ``p_value`` <= 0.025, i.e. the observed S is in the lowest 2.5% of S with no change;
+        only then may a text say that the pattern moved (an S above S_high means the periods are more alike
+        than chance makes them, which is not a move).
     dispersion : the phi used in the null simulations and the exact tests.
     n_changed, n_higher, n_lower : areas changed by the exact tests (q < alpha).
     """
@@ -296,6 +297,7 @@ class PatternChange:
     S_expected: float
     S_low: float
     S_high: float
+    p_value: float
     moved: bool
     dispersion: float
     n_changed: int
@@ -303,20 +305,23 @@ class PatternChange:
     n_lower: int
 
 
-def _draw_counts(
-    rng: np.random.Generator, total: int, share: np.ndarray, dispersion: float, size: int
+def _draw_test_counts(
+    rng: np.random.Generator, n: np.ndarray, pi: float, dispersion: float, size: int
 ) -> np.ndarray:
-    """``size`` draws of area counts with the given total: multinomial (phi = 1) or Dirichlet-multinomial.
+    """``size`` draws of each area's test-period count given its count in both periods, n_i.
 
-    The Dirichlet-multinomial with concentration a0 = (N - phi) / (phi - 1) has variance
-    phi N pi (1 - pi), the multinomial's times phi, with the same total N.
+    With no change, t_i | n_i is binomial(n_i, pi) for Poisson counts; with over-dispersion phi it is
+    beta-binomial with the same mean and variance phi n_i pi (1 - pi) (the quasi-binomial variance of
+    :func:`area_change_tests`): Beta(pi a_i, (1 - pi) a_i) with a_i = (n_i - phi) / (phi - 1). An area
+    with n_i <= phi, whose variance cannot reach phi times the binomial's, is drawn binomial.
     """
-    if dispersion <= 1 or total <= dispersion:
-        return rng.multinomial(total, share, size=size)
-    a0 = (total - dispersion) / (dispersion - 1)
-    alpha = np.maximum(share * a0, 1e-12)
-    probs = rng.dirichlet(alpha, size=size)
-    return np.stack([rng.multinomial(total, pr) for pr in probs])
+    n = np.asarray(n, dtype=np.int64)
+    if dispersion <= 1:
+        return rng.binomial(n, pi, size=(size, n.size))
+    over = n > dispersion
+    a = np.where(over, (n - dispersion) / (dispersion - 1), 1.0)
+    share = rng.beta(np.maximum(pi * a, 1e-12), np.maximum((1 - pi) * a, 1e-12), size=(size, n.size))
+    return rng.binomial(n, np.where(over, share, pi))
 
 
 def pattern_change(
@@ -334,12 +339,16 @@ def pattern_change(
     """Andresen's S beside its distribution under no change, and per-area exact tests with FDR.
 
     1. The observed S: :func:`spatial_point_pattern_test` of ``base`` against ``test``.
-    2. The null: both periods redrawn ``n_null`` times (default 199) from the pooled shares
-       pi_i = (b_i + t_i) / (B + T) with the observed totals B and T (multinomial; with
-       ``dispersion`` phi > 1 a Dirichlet-multinomial whose variance is phi times the multinomial's),
-       and the same test run on each pair. S_expected is the mean of the simulated S, [S_low, S_high]
-       their 2.5% and 97.5% quantiles; the pattern moved only when the observed S is below S_low (a
-       one-sided test at 2.5%: a low S is what a move produces).
+    2. The null, conditional on each area's count in both periods n_i = b_i + t_i (the statistic that
+       carries the area's unknown rate, as in the exact tests of step 3): ``n_null`` times (default
+       199) every area's test-period count is redrawn as t_i ~ binomial(n_i, pi), pi = T / (B + T), or
+       with ``dispersion`` phi > 1 beta-binomial with variance phi n_i pi (1 - pi); b_i = n_i - t_i,
+       and the same test is run on each pair. S_expected is the mean of the simulated S, [S_low,
+       S_high] their 2.5% and 97.5% quantiles. The one-sided Monte Carlo p-value of a low S is
+       (1 + #{S_null <= S}) / (n_null + 1); the pattern moved only when it is <= 0.025 (a low S is
+       what a move produces). Conditioning on n_i makes the test exact under the model whatever the
+       areas' rates (an earlier version redrew both periods from the *estimated* pooled shares, so its
+       null depended on the noise in those estimates).
     3. Per-area changes: :func:`area_change_tests` (exact conditional binomial on the
        phi-adjusted scale, Benjamini-Hochberg, q < alpha).
 
@@ -352,24 +361,28 @@ def pattern_change(
     t = a["test_count"].to_numpy().astype(np.int64)
     if not (np.array_equal(b, a["base_count"]) and np.array_equal(t, a["test_count"])):
         raise ValueError("counts must be whole numbers of events")
-    pooled = (b + t) / float((b + t).sum())
+    n = b + t
     rng = np.random.default_rng([seed, 1])
-    b_sim = _draw_counts(rng, int(b.sum()), pooled, dispersion, n_null)
-    t_sim = _draw_counts(rng, int(t.sum()), pooled, dispersion, n_null)
+    t_sim = _draw_test_counts(rng, n, float(t.sum()) / float(n.sum()), dispersion, n_null)
     opts = {"sample_share": 0.85, "n_resamples": 200, "confidence": 0.95, "replace": True} | sppt_options
     s_null = np.empty(n_null)
     for r in range(n_null):
-        bs, ts = b_sim[r], t_sim[r]
+        ts = t_sim[r]
+        bs = n - ts
+        if bs.sum() == 0 or ts.sum() == 0:
+            s_null[r] = 1.0
+            continue
         base_pct = 100.0 * bs / bs.sum()
         _, _, similar = _resampled_interval(base_pct, ts, rng=np.random.default_rng([seed, 2, r]), **opts)
         s_null[r] = similar.mean()
     low, high = (float(v) for v in np.quantile(s_null, [0.025, 0.975]))
+    p_value = float((1 + np.sum(s_null <= obs.S)) / (n_null + 1))
     tests = area_change_tests(b, t, dispersion=dispersion, alpha=alpha)
     areas_out = pd.concat([a.reset_index(drop=True), tests.drop(columns="n")], axis=1)
     ch = tests["exact_change"]
     return PatternChange(
         sppt=obs, areas=areas_out, S_null=s_null, S_expected=float(s_null.mean()), S_low=low, S_high=high,
-        moved=float(obs.S) < low, dispersion=float(dispersion),
+        p_value=p_value, moved=p_value <= 0.025, dispersion=float(dispersion),
         n_changed=int((ch != "similar").sum()), n_higher=int((ch == "higher in test").sum()),
         n_lower=int((ch == "lower in test").sum()),
     )  # fmt: skip

@@ -34,7 +34,15 @@ from diogel.report.sections._common import ALL, lsoa_counts, rate_unit, slug
 
 N_TYPE_MAPS = 3
 SPPT = {"sample_share": 0.85, "n_resamples": 200, "confidence": 0.95}
-EMERGING = {"time_lag": 1, "alpha": 0.05, "share": 0.9, "fdr": "Benjamini-Hochberg over all LSOA-month bins"}
+EMERGING = {
+    "time_lag": 1,
+    "alpha": 0.05,
+    "share": 0.9,
+    "fdr": "Benjamini-Hochberg over all LSOA-month bins",
+    "cube": "Pearson residuals from LSOA and month main effects",
+    "permutations": 999,
+    "p": "normal p of the conditional-permutation z (whole LSOA series permuted)",
+}
 N_NULL = 199
 
 
@@ -81,8 +89,11 @@ def build(ctx: Context) -> SectionOutput:
     lisa = local_moran_rate(counts, pop, w, permutations=o.permutations, seed=o.seed)
     cube = _monthly_cube(ctx, d.period)
     if cube.to_numpy().std() > 0:
+        # Residuals and permuted series: the calibration table shows ESRI's normal p-values on counts class
+        # busy LSOAs in every no-change data set; these are at the nominal rate.
         emerging, _ = emerging_hot_spots(cube, w, time_lag=EMERGING["time_lag"], alpha=EMERGING["alpha"],
-                                         share=EMERGING["share"])  # fmt: skip
+                                         share=EMERGING["share"], residuals=True, seed=o.seed,
+                                         permutations=min(o.permutations, EMERGING["permutations"]))  # fmt: skip
     else:
         emerging = pd.DataFrame({"lsoa_code": gdf["lsoa_code"], "pattern": "No pattern detected", "n_hot": 0,
                                  "n_cold": 0, "trend": "no trend"})  # fmt: skip
@@ -265,8 +276,8 @@ def build(ctx: Context) -> SectionOutput:
                          "dispersion": round(spatial_change.dispersion, 3)}  # fmt: skip
         prev_inputs = inputs + ["police:previous"]
         two = lambda v: fmt_number(v, 2)  # noqa: E731
-        null_def = ("S of the same test when both periods are redrawn from the pooled LSOA shares with the observed totals "
-                    f"({N_NULL} times, Dirichlet-multinomial with the LSOA counts' over-dispersion phi)")  # fmt: skip
+        null_def = ("S of the same test when each LSOA's records of both periods are split between them at random "
+                    f"({N_NULL} times, beta-binomial with the period's share and the LSOA counts' over-dispersion phi)")  # fmt: skip
         sppt_spans = {
             "S": f.number("sppt_S", spatial_change.sppt.S, label="Andresen's S index", fmt=two, inputs=prev_inputs, parameters=params,
                           definition="Share of LSOAs whose share of the previous period's records lies inside the 95% resampling interval of this period's share (1 = the same pattern)."),
@@ -287,9 +298,7 @@ def build(ctx: Context) -> SectionOutput:
         }  # fmt: skip
         # Only an S below its no-change range may be read as the pattern having moved.
         sppt_spans["verdict"] = (
-            Markup("S is below that range, which suggests the pattern moved more than chance explains; the calibration "
-                   "table shows this comparison fires more often than its nominal 2.5% when nothing changed, so read it "
-                   "together with the LSOA-by-LSOA tests.") if spatial_change.moved
+            Markup("S is below that range: the pattern moved more than chance explains.") if spatial_change.moved
             else Markup("S is not below that range: no evidence of a change in the pattern beyond chance.")
         )  # fmt: skip
 
@@ -297,11 +306,7 @@ def build(ctx: Context) -> SectionOutput:
         Finding(Markup("{} LSOAs are hot spots of recorded crime and ASB at 95% confidence or more, holding {} of all records.").format(n_hot, hot_share), rank=20),
         Finding(Markup("Crime is concentrated: the top 5% of LSOAs ({} LSOAs) hold {} of records, the top 10% hold {}.").format(top5_n, top5, top10), rank=21),
     ]  # fmt: skip
-    # No summary finding from the emerging hot-spot classes: the calibration table shows that with LSOAs at
-    # their real, different levels and no clustering or trend, ESRI's space-time Gi* still classes busy
-    # LSOAs (new and intensifying among them) in most data sets; the classes stay in the section, described.
-    # The summary rests on the per-LSOA exact tests only: the calibration table shows them at their nominal
-    # false-positive rate, while "S below its no-change range" fires more often than its nominal 2.5%.
+    # The emerging classes and S stay in the section; the summary counts the per-LSOA exact tests.
     if sppt_spans and spatial_change.n_changed:
         findings.append(
             Finding(Markup("Spatial pattern: exact tests find {} LSOAs with a higher share of records than in the previous period and {} with a lower share.").format(
@@ -342,10 +347,9 @@ def build(ctx: Context) -> SectionOutput:
                 "hot spots are computed on counts, rates are smoothed, and both should be read together."
             ),
             Markup(
-                "Emerging hot-spot classes follow ESRI's method, whose space-time Gi* counts an LSOA's own months: "
-                "an LSOA that is simply busy is classed as a hot spot even with no cluster around it and no trend "
-                "(see the calibration table). Read the classes as where the neighbourhood is high over time; they "
-                "are not used as findings in the summary."
+                "Emerging hot-spot classes are computed on each LSOA's records relative to its own usual level: they "
+                "show where a neighbourhood rose or fell together, not where it is simply busy (the Gi* hot spots "
+                "show that)."
             ),
         ],
         methods=[
@@ -376,19 +380,19 @@ def build(ctx: Context) -> SectionOutput:
             (
                 "Emerging hot spots",
                 Markup(
-                    "ESRI's Emerging Hot Spot Analysis (ESRI, <em>How Emerging Hot Spot Analysis works</em>, ArcGIS Pro documentation, Space Time Pattern Mining toolbox): a space-time Getis-Ord Gi* on the LSOA x month cube, in which a bin's neighbours are the LSOA itself and its queen-contiguous LSOAs in the same month and the previous {} month(s) (ESRI's neighbourhood time step), against the mean and standard deviation of the whole cube (ESRI's default global window); the bins' p-values are adjusted together by Benjamini-Hochberg (ESRI applies the false discovery rate correction), a bin is hot or cold when q &lt; 0.05; the Mann-Kendall test of each LSOA's z-series gives the trend. Classes, as ESRI defines them (hot versions; cold spots mirror them): new (hot in the final month, never before); consecutive (one uninterrupted run of at least two hot months ending in the final month, never hot before it, under 90% of months hot); intensifying, persistent, diminishing (hot in at least 90% of months including the final one, with a significant increasing, no, or a significant decreasing trend in z); sporadic (hot in the final month, on and off before, under 90% hot, never cold); oscillating (hot in the final month, cold in some earlier month, under 90% hot); historical (not hot in the final month, hot in at least 90% of months); otherwise no pattern detected."
-                ).format(EMERGING["time_lag"]),
+                    "After ESRI's Emerging Hot Spot Analysis (ESRI, <em>How Emerging Hot Spot Analysis works</em>, ArcGIS Pro documentation, Space Time Pattern Mining toolbox): a space-time Getis-Ord Gi* on the LSOA x month cube, in which a bin's neighbours are the LSOA itself and its queen-contiguous LSOAs in the same month and the previous {} month(s) (ESRI's neighbourhood time step); the bins' p-values are adjusted together by Benjamini-Hochberg (ESRI applies the false discovery rate correction), a bin is hot or cold when q &lt; 0.05; the Mann-Kendall test of each LSOA's z-series gives the trend. Two departures from ESRI, both because its normal p-values on counts class every busy LSOA as a hot spot through its own months, with no cluster and no change (the calibration table: every no-change data set at real Gwent LSOA levels): the cube holds each LSOA-month's Pearson residual from the LSOA's own level and the month's overall level, (y - e) / sqrt(e) with e = LSOA total x month total / grand total; and a bin's significance comes from conditional randomisation, the LSOA keeping its own series and its neighbours' whole series replaced by other LSOAs' series ({} times), as the normal p-value of the bin's z against those draws. A hot spot here is therefore a neighbourhood with more records than its own usual level, at the same time. Classes, as ESRI defines them (hot versions; cold spots mirror them): new (hot in the final month, never before); consecutive (one uninterrupted run of at least two hot months ending in the final month, never hot before it, under 90% of months hot); intensifying, persistent, diminishing (hot in at least 90% of months including the final one, with a significant increasing, no, or a significant decreasing trend in z); sporadic (hot in the final month, on and off before, under 90% hot, never cold); oscillating (hot in the final month, cold in some earlier month, under 90% hot); historical (not hot in the final month, hot in at least 90% of months); otherwise no pattern detected."
+                ).format(EMERGING["time_lag"], min(o.permutations, EMERGING["permutations"])),
             ),
             (
                 "Spatial change",
                 Markup(
-                    "Andresen's spatial point pattern test: this period's records are resampled (85%, 200 times, with replacement); an LSOA is similar when its share of the previous period's records lies within the 95% interval of its resampled share, and S is the share of similar LSOAs. S is never read on its own: both periods are redrawn {} times from the pooled LSOA shares with the observed totals (Dirichlet-multinomial with the over-dispersion phi of the LSOA counts, estimated from the month-to-month Pearson statistic within each period; phi = 1 is multinomial) and the test re-run, giving the S expected with no change and its 95% range; the report says the pattern moved only when S is below that range (a one-sided test at 2.5%). The calibration table shows that comparison is not calibrated yet (it fires in about one no-change data set in nine, against a nominal one in forty: the simulated range is too narrow), so the summary rests on the per-LSOA tests, which are at their nominal rate. Which LSOAs changed comes from exact conditional binomial tests (given an LSOA's records in both periods, its records this period are binomial with the period's overall share), on counts divided by phi, Benjamini-Hochberg adjusted, q &lt; 0.05. Records of a 2011 LSOA shared between the 2021 LSOAs it split into are rounded to whole records for these tests."
+                    "Andresen's spatial point pattern test: this period's records are resampled (85%, 200 times, with replacement); an LSOA is similar when its share of the previous period's records lies within the 95% interval of its resampled share, and S is the share of similar LSOAs. S is never read on its own: {} times, each LSOA's records of both periods are split between the periods at random (given its records in both, its records this period are beta-binomial with the period's overall share and variance phi times the binomial's, phi the over-dispersion of the LSOA counts estimated from the month-to-month Pearson statistic within each period; phi = 1 is binomial) and the test re-run, giving the S expected with no change and its 95% range; the report says the pattern moved only when S is in the lowest 2.5% of those (Monte Carlo p of a low S at most 0.025). Splitting each LSOA's own records keeps the test exact under the model whatever the LSOAs' rates (the calibration table gives its false-positive rate). Which LSOAs changed comes from exact conditional binomial tests (given an LSOA's records in both periods, its records this period are binomial with the period's overall share), on counts divided by phi, Benjamini-Hochberg adjusted, q &lt; 0.05. Records of a 2011 LSOA shared between the 2021 LSOAs it split into are rounded to whole records for these tests."
                 ).format(N_NULL),
             ),
             (
                 "Calibration of the spatial tests",
                 Markup(
-                    "The false-positive rates and powers of the hot-spot bins, the pattern-change test and the emerging hot-spot classes in the calibration table (calibration/space.csv, made by benchmarks/calibrate_space.py) come from synthetic data fitted to the real Gwent police.uk counts of 2023-07 to 2025-06 on the 374 Gwent LSOAs: counts are gamma-Poisson with variance phi times the mean (phi about 1.8, the month-to-month over-dispersion of real LSOA counts). Nulls: for Gi*, the real yearly LSOA counts shuffled over the map (no spatial structure); for the pattern change, both years drawn from the same LSOA shares and the real monthly totals; for emerging hot spots, a 12-month cube of exchangeable LSOA-months. A false positive is a data set with any finding (any LSOA binned at 95%+, S below its no-change range, any LSOA changed, any LSOA classed). Power: a new hot spot of five contiguous LSOAs with its mean raised. Under the same null the analytic Gi* p-values flag hot spots in nearly every data set, which is why the bins use the permutation p-values."
+                    "The false-positive rates and powers of the hot-spot bins, the pattern-change test and the emerging hot-spot classes in the calibration table (calibration/space.csv, made by benchmarks/calibrate_space.py) come from synthetic data fitted to the real Gwent police.uk counts of 2023-07 to 2025-06 on the 374 Gwent LSOAs: counts are gamma-Poisson with variance phi times the mean (phi about 1.8, the month-to-month over-dispersion of real LSOA counts). Nulls: for Gi*, the real yearly LSOA counts shuffled over the map (no spatial structure); for the pattern change, both years drawn from the same LSOA shares and the real monthly totals; for emerging hot spots, a 12-month cube with every LSOA at its real mean level (shuffled over the map, or in its real place) times the real seasonality, with no change. A false positive is a data set with any finding (any LSOA binned at 95%+, S below its no-change range, any LSOA changed, any LSOA classed). Power: a new hot spot of five contiguous LSOAs with its mean raised. Under the same nulls the analytic Gi* p-values flag hot spots in nearly every data set, and ESRI's emerging classes on counts class LSOAs in every data set, which is why the bins use permutation p-values and the emerging classes residuals. With 374 LSOAs the Gi* bins have almost no power for a new hot spot of five LSOAs (the smallest pseudo p-value, 3/(R+1), must be reached by several LSOAs for the false discovery rate threshold to be crossed); a hot spot shown is real, but the absence of one says little."
                 ),
             ),
         ],  # fmt: skip
