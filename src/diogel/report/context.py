@@ -33,6 +33,7 @@ class AssessOptions:
     pdf : also write assessment.pdf.
     recommendations : the analyst's recommendations, PESTELO and triangle notes (YAML or Markdown,
         see :func:`diogel.analysis.recommendations.load_analyst_input`); None: generated only.
+    language : "en", "cy" (Welsh) or "both" (one bilingual document, Welsh first).
     """
 
     permutations: int = 9999
@@ -43,6 +44,7 @@ class AssessOptions:
     scoring: Path | None = None
     pdf: bool = True
     recommendations: Path | None = None
+    language: str = "en"
 
 
 @dataclass
