@@ -9,6 +9,7 @@ rendering, names, codes and numbers aside. Sections whose text is not yet transl
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -29,14 +30,10 @@ from diogel.report.sections import sections
 NOT_YET_WELSH = {
     "summary": "findings of the untranslated sections",
     "executive_summary": "recommendation text comes from analysis/recommendations_default.yaml",
-    "data": "not yet translated",
-    "harm": "not yet translated",
-    "where": "not yet translated",
     "where_next": "not yet translated",
     "partner": "not yet translated",
     "drivers": "not yet translated",
     "stop_search": "not yet translated",
-    "peers": "not yet translated",
     "priorities": "not yet translated",
     "conclusions": "recommendation rules (analysis/recommendations_default.yaml) are English only",
     "methods": "method notes and caveats of the untranslated sections",
@@ -45,7 +42,8 @@ _WORD = re.compile(r"[A-Za-z][a-z]{2,}")
 
 
 class _Texts(HTMLParser):
-    """Visible text nodes under each ``<section id=...>`` (SVG text included, <style> left out)."""
+    """Visible text nodes under each ``<section id=...>`` (SVG text included; <style> and <code>, which
+    holds file names and commands, left out)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,11 +59,11 @@ class _Texts(HTMLParser):
             self._section, self._depth = a["id"].removeprefix("en-"), 0
         if self._section is not None and tag == "section":
             self._depth += 1
-        if tag in ("style", "script"):
+        if tag in ("style", "script", "code"):
             self._skip += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "script"):
+        if tag in ("style", "script", "code"):
             self._skip -= 1
         if tag == "section" and self._section is not None:
             self._depth -= 1
@@ -124,15 +122,18 @@ def halves(demo: Path) -> tuple[_Texts, _Texts]:
     return texts(welsh), texts(english)
 
 
-@pytest.fixture(scope="module")
-def names() -> set[str]:
-    places = set(i18n.welsh_place_names().values())
-    import csv
-
+def place_names() -> set[str]:
+    """Welsh and English names of the Welsh areas, and each word of them (names are the same text in
+    both halves when they have no Welsh form: Blaenau Gwent, Torfaen's peers...)."""
     path = Path(str(i18n.resources.files("diogel.data"))) / "reference" / "wales" / "names_cy.csv"
     with path.open(encoding="utf-8") as f:
-        places |= {r["name_en"] for r in csv.DictReader(f)}
+        places = {n for r in csv.DictReader(f) for n in (r["name_en"], r["name_cy"])}
     return places | {w for p in places for w in p.split()}
+
+
+@pytest.fixture(scope="module")
+def names() -> set[str]:
+    return place_names()
 
 
 def test_the_demo_writes_welsh_first_then_english(demo: Path) -> None:
@@ -198,7 +199,9 @@ def test_the_catalogue_translates_every_message_of_the_report() -> None:
     assert not [k for k, v in catalogue.items() if not v]
     source = Path(str(i18n.resources.files("diogel.report")))
     method_map = [("**.py", "python"), ("**/templates/**.j2", "jinja2")]
-    options = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+    options = {
+        "**/templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true", "newstyle_gettext": "true"}
+    }
     found = {
         m[2] if isinstance(m[2], str) else m[2][0]
         for m in extract_from_dir(

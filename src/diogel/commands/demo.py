@@ -23,6 +23,7 @@ def demo(ctx: typer.Context) -> None:
     from diogel.commands.assess import print_result
     from diogel.demo.files import load_demo_partner_data
     from diogel.report.assessment import run_assessment
+    from diogel.report.context import AssessOptions
     from diogel.warehouse.queries import counts as counts_frame
     from diogel.warehouse.reference import demo_police_archive, load_reference
 
@@ -69,7 +70,10 @@ def demo(ctx: typer.Context) -> None:
             out.print(f"6. strategic assessment of Newport ({DEMO_AREA}), {DEMO_PERIOD}")
             target = wh.data_dir / "assessment-newport"
             with progress("assessment") as update:
-                result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, progress=update)
+                # In Welsh and English, one document, Welsh first (the Welsh Language Standards).
+                result = run_assessment(
+                    wh, DEMO_AREA, DEMO_PERIOD, target, AssessOptions(language="both"), progress=update
+                )
             print_result(result)
             out.print(
                 f"open {escape(str(result.html.resolve()))} in a browser (it works offline); "

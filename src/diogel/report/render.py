@@ -40,6 +40,7 @@ def environment() -> jinja2.Environment:
     # environment is the same for every language.
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["term"] = i18n.term
     env.globals.update(
         term=i18n.term,
         here=i18n.here,
