@@ -194,21 +194,26 @@ def test_figures_json_gives_every_figure_in_welsh(demo: Path) -> None:
 
 
 def test_the_catalogue_translates_every_message_of_the_report() -> None:
+    """Every message of the report package and of the reports that share its catalogue (options for
+    change, the funding charts) has a Welsh translation; section titles and descriptions too."""
+    from babel.messages.extract import extract_from_file
+
     with (i18n.CATALOGUES / "cy" / "LC_MESSAGES" / "report.po").open("rb") as f:
         catalogue = {m.id: m.string for m in read_po(f) if m.id}
     assert not [k for k, v in catalogue.items() if not v]
     source = Path(str(i18n.resources.files("diogel.report")))
-    method_map = [("**.py", "python"), ("**/templates/**.j2", "jinja2")]
-    options = {
-        "**/templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true", "newstyle_gettext": "true"}
+    resources_dir = source.parent / "resources"
+    keywords = {"_": None, "T": None, "gettext": None, "ngettext": (1, 2)}
+    jinja = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "newstyle_gettext": "true"}
+    found = {m[2] for m in extract_from_dir(source, [("**.py", "python"), ("**/templates/**.j2", "jinja2")],
+                                             {"**/templates/**.j2": jinja}, keywords=keywords)}  # fmt: skip
+    found |= {
+        m[1] for m in extract_from_file("python", resources_dir / "options_report.py", keywords=keywords)
     }
-    found = {
-        m[2] if isinstance(m[2], str) else m[2][0]
-        for m in extract_from_dir(
-            source, method_map, options, keywords={"_": None, "T": None, "ngettext": (1, 2)}
-        )
-    }
-    assert len(found) > 100
+    found |= {m[1] for m in extract_from_file("python", resources_dir / "charts.py", keywords=keywords)}
+    found |= {m[1] for m in extract_from_file("jinja2", resources_dir / "templates" / "options_report.html",
+                                              keywords=keywords, options=jinja)}  # fmt: skip
+    assert len(found) > 300
     assert not sorted(found - set(catalogue))[:10]
     # Section titles and descriptions are shown through the catalogue too.
     shown = {s.title for s in sections()} | {s.description for s in sections() if s.description}
@@ -225,3 +230,26 @@ def test_place_names_in_welsh() -> None:
             *[__import__("datetime").date(2024, 7, 1), __import__("datetime").date(2025, 6, 1)]
         ) == ("Gorffennaf 2024 i Fehefin 2025")
     assert i18n.place_name("W06000022", "Newport") == "Newport"
+
+
+def test_the_recommendation_rules_are_in_welsh_and_quote_the_same_figures() -> None:
+    """Each packaged rule's theme, conclusion and recommendation has a Welsh translation in the report
+    catalogue that quotes exactly the facts the English quotes (only the words change)."""
+    import yaml
+
+    from diogel.analysis import recommendations
+
+    with (i18n.CATALOGUES / "cy" / "LC_MESSAGES" / "report.po").open("rb") as f:
+        catalogue = {m.id: m.string for m in read_po(f) if m.id}
+    rules = yaml.safe_load(
+        i18n.resources.files(recommendations.__package__)
+        .joinpath("recommendations_default.yaml")
+        .read_text("utf-8")
+    )["rules"]
+    facts = re.compile(r"\{([^{}|]*(?:\{[^{}]*\}[^{}|]*)*)\|")
+    for rule in rules:
+        for key in ("theme", "conclusion", "recommendation"):
+            english = " ".join(str(rule[key]).split())
+            welsh = catalogue.get(english)
+            assert welsh and welsh != english, (rule["id"], key)
+            assert sorted(facts.findall(welsh)) == sorted(facts.findall(english)), (rule["id"], key)
