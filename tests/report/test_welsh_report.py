@@ -26,16 +26,14 @@ from diogel.report import i18n
 from diogel.report.sections import sections
 
 # Sections whose sentences still come out in English (their text is not yet in the catalogue, or comes
-# from text outside the report package: the recommendation rules, the analysis modules' method notes).
+# from text outside the report package: the analysis modules' sentences and method notes).
 NOT_YET_WELSH = {
     "summary": "findings of the untranslated sections",
-    "executive_summary": "recommendation text comes from analysis/recommendations_default.yaml",
     "where_next": "not yet translated",
     "partner": "not yet translated",
     "drivers": "not yet translated",
     "stop_search": "not yet translated",
     "priorities": "not yet translated",
-    "conclusions": "recommendation rules (analysis/recommendations_default.yaml) are English only",
     "methods": "method notes and caveats of the untranslated sections",
 }
 _WORD = re.compile(r"[A-Za-z][a-z]{2,}")

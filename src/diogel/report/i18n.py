@@ -154,7 +154,7 @@ class Term(str):
 
 
 def _plain(value: object, lang: str) -> object:
-    if isinstance(value, Text | Term):
+    if isinstance(value, Text | Term | Place):
         return value.in_(lang)
     return value
 
@@ -164,7 +164,7 @@ T = Text
 
 def in_language(text: object, lang: str) -> object:
     """``text`` in ``lang`` if it knows how (a :class:`Text` or :class:`Term`), else unchanged."""
-    return text.in_(lang) if isinstance(text, Text | Term) else text
+    return text.in_(lang) if isinstance(text, Text | Term | Place) else text
 
 
 def here(text: object) -> object:
@@ -224,3 +224,27 @@ def place_name(code: str | None, english: str, lang: str | None = None) -> str:
     if (lang or _current.get()) != "cy" or not code:
         return english
     return welsh_place_names().get(str(code), english)
+
+
+@cache
+def _welsh_by_english_name() -> dict[str, str]:
+    import csv
+
+    path = Path(str(resources.files("diogel.data"))) / "reference" / "wales" / "names_cy.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        return {r["name_en"]: r["name_cy"] for r in csv.DictReader(f) if r["name_cy"].strip()}
+
+
+def place(english: object) -> object:
+    """A Welsh area's or force's name, known only by its English name (a table cell), in the report
+    language; anything else unchanged."""
+    if _current.get() != "cy" or not isinstance(english, str):
+        return english
+    return _welsh_by_english_name().get(english, english)
+
+
+class Place(str):
+    """An area's name as a value of :class:`Text`: Welsh where ONS publishes a Welsh name."""
+
+    def in_(self, lang: str) -> str:
+        return _welsh_by_english_name().get(str(self), str(self)) if lang == "cy" else str(self)

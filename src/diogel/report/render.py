@@ -41,8 +41,10 @@ def environment() -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["term"] = i18n.term
+    env.filters["place"] = i18n.place
     env.globals.update(
         term=i18n.term,
+        place=i18n.place,
         here=i18n.here,
         month_year=i18n.month_year,
         fmt_count=fmt_count,

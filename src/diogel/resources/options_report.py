@@ -292,7 +292,7 @@ def build_options(
 def side_by_side(r: OptionsResult) -> pd.DataFrame:
     """The three options in one table: rows are measures, columns the options."""
     s = r.settings
-    unit = "FTE" if s.metric == "fte_per_100k" else "£"
+    unit = _("FTE") if s.metric == "fte_per_100k" else "£"
     n = len(r.capacity)
     n_las = len(r.las)  # type: ignore[arg-type]
     meets_now = int(r.meeting.loc[0, "n_meeting"])
@@ -347,7 +347,7 @@ def side_by_side(r: OptionsResult) -> pd.DataFrame:
     }
     return pd.DataFrame(
         rows, index=[_("(i) fund to standard"), _("(ii) lower the standard"), _("(iii) amalgamate")]
-    ).T.rename_axis("measure")
+    ).T.rename_axis(_("measure"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -505,14 +505,14 @@ def partnership_table(r: OptionsResult) -> pd.DataFrame:
 def render_html(r: OptionsResult) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG; no scripts, fonts or links)."""
     s = r.settings
-    unit = "FTE" if s.metric == "fte_per_100k" else "£"
+    unit = _("FTE") if s.metric == "fte_per_100k" else "£"
     per = partnership_table(r)
     yes_no = {True: _("yes"), False: _("no"), None: _("unknown")}
     part = pd.DataFrame(
         {
             _("partnership"): per["partnership"],
             _("population"): per["population"].map(lambda v: f"{v:,.0f}"),
-            "FTE": per["fte"].map(_num),
+            _("FTE"): per["fte"].map(_num),
             _("funding counted"): per["funding"].map(_money),
             _(METRIC_LABELS[s.metric]): per["current"].map(_num),
             _("required ({unit})").format(unit=unit): per["required"].map(_num),

@@ -226,7 +226,9 @@ def build(ctx: Context) -> SectionOutput:
     path = ctx.options.recommendations
     analyst: AnalystInput | None = load_analyst_input(path) if path else None
     rules = analyst.rules if analyst and analyst.rules else in_report_language(load_rules())
-    rules_name = f"{path} (rules)" if analyst and analyst.rules else "recommendations_default.yaml (packaged)"
+    rules_name = (
+        f"{path} (rules)" if analyst and analyst.rules else _("recommendations_default.yaml (packaged)")
+    )
     crime_types = {t: slug(t) for t in POLICEUK_CRIME_TYPES}
     generated, unjudged = apply_rules(facts(ctx.figures), rules, crime_types)
     generated = [with_terms(r) for r in generated]

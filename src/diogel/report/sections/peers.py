@@ -19,7 +19,7 @@ from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number
 from diogel.report.gather import AREA_LEVELS_PLURAL as AREA_PLURAL
-from diogel.report.i18n import T, Term, _, current, place_name, term
+from diogel.report.i18n import Place, T, Term, _, current, place_name, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import rate_unit
 
@@ -88,7 +88,7 @@ def build(ctx: Context) -> SectionOutput:
     table = peers.merge(
         frame[["code", "force", "covered", "population", *[f"rate_{k_}" for k_ in MEASURES]]], on="code"
     )
-    f.table("peers", table, label=T("The {k} most similar {areas} to {name}", k=k, areas=Term(AREA_PLURAL[d.level]), name=d.name),
+    f.table("peers", table, label=T("The {k} most similar {areas} to {name}", k=k, areas=Term(AREA_PLURAL[d.level]), name=Place(d.name)),
             inputs=inputs + ["police:comparators"], parameters=params,
             columns={"code": "area code", "name": "area name", "distance": "distance from the area (0 = identical)",
                      "rank": "1 = most similar", "force": "police force area", "covered": "its force's data cover the period",
