@@ -99,3 +99,16 @@ def test_the_conflict_check_finds_conflicts() -> None:
         "local_authority": {"awdurdod lleol", "cyngor"}
     }
     assert conflicts([*terms, {"en": "WARD", "cy": "wardiau"}], []) == {"ward": {"ward", "wardiau"}}
+
+
+REPORT_PO = Path(str(resources.files("diogel.report"))) / "translations" / "cy" / "LC_MESSAGES" / "report.po"
+
+
+def test_the_report_catalogue_follows_the_glossary() -> None:
+    """The report's catalogue (headings such as "records", "crime type") uses the glossary's Welsh."""
+    with REPORT_PO.open("rb") as f:
+        pairs = [(m.id, m.string) for m in read_po(f, locale="cy") if m.id and isinstance(m.id, str)]
+    found = conflicts(glossary_terms(), pairs)
+    assert not found, f"report messages translated otherwise than the glossary: {found}"
+    keys = {_key(t["en"]) for t in glossary_terms()}
+    assert sum(_key(english) in keys for english, _cy in pairs) >= 2

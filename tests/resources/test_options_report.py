@@ -239,3 +239,32 @@ def test_options_command_writes_a_self_contained_report(warehouse, request, tmp_
     assert "vintage: population ONS mid-" in page
     bad = runner.invoke(app, ["--data-dir", str(wh), "options", "--lowered", "5", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "above the standard" in bad.output
+
+
+def test_the_options_report_in_welsh(base) -> None:
+    """``diogel options --language cy``: the page says it is Welsh, its headings, table headings, option
+    rows and map legends are the catalogue's Welsh, and its numbers are the English report's. The notes
+    (data vintage and caveats from build_options) are not translated yet."""
+    from diogel.report.i18n import language
+
+    with language("cy"), Warehouse(None, base) as wh:
+        welsh = build_options(wh, None, OptionsSettings(seed=7))
+        page = render_html(welsh)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="cy">')
+    for words in ("Y tri opsiwn ochr yn ochr", "(iii) Uno’n bartneriaethau mwy", "cost flynyddol",
+                  "yn cyrraedd y safon", "ffin grŵp", "DATA SYNTHETIG"):  # fmt: skip
+        assert words in page, words
+    # (The notes list, written by build_options, is still English: only the page's own words are checked.)
+    for english in (
+        "The three options side by side",
+        "annual cost",
+        "group boundary",
+        '"synthetic">SYNTHETIC DATA',
+    ):
+        assert english not in page, english
+    with Warehouse(None, base) as wh:
+        english_result = build_options(wh, None, OptionsSettings(seed=7))
+    # Same options, same numbers: only the words differ.
+    assert welsh.summary.shape == english_result.summary.shape
+    assert welsh.cost.total_cost == english_result.cost.total_cost
+    assert list(welsh.groups["population"]) == list(english_result.groups["population"])

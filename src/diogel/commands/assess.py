@@ -76,6 +76,10 @@ def assess(
     jobs: Annotated[
         int, typer.Option(help="Worker processes when several areas are assessed (each area's own folder).")
     ] = 2,
+    language: Annotated[
+        str,
+        typer.Option(help="en, cy (Cymraeg) or both: one bilingual document, Welsh first."),
+    ] = "en",
 ) -> None:
     """Write the strategic assessment of an area for a period: analysis, charts, maps and sources."""
     from diogel.report.assessment import run_assessment
@@ -115,7 +119,10 @@ def assess(
         pact_from_portal=records.pact if records and records.found else None,
         ratings=ratings,
         ratings_from_portal=records.ratings if records and records.found else None,
+        language=language.strip().casefold(),
     )
+    if options.language not in ("en", "cy", "both"):
+        fail(ValueError(f"--language {language}: expected en, cy or both"))
     if jobs < 1:
         fail(ValueError("--jobs must be at least 1"))
     opener = functools.partial(open_read_only, ctx.obj.warehouse, ctx.obj.data_dir)

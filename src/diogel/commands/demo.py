@@ -24,6 +24,7 @@ def demo(ctx: typer.Context) -> None:
     from diogel.commands.assess import print_result
     from diogel.demo.files import load_demo_partner_data
     from diogel.report.assessment import run_assessment
+    from diogel.report.context import AssessOptions
     from diogel.warehouse.queries import counts as counts_frame
     from diogel.warehouse.reference import demo_police_archive, load_reference
 
@@ -78,8 +79,10 @@ def demo(ctx: typer.Context) -> None:
             # The partnership's targets (an example set for the demo) and whatever the portal's store holds.
             records = read_portal(None, wh.data_dir)
             options = AssessOptions(targets=data.path("demo", DEMO_TARGETS), targets_from_portal=records.targets,
-                                    pact_from_portal=records.pact, ratings_from_portal=records.ratings)  # fmt: skip
+                                    pact_from_portal=records.pact, ratings_from_portal=records.ratings,
+                                    language="both")  # fmt: skip
             with progress("assessment") as update:
+                # In Welsh and English, one document, Welsh first (the Welsh Language Standards).
                 result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, options, progress=update)
             print_result(result)
             out.print(

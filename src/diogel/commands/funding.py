@@ -26,6 +26,16 @@ MISSING_HELP = (
 )
 
 
+LANGUAGE_HELP = "Language of the charts: en or cy (Cymraeg)."
+
+
+def _language(value: str) -> str:
+    lang = value.strip().casefold()
+    if lang not in ("en", "cy"):
+        raise DiogelError(f"--language {value}: expected en or cy")
+    return lang
+
+
 def _money(x: float | None, fine: bool = False) -> str:
     """``-£1,234.56``; with ``fine``, amounts under £1 keep four decimals (changes per head are pennies)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -85,10 +95,12 @@ def allocate(
             help="CSV of further indicators by area_code (e.g. prisoners_released) for the formula."
         ),
     ] = None,
+    language: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "en",
 ) -> None:
     """Allocate a formula's pot for one financial year between the partnerships; writes one CSV row per area."""
     import pandas as pd
 
+    from diogel.report.i18n import language as report_language
     from diogel.resources.funding import allocate_from_warehouse, financial_year, write_allocation
 
     frozen = {"auto": None, "frozen": True, "current": False}.get(statistics, "bad")
@@ -107,7 +119,8 @@ def allocate(
                 missing_crime=missing_crime,
                 extra=extra_frame,
             )
-        paths = write_allocation(alloc, out_dir)
+        with report_language(_language(language)):  # the chart's words; the CSV columns stay data names
+            paths = write_allocation(alloc, out_dir)
     except (DiogelError, ValueError, OSError) as exc:
         fail(exc)
     f = alloc.requested
@@ -173,8 +186,10 @@ def compare(
     stats_a: Annotated[int | None, typer.Option(help="Population year for A.")] = None,
     stats_b: Annotated[int | None, typer.Option(help="Population year for B.")] = None,
     missing_crime: Annotated[str, typer.Option(help=MISSING_HELP)] = "drop",
+    language: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "en",
 ) -> None:
     """Winners and losers moving from A to B: change, change per head and per crime, damping, a chart."""
+    from diogel.report.i18n import language as report_language
     from diogel.resources.funding import compare_from_warehouse, financial_year, write_comparison
 
     try:
@@ -182,7 +197,8 @@ def compare(
             cmp = compare_from_warehouse(
                 wh, a, b, year, (stats_a, stats_b), floor=floor, ceiling=ceiling, missing_crime=missing_crime
             )
-        paths = write_comparison(cmp, out_dir)
+        with report_language(_language(language)):
+            paths = write_comparison(cmp, out_dir)
     except (DiogelError, ValueError, OSError) as exc:
         fail(exc)
     damped = cmp.damping is not None

@@ -41,11 +41,16 @@ def options(
         Path, typer.Option("--out", help="Folder for the HTML and PDF report and CSVs.")
     ] = Path("diogel-out"),
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF (WeasyPrint).")] = True,
+    language: Annotated[str, typer.Option(help="Language of the report: en or cy (Cymraeg).")] = "en",
 ) -> None:
     """Compare three options side by side: (i) fund every partnership to a standard, (ii) lower the
     standard, (iii) amalgamate contiguous local authorities (max-p), with maps; writes HTML and PDF."""
+    from diogel.report.i18n import language as report_language
     from diogel.resources.options_report import OptionsSettings, build_options, write_report
 
+    lang = language.strip().casefold()
+    if lang not in ("en", "cy"):
+        fail(ValueError(f"--language {language}: expected en or cy"))
     try:
         settings = OptionsSettings(
             metric=metric,
@@ -64,9 +69,11 @@ def options(
                 highlight=False,
                 soft_wrap=True,
             )
-        with ctx.obj.open(read_only=True) as wh:
-            result = build_options(wh, ledger, settings)
-        paths = write_report(result, out_dir, pdf=pdf)
+        # The maps are drawn while the options are built, so the whole run is in the chosen language.
+        with report_language(lang):
+            with ctx.obj.open(read_only=True) as wh:
+                result = build_options(wh, ledger, settings)
+            paths = write_report(result, out_dir, pdf=pdf)
     except (DiogelError, ValueError, OSError) as exc:
         fail(exc)
     table = Table("", *result.summary.columns, title="Options for change, side by side", show_lines=True)

@@ -25,7 +25,8 @@ from diogel.errors import DiogelError
 from diogel.report.context import AssessOptions, Context, SectionOutput
 from diogel.report.figures import FigureRegistry, plain
 from diogel.report.gather import AreaData, Period, gather, parse_period
-from diogel.report.render import environment, external_references, render_report, write_pdf
+from diogel.report.i18n import HTML_LANG, _, generated_words, language
+from diogel.report.render import bilingual, environment, external_references, render_report, write_pdf
 
 if TYPE_CHECKING:
     from diogel.warehouse.protocol import Warehouse
@@ -83,8 +84,11 @@ def run_assessment(
         for old in (out / sub).glob("*"):
             # Tables and maps of an earlier run in the same folder would pass for this run's.
             old.unlink()
+    if options.language not in ("en", "cy", "both"):
+        raise DiogelError(f"--language {options.language}: expected en, cy or both")
+    languages = ["cy", "en"] if options.language == "both" else [options.language]
     registered = sections()
-    steps = 1 + len(registered) + 1 + (1 if options.pdf else 0)
+    steps = 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0)
     done = 0
 
     def tick(label: str) -> None:
@@ -94,26 +98,22 @@ def run_assessment(
     tick("reading the warehouse")
     data = gather(wh, area, period, progress=lambda s: tick(s), extra_pact=options.pact_from_portal)
     done += 1
-    figures = FigureRegistry(data.inputs, out)
-    ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh, partner=read_partner(wh, data, options))  # fmt: skip
-    for section in build_order(registered):
-        tick(section.title)
-        figures.section = section.id
-        ctx.results[section.id] = section.build(ctx)
-        done += 1
+    parts: list[str] = []
+    for lang in languages:
+        # Each language is built from the same gathered data with the same seed, so the numbers of
+        # a bilingual document agree in both halves.
+        with language(lang):
+            figures = FigureRegistry(data.inputs, out)
+            ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh, partner=read_partner(wh, data, options))  # fmt: skip
+            for section in build_order(registered):
+                tick(section.title)
+                figures.section = section.id
+                ctx.results[section.id] = section.build(ctx)
+                done += 1
+            built: list[tuple] = [(s, ctx.results[s.id]) for s in registered]
+            parts.append(_document(ctx, data, [_view(s, o) for s, o in built], lang, options.language))
     tick("writing the report")
-    built: list[tuple] = [(s, ctx.results[s.id]) for s in registered]
-    html = render_report(
-        ctx.env,
-        sections=[_view(s, o) for s, o in built],
-        area={"name": data.name, "code": data.code},
-        level_words=data.level_words[:1].upper() + data.level_words[1:],
-        period={"label": data.period.label, "words": data.period.words},
-        previous={"label": data.previous.label},
-        previous_available=data.previous_available,
-        generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"),
-        version=__version__,
-    )
+    html = parts[0] if len(parts) == 1 else bilingual(parts[0], parts[1])
     leaks = external_references(html)
     if leaks:
         raise AssertionError(f"the report would refer to external addresses: {leaks[:3]}")
@@ -148,7 +148,24 @@ def run_assessment(
 
 
 def _view(section, output: SectionOutput) -> dict:  # noqa: ANN001
-    return {"id": section.id, "title": section.title, "description": section.description, "html": output.html}
+    return {"id": section.id, "title": _(section.title), "description": _(section.description) if section.description else "", "html": output.html}  # fmt: skip
+
+
+def _document(ctx: Context, data: AreaData, views: list[dict], lang: str, chosen: str) -> str:
+    """The report's HTML in ``lang`` (the current language); ``chosen`` is the --language asked for."""
+    return render_report(
+        ctx.env,
+        sections=views,
+        lang=HTML_LANG[lang],
+        bilingual=chosen == "both",
+        area={"name": data.display_name, "code": data.code},
+        level_words=data.level_words[:1].upper() + data.level_words[1:],
+        period={"label": data.period.label, "words": data.period.words},
+        previous={"label": data.previous.label},
+        previous_available=data.previous_available,
+        generated=generated_words(dt.datetime.now(dt.UTC)),
+        version=__version__,
+    )
 
 
 def _dump(value: object, depth: int = 0) -> str:

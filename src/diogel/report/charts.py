@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 
@@ -29,7 +30,19 @@ from markupsafe import Markup, escape  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from diogel.report.i18n import _, current  # noqa: E402  (after matplotlib.use)
 from diogel.report.map_furniture import decorate  # noqa: E402
+
+# The usual Welsh short month names (matplotlib's %b would print the English ones whatever the language).
+_SHORT_CY = ("Ion", "Chwef", "Maw", "Ebr", "Mai", "Meh", "Gorff", "Awst", "Medi", "Hyd", "Tach", "Rhag")
+
+
+def _month_tick(x: float, sep: str) -> str:
+    """A month axis tick in the report's language: "Jul 2024" / "Gorff 2024"."""
+    when = matplotlib.dates.num2date(x)
+    short = _SHORT_CY[when.month - 1] if current() == "cy" else f"{when:%b}"
+    return f"{short}{sep}{when.year}"
+
 
 __all__ = [
     "EMERGING_COLOURS",
@@ -163,36 +176,38 @@ def control_chart(frame: pd.DataFrame, title: str, ax=None, compact: bool = Fals
                 pd.to_datetime(period["month"].max()) + pd.Timedelta(days=15),
                 color="#f2f2f2",
                 zorder=0,
-                label="period assessed",
+                label=_("period assessed"),
             )
         ax.fill_between(x, f["lower"], f["upper"], step="mid", color="#cfe3f2", alpha=0.9, zorder=1,
-                        label="control limits (3 sigma)")  # fmt: skip
-        ax.plot(x, f["expected"], color="#0072B2", lw=1.0, ls="--", zorder=2, label="expected")
+                        label=_("control limits (3 sigma)"))  # fmt: skip
+        ax.plot(x, f["expected"], color="#0072B2", lw=1.0, ls="--", zorder=2, label=_("expected"))
         ok = ~f["gap"].astype(bool)
         ax.plot(x[ok], f["count"][ok], color=INK, lw=1.4, marker="o", ms=2.5 if compact else 3.5, zorder=3,
-                label="recorded")  # fmt: skip
+                label=_("recorded"))  # fmt: skip
         above = ok & (f["signal"] == "above")
         below = ok & (f["signal"] == "below")
         ax.scatter(
-            x[above], f["count"][above], marker="^", s=40, color="#D55E00", zorder=4, label="above limit"
+            x[above], f["count"][above], marker="^", s=40, color="#D55E00", zorder=4, label=_("above limit")
         )
         ax.scatter(
-            x[below], f["count"][below], marker="v", s=40, color="#56B4E9", zorder=4, label="below limit"
+            x[below], f["count"][below], marker="v", s=40, color="#56B4E9", zorder=4, label=_("below limit")
         )
         gaps = ~ok
         if gaps.any():
             ax.scatter(x[gaps], f["count"][gaps], marker="x", s=40, color="#CC79A7", zorder=4,
-                       label="supply gap (not a fall)")  # fmt: skip
+                       label=_("supply gap (not a fall)"))  # fmt: skip
         ax.set_title(title, loc="left")
         ax.set_ylim(bottom=0)
         ax.margins(x=0.01)
         if compact:
             ax.tick_params(axis="x", labelrotation=0, labelsize=7)
             ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 7)))
-            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b\n%Y"))
+            ax.xaxis.set_major_formatter(
+                matplotlib.ticker.FuncFormatter(lambda x, _pos: _month_tick(x, "\n"))
+            )
         else:
-            ax.set_ylabel("records a month")
-            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %Y"))
+            ax.set_ylabel(_("records a month"))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: _month_tick(x, " ")))
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         if own:
             return fig
@@ -223,7 +238,7 @@ def paired_bars(frame: pd.DataFrame, label_col: str, a: str, b: str, a_label: st
         ax.barh(y + 0.2, 100 * f[a].fillna(0), height=0.38, color=OKABE_ITO[0], label=a_label)
         ax.barh(y - 0.2, 100 * f[b].fillna(0), height=0.38, color=OKABE_ITO[1], label=b_label)
         ax.set_yticks(y, f[label_col])
-        ax.set_xlabel("% of the area's total")
+        ax.set_xlabel(_("% of the area's total"))
         ax.set_title(title, loc="left")
         ax.legend(loc="lower right")
     return fig
@@ -275,10 +290,14 @@ def choropleth(
         decorate(ax, g)
         lows = [float(values.min()), *bins[:-1]]
         handles = [
-            Patch(facecolor=colours[i], edgecolor="#777777", label=f"{lo:,.{digits}f} to {hi:,.{digits}f}")
+            Patch(
+                facecolor=colours[i],
+                edgecolor="#777777",
+                label=_("{} to {}").format(f"{lo:,.{digits}f}", f"{hi:,.{digits}f}"),
+            )
             for i, (lo, hi) in enumerate(zip(lows, bins, strict=True))
         ]
-        ax.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.legend(handles=handles, title=_(legend_title), loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title(title, loc="left")
     return fig, bins
 
@@ -313,11 +332,11 @@ def categorical_map(
                 Patch(
                     facecolor=colours[c],
                     edgecolor="#777777",
-                    label=f"{(words or {}).get(c, c)} ({counts[c]})",
+                    label=f"{_((words or {}).get(c, c))} ({counts[c]})",
                 )
                 for c in present
             ]
-            ax.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+            ax.legend(handles=handles, title=_(legend_title), loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title(title, loc="left")
     return fig if own else ax
 
@@ -334,8 +353,8 @@ def map_panels(
             categorical_map(gdf, col, colours, title, legend_title, ax=ax, legend=False)
             ax.title.set_fontsize(8.5)
             seen |= set(gdf[col])
-        handles = [Patch(facecolor=colours[c], edgecolor="#777777", label=c) for c in colours if c in seen]
-        fig.legend(handles=handles, title=legend_title, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        handles = [Patch(facecolor=colours[c], edgecolor="#777777", label=_(c)) for c in colours if c in seen]
+        fig.legend(handles=handles, title=_(legend_title), loc="center left", bbox_to_anchor=(1.0, 0.5))
         fig.tight_layout()
     return fig
 
@@ -361,7 +380,7 @@ def forest_plot(frame: pd.DataFrame, title: str):  # noqa: ANN201
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: f"{v:g}"))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_yticks(np.arange(len(labels))[::-1], labels)
-        ax.set_xlabel("incidence rate ratio per 1 SD higher score (log scale; 1 = no association)")
+        ax.set_xlabel(_("incidence rate ratio per 1 SD higher score (log scale; 1 = no association)"))
         ax.set_title(title, loc="left")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
@@ -375,12 +394,12 @@ def peer_chart(
     y = np.arange(len(g))
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(7.0, 0.32 * len(g) + 1.1))
-        ax.axvspan(lower, upper, color="#cfe3f2", label="95% interval for the group mean")
-        ax.axvline(mean, color="#0072B2", lw=1, ls="--", label="group mean")
+        ax.axvspan(lower, upper, color="#cfe3f2", label=_("95% interval for the group mean"))
+        ax.axvline(mean, color="#0072B2", lw=1, ls="--", label=_("group mean"))
         is_area = (g["code"] == area).to_numpy()
-        ax.scatter(g["rate"][~is_area], y[~is_area], color=INK, s=22, zorder=3, label="peer")
+        ax.scatter(g["rate"][~is_area], y[~is_area], color=INK, s=22, zorder=3, label=_("peer"))
         ax.scatter(
-            g["rate"][is_area], y[is_area], color="#D55E00", s=46, marker="D", zorder=4, label="this area"
+            g["rate"][is_area], y[is_area], color="#D55E00", s=46, marker="D", zorder=4, label=_("this area")
         )
         ax.set_yticks(y, g["name"])
         ax.set_xlabel(xlabel)
@@ -426,8 +445,8 @@ def rank_slope(frame: pd.DataFrame, title: str):  # noqa: ANN201
         ax.set_title(title, loc="left", pad=18)
         ax.legend(
             handles=[
-                Line2D([], [], color="#D55E00", lw=1.6, label="rankings disagree"),
-                Line2D([], [], color=GREY, lw=0.9, label="broadly agree"),
+                Line2D([], [], color="#D55E00", lw=1.6, label=_("rankings disagree")),
+                Line2D([], [], color=GREY, lw=0.9, label=_("broadly agree")),
             ],  # fmt: skip
             loc="upper center",
             bbox_to_anchor=(0.5, -0.02),

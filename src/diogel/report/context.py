@@ -42,6 +42,7 @@ class AssessOptions:
     ratings : the partnership's MoRiLE vulnerability and capacity ratings (YAML,
         :func:`diogel.analysis.priorities.load_ratings`); they override the portal's for a crime type.
     ratings_from_portal : the ratings recorded in the portal ({area: {crime type: {measure: rating}}}).
+    language : "en", "cy" (Welsh) or "both" (one bilingual document, Welsh first).
     """
 
     permutations: int = 9999
@@ -59,6 +60,7 @@ class AssessOptions:
     ratings_from_portal: dict[str, dict[str, dict[str, int]]] | None = field(
         default=None, compare=False, hash=False
     )
+    language: str = "en"
 
 
 @dataclass

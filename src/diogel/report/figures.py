@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
+from diogel.report.i18n import _, here, in_language
+
 __all__ = [
     "Figure",
     "table_records",
@@ -71,16 +73,16 @@ def _missing(value: Any) -> bool:
 def fmt_count(value: float) -> str:
     """Whole numbers with thousands separators; a fractional count (apportioned LSOAs) keeps one decimal."""
     if _missing(value):
-        return "n/a"
+        return _("n/a")
     v = float(value)
     return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.1f}"
 
 
 def fmt_number(value: float, digits: int = 1) -> str:
     if _missing(value):
-        return "n/a"
+        return _("n/a")
     if math.isinf(float(value)):
-        return "infinite"
+        return _("infinite")
     return f"{float(value):,.{digits}f}"
 
 
@@ -94,7 +96,7 @@ def _pct_digits(percent: float, digits: int | None) -> int:
 def fmt_pct(value: float, digits: int | None = None) -> str:
     """A share 0..1 as a percentage (whole percent; one decimal below 1%)."""
     if _missing(value):
-        return "n/a"
+        return _("n/a")
     pct = 100 * float(value)
     return f"{pct:.{_pct_digits(pct, digits)}f}%"
 
@@ -102,7 +104,7 @@ def fmt_pct(value: float, digits: int | None = None) -> str:
 def fmt_signed_pct(value: float, digits: int | None = None) -> str:
     """A percentage change (already in percent) with its sign (whole percent; one decimal below 1%)."""
     if _missing(value):
-        return "n/a"
+        return _("n/a")
     pct = float(value)
     return f"{pct:+.{_pct_digits(pct, digits)}f}%"
 
@@ -110,7 +112,7 @@ def fmt_signed_pct(value: float, digits: int | None = None) -> str:
 def fmt_p(value: float) -> str:
     """p-values as analysts quote them: p < 0.001, p < 0.01, otherwise two significant figures."""
     if _missing(value):
-        return "n/a"
+        return _("n/a")
     p = float(value)
     if p < 0.001:
         return "p < 0.001"
@@ -298,13 +300,16 @@ class FigureRegistry:
                 numeric = isinstance(v, int | float) and not isinstance(v, bool)
                 cells.append(f"<td class='{'num' if numeric else 'txt'}'>{escape(text)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
-        cap = f"<caption>{escape(caption or f.label)}</caption>"
+        cap = f"<caption>{escape(caption or here(f.label))}</caption>"
         more = ""
         if limit is not None and len(rows) > limit:
             csv_name = next((p for p in f.files if p.endswith(".csv")), "")
             more = (
-                f"<p class='note'>Showing {limit} of {len(rows)} rows; all rows are in "
-                f"<code>{escape(csv_name)}</code> and figures.json.</p>"
+                "<p class='note'>"
+                + escape(_("Showing {} of {} rows; all rows are in {} and figures.json.")).format(
+                    limit, len(rows), Markup("<code>{}</code>").format(csv_name)
+                )
+                + "</p>"
             )
         return Markup(
             f"<div class='table-wrap'><table class='{escape(classes)}' data-figure='{escape(f.id)}'>{cap}"
@@ -326,8 +331,11 @@ class FigureRegistry:
                 "id": f.id,
                 "section": f.section,
                 "kind": f.kind,
-                "label": f.label,
-                "definition": f.definition,
+                "label": str(f.label),
+                "definition": str(f.definition),
+                # Every figure's label and definition in Welsh too (English where not yet translated).
+                "label_cy": str(in_language(f.label, "cy")),
+                "definition_cy": str(in_language(f.definition, "cy")),
             }
             if f.kind == "number":
                 rec |= {"value": f.value, "display": f.display, "unit": f.unit}

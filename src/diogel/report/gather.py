@@ -62,7 +62,10 @@ class Period:
 
     @property
     def words(self) -> str:
-        return f"{self.start:%B %Y} to {self.end:%B %Y}"
+        """ "July 2024 to June 2025", in the report's language ("Gorffennaf 2024 i Fehefin 2025")."""
+        from diogel.report.i18n import span_words
+
+        return span_words(self.start, self.end)
 
     def previous(self) -> Period:
         """The period of the same length that ends the month before this one starts."""
@@ -179,12 +182,23 @@ class AreaData:
     sources: dict[str, list[SourceRef]] = field(default_factory=dict)
 
     @property
+    def display_name(self) -> str:
+        """The area's name in the report's language (Casnewydd for Newport in Welsh)."""
+        from diogel.report.i18n import place_name
+
+        return place_name(self.code, self.name)
+
+    @property
     def level_words(self) -> str:
-        return AREA_LEVELS[self.level]
+        from diogel.report.i18n import term
+
+        return term(AREA_LEVELS[self.level])
 
     @property
     def level_words_plural(self) -> str:
-        return AREA_LEVELS_PLURAL[self.level]
+        from diogel.report.i18n import term
+
+        return term(AREA_LEVELS_PLURAL[self.level])
 
     def inputs(self, key: str) -> list[dict[str, str]]:
         """The files behind an input key, for figures.json (KeyError for an unknown key)."""

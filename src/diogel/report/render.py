@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from diogel.report import i18n
 from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
 
 __all__ = ["environment", "print_html", "render_report", "write_pdf"]
@@ -33,8 +34,19 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # One catalogue for sections and templates: the language is i18n's context variable, so the
+    # environment is the same for every language.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["term"] = i18n.term
+    env.filters["place"] = i18n.place
     env.globals.update(
+        term=i18n.term,
+        place=i18n.place,
+        here=i18n.here,
+        month_year=i18n.month_year,
         fmt_count=fmt_count,
         fmt_number=fmt_number,
         fmt_number0=lambda v: fmt_number(v, 0),
@@ -52,6 +64,33 @@ def render_report(env: jinja2.Environment, **values: object) -> str:
         for n in ("report.css", "layout.css")
     )
     return env.get_template("report.html.j2").render(css=Markup(css), **values)
+
+
+_ID = re.compile(r"""(\b(?:id|for|aria-labelledby|aria-describedby)=["'])([^"']+)(["'])""")
+_LOCAL_REF = re.compile(r"""((?:href|xlink:href)=["']#|url\(#)([^"')]+)""")
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.S)
+
+
+def bilingual(welsh: str, english: str) -> str:
+    """One document: the Welsh report, then the English one (the Welsh Language Standards ask that
+    Welsh is not treated less favourably; where both are in one document, Welsh comes first).
+
+    The English half's ids (section anchors, chart ids) are prefixed ``en-`` so no id is used twice,
+    and the half is marked ``lang="en-GB"`` so a screen reader and the tagged PDF read it in English.
+    """
+    body = _BODY.search(english)
+    if body is None:
+        raise ValueError("the English report has no <body>")
+    part = _ID.sub(
+        lambda m: m.group(1) + " ".join("en-" + i for i in m.group(2).split()) + m.group(3), body.group(1)
+    )
+    part = _LOCAL_REF.sub(lambda m: m.group(1) + "en-" + m.group(2), part)
+    # One banner, one main and one footer landmark per page: the English half's are plain blocks.
+    for tag in ("header", "main", "footer"):
+        part = re.sub(rf"<{tag}\b", f'<div class="{tag}"', part).replace(f"</{tag}>", "</div>")
+    part = part.replace('aria-label="Contents"', 'aria-label="Contents (English)"')
+    english_half = f'<div class="language-part" lang="en-GB" id="english">\n{part}\n</div>\n'
+    return welsh.replace("</body>", english_half + "</body>", 1)
 
 
 _INLINE_SVG = re.compile(r"<svg\b([^>]*)>(.*?)</svg>", re.S)
@@ -75,6 +114,9 @@ def print_html(html: str) -> str:
     return _INLINE_SVG.sub(_svg_as_image, html)
 
 
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
 def write_pdf(html: str, path: Path) -> int:
     """Write the PDF of the report's HTML; return its number of pages."""
     import logging
@@ -83,8 +125,10 @@ def write_pdf(html: str, path: Path) -> int:
 
     # WeasyPrint logs every CSS property it does not support (e.g. overflow-x) as a warning.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = HTML(string=print_html(html), base_url=str(path.parent)).render()
-    document.write_pdf(path)
+    # Tagged PDF (PDF/UA-1): headings, tables and figures with their alternative text reach a
+    # screen reader, and the document language is the <html lang> (/Lang (cy) for a Welsh report).
+    document = HTML(string=print_html(html), base_url=str(path.parent)).render(**PDF_OPTIONS)
+    document.write_pdf(path, **PDF_OPTIONS)
     return len(document.pages)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diogel.report.i18n import _
+
 __all__ = ["OKABE_ITO", "chart_allocation", "chart_comparison", "figure_png", "figure_svg", "svg_for_html"]
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -76,8 +78,9 @@ def chart_comparison(
     colours = [OKABE_ITO[0] if v >= 0 else OKABE_ITO[1] for v in df[value]]
     ax.barh(df["area_name"], df[value], color=colours)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(f"{value.replace('_', ' ')} (£)")
-    ax.set_title(title or f"Change in allocation ({value.replace('_', ' ')})")
+    words = _(value.replace("_", " "))
+    ax.set_xlabel(_("{} (£)").format(words))
+    ax.set_title(title or _("Change in allocation ({})").format(words))
     ax.spines[["top", "right"]].set_visible(False)
     if fmt == "png":
         return figure_png(fig)
@@ -107,10 +110,10 @@ def chart_allocation(
     ax = fig.subplots()
     left = np.zeros(len(df))
     for i, c in enumerate(comps):
-        ax.barh(df["area_name"], df[c], left=left, label=c.replace("_", " "), color=OKABE_ITO[i % 8])
+        ax.barh(df["area_name"], df[c], left=left, label=_(c.replace("_", " ")), color=OKABE_ITO[i % 8])
         left += df[c].to_numpy(dtype=float)
     ax.set_xlabel("£")
-    ax.set_title(title or f"Allocation by component ({allocation.attrs.get('formula', '')})")
+    ax.set_title(title or _("Allocation by component ({})").format(allocation.attrs.get("formula", "")))
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return figure_svg(fig)

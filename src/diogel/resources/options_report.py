@@ -27,6 +27,7 @@ import pandas as pd
 
 from diogel import __version__
 from diogel.errors import DiogelError
+from diogel.report.i18n import HTML_LANG, _, current
 from diogel.report.render import environment, write_pdf
 from diogel.resources.charts import figure_svg, svg_for_html
 from diogel.resources.ledger import Ledger, capacity_indicators, read_ledger
@@ -295,7 +296,7 @@ def build_options(
 def side_by_side(r: OptionsResult) -> pd.DataFrame:
     """The three options in one table: rows are measures, columns the options."""
     s = r.settings
-    unit = "FTE" if s.metric == "fte_per_100k" else "£"
+    unit = _("FTE") if s.metric == "fte_per_100k" else "£"
     n = len(r.capacity)
     n_las = len(r.las)  # type: ignore[arg-type]
     meets_now = int(r.meeting.loc[0, "n_meeting"])
@@ -304,41 +305,53 @@ def side_by_side(r: OptionsResult) -> pd.DataFrame:
     known = g[g["known"]]
     cost_i = r.cost.total_cost
     cost_iii = float(known["cost"].sum()) if len(known) and known["cost"].notna().all() else None
+    # The words are in the report's language (diogel options --language); the numbers are the same.
+    none_here = _("none (each authority lies in one force area)")
     rows = {
-        "what changes": (
-            f"keep the {n_las} partnerships; fund each up to {s.standard:g} {METRIC_LABELS[s.metric]}",
-            f"keep the {n_las} partnerships; lower the standard to {s.lowered:g}",
-            f"merge authorities into {len(g)} contiguous groups of at least {s.min_population:,.0f} residents",
+        _("what changes"): (
+            _("keep the {n} partnerships; fund each up to {standard} {metric}").format(
+                n=n_las, standard=f"{s.standard:g}", metric=_(METRIC_LABELS[s.metric])
+            ),
+            _("keep the {n} partnerships; lower the standard to {lowered}").format(
+                n=n_las, lowered=f"{s.lowered:g}"
+            ),
+            _("merge authorities into {groups} contiguous groups of at least {population} residents").format(
+                groups=len(g), population=f"{s.min_population:,.0f}"
+            ),
         ),
-        "assessed (capacity known)": (
-            f"{n} of {n_las} partnerships",
-            f"{n} of {n_las} partnerships",
-            f"{len(known)} of {len(g)} groups",
+        _("assessed (capacity known)"): (
+            _("{n} of {total} partnerships").format(n=n, total=n_las),
+            _("{n} of {total} partnerships").format(n=n, total=n_las),
+            _("{n} of {total} groups").format(n=len(known), total=len(g)),
         ),
-        "meeting the standard today": (
-            f"{meets_now} of {n}",
-            f"{meets_low} of {n} meet the lowered standard ({meets_now} meet {s.standard:g})",
-            f"{int(known['meets_standard'].sum())} of {len(known)} on pooled capacity",
+        _("meeting the standard today"): (
+            _("{n} of {total}").format(n=meets_now, total=n),
+            _("{low} of {total} meet the lowered standard ({now} meet {standard})").format(
+                low=meets_low, total=n, now=meets_now, standard=f"{s.standard:g}"
+            ),
+            _("{n} of {total} on pooled capacity").format(
+                n=int(known["meets_standard"].sum()), total=len(known)
+            ),
         ),
-        f"shortfall ({unit})": (
+        _("shortfall ({unit})").format(unit=unit): (
             _num(r.cost.total_shortfall),
-            "none by definition (the standard moves)",
-            _num(float(known["shortfall"].sum())) if len(known) else "unknown",
+            _("none by definition (the standard moves)"),
+            _num(float(known["shortfall"].sum())) if len(known) else _("unknown"),
         ),
-        "annual cost to reach the standard": (
-            _money(cost_i) if cost_i is not None else "no cost per FTE given",
-            "£0 (no new money)",
-            _money(cost_iii) if cost_iii is not None else "unknown",
+        _("annual cost to reach the standard"): (
+            _money(cost_i) if cost_i is not None else _("no cost per FTE given"),
+            _("£0 (no new money)"),
+            _money(cost_iii) if cost_iii is not None else _("unknown"),
         ),
-        "groups crossing a police force boundary": (
-            "none (each authority lies in one force area)",
-            "none (each authority lies in one force area)",
-            f"{int(g['crosses_force_boundary'].sum())} of {len(g)}",
+        _("groups crossing a police force boundary"): (
+            none_here,
+            none_here,
+            _("{n} of {total}").format(n=int(g["crosses_force_boundary"].sum()), total=len(g)),
         ),
     }
     return pd.DataFrame(
-        rows, index=["(i) fund to standard", "(ii) lower the standard", "(iii) amalgamate"]
-    ).T.rename_axis("measure")
+        rows, index=[_("(i) fund to standard"), _("(ii) lower the standard"), _("(iii) amalgamate")]
+    ).T.rename_axis(_("measure"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,17 +403,21 @@ def capacity_map(r: OptionsResult) -> str:
         for la in row.la_codes.split(", "):
             status[la] = label
     las["status"] = las["area_code"].map(status).fillna("no capacity data")
+    # (The status keys stay English: they pick the colours; the legend shows them translated.)
     fig, ax = _figure(las)
     for label, colour in STATUS_COLOURS.items():
         sub = las[las["status"] == label]
         if len(sub):
             sub.plot(ax=ax, color=colour, edgecolor="white", linewidth=0.6)
     _force_outline(ax, las)
-    handles = [Patch(facecolor=c, edgecolor="#777777", label=lab) for lab, c in STATUS_COLOURS.items()]
-    handles.append(Patch(facecolor="none", edgecolor="#000000", linewidth=1.4, label="police force area"))
+    handles = [Patch(facecolor=c, edgecolor="#777777", label=_(lab)) for lab, c in STATUS_COLOURS.items()]
+    handles.append(Patch(facecolor="none", edgecolor="#000000", linewidth=1.4, label=_("police force area")))
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
     fig.suptitle(
-        f"Today: {METRIC_LABELS[s.metric]} against {s.standard:g} (lowered {s.lowered:g})", fontsize=10
+        _("Today: {metric} against {standard} (lowered {lowered})").format(
+            metric=_(METRIC_LABELS[s.metric]), standard=f"{s.standard:g}", lowered=f"{s.lowered:g}"
+        ),
+        fontsize=10,
     )
     return svg_for_html(figure_svg(fig), "capacity-map")
 
@@ -444,15 +461,17 @@ def groups_map(r: OptionsResult) -> str:
     for a, b, _d in r.contiguity.added_links:
         ax.plot([cent[a].x, cent[b].x], [cent[a].y, cent[b].y], color="#333333", linestyle=":", linewidth=1)
     handles = [
-        Line2D([], [], color="#333333", linewidth=0.8, label="group boundary"),
-        Line2D([], [], color="#000000", linewidth=1.6, linestyle=(0, (4, 2)), label="police force area"),
+        Line2D([], [], color="#333333", linewidth=0.8, label=_("group boundary")),
+        Line2D([], [], color="#000000", linewidth=1.6, linestyle=(0, (4, 2)), label=_("police force area")),
     ]
     if r.contiguity.added_links:
-        handles.append(Line2D([], [], color="#333333", linestyle=":", label="link across water"))
+        handles.append(Line2D([], [], color="#333333", linestyle=":", label=_("link across water")))
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
     s = r.settings
     fig.suptitle(
-        f"Option (iii): {len(groups)} groups of at least {s.min_population:,.0f} residents (seed {s.seed})",
+        _("Option (iii): {groups} groups of at least {population} residents (seed {seed})").format(
+            groups=len(groups), population=f"{s.min_population:,.0f}", seed=s.seed
+        ),
         fontsize=10,
     )
     return svg_for_html(figure_svg(fig), "groups-map")
@@ -490,25 +509,28 @@ def partnership_table(r: OptionsResult) -> pd.DataFrame:
 def render_html(r: OptionsResult) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG; no scripts, fonts or links)."""
     s = r.settings
-    unit = "FTE" if s.metric == "fte_per_100k" else "£"
+    unit = _("FTE") if s.metric == "fte_per_100k" else "£"
     per = partnership_table(r)
+    yes_no = {True: _("yes"), False: _("no"), None: _("unknown")}
     part = pd.DataFrame(
         {
-            "partnership": per["partnership"],
-            "population": per["population"].map(lambda v: f"{v:,.0f}"),
-            "FTE": per["fte"].map(_num),
-            "funding counted": per["funding"].map(_money),
-            METRIC_LABELS[s.metric]: per["current"].map(_num),
-            f"required ({unit})": per["required"].map(_num),
-            f"shortfall ({unit})": per["shortfall"].map(_num),
-            "annual cost": per["cost"].map(_money),
-            f"meets lowered {s.lowered:g}": (per["current"] >= s.lowered).map({True: "yes", False: "no"}),
-            "recorded crime": [
-                f"{c:,.0f}" if ok else "no police data"
+            _("partnership"): per["partnership"],
+            _("population"): per["population"].map(lambda v: f"{v:,.0f}"),
+            _("FTE"): per["fte"].map(_num),
+            _("funding counted"): per["funding"].map(_money),
+            _(METRIC_LABELS[s.metric]): per["current"].map(_num),
+            _("required ({unit})").format(unit=unit): per["required"].map(_num),
+            _("shortfall ({unit})").format(unit=unit): per["shortfall"].map(_num),
+            _("annual cost"): per["cost"].map(_money),
+            _("meets lowered {lowered}").format(lowered=f"{s.lowered:g}"): (per["current"] >= s.lowered).map(
+                yes_no
+            ),
+            _("recorded crime"): [
+                f"{c:,.0f}" if ok else _("no police data")
                 for c, ok in zip(per["recorded_crime"], per["police_data"], strict=True)
             ],
-            "funding per crime": [
-                _num(v) if ok else "unknown"
+            _("funding per crime"): [
+                _num(v) if ok else _("unknown")
                 for v, ok in zip(per["funding_per_crime"], per["police_data"], strict=True)
             ],
         }
@@ -516,16 +538,16 @@ def render_html(r: OptionsResult) -> str:
     g = r.groups
     groups = pd.DataFrame(
         {
-            "group": g["group"],
-            "local authorities": g["area_names"],
-            "population": g["population"].map(lambda v: f"{v:,.0f}"),
-            "police force areas": g["forces"],
-            "crosses a force boundary": g["crosses_force_boundary"].map({True: "yes", False: "no"}),
-            "pooled FTE": g["fte"].map(_num),
-            METRIC_LABELS[s.metric]: g[s.metric].map(_num),
-            "meets standard": g["meets_standard"].map({True: "yes", False: "no", None: "unknown"}),
-            "annual cost to standard": g["cost"].map(_money),
-            "why unknown": g["reason"].fillna(""),
+            _("group"): g["group"],
+            _("local authorities"): g["area_names"],
+            _("population"): g["population"].map(lambda v: f"{v:,.0f}"),
+            _("police force areas"): g["forces"],
+            _("crosses a force boundary"): g["crosses_force_boundary"].map(yes_no),
+            _("pooled FTE"): g["fte"].map(_num),
+            _(METRIC_LABELS[s.metric]): g[s.metric].map(_num),
+            _("meets standard"): g["meets_standard"].map(yes_no),
+            _("annual cost to standard"): g["cost"].map(_money),
+            _("why unknown"): g["reason"].fillna(""),
         }
     )
     template = (resources.files("diogel.resources") / "templates" / "options_report.html").read_text(
@@ -536,12 +558,13 @@ def render_html(r: OptionsResult) -> str:
         environment()
         .from_string(template)
         .render(
-            title="Options for change in community safety partnership capacity",
+            title=_("Options for change in community safety partnership capacity"),
+            lang=HTML_LANG[current()],
             version=__version__,
             synthetic=r.synthetic,
             ledger=r.ledger_label,
             settings=s,
-            metric_label=METRIC_LABELS[s.metric],
+            metric_label=_(METRIC_LABELS[s.metric]),
             year=f"{r.year}/{(r.year + 1) % 100:02d}",
             population_year=r.population_year,
             summary=_table(r.summary, index=True),
@@ -551,7 +574,7 @@ def render_html(r: OptionsResult) -> str:
             groups_map=r.maps["groups"],
             notes=r.notes,
             vintage=_table(r.vintage),
-            cost_per_fte=_money(s.cost_per_fte) if s.cost_per_fte is not None else "not given",
+            cost_per_fte=_money(s.cost_per_fte) if s.cost_per_fte is not None else _("not given"),
         )
     )
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from diogel.analysis.harm import POLICEUK_CRIME_TYPES
 from diogel.report.gather import ASB, AreaData, Period
+from diogel.report.i18n import _
 
 ALL = "All records"
 CRIME = "All crime (excluding ASB)"
@@ -59,12 +60,14 @@ def lsoa_counts(data: AreaData, period: Period, crime_type: str | None = None) -
 
 
 def period_words(period: Period) -> str:
-    return f"{period.start:%B %Y} to {period.end:%B %Y}"
+    return period.words
 
 
 def rate_unit(period: Period) -> str:
     """What a rate over the period is per: a year when the period is 12 months."""
-    return "per 1,000 residents" + (" a year" if period.n_months == 12 else f" over {period.n_months} months")
+    if period.n_months == 12:
+        return _("per 1,000 residents a year")
+    return _("per 1,000 residents over {} months").format(period.n_months)
 
 
 def finite(value: float) -> bool:

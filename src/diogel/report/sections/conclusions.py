@@ -31,6 +31,7 @@ from diogel.analysis.recommendations import (
 )
 from diogel.report.context import Context, SectionOutput
 from diogel.report.figures import FigureRegistry
+from diogel.report.i18n import _, current, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import slug
 
@@ -100,9 +101,9 @@ def segments_html(segments: tuple[Segment, ...], figures: FigureRegistry) -> Mar
 
 def cites_html(rec: Recommendation) -> Markup:
     if not rec.figures:
-        return Markup("<span class='cites'>(no figure cited)</span>")
+        return Markup("<span class='cites'>{}</span>").format(_("(no figure cited)"))
     ids = Markup(", ").join(Markup("<code>{}</code>").format(f) for f in rec.figures)
-    return Markup("<span class='cites'>(figures: {})</span>").format(ids)
+    return Markup(_("<span class='cites'>(figures: {})</span>")).format(ids)
 
 
 def _fact_sentence(ctx: Context, parts: list[tuple[str, str | None]]) -> Markup | None:
@@ -122,25 +123,25 @@ def data_speaks(ctx: Context) -> tuple[dict[str, Markup], dict[str, Markup]]:
     """PESTELO and triangle entries the data can fill (only where the figures exist)."""
     pestelo: dict[str, Markup] = {}
     triangle: dict[str, Markup] = {}
-    s = _fact_sentence(ctx, [("The area has ", "data.residents"), (" residents (ONS estimate).", None)])
+    s = _fact_sentence(ctx, [(_("The area has "), "data.residents"), (_(" residents (ONS estimate)."), None)])
     if s:
         pestelo["Social"] = s
-    s = _fact_sentence(ctx, [("Fire and rescue recorded ", "partner.fire_incidents.total"),
-                             (" incidents in the period.", None)])  # fmt: skip
+    s = _fact_sentence(ctx, [(_("Fire and rescue recorded "), "partner.fire_incidents.total"),
+                             (_(" incidents in the period."), None)])  # fmt: skip
     if s:
         pestelo["Environmental"] = s
-    s = _fact_sentence(ctx, [("Emergency departments saw ", "partner.violence.ed_total"),
-                             (" assault patients; ", "partner.violence.share_not_reported"),
-                             (" of those who answered said the assault was not reported to the police (Cardiff Model).", None)])  # fmt: skip
+    s = _fact_sentence(ctx, [(_("Emergency departments saw "), "partner.violence.ed_total"),
+                             (_(" assault patients; "), "partner.violence.share_not_reported"),
+                             (_(" of those who answered said the assault was not reported to the police (Cardiff Model)."), None)])  # fmt: skip
     if s:
         loc = _top_row(ctx, "partner.violence.by_location_type", "ed_assaults")
         if loc:
-            s += Markup(" The most common place of assault was {} ({} patients).").format(loc[0], loc[1])
+            s += Markup(_(" The most common place of assault was {} ({} patients).")).format(loc[0], loc[1])
         triangle["Victim"] = s
-    s = _fact_sentence(ctx, [("The 5% of LSOAs with the most records hold ", "where.top5_share"),
-                             (" of all records, the 10% with the most ", "where.top10_share"), (".", None)])  # fmt: skip
+    s = _fact_sentence(ctx, [(_("The 5% of LSOAs with the most records hold "), "where.top5_share"),
+                             (_(" of all records, the 10% with the most "), "where.top10_share"), (".", None)])  # fmt: skip
     if s:
-        hot = _fact_sentence(ctx, [(" Hot spots (Gi*) cover ", "where.hot_lsoas"), (" LSOAs.", None)])
+        hot = _fact_sentence(ctx, [(_(" Hot spots (Gi*) cover "), "where.hot_lsoas"), (_(" LSOAs."), None)])
         triangle["Location"] = s + (hot or Markup(""))
     return pestelo, triangle
 
@@ -164,13 +165,13 @@ def _notes_table(
     for h in heads:
         cells = []
         if h in data:
-            cells.append(Markup("{} <span class='from'>(from the data)</span>").format(data[h]))
+            cells.append(Markup(_("{} <span class='from'>(from the data)</span>")).format(data[h]))
         if h in analyst:
-            cells.append(Markup("{} <span class='from analyst'>(the analyst)</span>").format(analyst[h]))
+            cells.append(Markup(_("{} <span class='from analyst'>(the analyst)</span>")).format(analyst[h]))
         if not cells:
-            cells.append(Markup("<span class='missing'>{}</span>").format(NOT_PROVIDED))
+            cells.append(Markup("<span class='missing'>{}</span>").format(_(NOT_PROVIDED)))
         rows.append(
-            Markup("<tr><th scope='row'>{}</th><td>{}</td></tr>").format(h, Markup("<br>").join(cells))
+            Markup("<tr><th scope='row'>{}</th><td>{}</td></tr>").format(_(h), Markup("<br>").join(cells))
         )
     return Markup("<table class='notes'><caption>{}</caption><tbody>{}</tbody></table>").format(
         title, Markup("").join(rows)
@@ -178,23 +179,59 @@ def _notes_table(
 
 
 def recommendation_html(rec: Recommendation, figures: FigureRegistry) -> Markup:
-    mark = Markup(" <span class='analyst-mark'>[the analyst's]</span>") if rec.source == "analyst" else ""
+    mark = Markup(_(" <span class='analyst-mark'>[the analyst's]</span>")) if rec.source == "analyst" else ""
     conclusion = segments_html(rec.conclusion, figures)
     body = Markup("<p class='conclusion'>{}</p>").format(conclusion) if rec.conclusion else Markup("")
     return Markup(
         "<li class='recommendation {}' data-recommendation='{}'>{}<p><strong>{}</strong>{} {}</p>{}</li>"
     ).format(rec.priority, rec.id, body, segments_html(rec.recommendation, figures), mark, cites_html(rec),
-             Markup("<p class='note'>Replaces the generated <code>{}</code>.</p>").format(rec.replaces)
+             Markup(_("<p class='note'>Replaces the generated <code>{}</code>.</p>")).format(rec.replaces)
              if rec.source == "analyst" and rec.replaces else "")  # fmt: skip
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def in_report_language(rules: dict[str, Any]) -> dict[str, Any]:
+    """The packaged rules with their words (theme, conclusion, recommendation) in the report's language,
+    from the report catalogue; conditions and quoted figures are untouched. In Welsh, ranks are quoted as
+    numbers (the rules' ``|rank`` gives English ordinals)."""
+    if current() == "en":
+        return rules
+    out = dict(rules)
+    out["rules"] = [
+        dict(r) | {k: _(_one_line(r[k])) for k in ("theme", "conclusion", "recommendation") if r.get(k)}
+        for r in rules["rules"]
+    ]
+    return out
+
+
+def with_terms(rec: Recommendation) -> Recommendation:
+    """A generated recommendation with the crime type it names in the report's language (the rules
+    substitute the English name, which is also the key of the facts they read)."""
+    if current() == "en" or not rec.subject:
+        return rec
+
+    def swap(parts: tuple[Segment, ...]) -> tuple[Segment, ...]:
+        return tuple(
+            replace(s, text=s.text.replace(rec.subject, term(rec.subject))) if s.ref is None else s
+            for s in parts
+        )
+
+    return replace(rec, conclusion=swap(rec.conclusion), recommendation=swap(rec.recommendation))
 
 
 def build(ctx: Context) -> SectionOutput:
     path = ctx.options.recommendations
     analyst: AnalystInput | None = load_analyst_input(path) if path else None
-    rules = analyst.rules if analyst and analyst.rules else load_rules()
-    rules_name = f"{path} (rules)" if analyst and analyst.rules else "recommendations_default.yaml (packaged)"
+    rules = analyst.rules if analyst and analyst.rules else in_report_language(load_rules())
+    rules_name = (
+        f"{path} (rules)" if analyst and analyst.rules else _("recommendations_default.yaml (packaged)")
+    )
     crime_types = {t: slug(t) for t in POLICEUK_CRIME_TYPES}
     generated, unjudged = apply_rules(facts(ctx.figures), rules, crime_types)
+    generated = [with_terms(r) for r in generated]
     recs = merge_analyst([with_displays(r, ctx.figures) for r in generated], analyst)
     f = ctx.figures
     import pandas as pd
@@ -225,12 +262,16 @@ def build(ctx: Context) -> SectionOutput:
             csv="recommendations")  # fmt: skip
     items = [recommendation_html(r, ctx.figures) for r in recs]
     pestelo_data, triangle_data = data_speaks(ctx)
-    html = [Markup("<p>Generated by open rules from the figures in this report ({}); each cites the "
-                   "figures it rests on. Text marked <em>the analyst's</em> was written by the analyst.</p>").format(rules_name)]  # fmt: skip
+    html = [Markup(_("<p>Generated by open rules from the figures in this report ({}); each cites the "
+                     "figures it rests on. Text marked <em>the analyst's</em> was written by the analyst.</p>")).format(rules_name)]  # fmt: skip
     if analyst and analyst.conclusion:
-        html.append(Markup("<p class='analyst'>{} <span class='analyst-mark'>[the analyst's]</span></p>").format(
+        html.append(Markup(_("<p class='analyst'>{} <span class='analyst-mark'>[the analyst's]</span></p>")).format(
             analyst.conclusion))  # fmt: skip
-    for level, title in (("high", "High priority"), ("medium", "Medium priority"), ("low", "Low priority")):
+    for level, title in (
+        ("high", _("High priority")),
+        ("medium", _("Medium priority")),
+        ("low", _("Low priority")),
+    ):
         chosen = [i for r, i in zip(recs, items, strict=True) if r.priority == level]
         if chosen:
             html.append(
@@ -241,29 +282,32 @@ def build(ctx: Context) -> SectionOutput:
     if not recs:
         html.append(
             Markup(
-                "<p class='missing'>No rule fired on this area's figures and the analyst has added none.</p>"
+                _(
+                    "<p class='missing'>No rule fired on this area's figures and the analyst has added none.</p>"
+                )
             )
         )
-    html.append(Markup("<h3>Context (PESTELO)</h3>"))
+    html.append(Markup("<h3>{}</h3>").format(_("Context (PESTELO)")))
     html.append(_notes_table("PESTELO", PESTELO, pestelo_data, analyst.pestelo if analyst else {}))
-    html.append(Markup("<h3>Problem analysis triangle</h3>"))
+    html.append(Markup("<h3>{}</h3>").format(_("Problem analysis triangle")))
     html.append(
         _notes_table(
-            "Problem analysis triangle", TRIANGLE, triangle_data, analyst.triangle if analyst else {}
+            _("Problem analysis triangle"), TRIANGLE, triangle_data, analyst.triangle if analyst else {}
         )
     )
     caveats = []
     if unjudged:
-        caveats.append(Markup("{} recommendation rule(s) could not be judged because a figure they read is "
-                              "missing for this area (e.g. {}).").format(len(unjudged), unjudged[0][0]))  # fmt: skip
+        caveats.append(Markup(_("{} recommendation rule(s) could not be judged because a figure they read is "
+                                "missing for this area (e.g. {})."))
+                       .format(len(unjudged), unjudged[0][0]))  # fmt: skip
     return SectionOutput(
         html=Markup("").join(html),
         caveats=caveats,
-        methods=[("Conclusions and recommendations", Markup(
+        methods=[(_("Conclusions and recommendations"), Markup(_(
             "Each rule in the rules file states conditions on the report's figures (a percent change, a "
             "p-value, a rank, a share) and the conclusion and recommendation it gives when they all hold; "
             "a rule whose figure is missing never fires. Rules and wording are in the open and can be "
-            "replaced by the partnership."))],
+            "replaced by the partnership.")))],
         values={"recommendations": recs, "unjudged": unjudged, "analyst": analyst},
     )  # fmt: skip
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from diogel.analysis.trends import detect_supply_gaps
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_pct
+from diogel.report.i18n import T, _, term
 from diogel.report.sections import Section, register
 from diogel.warehouse.counting import unknown_lsoa_rows
 
@@ -57,7 +58,7 @@ def build(ctx: Context) -> SectionOutput:
     force_total = float(fm_p["count"].sum())
     no_location = float(fm_p.loc[~fm_p["located"], "count"].sum())
     outside = float(fm_p.loc[fm_p["located"] & ~fm_p["in_force_area"], "count"].sum())
-    forces_words = " and ".join(d.reporters)
+    forces_words = _(" and ").join(d.reporters)
     area_forces = ", ".join(name for _, name in d.forces) or forces_words
 
     fig = {
@@ -182,7 +183,7 @@ def build(ctx: Context) -> SectionOutput:
     f.table(
         "supply_gaps",
         gaps_shown,
-        label="Data-supply gaps: force-months whose volume collapses",
+        label=T("Data-supply gaps: force-months whose volume collapses"),
         definition="Months where a force's count (all types, or one crime type) is under half the median of the "
         "nearest months around it (detect_supply_gaps, iterated). A gap is a problem with the data supplied "
         "to police.uk, not a fall in crime.",
@@ -243,8 +244,8 @@ def build(ctx: Context) -> SectionOutput:
     )
     findings = [
         Finding(
-            Markup("{} records were counted in {} from {}, in {} LSOAs with {} residents.").format(
-                fig["records"], d.name, p.words, fig["lsoas"], fig["residents"]
+            Markup(_("{} records were counted in {} from {}, in {} LSOAs with {} residents.")).format(
+                fig["records"], d.display_name, p.words, fig["lsoas"], fig["residents"]
             ),
             rank=1,
         )
@@ -253,8 +254,10 @@ def build(ctx: Context) -> SectionOutput:
         findings.append(
             Finding(
                 Markup(
-                    "The warehouse does not hold the previous period ({}; {} of its months are missing), so this "
-                    "report makes no comparison with it: load those months to add one."
+                    _(
+                        "The warehouse does not hold the previous period ({}; {} of its months are missing), so this "
+                        "report makes no comparison with it: load those months to add one."
+                    )
                 ).format(d.previous.label, fig["previous_missing"]),
                 rank=3,
             )
@@ -263,31 +266,41 @@ def build(ctx: Context) -> SectionOutput:
         findings.append(
             Finding(
                 Markup(
-                    "Data-supply gaps were found in {} force-months overall and {} force-month-crime-type "
-                    "combinations; they are flagged wherever they touch a figure and never reported as falls."
+                    _(
+                        "Data-supply gaps were found in {} force-months overall and {} force-month-crime-type "
+                        "combinations; they are flagged wherever they touch a figure and never reported as falls."
+                    )
                 ).format(n_gap_total, n_gap_type),
                 rank=4,
             )
         )
     caveats = [
         Markup(
-            "police.uk locations are anonymised: each record is moved to the nearest of a fixed set of map points "
-            "(a street, a park, a station) that covers at least a few addresses. LSOA counts are reliable; exact "
-            "points are not, and nothing here works below LSOA level."
+            _(
+                "police.uk locations are anonymised: each record is moved to the nearest of a fixed set of map points "
+                "(a street, a park, a station) that covers at least a few addresses. LSOA counts are reliable; exact "
+                "points are not, and nothing here works below LSOA level."
+            )
         ),
         Markup(
-            "{} of the force's records ({}) have no location and cannot be placed in any area; {} are located "
-            "outside the force area and are counted where they happened."
+            _(
+                "{} of the force's records ({}) have no location and cannot be placed in any area; {} are located "
+                "outside the force area and are counted where they happened."
+            )
         ).format(fig["no_location"], fig["no_location_share"], fig["outside"]),
         Markup(
-            "Areas are built from LSOAs (LSOA -> ward -> local authority -> CSP -> force), never from the "
-            "'Falls within' column. {} records in this area were published by other forces; crimes here "
-            "reported by a force whose files are not loaded (for example British Transport Police) are missing."
+            _(
+                "Areas are built from LSOAs (LSOA -> ward -> local authority -> CSP -> force), never from the "
+                "'Falls within' column. {} records in this area were published by other forces; crimes here "
+                "reported by a force whose files are not loaded (for example British Transport Police) are missing."
+            )
         ).format(fig["records_other"]),
         Markup(
-            "LSOA vintages: police.uk used 2011 LSOA codes before 2023 and 2021 codes since; {} records on 2011 "
-            "codes were carried to 2021 LSOAs ({} shared equally where an LSOA split). Population ({}) and WIMD "
-            "2019 are published on 2011 LSOAs and were carried the same way."
+            _(
+                "LSOA vintages: police.uk used 2011 LSOA codes before 2023 and 2021 codes since; {} records on 2011 "
+                "codes were carried to 2021 LSOAs ({} shared equally where an LSOA split). Population ({}) and WIMD "
+                "2019 are published on 2011 LSOAs and were carried the same way."
+            )
         ).format(fig["moved_2011"], fig["apportioned"], d.population_year),
     ]
     return SectionOutput(
@@ -298,29 +311,38 @@ def build(ctx: Context) -> SectionOutput:
             missing_in_period=[f"{m:%Y-%m}" for m in missing_in_period],
             not_loaded=_ranges(not_loaded),
             gap_rows=len(gaps),
-            formats={"count": fmt_count, "neighbour_median": fmt_count, "ratio": lambda v: fmt_pct(v)},
+            formats={
+                "count": fmt_count,
+                "neighbour_median": fmt_count,
+                "ratio": lambda v: fmt_pct(v),
+                "crime_type": term,
+            },
         ),
         findings=findings,
         caveats=caveats,
         methods=[
             (
-                "Counting",
+                _("Counting"),
                 Markup(
-                    "Records are police.uk street-level crimes and anti-social behaviour incidents, counted under "
-                    "diogel's counting rules: when two files cover the same force and month the later-ingested one "
-                    "replaces the earlier; a Crime ID is counted once, in the earliest month it appears; ASB rows "
-                    "have no ID and each counts. Areas are sets of LSOAs by the ONS lookups."
+                    _(
+                        "Records are police.uk street-level crimes and anti-social behaviour incidents, counted under "
+                        "diogel's counting rules: when two files cover the same force and month the later-ingested one "
+                        "replaces the earlier; a Crime ID is counted once, in the earliest month it appears; ASB rows "
+                        "have no ID and each counts. Areas are sets of LSOAs by the ONS lookups."
+                    )
                 ),
             ),
             (
-                "Data-supply gaps",
+                _("Data-supply gaps"),
                 Markup(
-                    "A force-month (all types, and each crime type separately) is flagged when its count is under "
-                    "half the median of the six nearest unflagged months on each side (at least four reference "
-                    "months with a median of ten or more), repeated until nothing new is flagged, so a run of gap "
-                    "months is found from its edges. Only loaded months are compared: a month never loaded is "
-                    "reported as not loaded, never as a gap, and is not a reference month. Any comparison that "
-                    "includes a flagged month is not reported as a rise or fall."
+                    _(
+                        "A force-month (all types, and each crime type separately) is flagged when its count is under "
+                        "half the median of the six nearest unflagged months on each side (at least four reference "
+                        "months with a median of ten or more), repeated until nothing new is flagged, so a run of gap "
+                        "months is found from its edges. Only loaded months are compared: a month never loaded is "
+                        "reported as not loaded, never as a gap, and is not a reference month. Any comparison that "
+                        "includes a flagged month is not reported as a rise or fall."
+                    )
                 ),
             ),
         ],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from diogel.report.context import Context, SectionOutput
+from diogel.report.i18n import _, term
 from diogel.report.sections import Section, register
 from diogel.report.sections.conclusions import cites_html, segments_html
 
@@ -27,22 +28,22 @@ def build(ctx: Context) -> SectionOutput:
     items: list[Markup] = []
     count, pct = _span(ctx, "levels.all_records.count"), _span(ctx, "levels.all_records.pct")
     if count is not None:
-        line = Markup("{} recorded crimes and ASB incidents in {}").format(count, d.period.words)
+        line = Markup(_("{} recorded crimes and ASB incidents in {}")).format(count, d.period.words)
         if pct is not None and d.previous_available:
-            line += Markup(", {} on the same months a year before ({})").format(pct, d.previous.label)
+            line += Markup(_(", {} on the same months a year before ({})")).format(pct, d.previous.label)
         items.append(line + Markup("."))
     harm, harm_change = _span(ctx, "harm.per_1000"), _span(ctx, "harm.pct_change")
     if harm is not None:
-        line = Markup("Harm (Crime Severity Score): {} per 1,000 residents").format(harm)
+        line = Markup(_("Harm (Crime Severity Score): {} per 1,000 residents")).format(harm)
         if harm_change is not None:
-            line += Markup(", {} on the year before").format(harm_change)
+            line += Markup(_(", {} on the year before")).format(harm_change)
         items.append(line + Markup("."))
     if "priorities.matrix" in ctx.figures:
         rows = ctx.figures.get("priorities.matrix").rows or []
-        top = [r["crime_type"] for r in sorted(rows, key=lambda r: r["rank"])[:3]]
+        top = [term(r["crime_type"]) for r in sorted(rows, key=lambda r: r["rank"])[:3]]
         if top:
             items.append(
-                Markup("Data-led priorities: {} (<span class='fig' data-figure='priorities.matrix'>matrix</span>).").format(
+                Markup(_("Data-led priorities: {} (<span class='fig' data-figure='priorities.matrix'>matrix</span>).")).format(
                     ", ".join(f"{i + 1}. {t}" for i, t in enumerate(top))
                 )
             )  # fmt: skip
@@ -52,26 +53,33 @@ def build(ctx: Context) -> SectionOutput:
     rec_html = Markup("").join(
         Markup("<li>{}{} {}</li>").format(
             segments_html(r.recommendation, ctx.figures),
-            Markup(" <span class='analyst-mark'>[the analyst's]</span>") if r.source == "analyst" else "",
+            Markup(_(" <span class='analyst-mark'>[the analyst's]</span>")) if r.source == "analyst" else "",
             cites_html(r),
         )
         for r in shown
     )
     more = len(recs) - len(shown)
     html = Markup(
-        "<p>{} ({}), {}. The detailed findings follow; every number is traceable in figures.json.</p>"
-        "<h3>Key findings</h3><ul class='key-findings'>{}</ul>"
-    ).format(d.name, d.code, d.period.words, Markup("").join(Markup("<li>{}</li>").format(i) for i in items))
+        _(
+            "<p>{} ({}), {}. The detailed findings follow; every number is traceable in figures.json.</p>"
+            "<h3>Key findings</h3><ul class='key-findings'>{}</ul>"
+        )
+    ).format(
+        d.display_name,
+        d.code,
+        d.period.words,
+        Markup("").join(Markup("<li>{}</li>").format(i) for i in items),
+    )
     if shown:
         html += Markup(
-            "<h3>What the partnership should do</h3><ol class='exec-recommendations'>{}</ol>"
+            _("<h3>What the partnership should do</h3><ol class='exec-recommendations'>{}</ol>")
         ).format(rec_html)
         if more > 0:
-            html += Markup("<p class='note'>{} more high-priority recommendation(s) in "
-                           "<a href='#conclusions'>Conclusions and recommendations</a>.</p>").format(more)  # fmt: skip
+            html += Markup(_("<p class='note'>{} more high-priority recommendation(s) in "
+                             "<a href='#conclusions'>Conclusions and recommendations</a>.</p>")).format(more)  # fmt: skip
     else:
-        html += Markup("<p class='missing'>No high-priority recommendation: see {}.</p>").format(
-            Markup("<a href='#conclusions'>Conclusions and recommendations</a>")
+        html += Markup(_("<p class='missing'>No high-priority recommendation: see {}.</p>")).format(
+            Markup("<a href='#conclusions'>{}</a>").format(_("Conclusions and recommendations"))
         )
     return SectionOutput(html=Markup("<div class='executive-summary'>{}</div>").format(html))
 

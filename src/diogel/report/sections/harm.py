@@ -15,6 +15,7 @@ from diogel.analysis.harm import harm_by_area, harm_by_type, harm_shares_by_meth
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_pct, fmt_signed_pct
+from diogel.report.i18n import T, _, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import area_population, finite, rate_unit, slug, type_counts
 from diogel.sources.harm_weights import OFFENCE_VOLUMES_SOURCE, OFFENCE_VOLUMES_YEAR, offence_volumes
@@ -51,7 +52,7 @@ def build(ctx: Context) -> SectionOutput:
     for m in ALTERNATIVES:
         by_type[f"weight_{m}"] = by_type["crime_type"].map(shares[f"weight_{m}"])
         by_type[f"share_harm_{m}"] = by_type["crime_type"].map(shares[f"share_harm_{m}"])
-    f.table("by_type", by_type, label=f"Counts and harm by crime type, {d.period.label}", inputs=inputs, parameters=params,
+    f.table("by_type", by_type, label=T("Counts and harm by crime type, {period}", period=d.period.label), inputs=inputs, parameters=params,
             columns={"crime_type": "police.uk crime type", "count": "records",
                      "weight": f"CSS weight used: mean of its offences' weights, each weighted by national recorded volume ({OFFENCE_VOLUMES_YEAR})",
                      "harm": "count x weight", "population": "residents", "rate_per_1000": "records per 1,000 residents",
@@ -80,9 +81,9 @@ def build(ctx: Context) -> SectionOutput:
                     definition=f"As top_share_harm with each type weighted by the {w} of its offences' CSS weights.")
         for m, w in ALTERNATIVES.items()
     }  # fmt: skip
-    sensitivity = Markup("the share of harm from {} is {} with the volume-weighted weights used here; it would be {}").format(
-        top["crime_type"], top_share,
-        Markup(", ").join(Markup("{} with the {} weights").format(sens[m], w) for m, w in ALTERNATIVES.items()),
+    sensitivity = Markup(_("the share of harm from {} is {} with the volume-weighted weights used here; it would be {}")).format(
+        term(top["crime_type"]), top_share,
+        Markup(", ").join(Markup(_("{} with the {} weights")).format(sens[m], _(w)) for m, w in ALTERNATIVES.items()),
     ) + Markup(".")  # fmt: skip
     change_span = None
     if d.previous_available:
@@ -120,20 +121,23 @@ def build(ctx: Context) -> SectionOutput:
                      "harm_per_1000": "1000 x harm / residents"},
             definition="Harm by LSOA; crude (not smoothed): LSOAs with few residents, such as town centres, have high "
             "rates.")  # fmt: skip
-    fig_map, _bins = charts.choropleth(gdf, "harm_per_1000", f"Harm {unit} by LSOA", "harm per 1,000",
+    fig_map, _bins = charts.choropleth(gdf, "harm_per_1000", _("Harm {} by LSOA").format(unit), _("harm per 1,000"),
                                        outline=d.boundaries.dissolve())  # fmt: skip
-    bars = charts.paired_bars(by_type[by_type["weight"].notna()], "crime_type", "share_count", "share_harm",
-                              "share of records", "share of harm", "Records and harm by crime type")  # fmt: skip
+    bars = charts.paired_bars(by_type[by_type["weight"].notna()].assign(crime_type=lambda x: x["crime_type"].map(term)),
+                              "crime_type", "share_count", "share_harm",
+                              _("share of records"), _("share of harm"), _("Records and harm by crime type"))  # fmt: skip
     findings = [
         Finding(
             Markup(
-                "Harm: {} ({} {}); {} accounts for {} of harm but {} of records (volume-weighted offence weights; "
-                "{} to {} under other weightings)."
+                _(
+                    "Harm: {} ({} {}); {} accounts for {} of harm but {} of records (volume-weighted offence weights; "
+                    "{} to {} under other weightings)."
+                )
             ).format(
                 total,
                 per_1000,
                 unit,
-                top["crime_type"],
+                term(top["crime_type"]),
                 top_share,
                 top_count_share,
                 fmt_pct(min(by_type.loc[0, f"share_harm_{m}"] for m in ALTERNATIVES)),
@@ -144,51 +148,53 @@ def build(ctx: Context) -> SectionOutput:
     ]
     if change_span is not None:
         findings.append(
-            Finding(Markup("Total harm changed by {} on the previous period.").format(change_span), rank=7)
+            Finding(Markup(_("Total harm changed by {} on the previous period.")).format(change_span), rank=7)
         )
     return SectionOutput(
         html=ctx.render(
             "sections/harm.html.j2",
-            note=weights.note,
+            note=_(weights.note),
             sensitivity=sensitivity,
-            volumes_source=OFFENCE_VOLUMES_SOURCE,
+            volumes_source=_(OFFENCE_VOLUMES_SOURCE),
             unit=unit,
             total=total,
             per_1000=per_1000,
             change=change_span,
-            chart=charts.svg(bars, "Share of records and share of harm by crime type", "harm.by_type"),
-            harm_map=charts.svg(fig_map, "Map of harm per 1,000 residents by LSOA", "harm.by_lsoa"),
+            chart=charts.svg(bars, _("Share of records and share of harm by crime type"), "harm.by_type"),
+            harm_map=charts.svg(fig_map, _("Map of harm per 1,000 residents by LSOA"), "harm.by_lsoa"),
             gpkg=gpkg,
             fmt_count=fmt_count,
             fmt_number=fmt_number,
             fmt_pct=fmt_pct,
         ),
         findings=findings,
-        caveats=[Markup(weights.note)],
+        caveats=[Markup(_(weights.note))],
         methods=[
             (
-                "Harm",
+                _("Harm"),
                 Markup(
-                    "Each police.uk crime type is given one Crime Severity Score weight: the mean of the ONS "
-                    "weights (days of custody equivalent) of the Home Office offences a third-party join maps to "
-                    "it, each offence weighted by its national recorded volume ({}; bundled as "
-                    "diogel/data/harm/offence_volumes_ew_2017_18.csv), so a type's weight is that of its average "
-                    "recorded crime. An unweighted median would give violence and sexual offences the weight of a "
-                    "serious assault although most of its records are common assault and harassment. The same rule "
-                    "raises drugs well above its median: trafficking in controlled drugs (about 513 days) is about a "
-                    "fifth of recorded drug offences by volume and the possession offences (2 to 9 days) the rest, "
-                    "so the mean is about 103 days where the median of its four offence weights (8.6) leaves "
-                    "trafficking out. Harm = count "
-                    "x weight; harm per 1,000 = 1,000 x harm / residents. The shares of harm under the median, "
-                    "unweighted mean, smallest and largest offence weight are shown beside it as a sensitivity "
-                    "check. The mapping is approximate, so harm is always shown beside the counts."
-                ).format(OFFENCE_VOLUMES_SOURCE),
+                    _(
+                        "Each police.uk crime type is given one Crime Severity Score weight: the mean of the ONS "
+                        "weights (days of custody equivalent) of the Home Office offences a third-party join maps to "
+                        "it, each offence weighted by its national recorded volume ({}; bundled as "
+                        "diogel/data/harm/offence_volumes_ew_2017_18.csv), so a type's weight is that of its average "
+                        "recorded crime. An unweighted median would give violence and sexual offences the weight of a "
+                        "serious assault although most of its records are common assault and harassment. The same rule "
+                        "raises drugs well above its median: trafficking in controlled drugs (about 513 days) is about "
+                        "a fifth of recorded drug offences by volume and the possession offences (2 to 9 days) the "
+                        "rest, so the mean is about 103 days where the median of its four offence weights (8.6) "
+                        "leaves trafficking out. Harm = count "
+                        "x weight; harm per 1,000 = 1,000 x harm / residents. The shares of harm under the median, "
+                        "unweighted mean, smallest and largest offence weight are shown beside it as a sensitivity "
+                        "check. The mapping is approximate, so harm is always shown beside the counts."
+                    )
+                ).format(_(OFFENCE_VOLUMES_SOURCE)),
             )
         ],
         values={
             "harm_per_1000": {
                 r["crime_type"]: (r["harm_per_1000"] if finite(r["harm_per_1000"]) else None)
-                for _, r in by_type.iterrows()
+                for _i, r in by_type.iterrows()
             },
             "by_type": by_type,
             "slugs": {t: slug(t) for t in by_type["crime_type"]},

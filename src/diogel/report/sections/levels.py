@@ -27,10 +27,16 @@ from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
 from diogel.report.gather import ASB
+from diogel.report.i18n import T, Term, _, month_year, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import ALL, CRIME, area_population, finite, rate_unit, slug, type_counts
 
 SIGMA = 3.0
+RR_LABELS = {
+    "rr": "{name}: rate ratio estimate",
+    "rr_lower": "{name}: rate ratio lower",
+    "rr_upper": "{name}: rate ratio upper",
+}
 
 
 def _rows(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
@@ -126,29 +132,37 @@ def _monthly(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
 def _sentence(ctx: Context, r: pd.Series) -> Markup:
     """The plain-English reading of one crime type's change (or level, without a previous period)."""
     f, key = ctx.figures, slug(r["crime_type"])
-    name = r["crime_type"]
+    name = term(r["crime_type"])
     if not ctx.data.previous_available:
-        return Markup("{}: {} records, {} {}.").format(
+        return Markup(_("{}: {} records, {} {}.")).format(
             name, f.span(f"{key}.count"), f.span(f"{key}.rate"), rate_unit(ctx.data.period)
         )
     if r["gap_in_comparison"]:
         return Markup(
-            "{}: {} records against {} in the previous period, but the comparison includes data-supply gap "
-            "months ({}), so it is not reported as a rise or fall."
+            _(
+                "{}: {} records against {} in the previous period, but the comparison includes data-supply gap "
+                "months ({}), so it is not reported as a rise or fall."
+            )
         ).format(name, f.span(f"{key}.count"), f.span(f"{key}.previous"), r["gap_months"])
     if not finite(r["percent_change"]):
-        return Markup("{}: {} records against none in the previous period.").format(
+        return Markup(_("{}: {} records against none in the previous period.")).format(
             name, f.span(f"{key}.count")
         )
     if r["significant"]:
-        verb = "rose" if r["change"] > 0 else "fell"
-        return Markup("{} {} {} ({}, {}; rate ratio {}, 95% CI {} to {}), from {} to {} records.").format(
-            name, verb, f.span(f"{key}.pct_abs"), f.span(f"{key}.q"), f.span(f"{key}.p"), f.span(f"{key}.rr"),
+        sentence = (
+            _("{} rose {} ({}, {}; rate ratio {}, 95% CI {} to {}), from {} to {} records.")
+            if r["change"] > 0
+            else _("{} fell {} ({}, {}; rate ratio {}, 95% CI {} to {}), from {} to {} records.")
+        )
+        return Markup(sentence).format(
+            name, f.span(f"{key}.pct_abs"), f.span(f"{key}.q"), f.span(f"{key}.p"), f.span(f"{key}.rr"),
             f.span(f"{key}.rr_lower"), f.span(f"{key}.rr_upper"), f.span(f"{key}.previous"), f.span(f"{key}.count"),
         )  # fmt: skip
     return Markup(
-        "{} changed by {} ({} to {} records; {}, {}): within the month-to-month variation of the series once "
-        "every row is tested together, so no evidence of a real change."
+        _(
+            "{} changed by {} ({} to {} records; {}, {}): within the month-to-month variation of the series once "
+            "every row is tested together, so no evidence of a real change."
+        )
     ).format(
         name,
         f.span(f"{key}.pct"),
@@ -164,44 +178,49 @@ def build(ctx: Context) -> SectionOutput:
     gaps = ctx.results["data"].values["gaps"]
     rows = _rows(ctx, gaps)
     unit = rate_unit(d.period)
+    unit_t = (
+        T("per 1,000 residents a year")
+        if d.period.n_months == 12
+        else T("per 1,000 residents over {n} months", n=d.period.n_months)
+    )
     period_inputs = ["police:period", "lookups"] + (["police:previous"] if d.previous_available else [])
     cmp_params = {"period": d.period.label, "previous_period": d.previous.label, "alpha": ctx.options.alpha,
                   "test": "quasi-Poisson on paired months (compare_monthly), Benjamini-Hochberg across the rows"}  # fmt: skip
 
-    for _, r in rows.iterrows():
-        key, name = slug(r["crime_type"]), r["crime_type"]
-        f.number(f"{key}.count", r["count"], label=f"{name}: records", inputs=["police:period", "lookups"],
+    for _i, r in rows.iterrows():
+        key, name = slug(r["crime_type"]), Term(r["crime_type"])
+        f.number(f"{key}.count", r["count"], label=T("{name}: records", name=name), inputs=["police:period", "lookups"],
                  parameters={"period": d.period.label},
-                 definition=f"Records of {name.lower()} in the area's LSOAs in the period, under the counting rules.")  # fmt: skip
-        f.number(f"{key}.rate", r["rate_per_1000"], label=f"{name}: rate {unit}", fmt=fmt_number,
+                 definition=T("Records of {name} in the area's LSOAs in the period, under the counting rules.", name=Term(name.lower())))  # fmt: skip
+        f.number(f"{key}.rate", r["rate_per_1000"], label=T("{name}: rate {unit}", name=name, unit=unit_t), fmt=fmt_number,
                  inputs=["police:period", "lookups", "population"], parameters={"population_year": d.population_year},
-                 definition="1000 x count / residents (ONS mid-year estimate), over the period.")  # fmt: skip
+                 definition=T("1000 x count / residents (ONS mid-year estimate), over the period."))  # fmt: skip
         if d.previous_available:
-            f.number(f"{key}.previous", r["previous"], label=f"{name}: records in the previous period",
+            f.number(f"{key}.previous", r["previous"], label=T("{name}: records in the previous period", name=name),
                      inputs=["police:previous", "lookups"], parameters={"previous_period": d.previous.label},
-                     definition=f"Records of {name.lower()} in the area's LSOAs in the previous period of equal length.")  # fmt: skip
-            f.number(f"{key}.pct", r["percent_change"], label=f"{name}: % change", fmt=fmt_signed_pct,
-                     inputs=period_inputs, parameters=cmp_params, definition="100 x (count - previous) / previous.")  # fmt: skip
+                     definition=T("Records of {name} in the area's LSOAs in the previous period of equal length.", name=Term(name.lower())))  # fmt: skip
+            f.number(f"{key}.pct", r["percent_change"], label=T("{name}: % change", name=name), fmt=fmt_signed_pct,
+                     inputs=period_inputs, parameters=cmp_params, definition=T("100 x (count - previous) / previous."))  # fmt: skip
             f.number(f"{key}.pct_abs", abs(r["percent_change"]) if finite(r["percent_change"]) else None,
-                     label=f"{name}: size of the % change", fmt=lambda v: fmt_pct(v / 100 if v is not None else v),
-                     inputs=period_inputs, parameters=cmp_params, definition="|100 x (count - previous) / previous|.")  # fmt: skip
-            f.number(f"{key}.p", r["p_value"], label=f"{name}: p-value of the change", fmt=fmt_p,
+                     label=T("{name}: size of the % change", name=name), fmt=lambda v: fmt_pct(v / 100 if v is not None else v),
+                     inputs=period_inputs, parameters=cmp_params, definition=T("|100 x (count - previous) / previous|."))  # fmt: skip
+            f.number(f"{key}.p", r["p_value"], label=T("{name}: p-value of the change", name=name), fmt=fmt_p,
                      inputs=period_inputs, parameters=cmp_params,
-                     definition="Two-sided quasi-Poisson test of equal rates on paired months (compare_monthly): "
-                     "score z = (C - N/2) / sqrt(phi N / 4) against t with months - 1 df.")  # fmt: skip
-            f.number(f"{key}.q", r["q_value"], label=f"{name}: Benjamini-Hochberg q-value of the change",
+                     definition=T("Two-sided quasi-Poisson test of equal rates on paired months (compare_monthly): "
+                     "score z = (C - N/2) / sqrt(phi N / 4) against t with months - 1 df."))  # fmt: skip
+            f.number(f"{key}.q", r["q_value"], label=T("{name}: Benjamini-Hochberg q-value of the change", name=name),
                      fmt=lambda v: fmt_p(v).replace("p", "q", 1),
                      inputs=period_inputs, parameters=cmp_params,
-                     definition="The p-value adjusted by Benjamini-Hochberg across every row of the levels table "
-                     "(both totals and each crime type); a change is a finding when q < alpha and no gap month touches it.")  # fmt: skip
-            f.number(f"{key}.dispersion", r["dispersion"], label=f"{name}: dispersion of the monthly series",
+                     definition=T("The p-value adjusted by Benjamini-Hochberg across every row of the levels table "
+                     "(both totals and each crime type); a change is a finding when q < alpha and no gap month touches it."))  # fmt: skip
+            f.number(f"{key}.dispersion", r["dispersion"], label=T("{name}: dispersion of the monthly series", name=name),
                      fmt=lambda v: fmt_number(v, 1), inputs=period_inputs, parameters=cmp_params,
-                     definition="phi = Pearson X2 / (months - 1) of the paired months (1 = Poisson).")  # fmt: skip
+                     definition=T("phi = Pearson X2 / (months - 1) of the paired months (1 = Poisson)."))  # fmt: skip
             for k, what in (("rr", "rate_ratio"), ("rr_lower", "rr_lower"), ("rr_upper", "rr_upper")):
-                f.number(f"{key}.{k}", r[what], label=f"{name}: rate ratio {k.replace('rr', '').strip('_') or 'estimate'}",
+                f.number(f"{key}.{k}", r[what], label=T(RR_LABELS[k], name=name),
                          fmt=lambda v: fmt_number(v, 2), inputs=period_inputs, parameters=cmp_params,
-                         definition="Rate ratio this period / previous (same residents and length), with the 95% "
-                         "interval exp(log RR -/+ t se), se = sqrt(phi (1/count + 1/previous)).")  # fmt: skip
+                         definition=T("Rate ratio this period / previous (same residents and length), with the 95% "
+                         "interval exp(log RR -/+ t se), se = sqrt(phi (1/count + 1/previous))."))  # fmt: skip
 
     columns = {
         "crime_type": "police.uk crime type, or a total",
@@ -225,35 +244,37 @@ def build(ctx: Context) -> SectionOutput:
         "gap_months": "the gap months concerned",
         "reading": "plain-English reading",
     }
-    rows["reading"] = [str(_sentence(ctx, r)) for _, r in rows.iterrows()]
+    rows["reading"] = [str(_sentence(ctx, r)) for _i, r in rows.iterrows()]
     # The reading holds spans for the web page; the table keeps the text only.
     rows["reading"] = rows["reading"].str.replace(r"<[^>]+>", "", regex=True)
-    f.table("by_type", rows, label=f"Records and rates by crime type, {d.period.label}", columns=columns,
-            definition="Counts, rates per 1,000 residents with exact intervals and, when the previous period is loaded, "
-            "the change with a quasi-Poisson test on paired months, Benjamini-Hochberg q-values and effect sizes.", inputs=period_inputs + ["population"],
+    f.table("by_type", rows, label=T("Records and rates by crime type, {period}", period=d.period.label), columns=columns,
+            definition=T("Counts, rates per 1,000 residents with exact intervals and, when the previous period is loaded, "
+            "the change with a quasi-Poisson test on paired months, Benjamini-Hochberg q-values and effect sizes."), inputs=period_inputs + ["population"],
             parameters=cmp_params | {"population_year": d.population_year}, csv="levels_by_crime_type")  # fmt: skip
 
     monthly = _monthly(ctx, gaps)
     shown = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
-    f.table("monthly", shown, kind="chart", label="Monthly records against expected counts and control limits",
+    f.table("monthly", shown, kind="chart", label=T("Monthly records against expected counts and control limits"),
             columns={"crime_type": "crime type or all records", "month": "month", "count": "records",
                      "expected": "expected count: mean of the same month in the other years, else of the other months",
                      "baseline": "which expected value was used", "lower": "lower control limit (Laney u', 3-sigma tail)",
                      "upper": "upper control limit (Laney u', 3-sigma tail)", "sigma_z": "Laney's sigma_z (1 = Poisson)", "multiplier": "k: limits are expected -/+ k sigma_z sqrt(expected)",
                      "signal": "above / below the limits (blank in gap months)", "gap": "data-supply gap or month not loaded",
                      "in_period": "month in the period assessed"},
-            definition="Laney u'-chart on a leave-one-out seasonal baseline (control_limits, 3-sigma tail); gap months are excluded from the "
-            "baseline and marked.", inputs=["police:all", "lookups"], parameters={"sigma": SIGMA, "method": "laney"},
+            definition=T("Laney u'-chart on a leave-one-out seasonal baseline (control_limits, 3-sigma tail); gap months are excluded from the "
+            "baseline and marked."), inputs=["police:all", "lookups"], parameters={"sigma": SIGMA, "method": "laney"},
             csv="levels_monthly")  # fmt: skip
     main = charts.svg(
-        charts.control_chart(monthly[monthly["crime_type"] == ALL], f"All records in {d.name}, by month"),
-        f"All records in {d.name} by month, with expected counts and control limits",
+        charts.control_chart(
+            monthly[monthly["crime_type"] == ALL], _("All records in {}, by month").format(d.display_name)
+        ),
+        _("All records in {} by month, with expected counts and control limits").format(d.display_name),
         "levels.monthly",
     )
     types = [t for t in monthly["crime_type"].unique() if t != ALL]
     multiples = charts.svg(
-        charts.small_multiples({t: monthly[monthly["crime_type"] == t] for t in types}),
-        "Monthly records by crime type with control limits",
+        charts.small_multiples({term(t): monthly[monthly["crime_type"] == t] for t in types}),
+        _("Monthly records by crime type with control limits"),
         "levels.monthly",
     )
 
@@ -264,7 +285,7 @@ def build(ctx: Context) -> SectionOutput:
     total_key = slug(ALL)
     findings.append(
         Finding(
-            Markup("All records: {} in the period, {} {} (crime excluding ASB: {}, {}).").format(
+            Markup(_("All records: {} in the period, {} {} (crime excluding ASB: {}, {}).")).format(
                 f.span(f"{total_key}.count"), f.span(f"{total_key}.rate"), unit,
                 f.span(f"{slug(CRIME)}.count"), f.span(f"{slug(CRIME)}.rate"),
             ),
@@ -276,19 +297,20 @@ def build(ctx: Context) -> SectionOutput:
         moving = rows.iloc[2:]
         moving = moving[moving["significant"].astype(bool)]
         moving = moving.reindex(moving["log_rate_ratio"].abs().sort_values(ascending=False).index)
-        for _, r in moving.head(4).iterrows():
+        for _i, r in moving.head(4).iterrows():
             findings.append(Finding(_sentence(ctx, r), rank=10))
         gapped = rows[rows["gap_in_comparison"].astype(bool)]
-        for _, r in gapped.iterrows():
+        for _i, r in gapped.iterrows():
             findings.append(Finding(_sentence(ctx, r), rank=12))
-    for _, s in signals.iterrows():
+    for _i, s in signals.iterrows():
         above = s["signal"] == "above"
         findings.append(
             Finding(
-                Markup("{} in {} was {} its {} control limit (Laney u' chart): {} than the seasonal pattern and the "
-                       "series' usual month-to-month variation explain.").format(
-                    s["crime_type"], f"{s['month']:%B %Y}", "above" if above else "below",
-                    "upper" if above else "lower", "more" if above else "fewer",
+                Markup(_("{} in {} was above its upper control limit (Laney u' chart): more than the seasonal pattern "
+                         "and the series' usual month-to-month variation explain.") if above else
+                       _("{} in {} was below its lower control limit (Laney u' chart): fewer than the seasonal pattern "
+                         "and the series' usual month-to-month variation explain.")).format(
+                    term(s["crime_type"]), month_year(s["month"]),
                 ),
                 rank=15,
             )
@@ -298,23 +320,23 @@ def build(ctx: Context) -> SectionOutput:
         html=ctx.render(
             "sections/levels.html.j2",
             rows=table_rows,
-            sentences=[_sentence(ctx, r) for _, r in rows.iterrows()],
+            sentences=[_sentence(ctx, r) for _i, r in rows.iterrows()],
             columns={
-                "crime_type": "crime type",
-                "count": "records",
-                "share": "share",
-                "rate_per_1000": "rate",
-                "rate_lower": "95% CI low",
-                "rate_upper": "95% CI high",
+                "crime_type": _("crime type"),
+                "count": _("records"),
+                "share": _("share"),
+                "rate_per_1000": _("rate"),
+                "rate_lower": _("95% CI low"),
+                "rate_upper": _("95% CI high"),
             }
             | (
                 {
-                    "previous": "previous period",
-                    "percent_change": "change",
-                    "rate_ratio": "rate ratio",
+                    "previous": _("previous period"),
+                    "percent_change": _("change"),
+                    "rate_ratio": _("rate ratio"),
                     "p_value": "p",
                     "q_value": "q",
-                    "gap_in_comparison": "gap",
+                    "gap_in_comparison": _("gap"),
                 }
                 if d.previous_available
                 else {}
@@ -330,7 +352,8 @@ def build(ctx: Context) -> SectionOutput:
                 "rate_ratio": lambda v: fmt_number(v, 2),
                 "p_value": fmt_p,
                 "q_value": lambda v: fmt_p(v).replace("p", "q", 1),
-                "gap_in_comparison": lambda v: "gap" if v else "",
+                "gap_in_comparison": lambda v: _("gap") if v else "",
+                "crime_type": term,
             },
             unit=unit,
             main_chart=main,
@@ -345,25 +368,29 @@ def build(ctx: Context) -> SectionOutput:
         findings=findings,
         methods=[
             (
-                "Rates and change",
+                _("Rates and change"),
                 Markup(
-                    "Rates are 1,000 x records / residents with exact (Garwood) Poisson intervals. This period is "
-                    "compared with the previous period of the same length month by month: each month is paired "
-                    "with the same month of the previous period (which takes out seasonality) and the change is "
-                    "tested with a quasi-Poisson model, whose dispersion phi (Pearson X2 / (months - 1)) scales the "
-                    "test by the month-to-month variation police.uk counts really have. {} The p-values of every row of the table (both "
-                    "totals and each crime type) are adjusted together by Benjamini-Hochberg; a change is reported "
-                    "as a rise or fall only when its q-value is below {} and no data-supply gap month touches "
-                    "either period. Change is in counts: population change between the periods is not modelled."
-                ).format(QUASI_POISSON_METHOD, ctx.options.alpha),
+                    _(
+                        "Rates are 1,000 x records / residents with exact (Garwood) Poisson intervals. This period is "
+                        "compared with the previous period of the same length month by month: each month is paired "
+                        "with the same month of the previous period (which takes out seasonality) and the change is "
+                        "tested with a quasi-Poisson model, whose dispersion phi (Pearson X2 / (months - 1)) scales the "
+                        "test by the month-to-month variation police.uk counts really have. {} The p-values of every row of the table (both "
+                        "totals and each crime type) are adjusted together by Benjamini-Hochberg; a change is reported "
+                        "as a rise or fall only when its q-value is below {} and no data-supply gap month touches "
+                        "either period. Change is in counts: population change between the periods is not modelled."
+                    )
+                ).format(_(QUASI_POISSON_METHOD), ctx.options.alpha),
             ),
             (
-                "Control limits",
+                _("Control limits"),
                 Markup(
-                    "{} A signal is a month outside its limits; gap months are left out of the baselines and of "
-                    "sigma_z. About 3 months in 1,000 signal when nothing has changed (see the "
-                    "calibration table), so a signal is a prompt to look, not proof of change."
-                ).format(CONTROL_METHOD),
+                    _(
+                        "{} A signal is a month outside its limits; gap months are left out of the baselines and of "
+                        "sigma_z. About 3 months in 1,000 signal when nothing has changed (see the "
+                        "calibration table), so a signal is a prompt to look, not proof of change."
+                    )
+                ).format(_(CONTROL_METHOD)),
             ),
         ],
         values={"rows": rows, "monthly": monthly},

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from diogel import __version__
 from diogel import data as bundled
 from diogel.report.context import Context, SectionOutput
+from diogel.report.i18n import _
 from diogel.report.sections import Section, register, sections
 
 ATTRIBUTION = (
@@ -70,7 +71,7 @@ def _register_calibration(ctx: Context) -> list[dict[str, object]]:
             "errors of its nominal rate.", csv=f"calibration_{stem}",
         )  # fmt: skip
         # The notes (long text) stay in the CSV and figures.json: with them a table runs past a page.
-        visible = {c: h for c, h in columns.items() if c not in ("source", "notes")}
+        visible = {c: _(h) for c, h in columns.items() if c not in ("source", "notes")}
         sources = sorted({str(v) for v in frame.get("source", pd.Series(dtype=str)).dropna()})
         shown.append({"id": fig.id, "columns": visible, "sources": sources, "stem": stem})
     return shown
@@ -108,8 +109,8 @@ def build(ctx: Context) -> SectionOutput:
         "permutations": o.permutations,
         "seed": o.seed,
         "alpha": o.alpha,
-        "peers": o.peers or ("7 (Wales)" if d.nation == "W" else "15 (England)"),
-        "scoring": str(o.scoring) if o.scoring else "packaged default",
+        "peers": o.peers or (_("7 (Wales)") if d.nation == "W" else _("15 (England)")),
+        "scoring": str(o.scoring) if o.scoring else _("packaged default"),
     }
     calibration = _register_calibration(ctx)
     return SectionOutput(
@@ -123,7 +124,7 @@ def build(ctx: Context) -> SectionOutput:
             police_summary=police_summary,
             synthetic=synthetic,
             options=options,
-            attribution=Markup(ATTRIBUTION),
+            attribution=Markup(_(ATTRIBUTION)),
             version=__version__,
         )
     )

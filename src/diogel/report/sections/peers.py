@@ -18,6 +18,8 @@ from diogel.errors import DiogelError
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number
+from diogel.report.gather import AREA_LEVELS_PLURAL as AREA_PLURAL
+from diogel.report.i18n import Place, T, Term, _, current, place_name, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import rate_unit
 
@@ -35,6 +37,24 @@ MEASURES = {
     "violence": ("count_violence", "Violence and sexual offences"),
     "asb": ("count_asb", "Anti-social behaviour"),
 }
+
+
+_PEER_SENTENCES = {
+    "above": "{name}'s rate of {rate} is above the 95% interval for the peer-group mean ({mean}; {lower} to {upper}) "
+    "and ranks {rank} of {n} (1 = highest).",
+    "within": "{name}'s rate of {rate} is within the 95% interval for the peer-group mean ({mean}; {lower} to {upper}) "
+    "and ranks {rank} of {n} (1 = highest).",
+    "below": "{name}'s rate of {rate} is below the 95% interval for the peer-group mean ({mean}; {lower} to {upper}) "
+    "and ranks {rank} of {n} (1 = highest).",
+}
+
+
+def _peer_sentence(name: str, cmp) -> str:  # noqa: ANN001
+    """compare_with_peers' plain-English sentence, in the report's language."""
+    return _(_PEER_SENTENCES[cmp.position]).format(
+        name=name, rate=f"{cmp.rate:,.1f}", mean=f"{cmp.group_mean:,.1f}", lower=f"{cmp.lower:,.1f}",
+        upper=f"{cmp.upper:,.1f}", rank=cmp.rank, n=cmp.n_group,
+    )  # fmt: skip
 
 
 def build(ctx: Context) -> SectionOutput:
@@ -57,7 +77,9 @@ def build(ctx: Context) -> SectionOutput:
               "distance": "Euclidean on standardised transformed variables, each times its weight",
               "comparison_set": f"all {d.level_words_plural} of the same nation with population data"}  # fmt: skip
     if k < 1 or d.code not in set(frame["code"]):
-        return SectionOutput(html=Markup("<p class='missing'>There are no comparable areas loaded.</p>"))
+        return SectionOutput(
+            html=Markup("<p class='missing'>{}</p>").format(_("There are no comparable areas loaded."))
+        )
     peers = most_similar(frame, d.code, k=k, variables=variables,
                          transforms={v: VARIABLES[v][1] for v in variables}, weights=weights)  # fmt: skip
     unit = rate_unit(d.period)
@@ -66,7 +88,7 @@ def build(ctx: Context) -> SectionOutput:
     table = peers.merge(
         frame[["code", "force", "covered", "population", *[f"rate_{k_}" for k_ in MEASURES]]], on="code"
     )
-    f.table("peers", table, label=f"The {k} most similar {d.level_words_plural} to {d.name}",
+    f.table("peers", table, label=T("The {k} most similar {areas} to {name}", k=k, areas=Term(AREA_PLURAL[d.level]), name=Place(d.name)),
             inputs=inputs + ["police:comparators"], parameters=params,
             columns={"code": "area code", "name": "area name", "distance": "distance from the area (0 = identical)",
                      "rank": "1 = most similar", "force": "police force area", "covered": "its force's data cover the period",
@@ -86,19 +108,22 @@ def build(ctx: Context) -> SectionOutput:
         for key, (_col, label) in MEASURES.items():
             rates = frame.set_index("code")[f"rate_{key}"]
             cmp = compare_with_peers(rates, list(covered["code"]), d.code, name=d.name)
-            rows.append({"measure": label, "rate": cmp.rate, "group_mean": cmp.group_mean, "lower": cmp.lower,
-                         "upper": cmp.upper, "rank": cmp.rank, "n_group": cmp.n_group, "position": cmp.position,
-                         "sentence": f"{label}: {cmp.sentence}"})  # fmt: skip
+            sentence = cmp.sentence if current() == "en" else _peer_sentence(d.display_name, cmp)
+            rows.append({"measure": term(label), "rate": cmp.rate, "group_mean": cmp.group_mean, "lower": cmp.lower,
+                         "upper": cmp.upper, "rank": cmp.rank, "n_group": cmp.n_group, "position": _(cmp.position),
+                         "sentence": f"{term(label)}: {sentence}"})  # fmt: skip
             if key == "crime":
                 group = cmp.group.rename(columns={"rate": "rate"}).merge(frame[["code", "name"]], on="code")
+                group["name"] = [place_name(c, n) for c, n in zip(group["code"], group["name"], strict=True)]
                 chart = charts.svg(
                     charts.peer_chart(group, d.code, cmp.group_mean, cmp.lower, cmp.upper,
-                                      f"{label} {unit}: {d.name} and its peers with data", f"records {unit}"),
-                    "Dot chart of the area's rate against its peers",
+                                      _("{} {}: {} and its peers with data").format(term(label), unit, d.display_name),
+                                      _("records {}").format(unit)),
+                    _("Dot chart of the area's rate against its peers"),
                     "peers.peers",
                 )  # fmt: skip
         comparisons = pd.DataFrame(rows)
-        f.table("comparison", comparisons, label="The area's rates against its peer group",
+        f.table("comparison", comparisons, label=T("The area's rates against its peer group"),
                 inputs=inputs + ["police:comparators", "police:period"], parameters=params | {"ci": 0.95},
                 columns={"measure": "what is counted", "rate": f"the area's rate {unit}",
                          "group_mean": "mean rate of the group (the area and its peers with data)",
@@ -113,34 +138,45 @@ def build(ctx: Context) -> SectionOutput:
         html=ctx.render(
             "sections/peers.html.j2",
             k=k,
-            variables=[VARIABLES[v][0] for v in variables],
+            variables=[_(VARIABLES[v][0]) for v in variables],
             n_covered=n_covered,
-            uncovered=uncovered.to_dict(orient="records"),
+            uncovered=[
+                r | {"name": place_name(r["code"], r["name"])} for r in uncovered.to_dict(orient="records")
+            ],
             comparisons=len(comparisons) > 0,
             area_covered=area_covered,
             chart=chart,
             unit=unit,
+            # gettext in a template %-formats its message: "95%" is given from here instead.
+            ci_low=_("95% CI low"),
+            ci_high=_("95% CI high"),
             fmt_count=fmt_count,
             fmt_number=fmt_number,
         ),
         findings=findings,
         caveats=[
             Markup(
-                "Peer rates are compared only where the peer's force data are loaded for the whole period; the "
-                "peer group is otherwise smaller than chosen, and the interval wider."
+                _(
+                    "Peer rates are compared only where the peer's force data are loaded for the whole period; the "
+                    "peer group is otherwise smaller than chosen, and the interval wider."
+                )
             )
         ],
         methods=[
             (
-                "Peers",
+                _("Peers"),
                 Markup(
-                    "Most similar areas in the style of the Home Office most similar groups: public variables "
-                    "(population, density, share aged 15 to 24, mean WIMD income, employment, education and housing "
-                    "scores, population-weighted) are log or Yeo-Johnson transformed, standardised, multiplied by "
-                    "their weights ({}) and compared by Euclidean distance. The area's rate is compared with the mean "
-                    "of the group (the area and its peers with data) with a 95% t interval, and ranked within it."
+                    _(
+                        "Most similar areas in the style of the Home Office most similar groups: public variables "
+                        "(population, density, share aged 15 to 24, mean WIMD income, employment, education and housing "
+                        "scores, population-weighted) are log or Yeo-Johnson transformed, standardised, multiplied by "
+                        "their weights ({}) and compared by Euclidean distance. The area's rate is compared with the mean "
+                        "of the group (the area and its peers with data) with a 95% t interval, and ranked within it."
+                    )
                 ).format(
-                    "all 1" if not weights else ", ".join(f"{v} {w:g}" for v, w in params["weights"].items())
+                    _("all 1")
+                    if not weights
+                    else ", ".join(f"{v} {w:g}" for v, w in params["weights"].items())
                 ),
             )
         ],

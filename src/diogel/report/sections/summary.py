@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from diogel.report.context import Context, SectionOutput
+from diogel.report.i18n import _
 from diogel.report.sections import Section, register, sections
 
 
@@ -14,7 +15,7 @@ def build(ctx: Context) -> SectionOutput:
         for i, f in enumerate(out.findings)
     ]
     findings.sort(key=lambda t: t[:3])
-    titles = {s.id: s.title for s in sections()}
+    titles = {s.id: _(s.title) for s in sections()}
     return SectionOutput(
         html=ctx.render(
             "sections/summary.html.j2",

@@ -29,6 +29,7 @@ from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_pct
 from diogel.report.gather import ASB
+from diogel.report.i18n import T, _, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import ALL, lsoa_counts, rate_unit, slug
 
@@ -91,7 +92,7 @@ def build(ctx: Context) -> SectionOutput:
     if cube.to_numpy().std() > 0:
         # Residuals and permuted series: the calibration table shows ESRI's normal p-values on counts class
         # busy LSOAs in every no-change data set; these are at the nominal rate.
-        emerging, _ = emerging_hot_spots(cube, w, time_lag=EMERGING["time_lag"], alpha=EMERGING["alpha"],
+        emerging, _cube = emerging_hot_spots(cube, w, time_lag=EMERGING["time_lag"], alpha=EMERGING["alpha"],
                                          share=EMERGING["share"], residuals=True, seed=o.seed,
                                          permutations=min(o.permutations, EMERGING["permutations"]))  # fmt: skip
     else:
@@ -203,7 +204,7 @@ def build(ctx: Context) -> SectionOutput:
                           "top10_lsoas": int(c.shares["n_top_areas"].iloc[1]), "top10_share": c.shares["share"].iloc[1],
                           "gini": c.gini})  # fmt: skip
     conc = pd.DataFrame(conc_rows)
-    f.table("concentration", conc, label="Concentration: share of records in the top 5% and 10% of LSOAs",
+    f.table("concentration", conc, label=T("Concentration: share of records in the top 5% and 10% of LSOAs"),
             columns={"crime_type": "crime type", "records": "records", "lsoas": "LSOAs (N, including those with none)",
                      "top5_lsoas": "ceil(0.05 N)", "top5_share": "share of records in those LSOAs",
                      "top10_lsoas": "ceil(0.10 N)", "top10_share": "share of records in those LSOAs",
@@ -251,26 +252,28 @@ def build(ctx: Context) -> SectionOutput:
             files=[type_gpkg], csv="hotspots_by_type")  # fmt: skip
 
     # -- maps ----------------------------------------------------------------------------------------
-    eb_fig, _ = charts.choropleth(g, "eb_rate", f"Smoothed rate {unit}", "records per 1,000", outline=outline)
+    eb_fig, _bins = charts.choropleth(
+        g, "eb_rate", _("Smoothed rate {}").format(unit), _("records per 1,000"), outline=outline
+    )
     maps = {
-        "rates": charts.svg(eb_fig, "Map of Empirical Bayes smoothed rates by LSOA", "where.lsoa"),
-        "gi": charts.svg(charts.categorical_map(g, "gi_bin", charts.GI_COLOURS, "Hot and cold spots (Gi*), all records",
-                                                "Gi* bin (LSOAs)", outline=outline), "Map of Gi* hot and cold spots", "where.lsoa"),
-        "lisa": charts.svg(charts.categorical_map(g, "lisa_cluster", charts.LISA_COLOURS, "Clusters of high and low rates (local Moran's I)",
+        "rates": charts.svg(eb_fig, _("Map of Empirical Bayes smoothed rates by LSOA"), "where.lsoa"),
+        "gi": charts.svg(charts.categorical_map(g, "gi_bin", charts.GI_COLOURS, _("Hot and cold spots (Gi*), all records"),
+                                                "Gi* bin (LSOAs)", outline=outline), _("Map of Gi* hot and cold spots"), "where.lsoa"),
+        "lisa": charts.svg(charts.categorical_map(g, "lisa_cluster", charts.LISA_COLOURS, _("Clusters of high and low rates (local Moran's I)"),
                                                   "cluster (LSOAs)", words=charts.LISA_WORDS, outline=outline),
-                           "Map of local Moran's I clusters of rates", "where.lsoa"),
-        "emerging": charts.svg(charts.categorical_map(g, "emerging_pattern", charts.EMERGING_COLOURS, "Emerging hot spots (monthly Gi*)",
-                                                      "pattern (LSOAs)", outline=outline), "Map of emerging hot spot patterns", "where.lsoa"),
+                           _("Map of local Moran's I clusters of rates"), "where.lsoa"),
+        "emerging": charts.svg(charts.categorical_map(g, "emerging_pattern", charts.EMERGING_COLOURS, _("Emerging hot spots (monthly Gi*)"),
+                                                      "pattern (LSOAs)", outline=outline), _("Map of emerging hot spot patterns"), "where.lsoa"),
         "types": charts.svg(charts.map_panels(gdf.merge(by_type, on="lsoa_code"),
-                                              [(f"gi_bin_{slug(t)}", t) for t in type_names], charts.GI_COLOURS, "Gi* bin"),
-                            "Maps of Gi* hot spots by crime type", "where.hotspots_by_type"),
+                                              [(f"gi_bin_{slug(t)}", term(t)) for t in type_names], charts.GI_COLOURS, "Gi* bin"),
+                            _("Maps of Gi* hot spots by crime type"), "where.hotspots_by_type"),
     }  # fmt: skip
     sppt_spans = None
     if spatial_change is not None:
         maps["change"] = charts.svg(
-            charts.categorical_map(g, "pattern_change", charts.CHANGE_COLOURS, "Change in the pattern (Andresen SPPT)",
+            charts.categorical_map(g, "pattern_change", charts.CHANGE_COLOURS, _("Change in the pattern (Andresen SPPT)"),
                                    "this period against the previous (LSOAs)", outline=outline),
-            "Map of the spatial point pattern test", "where.lsoa",
+            _("Map of the spatial point pattern test"), "where.lsoa",
         )  # fmt: skip
         params = SPPT | {"seed": o.seed, "base": d.previous.label, "test": d.period.label, "null_simulations": N_NULL,
                          "dispersion": round(spatial_change.dispersion, 3)}  # fmt: skip
@@ -298,18 +301,18 @@ def build(ctx: Context) -> SectionOutput:
         }  # fmt: skip
         # Only an S below its no-change range may be read as the pattern having moved.
         sppt_spans["verdict"] = (
-            Markup("S is below that range: the pattern moved more than chance explains.") if spatial_change.moved
-            else Markup("S is not below that range: no evidence of a change in the pattern beyond chance.")
+            Markup(_("S is below that range: the pattern moved more than chance explains.")) if spatial_change.moved
+            else Markup(_("S is not below that range: no evidence of a change in the pattern beyond chance."))
         )  # fmt: skip
 
     findings = [
-        Finding(Markup("{} LSOAs are hot spots of recorded crime and ASB at 95% confidence or more, holding {} of all records.").format(n_hot, hot_share), rank=20),
-        Finding(Markup("Crime is concentrated: the top 5% of LSOAs ({} LSOAs) hold {} of records, the top 10% hold {}.").format(top5_n, top5, top10), rank=21),
+        Finding(Markup(_("{} LSOAs are hot spots of recorded crime and ASB at 95% confidence or more, holding {} of all records.")).format(n_hot, hot_share), rank=20),
+        Finding(Markup(_("Crime is concentrated: the top 5% of LSOAs ({} LSOAs) hold {} of records, the top 10% hold {}.")).format(top5_n, top5, top10), rank=21),
     ]  # fmt: skip
     # The emerging classes and S stay in the section; the summary counts the per-LSOA exact tests.
     if sppt_spans and spatial_change.n_changed:
         findings.append(
-            Finding(Markup("Spatial pattern: exact tests find {} LSOAs with a higher share of records than in the previous period and {} with a lower share.").format(
+            Finding(Markup(_("Spatial pattern: exact tests find {} LSOAs with a higher share of records than in the previous period and {} with a lower share.")).format(
                 sppt_spans["higher"], sppt_spans["lower"]), rank=23)
         )  # fmt: skip
     return SectionOutput(
@@ -331,6 +334,8 @@ def build(ctx: Context) -> SectionOutput:
             sppt=sppt_spans,
             type_names=type_names,
             permutations=o.permutations,
+            top5_heading=_("top 5% share"),
+            top10_heading=_("top 10% share"),
             gpkg=[gpkg, type_gpkg],
             fmt_count=fmt_count,
             fmt_number=fmt_number,
@@ -339,60 +344,80 @@ def build(ctx: Context) -> SectionOutput:
         findings=findings,
         caveats=[
             Markup(
-                "Hot spots and clusters are computed within the area only: LSOAs on its edge have fewer "
-                "neighbours, so their statistics rest on less information (an edge effect)."
+                _(
+                    "Hot spots and clusters are computed within the area only: LSOAs on its edge have fewer "
+                    "neighbours, so their statistics rest on less information (an edge effect)."
+                )
             ),
             Markup(
-                "Rates per resident are high where few people live but many visit (town centres, retail parks); "
-                "hot spots are computed on counts, rates are smoothed, and both should be read together."
+                _(
+                    "Rates per resident are high where few people live but many visit (town centres, retail parks); "
+                    "hot spots are computed on counts, rates are smoothed, and both should be read together."
+                )
             ),
             Markup(
-                "Emerging hot-spot classes are computed on each LSOA's records relative to its own usual level: they "
-                "show where a neighbourhood rose or fell together, not where it is simply busy (the Gi* hot spots "
-                "show that)."
+                _(
+                    "Emerging hot-spot classes are computed on each LSOA's records relative to its own usual level: they "
+                    "show where a neighbourhood rose or fell together, not where it is simply busy (the Gi* hot spots "
+                    "show that)."
+                )
             ),
         ],
         methods=[
             (
-                "Small-area rates",
+                _("Small-area rates"),
                 Markup(
-                    "Global Empirical Bayes (Marshall 1991): each LSOA's rate is shrunk towards the area rate, C_i = a / (a + b / n_i), more where the population is small."
+                    _(
+                        "Global Empirical Bayes (Marshall 1991): each LSOA's rate is shrunk towards the area rate, C_i = a / (a + b / n_i), more where the population is small."
+                    )
                 ),
             ),
             (
-                "Hot spots",
+                _("Hot spots"),
                 Markup(
-                    "Getis-Ord Gi* on LSOA counts with binary queen contiguity including the LSOA itself (esda G_Local, transform 'B', which equals the textbook formula); LSOAs with no contiguous neighbour are joined to the nearest. Significance comes from conditional randomisation, not from the normal approximation, because police.uk counts are skewed: each LSOA keeps its own count and its neighbours' counts are replaced by counts drawn without replacement from the other LSOAs, {} times with a fixed seed (the same draws esda makes for that seed; one permutation set shared by all LSOAs, as in esda). The two-sided pseudo p-value is esda's calculate_significance(alternative='two-sided'); the p-values are adjusted by Benjamini-Hochberg across the LSOAs and binned at q &le; 0.01/0.05/0.10 (99/95/90%). The smallest possible pseudo p-value is 3/(R+1), so 9,999 permutations let the adjusted threshold be reached on a few hundred LSOAs. The analytic z-score is kept as a column to show the strength of clustering. Calibration: on synthetic null data with the over-dispersion of real Gwent LSOA counts, the share of null areas with any hot or cold spot is in the calibration table below."
+                    _(
+                        "Getis-Ord Gi* on LSOA counts with binary queen contiguity including the LSOA itself (esda G_Local, transform 'B', which equals the textbook formula); LSOAs with no contiguous neighbour are joined to the nearest. Significance comes from conditional randomisation, not from the normal approximation, because police.uk counts are skewed: each LSOA keeps its own count and its neighbours' counts are replaced by counts drawn without replacement from the other LSOAs, {} times with a fixed seed (the same draws esda makes for that seed; one permutation set shared by all LSOAs, as in esda). The two-sided pseudo p-value is esda's calculate_significance(alternative='two-sided'); the p-values are adjusted by Benjamini-Hochberg across the LSOAs and binned at q &le; 0.01/0.05/0.10 (99/95/90%). The smallest possible pseudo p-value is 3/(R+1), so 9,999 permutations let the adjusted threshold be reached on a few hundred LSOAs. The analytic z-score is kept as a column to show the strength of clustering. Calibration: on synthetic null data with the over-dispersion of real Gwent LSOA counts, the share of null areas with any hot or cold spot is in the calibration table below."
+                    )
                 ).format(o.permutations),
             ),
             (
-                "Clusters of rates",
+                _("Clusters of rates"),
                 Markup(
-                    "Local Moran's I for rates (esda Moran_Local_Rate) with Assuncao-Reis Empirical Bayes standardisation and row-standardised weights; two-sided pseudo p-values from the same conditional randomisation as Gi*, Benjamini-Hochberg adjusted, clusters at q &le; 0.05."
+                    _(
+                        "Local Moran's I for rates (esda Moran_Local_Rate) with Assuncao-Reis Empirical Bayes standardisation and row-standardised weights; two-sided pseudo p-values from the same conditional randomisation as Gi*, Benjamini-Hochberg adjusted, clusters at q &le; 0.05."
+                    )
                 ),
             ),
             (
-                "Concentration",
+                _("Concentration"),
                 Markup(
-                    "The share of records in the ceil(5% x N) and ceil(10% x N) LSOAs with most records, N counting LSOAs with none; and the Gini coefficient."
+                    _(
+                        "The share of records in the ceil(5% x N) and ceil(10% x N) LSOAs with most records, N counting LSOAs with none; and the Gini coefficient."
+                    )
                 ),
             ),
             (
-                "Emerging hot spots",
+                _("Emerging hot spots"),
                 Markup(
-                    "After ESRI's Emerging Hot Spot Analysis (ESRI, <em>How Emerging Hot Spot Analysis works</em>, ArcGIS Pro documentation, Space Time Pattern Mining toolbox): a space-time Getis-Ord Gi* on the LSOA x month cube, in which a bin's neighbours are the LSOA itself and its queen-contiguous LSOAs in the same month and the previous {} month(s) (ESRI's neighbourhood time step); the bins' p-values are adjusted together by Benjamini-Hochberg (ESRI applies the false discovery rate correction), a bin is hot or cold when q &lt; 0.05; the Mann-Kendall test of each LSOA's z-series gives the trend. Two departures from ESRI, both because its normal p-values on counts class every busy LSOA as a hot spot through its own months, with no cluster and no change (the calibration table: every no-change data set at real Gwent LSOA levels): the cube holds each LSOA-month's Pearson residual from the LSOA's own level and the month's overall level, (y - e) / sqrt(e) with e = LSOA total x month total / grand total; and a bin's significance comes from conditional randomisation, the LSOA keeping its own series and its neighbours' whole series replaced by other LSOAs' series ({} times), as the normal p-value of the bin's z against those draws. A hot spot here is therefore a neighbourhood with more records than its own usual level, at the same time. Classes, as ESRI defines them (hot versions; cold spots mirror them): new (hot in the final month, never before); consecutive (one uninterrupted run of at least two hot months ending in the final month, never hot before it, under 90% of months hot); intensifying, persistent, diminishing (hot in at least 90% of months including the final one, with a significant increasing, no, or a significant decreasing trend in z); sporadic (hot in the final month, on and off before, under 90% hot, never cold); oscillating (hot in the final month, cold in some earlier month, under 90% hot); historical (not hot in the final month, hot in at least 90% of months); otherwise no pattern detected."
+                    _(
+                        "After ESRI's Emerging Hot Spot Analysis (ESRI, <em>How Emerging Hot Spot Analysis works</em>, ArcGIS Pro documentation, Space Time Pattern Mining toolbox): a space-time Getis-Ord Gi* on the LSOA x month cube, in which a bin's neighbours are the LSOA itself and its queen-contiguous LSOAs in the same month and the previous {} month(s) (ESRI's neighbourhood time step); the bins' p-values are adjusted together by Benjamini-Hochberg (ESRI applies the false discovery rate correction), a bin is hot or cold when q &lt; 0.05; the Mann-Kendall test of each LSOA's z-series gives the trend. Two departures from ESRI, both because its normal p-values on counts class every busy LSOA as a hot spot through its own months, with no cluster and no change (the calibration table: every no-change data set at real Gwent LSOA levels): the cube holds each LSOA-month's Pearson residual from the LSOA's own level and the month's overall level, (y - e) / sqrt(e) with e = LSOA total x month total / grand total; and a bin's significance comes from conditional randomisation, the LSOA keeping its own series and its neighbours' whole series replaced by other LSOAs' series ({} times), as the normal p-value of the bin's z against those draws. A hot spot here is therefore a neighbourhood with more records than its own usual level, at the same time. Classes, as ESRI defines them (hot versions; cold spots mirror them): new (hot in the final month, never before); consecutive (one uninterrupted run of at least two hot months ending in the final month, never hot before it, under 90% of months hot); intensifying, persistent, diminishing (hot in at least 90% of months including the final one, with a significant increasing, no, or a significant decreasing trend in z); sporadic (hot in the final month, on and off before, under 90% hot, never cold); oscillating (hot in the final month, cold in some earlier month, under 90% hot); historical (not hot in the final month, hot in at least 90% of months); otherwise no pattern detected."
+                    )
                 ).format(EMERGING["time_lag"], min(o.permutations, EMERGING["permutations"])),
             ),
             (
-                "Spatial change",
+                _("Spatial change"),
                 Markup(
-                    "Andresen's spatial point pattern test: this period's records are resampled (85%, 200 times, with replacement); an LSOA is similar when its share of the previous period's records lies within the 95% interval of its resampled share, and S is the share of similar LSOAs. S is never read on its own: {} times, each LSOA's records of both periods are split between the periods at random (given its records in both, its records this period are beta-binomial with the period's overall share and variance phi times the binomial's, phi the over-dispersion of the LSOA counts estimated from the month-to-month Pearson statistic within each period; phi = 1 is binomial) and the test re-run, giving the S expected with no change and its 95% range; the report says the pattern moved only when S is in the lowest 2.5% of those (Monte Carlo p of a low S at most 0.025). Splitting each LSOA's own records keeps the test exact under the model whatever the LSOAs' rates (the calibration table gives its false-positive rate). Which LSOAs changed comes from exact conditional binomial tests (given an LSOA's records in both periods, its records this period are binomial with the period's overall share), on counts divided by phi, Benjamini-Hochberg adjusted, q &lt; 0.05. Records of a 2011 LSOA shared between the 2021 LSOAs it split into are rounded to whole records for these tests."
+                    _(
+                        "Andresen's spatial point pattern test: this period's records are resampled (85%, 200 times, with replacement); an LSOA is similar when its share of the previous period's records lies within the 95% interval of its resampled share, and S is the share of similar LSOAs. S is never read on its own: {} times, each LSOA's records of both periods are split between the periods at random (given its records in both, its records this period are beta-binomial with the period's overall share and variance phi times the binomial's, phi the over-dispersion of the LSOA counts estimated from the month-to-month Pearson statistic within each period; phi = 1 is binomial) and the test re-run, giving the S expected with no change and its 95% range; the report says the pattern moved only when S is in the lowest 2.5% of those (Monte Carlo p of a low S at most 0.025). Splitting each LSOA's own records keeps the test exact under the model whatever the LSOAs' rates (the calibration table gives its false-positive rate). Which LSOAs changed comes from exact conditional binomial tests (given an LSOA's records in both periods, its records this period are binomial with the period's overall share), on counts divided by phi, Benjamini-Hochberg adjusted, q &lt; 0.05. Records of a 2011 LSOA shared between the 2021 LSOAs it split into are rounded to whole records for these tests."
+                    )
                 ).format(N_NULL),
             ),
             (
-                "Calibration of the spatial tests",
+                _("Calibration of the spatial tests"),
                 Markup(
-                    "The false-positive rates and powers of the hot-spot bins, the pattern-change test and the emerging hot-spot classes in the calibration table (calibration/space.csv, made by benchmarks/calibrate_space.py) come from synthetic data fitted to the real Gwent police.uk counts of 2023-07 to 2025-06 on the 374 Gwent LSOAs: counts are gamma-Poisson with variance phi times the mean (phi about 1.8, the month-to-month over-dispersion of real LSOA counts). Nulls: for Gi*, the real yearly LSOA counts shuffled over the map (no spatial structure); for the pattern change, both years drawn from the same LSOA shares and the real monthly totals; for emerging hot spots, a 12-month cube with every LSOA at its real mean level (shuffled over the map, or in its real place) times the real seasonality, with no change. A false positive is a data set with any finding (any LSOA binned at 95%+, S below its no-change range, any LSOA changed, any LSOA classed). Power: a new hot spot of five contiguous LSOAs with its mean raised. Under the same nulls the analytic Gi* p-values flag hot spots in nearly every data set, and ESRI's emerging classes on counts class LSOAs in every data set, which is why the bins use permutation p-values and the emerging classes residuals. With 374 LSOAs the Gi* bins have almost no power for a new hot spot of five LSOAs (the smallest pseudo p-value, 3/(R+1), must be reached by several LSOAs for the false discovery rate threshold to be crossed); a hot spot shown is real, but the absence of one says little."
+                    _(
+                        "The false-positive rates and powers of the hot-spot bins, the pattern-change test and the emerging hot-spot classes in the calibration table (calibration/space.csv, made by benchmarks/calibrate_space.py) come from synthetic data fitted to the real Gwent police.uk counts of 2023-07 to 2025-06 on the 374 Gwent LSOAs: counts are gamma-Poisson with variance phi times the mean (phi about 1.8, the month-to-month over-dispersion of real LSOA counts). Nulls: for Gi*, the real yearly LSOA counts shuffled over the map (no spatial structure); for the pattern change, both years drawn from the same LSOA shares and the real monthly totals; for emerging hot spots, a 12-month cube with every LSOA at its real mean level (shuffled over the map, or in its real place) times the real seasonality, with no change. A false positive is a data set with any finding (any LSOA binned at 95%+, S below its no-change range, any LSOA changed, any LSOA classed). Power: a new hot spot of five contiguous LSOAs with its mean raised. Under the same nulls the analytic Gi* p-values flag hot spots in nearly every data set, and ESRI's emerging classes on counts class LSOAs in every data set, which is why the bins use permutation p-values and the emerging classes residuals. With 374 LSOAs the Gi* bins have almost no power for a new hot spot of five LSOAs (the smallest pseudo p-value, 3/(R+1), must be reached by several LSOAs for the false discovery rate threshold to be crossed); a hot spot shown is real, but the absence of one says little."
+                    )
                 ),
             ),
         ],  # fmt: skip
