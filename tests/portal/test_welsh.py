@@ -225,6 +225,7 @@ def test_a_logged_in_page_renders_in_welsh(sqlite_harness: PortalHarness) -> Non
     lang, left = english_left(r.text)
     assert lang == "cy"
     assert "Dangosfwrdd" in r.text and "Prif dueddiadau" in r.text and "Dwyn o siopau" in r.text
+    assert "Ble nesaf: mannau problemus a ragwelir" in r.text  # the forecast "where next" panel
     assert not left, f"/dashboard still shows English messages: {left}"
     # English is still English for a browser that does not ask for Welsh.
     en = sqlite_harness.client().get("/login")
@@ -233,8 +234,9 @@ def test_a_logged_in_page_renders_in_welsh(sqlite_harness: PortalHarness) -> Non
 
 #: Working pages (no warehouse-wide computation) of the analyst and the administrator.
 WORK_PAGES = {
+    # /meetings carries the PACT import form and the CSV export link; /ratings is the MoRiLE inputs page.
     "analyst": ["/meetings", "/meetings/new", "/standards", "/priorities", "/assessments", "/upload"]
-    + ["/data/police-street/areas", "/data/police-street/lsoa", "/scrutiny"],
+    + ["/data/police-street/areas", "/data/police-street/lsoa", "/scrutiny", "/targets", "/ratings"],
     # Agencies, the agreement and the audit log are the partnership administrator's (issue 13).
     "partnership_admin": ["/admin/users", "/admin/agencies", "/admin/agreement", "/admin/audit"],
 }
@@ -258,3 +260,56 @@ def test_working_pages_render_in_welsh(sqlite_harness: PortalHarness) -> None:
                     w in r.text for w in ("gweinyddwr", "dadansoddwr", "cyfrannwr", "gwyliwr", "aelod")
                 )
         assert "Allgofnodi" in r.text  # the navigation and the log-out button, in Welsh
+
+
+@pytest.mark.slow  # ~10 s: publishes an assessment to the public and reads it back in Welsh
+def test_publishing_and_the_pact_import_speak_welsh(sqlite_harness: PortalHarness) -> None:
+    """The pages and refusals of publishing to the public and of the PACT import, in Welsh. The public
+    assessment itself is the published report, in the report's own language, so only its absence
+    (the 404's message) is checked here."""
+    import json
+    from html import unescape
+
+    from sqlalchemy import select
+
+    from diogel.portal import services
+    from diogel.portal.models import User
+    from portal.conftest import page_csrf
+
+    h = sqlite_harness
+    public = h.client("public")
+    public.cookies.set("lang", "cy")
+    r = public.get(f"/public/{AREA}/assessment")
+    assert r.status_code == 404 and "nid oes asesiad o'r ardal hon wedi'i gyhoeddi i'r cyhoedd" in unescape(
+        r.text
+    )
+    folder = h.data_dir / "assessments" / "welsh"
+    folder.mkdir(parents=True)
+    (folder / "assessment.html").write_text(
+        "<html><body><main><p>SA</p></main></body></html>", encoding="utf-8"
+    )
+    (folder / "figures.json").write_text(json.dumps({"area": {"code": AREA}}), encoding="utf-8")
+    with h.portal.db.session() as s:
+        analyst_user = s.execute(select(User).where(User.username == "analyst")).scalar_one()
+        rid = services.register_assessment(
+            s, analyst_user, str(folder), h.data_dir, "Asesiad strategol 2025"
+        ).id
+    analyst = h.client("analyst")
+    analyst.cookies.set("lang", "cy")
+    assert "Cyhoeddi i'r cyhoedd" in unescape(analyst.get("/assessments").text)
+    r = analyst.post(f"/assessments/{rid}/public", data={"publish": "yes", "csrf_token": page_csrf(analyst)},
+                     follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:300]
+    page = analyst.get("/assessments").text
+    assert "Tynnu'n ôl o'r cyhoedd" in unescape(page)
+    assert not [t for t in english_left(page)[1] if t not in USERS]
+    r = public.get(f"/public/{AREA}")
+    lang, left = english_left(r.text)
+    assert r.status_code == 200 and lang == "cy" and not left, left
+    assert "Ni thynnwyd dim allan o'r asesiad hwn." in unescape(r.text)
+    assert public.get(f"/public/{AREA}/assessment").status_code == 200
+    # The PACT import refuses a file that is not a PACT CSV, in Welsh.
+    upload = {"file": ("pact.csv", b"not,a,pact,file\n1,2,3,4\n", "text/csv")}
+    r = analyst.post("/meetings/import", data={"csrf_token": page_csrf(analyst)}, files=upload,
+                     follow_redirects=False)  # fmt: skip
+    assert r.status_code == 400 and "ni lwythwyd y ffeil PACT: " in unescape(r.text), r.text[-600:]
