@@ -261,5 +261,10 @@ def plain_csv(path: str, data: bytes, expected: tuple[str, ...]) -> PlainCsv | N
         return None
     if b'"' in data and any(p in data for p in (b' "', b'" ', b'\t"', b'"\t')):
         return None
+    if not data.isascii():
+        try:  # exactly the UTF-8 the other route accepts (DuckDB's own check may differ in corners)
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     return PlainCsv(columns, lines - 1)

@@ -35,10 +35,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from diogel.errors import InputError
+from diogel.sources import _text, files, registry
 from diogel.sources import _validate as rules
-from diogel.sources._text import FIELD_LIMIT
-from diogel.sources.files import InputFile
-from diogel.sources.registry import Quarantined, SourceKind
 
 STAGE = "_diogel_stage"  # the attached in-memory database holding staged files
 
@@ -48,7 +46,7 @@ def enabled() -> bool:
     return os.environ.get("DIOGEL_NATIVE_INGEST", "1") != "0"
 
 
-def spec(kind: SourceKind) -> rules.NativeSpec | None:
+def spec(kind: registry.SourceKind) -> rules.NativeSpec | None:
     """The kind's :class:`NativeSpec` (a ``NATIVE`` beside its ``read``), if it has one."""
     module = sys.modules.get(getattr(kind.read, "__module__", ""), None)
     found = getattr(module, "NATIVE", None)
@@ -62,7 +60,7 @@ class StagedFile:
     table: str  # staging table (qualified)
     bad: str | None  # table of the rowids of quarantined rows, if any
     rows_read: int
-    quarantined: Quarantined
+    quarantined: registry.Quarantined
     months: tuple[str | None, str | None]
     slice_counts: dict[str, int]
     select: str  # the kind's select list, without trim() where it cannot change a value
@@ -77,7 +75,7 @@ class StagedFile:
 class NativeRoute:
     """Stages files on a cursor (read-ahead thread) and inserts them on the warehouse connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, kind: SourceKind, native: rules.NativeSpec,
+    def __init__(self, con: duckdb.DuckDBPyConnection, kind: registry.SourceKind, native: rules.NativeSpec,
                  lsoas: object | None):  # fmt: skip
         self.con, self.kind, self.native = con, kind, native
         attached = {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
@@ -99,10 +97,12 @@ class NativeRoute:
             )
 
     # -- read-ahead thread -------------------------------------------------------------------------
-    def stage(self, item: InputFile, data: bytes) -> StagedFile | None:
+    def stage(self, item: files.InputFile, data: bytes) -> StagedFile | None:
         """Stage and check one file; ``None`` when the other route must read it (see the module)."""
         if item.member is not None or item.path.suffix.lower() != ".csv":
             return None
+        if any(c in str(item.path) for c in "*?[{") or str(item.path).startswith("~"):
+            return None  # read_csv would take the path as a glob pattern (or expand the ~)
         if self.native.refuse_by_name is not None:
             try:
                 self.native.refuse_by_name(item.label)
@@ -113,7 +113,7 @@ class NativeRoute:
             return None
         n = next(self.counter)
         table = f"{STAGE}.f{n}"
-        staged = StagedFile(table, None, 0, Quarantined(), (None, None), {}, "", tables=[table])
+        staged = StagedFile(table, None, 0, registry.Quarantined(), (None, None), {}, "", tables=[table])
         columns = "{" + ", ".join(f"{rules.sql_str(c)}: 'VARCHAR'" for c in plain.columns) + "}"
         every = "[" + ", ".join(rules.sql_str(c) for c in plain.columns) + "]"
         path = rules.sql_str(str(item.path))
@@ -121,7 +121,8 @@ class NativeRoute:
             self.cursor.execute(
                 f"""CREATE TABLE {table} AS SELECT * FROM read_csv({path}, header = true,
                     auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {columns},
-                    force_not_null = {every}, strict_mode = true, null_padding = false)"""
+                    force_not_null = {every}, strict_mode = true, null_padding = false,
+                    hive_partitioning = false, filename = false)"""
             )
             if not self._check(staged, plain):
                 self.drop(staged)
@@ -151,7 +152,7 @@ class NativeRoute:
         row = cur.execute(f"SELECT count(*), {longest}, bool_or({scope}), {edges} FROM {table}").fetchone()
         assert row is not None
         rows, widest, foreign, spaced = int(row[0]), row[1] or 0, bool(row[2]), row[3:]
-        if rows != plain.rows or widest > FIELD_LIMIT or foreign:
+        if rows != plain.rows or widest > _text.FIELD_LIMIT or foreign:
             return False
         plain_columns = [c for c, s in zip(plain.columns, spaced, strict=True) if not s]
         untrim = rules.untrim(plain_columns)
