@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -227,8 +226,9 @@ def _read_plain_utf8(
     _refuse_non_text(path, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    first = data.split(b"\n", 1)[0]
-    if b"\n" not in data or not first.isascii():
+    end = data.find(b"\n")  # not data.split(): that copies the whole rest of the file
+    first = data[:end]
+    if end < 0 or not first.isascii():
         return None, False
     header = next(csv.reader([first.decode("ascii").rstrip("\r")]))
     try:
@@ -323,7 +323,7 @@ def _read_fast(path: str, body: bytes, columns: list[str]) -> pa.Table | None:
         return None
     # Every record is one physical line when the record count matches the line count; otherwise a
     # quoted field spans lines and the exact reader must number them.
-    lines = int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10)) + (0 if body.endswith(b"\n") else 1)
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     if table.num_rows != lines - 1:
         return None
     table = table.append_column("line", pa.array(range(2, table.num_rows + 2), pa.int64()))

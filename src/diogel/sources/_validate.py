@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -23,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from diogel.errors import InputError
 from diogel.sources.registry import Quarantined
 
 _local = threading.local()
@@ -98,11 +100,18 @@ def apply_rules(table: pa.Table, rules: list[Rule], select: str, quarantined: Qu
 
 def _untrim(table: pa.Table):  # noqa: ANN202
     """A rewrite of SQL text that drops ``trim()`` around columns where it cannot change a value."""
-    plain = [
-        f"trim({q(name)})"
-        for name, col in zip(table.column_names, table.columns, strict=True)
-        if pa.types.is_string(col.type) and not may_need_trim(col)
-    ]
+    return untrim(
+        [
+            name
+            for name, col in zip(table.column_names, table.columns, strict=True)
+            if pa.types.is_string(col.type) and not may_need_trim(col)
+        ]
+    )
+
+
+def untrim(columns: list[str]):  # noqa: ANN201
+    """A rewrite of SQL text that drops ``trim()`` around each of ``columns`` (known not to need it)."""
+    plain = [f"trim({q(name)})" for name in columns]
 
     def rewrite(sql: str) -> str:
         for call in plain:
@@ -202,3 +211,60 @@ def lsoa_rule(column: str = "LSOA code") -> Rule:
         f"trim({col}) <> '' AND NOT regexp_full_match(trim({col}), '[EW]01[0-9]{{6}}')",
         f"'''' || {col} || ''' is not an LSOA code (E01 or W01 and six digits)'",
     )
+
+
+@dataclass(frozen=True)
+class NativeSpec:
+    """What the warehouse needs to read a kind's files with its own engine (DuckDB ``read_csv``).
+
+    The same header, rules and select list as the kind's ``read``, so both routes give the same rows,
+    quarantine reasons and refusals: see :mod:`diogel.warehouse.native_ingest`.
+    """
+
+    header: tuple[str, ...]
+    rules: list[Rule]
+    select: str  # the typed select list over the string columns and ``line``
+    out_of_scope: tuple[str, ...] = ()  # columns naming the force (a PSNI row refuses the file)
+    refuse_by_name: Callable[[str], None] | None = None  # raises InputError for a file refused by its name
+
+
+@dataclass(frozen=True)
+class PlainCsv:
+    """A file's bytes judged fit for DuckDB's CSV reader (see :func:`plain_csv`)."""
+
+    columns: list[str]  # the header, in file order, in the expected spelling
+    rows: int  # data rows if every record is one physical line
+
+
+def plain_csv(path: str, data: bytes, expected: tuple[str, ...]) -> PlainCsv | None:
+    """Whether DuckDB's CSV reader gives exactly what :func:`read_text_table` gives for ``data``.
+
+    True for the common case: no byte-order mark, no NUL, an ASCII header with exactly the
+    ``expected`` columns, lines ending in LF or CRLF, no quote beside a space or tab (DuckDB drops
+    such spaces around a quoted value; Arrow keeps them). Whether records and lines match one to one
+    (so that line numbers follow from record order) is checked after reading. ``None``: use the
+    general reader, which also gives the one-line error for whatever is wrong.
+    """
+    if not data or data[:1] in (b"\xef", b"\xff", b"\xfe", b"\x00") or b"\x00" in data:
+        return None
+    end = data.find(b"\n")
+    first = data[:end].rstrip(b"\r")
+    if end < 0 or not first.isascii() or b'"' in first:
+        return None
+    from diogel.sources._text import _match_header
+
+    try:
+        columns = _match_header(path, first.decode("ascii").split(","), expected)
+    except InputError:
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    if b'"' in data and any(p in data for p in (b' "', b'" ', b'\t"', b'"\t')):
+        return None
+    if not data.isascii():
+        try:  # exactly the UTF-8 the other route accepts (DuckDB's own check may differ in corners)
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return PlainCsv(columns, lines - 1)

@@ -10,7 +10,15 @@ import pyarrow as pa
 
 from diogel.sources import _policeuk as police
 from diogel.sources._text import read_text_table
-from diogel.sources._validate import Rule, apply_rules, coordinate_rules, lsoa_rule, month_rules, q
+from diogel.sources._validate import (
+    NativeSpec,
+    Rule,
+    apply_rules,
+    coordinate_rules,
+    lsoa_rule,
+    month_rules,
+    q,
+)
 from diogel.sources.registry import ParsedFile, SourceKind, register
 
 HEADER = (
@@ -50,6 +58,15 @@ SELECT = f"""
     line,
     trim("Reported by") || '|' || trim("Month") AS slice_key
 """
+
+# The same header, rules and select list for the warehouse's own engine (DuckDB's read_csv).
+NATIVE = NativeSpec(
+    HEADER,
+    RULES,
+    SELECT,
+    out_of_scope=("Reported by", "Falls within"),
+    refuse_by_name=police.refuse_out_of_scope,
+)
 
 
 def read(path: str, data: bytes, options: dict | None = None) -> ParsedFile:

@@ -11,6 +11,11 @@ Ingest guarantees (each has a test):
   replaced file can be put back in force with :meth:`Warehouse.restore`;
 * nothing lost: rows read = valid + quarantined for each file, and valid rows are either counted
   (loaded) or duplicates under the counting rules (see :mod:`diogel.warehouse.counting`).
+
+With ``DIOGEL_NATIVE_INGEST=1`` on DuckDB, police.uk street and outcomes files are read, checked
+and inserted by the warehouse's own engine (:mod:`diogel.warehouse.native_ingest`, off by default:
+measured slower); a file that route cannot read exactly as the Arrow route does, and every file on
+PostgreSQL and Spark, takes the Arrow route (the kind's ``read``).
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from diogel import __version__
 from diogel.errors import DiogelError, InputError
 from diogel.sources import files as source_files
 from diogel.sources.registry import ParsedFile, SourceKind, get
-from diogel.warehouse import backends
+from diogel.warehouse import backends, native_ingest
 from diogel.warehouse.inputs import declared_inputs
+from diogel.warehouse.native_ingest import StagedFile
 from diogel.warehouse.schema import SYSTEM_TABLES, with_provenance
 
 DEFAULT_DATA_DIR = "diogel-data"
@@ -112,6 +118,7 @@ class Warehouse:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.url = url or os.environ.get("DIOGEL_WAREHOUSE") or None
         self.read_only = read_only
+        self._native: native_ingest.NativeRoute | None = None  # during an ingest run, on DuckDB
         file = backends.duckdb_path(self.url, self.data_dir)
         if read_only and file is not None and not file.exists():
             # DuckDB cannot create a file read-only: the first reader makes the empty warehouse.
@@ -198,20 +205,48 @@ class Warehouse:
         inputs = source_files.expand(path, kind)
         known = self.registered_file_ids()
         registered = set(known)
-        seq = self._max_seq()
         guard = _Guard(self, kind, options, replace)
         results: list[FileResult] = []
+        self._native = _native_route(self, kind, guard)
         if kind.parallel_read:
             # Pure readers get no warehouse: they run in a thread, beside the writes.
-            prepare = _Preparer(kind, options, known, in_thread=True)
-            batch_rows, batch_files = BATCH_ROWS, BATCH_FILES
+            prepare = _Preparer(kind, options, known, in_thread=True, native=self._native)
         else:
             # Readers that declare warehouse inputs (partner data: its key and LSOA boundaries) get them here.
             prepare = _Preparer(
                 kind, {**(options or {}), **declared_inputs(kind, self)}, known, in_thread=False
             )
-            batch_rows, batch_files = 0, 1
         batch = _Batch()
+        try:
+            self._ingest_files(kind, inputs, prepare, known, registered, replace, options, guard, batch,
+                               run_id, results, progress)  # fmt: skip
+        finally:
+            if self._native is not None:
+                self._native.close()
+                self._native = None
+        if progress:
+            progress(len(inputs), len(inputs), "")
+        self._fill_accounting(kind, run_id, results)
+        return results
+
+    def _ingest_files(
+        self,
+        kind: SourceKind,
+        inputs: list[source_files.InputFile],
+        prepare: _Preparer,
+        known: set[str],
+        registered: set[str],
+        replace: bool,
+        options: dict | None,
+        guard: _Guard,
+        batch: _Batch,
+        run_id: str,
+        results: list[FileResult],
+        progress: Progress | None,
+    ) -> None:
+        """The loop of :meth:`ingest` over the input files (read ahead, judged, batched, committed)."""
+        seq = self._max_seq()
+        batch_rows, batch_files = (BATCH_ROWS, BATCH_FILES) if kind.parallel_read else (0, 1)
         with self.backend.bulk_load(), _ReadAhead(inputs, prepare) as ahead:
             for i, future in enumerate(ahead):
                 item = inputs[i]
@@ -230,6 +265,7 @@ class Warehouse:
                     results.append(FileResult(item.label, kind.name, "refused", error=str(prep.error)))
                     continue
                 if prep.file_id in known:
+                    self._drop_staged(prep)
                     if replace and prep.file_id in registered:
                         # --replace on a file loaded before: put it back in force (nothing is re-read).
                         self._commit_batch(kind, run_id, batch)
@@ -259,6 +295,7 @@ class Warehouse:
                 guard.check_areas(parsed, item.label)
                 refusal = guard.admit(prep, item.label)
                 if refusal is not None:
+                    self._drop_staged(prep)
                     results.append(FileResult(item.label, kind.name, "refused", error=refusal))
                     continue
                 prep.rows_valid = parsed.rows_valid
@@ -283,10 +320,6 @@ class Warehouse:
                 if batch.rows >= batch_rows or len(batch.files) >= batch_files:
                     self._commit_batch(kind, run_id, batch)
             self._commit_batch(kind, run_id, batch)
-        if progress:
-            progress(len(inputs), len(inputs), "")
-        self._fill_accounting(kind, run_id, results)
-        return results
 
     def _commit_batch(self, kind: SourceKind, run_id: str, batch: _Batch) -> None:
         """Write the batch's files in one transaction and empty the batch.
@@ -306,6 +339,14 @@ class Warehouse:
             for one in files:
                 with self.backend.transaction():
                     self._write_files(kind, run_id, [one])
+        finally:
+            for prep, _ in files:
+                self._drop_staged(prep)
+
+    def _drop_staged(self, prep: _Prepared) -> None:
+        """Free the staging tables of a file the DuckDB-native route read (see native_ingest)."""
+        if self._native is not None and isinstance(prep.parsed, StagedFile):
+            self._native.drop(prep.parsed, main=True)
 
     def _write_files(self, kind: SourceKind, run_id: str, files: list[tuple[_Prepared, int]]) -> None:
         """Append the files' rows, quarantine and slices, then (last) their registry rows."""
@@ -314,12 +355,16 @@ class Warehouse:
             events.extend({**e, "run_id": run_id} for e in prep.events)
             item, parsed, file_id = prep.item, prep.parsed, prep.file_id
             assert parsed is not None and file_id is not None
-            n = parsed.rows.num_rows
-            rows.append(
-                parsed.rows.append_column("file_id", _repeat(file_id, n)).append_column(
-                    "run_id", _repeat(run_id, n)
+            if isinstance(parsed, StagedFile):
+                assert self._native is not None
+                self._native.insert(parsed, file_id, run_id)  # in this transaction, straight from staging
+            else:
+                n = parsed.rows.num_rows
+                rows.append(
+                    parsed.rows.append_column("file_id", _repeat(file_id, n)).append_column(
+                        "run_id", _repeat(run_id, n)
+                    )
                 )
-            )
             q = parsed.quarantined
             if len(q):
                 quarantine.append(
@@ -337,7 +382,7 @@ class Warehouse:
                         schema=SYSTEM_TABLES["quarantine"],
                     )
                 )
-            slices.append(_slices(parsed.rows, file_id, run_id, seq))
+            slices.append(_slices(_slice_counts(parsed), file_id, run_id, seq))
             registry.append(
                 {
                     "file_id": file_id,
@@ -356,7 +401,8 @@ class Warehouse:
                     "committed_at": _now(),
                 }
             )
-        self.backend.append(kind.table, _concat(rows))
+        if rows:
+            self.backend.append(kind.table, _concat(rows))
         if quarantine:
             self.backend.append("quarantine", _concat(quarantine))
         self.backend.append("file_slice", _concat(slices))
@@ -517,8 +563,8 @@ class _Guard:
 
     def check_areas(self, parsed: ParsedFile, label: str) -> None:
         """Move rows whose LSOA code is in none of the loaded lookups to the file's quarantine."""
-        if self.lsoas is None or parsed.rows.num_rows == 0:
-            return
+        if self.lsoas is None or isinstance(parsed, StagedFile) or parsed.rows.num_rows == 0:
+            return  # (the DuckDB-native route checks the areas in its own SQL)
         rows = parsed.rows
         mask = self.lsoas.unknown(rows.column("lsoa_code"))
         if mask is None:
@@ -539,17 +585,7 @@ class _Guard:
     def admit(self, prep: _Prepared, label: str) -> str | None:
         """The one-line refusal for a file that may not replace what it would, or ``None`` (recording events)."""
         assert prep.parsed is not None and prep.file_id is not None
-        rows = prep.parsed.rows
-        mine: dict[str, int] = {}
-        if rows.num_rows:
-            counts = rows.group_by("slice_key").aggregate([("slice_key", "count")])
-            mine = dict(
-                zip(
-                    counts.column("slice_key").to_pylist(),
-                    counts.column("slice_key_count").to_pylist(),
-                    strict=True,
-                )
-            )
+        mine = _slice_counts(prep.parsed)
         events, refused = [], []
         for key, n in sorted(mine.items()):
             old = self.in_force.get(key)
@@ -624,7 +660,7 @@ class _Prepared:
     file_id: str | None = None
     size: int = 0
     data: bytes | None = None
-    parsed: ParsedFile | None = None
+    parsed: ParsedFile | StagedFile | None = None
     error: InputError | None = None
     rows_valid: int = 0
     events: list[dict] = field(default_factory=list)  # slices this file takes over (slice_event rows)
@@ -633,15 +669,27 @@ class _Prepared:
 class _Preparer:
     """Reads a file, hashes it and, when ``in_thread``, parses it: what the read-ahead thread runs."""
 
-    def __init__(self, kind: SourceKind, options: dict | None, known: set[str], in_thread: bool):
+    def __init__(
+        self,
+        kind: SourceKind,
+        options: dict | None,
+        known: set[str],
+        in_thread: bool,
+        native: native_ingest.NativeRoute | None = None,
+    ):
         self.kind, self.options, self.known, self.in_thread = kind, options, known, in_thread
+        self.native = native
 
     def __call__(self, item: source_files.InputFile) -> _Prepared:
         try:
             data = item.read()
             prep = _Prepared(item, source_files.sha256(data), len(data), data)
             if self.in_thread and prep.file_id not in self.known:
-                prep.parsed = self.parse(prep)
+                staged = self.native.stage(item, data) if self.native is not None else None
+                if staged is not None:
+                    prep.parsed, prep.data = staged, None
+                else:  # the other route: Arrow parses, validates, and the rows are appended
+                    prep.parsed = self.parse(prep)
         except InputError as exc:
             return _Prepared(item, error=exc)
         return prep
@@ -688,7 +736,8 @@ class _Batch:
     def add(self, prep: _Prepared, seq: int) -> None:
         assert prep.parsed is not None
         self.files.append((prep, seq))
-        self.rows += prep.parsed.rows.num_rows
+        parsed = prep.parsed
+        self.rows += parsed.num_rows if isinstance(parsed, StagedFile) else parsed.rows.num_rows
 
     def take(self) -> list[tuple[_Prepared, int]]:
         files, self.files, self.rows = self.files, [], 0
@@ -703,13 +752,28 @@ def _concat(tables: list[pa.Table]) -> pa.Table:
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
 
 
-def _slices(rows: pa.Table, file_id: str, run_id: str, seq: int) -> pa.Table:
-    if rows.num_rows:
-        counts = rows.group_by("slice_key").aggregate([("slice_key", "count")])
-        keys = counts.column("slice_key").to_pylist()
-        ns = counts.column("slice_key_count").to_pylist()
-    else:
-        keys, ns = [], []
+def _slice_counts(parsed: ParsedFile | StagedFile) -> dict[str, int]:
+    """Valid rows per slice key of a parsed (or natively staged) file."""
+    if isinstance(parsed, StagedFile):
+        return dict(parsed.slice_counts)
+    if not parsed.rows.num_rows:
+        return {}
+    counts = parsed.rows.group_by("slice_key").aggregate([("slice_key", "count")])
+    keys = counts.column("slice_key").to_pylist()
+    return dict(zip(keys, counts.column("slice_key_count").to_pylist(), strict=True))
+
+
+def _native_route(wh: Warehouse, kind: SourceKind, guard: _Guard) -> native_ingest.NativeRoute | None:
+    """The DuckDB-native route for this kind and warehouse, when both allow it (see native_ingest)."""
+    native = native_ingest.spec(kind)
+    if native is None or not kind.parallel_read or wh.backend.name != "duckdb" or not native_ingest.enabled():
+        return None
+    return native_ingest.NativeRoute(wh.backend.raw, kind, native, guard.lsoas)  # type: ignore[attr-defined]
+
+
+def _slices(counts: dict[str, int], file_id: str, run_id: str, seq: int) -> pa.Table:
+    keys = list(counts)
+    ns = [counts[k] for k in keys]
     return pa.Table.from_pydict(
         {
             "file_id": [file_id] * len(keys),
