@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 
 from diogel.errors import DiogelError
+from diogel.warehouse.counted_table import counted_rows
 from diogel.warehouse.counting import counted, crimes
 from diogel.warehouse.geography import harmonise, lsoa_membership, resolve_area
 
@@ -245,10 +246,16 @@ def counted_police(wh) -> ibis.Table:  # noqa: ANN001
     Here they are evaluated once into a temporary table of the session (never written to the
     warehouse) and reused, by later assessments in the same process too, for as long as no file
     is registered or removed (see :func:`_cache`).
-    Backends that cannot create a temporary table get the expression itself, as before.
+    Backends that cannot create a temporary table get the expression itself, as before. A
+    warehouse whose ingest keeps the counted table up to date (:mod:`diogel.warehouse.counted_table`)
+    is read from it instead, and nothing is evaluated here.
     """
     cache = _cache(wh)
     if "counted" in cache:
+        return cache["counted"]
+    kept = counted_rows(wh)
+    if kept is not None:  # kept up to date at ingest (see diogel.warehouse.counted_table)
+        cache["counted"] = kept.select(*POLICE_COLUMNS)
         return cache["counted"]
     expr = crimes(wh).select(*POLICE_COLUMNS)
     try:

@@ -117,6 +117,15 @@ def loaded_by_file(
     selected = set(wh.execute(files.select("file_id")).file_id)
     if not selected:
         return {}
+    from diogel.warehouse.counted_table import KIND, counted_rows  # (it builds on this module)
+
+    kept = counted_rows(wh) if kind.name == KIND else None
+    if kept is not None:
+        # The rules were applied when the files landed: count their rows.
+        kept = kept.filter(kept.file_id.isin(sorted(selected)))
+        loaded: dict[str, int] = {}
+        _add(loaded, wh.execute(kept.group_by("file_id").aggregate(n=kept.count())))
+        return {f: loaded.get(f, 0) for f in selected}
     rows = visible(wh, kind.table)
     key = kind.dedupe_key
     everything = run_id is None and file_ids is None
