@@ -178,6 +178,8 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
     inputs = {
         key: sorted({ids[(r.file_id, r.run_id)] for r in rs}) for key, rs in sorted(data.sources.items())
     }
+    shared: list[dict] = []
+    records = figures.records(ids, shared)
     return {
         "report": "diogel strategic assessment",
         "diogel_version": __version__,
@@ -201,5 +203,6 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
         "harmonisation": plain(data.harmonised),
         "sources": [{"id": ids[(r.file_id, r.run_id)]} | r.as_dict() for r in ordered],
         "inputs": inputs,
-        "figures": figures.records(ids),
+        "shared_parameters": shared,
+        "figures": records,
     }  # fmt: skip

@@ -17,6 +17,7 @@ repeating every column name in every row; :func:`table_records` turns them back 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from markupsafe import Markup, escape
 
 __all__ = [
     "Figure",
+    "figure_parameters",
     "table_records",
     "FigureRegistry",
     "fmt_count",
@@ -312,14 +314,26 @@ class FigureRegistry:
         )
 
     # -- writing -------------------------------------------------------------------------------
-    def records(self, source_ids: Mapping[tuple[str, str], int] | None = None) -> list[dict[str, Any]]:
+    def records(
+        self,
+        source_ids: Mapping[tuple[str, str], int] | None = None,
+        shared: list[dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
         """The figures as written to figures.json.
 
         ``inputs`` is the figure's input keys, resolved through the file's ``inputs`` map. A table row
         that names a loaded file (its ``file_id`` and ``run_id`` are in ``source_ids``) cites it by its
-        id in ``source`` instead of repeating its kind, name, file_id and run_id.
+        id in ``source`` instead of repeating its kind, name, file_id and run_id. Table cells that are
+        floats are written to :data:`SIGNIFICANT` significant digits (the report shows three at most;
+        ``tables/*.csv`` keep every digit). Given a ``shared`` list, a parameter (name and value) that
+        several figures use is written there once, ``{"id", "name", "value"}``, and each of those
+        figures lists its id under ``shared_parameters`` (:func:`figure_parameters` merges them back).
         """
         source_ids = source_ids or {}
+        common = _common_parameters(self.figures.values()) if shared is not None else {}
+        if shared is not None:
+            shared.extend({"id": i, "name": name, "value": json.loads(value)}
+                          for (name, value), i in common.items())  # fmt: skip
         out = []
         for f in self.figures.values():
             rec: dict[str, Any] = {
@@ -336,15 +350,59 @@ class FigureRegistry:
                 order = [c for c in (rows[0] if rows else columns) if c in columns]
                 rec |= {
                     "columns": {c: columns[c] for c in order},
-                    "rows": [[r.get(c) for c in order] for r in rows],
+                    "rows": [[_rounded(r.get(c)) for c in order] for r in rows],
                     "files": f.files,
                 }
                 if f.based_on:
                     rec["based_on"] = f.based_on
-            rec["parameters"] = plain(f.parameters)
+            params = plain(f.parameters)
+            ids = [common[k] for k in _parameter_keys(params) if k in common]
+            rec["parameters"] = {k: v for k, v in params.items() if _parameter_key(k, v) not in common}
+            if ids:
+                rec["shared_parameters"] = ids
             rec["inputs"] = list(dict.fromkeys(f.inputs))
             out.append(rec)
         return out
+
+
+#: Significant digits of a float table cell in figures.json: 7 keeps every value within a relative
+#: 5e-7 of the computed one, below any difference the report or a test of it can show.
+SIGNIFICANT = 7
+
+#: A parameter (name and value, as JSON) this long or longer, used by two figures or more, is written
+#: once in figures.json's ``shared_parameters`` (the period, a test's description, a scoring matrix).
+SHARED_MIN_CHARS = 24
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{SIGNIFICANT}g}")
+    return value
+
+
+def _parameter_key(name: str, value: Any) -> tuple[str, str]:
+    return name, json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _parameter_keys(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [_parameter_key(k, v) for k, v in params.items()]
+
+
+def _common_parameters(figures: Iterable[Figure]) -> dict[tuple[str, str], int]:
+    """Parameters (name, JSON value) worth writing once: long enough and used by two figures or more."""
+    uses: dict[tuple[str, str], int] = {}
+    for f in figures:
+        for key in _parameter_keys(plain(f.parameters)):
+            uses[key] = uses.get(key, 0) + 1
+    common = [k for k, n in uses.items() if n >= 2 and len(k[0]) + len(k[1]) + 4 >= SHARED_MIN_CHARS]
+    return {k: i for i, k in enumerate(common, start=1)}
+
+
+def figure_parameters(document: Mapping[str, Any], figure: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of a figure of figures.json: its own and those it names in ``shared_parameters``."""
+    shared = {p["id"]: p for p in document.get("shared_parameters") or []}
+    merged = {shared[i]["name"]: shared[i]["value"] for i in figure.get("shared_parameters") or []}
+    return merged | dict(figure.get("parameters") or {})
 
 
 def table_records(figure: Mapping[str, Any]) -> list[dict[str, Any]]:
