@@ -178,7 +178,7 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
     inputs = {
         key: sorted({ids[(r.file_id, r.run_id)] for r in rs}) for key, rs in sorted(data.sources.items())
     }
-    shared: list[dict] = []
+    shared: dict[str, list[dict]] = {}
     records = figures.records(ids, shared)
     return {
         "report": "diogel strategic assessment",
@@ -203,6 +203,7 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
         "harmonisation": plain(data.harmonised),
         "sources": [{"id": ids[(r.file_id, r.run_id)]} | r.as_dict() for r in ordered],
         "inputs": inputs,
-        "shared_parameters": shared,
+        "shared_parameters": shared["parameters"],
+        "shared_definitions": shared["definitions"],
         "figures": records,
     }  # fmt: skip

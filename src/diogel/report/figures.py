@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 __all__ = [
     "Figure",
     "figure_parameters",
+    "resolve_figure",
     "table_records",
     "FigureRegistry",
     "fmt_count",
@@ -317,7 +318,7 @@ class FigureRegistry:
     def records(
         self,
         source_ids: Mapping[tuple[str, str], int] | None = None,
-        shared: list[dict[str, Any]] | None = None,
+        shared: dict[str, list[dict[str, Any]]] | None = None,
     ) -> list[dict[str, Any]]:
         """The figures as written to figures.json.
 
@@ -325,15 +326,24 @@ class FigureRegistry:
         that names a loaded file (its ``file_id`` and ``run_id`` are in ``source_ids``) cites it by its
         id in ``source`` instead of repeating its kind, name, file_id and run_id. Table cells that are
         floats are written to :data:`SIGNIFICANT` significant digits (the report shows three at most;
-        ``tables/*.csv`` keep every digit). Given a ``shared`` list, a parameter (name and value) that
-        several figures use is written there once, ``{"id", "name", "value"}``, and each of those
-        figures lists its id under ``shared_parameters`` (:func:`figure_parameters` merges them back).
+        ``tables/*.csv`` keep every digit).
+
+        Given a ``shared`` dict, what several figures have in common is written once in it:
+        ``shared["parameters"]`` gets ``{"id", "name", "value"}`` for each parameter (name and value)
+        that several figures use, and those figures list its id under ``shared_parameters``;
+        ``shared["definitions"]`` gets ``{"id", "text"}`` for each definition several figures share,
+        and those figures give its id as ``shared_definition`` instead of a ``definition``.
+        :func:`resolve_figure` puts both back.
         """
         source_ids = source_ids or {}
-        common = _common_parameters(self.figures.values()) if shared is not None else {}
+        common: dict[tuple[str, str], int] = {}
+        texts: dict[str, int] = {}
         if shared is not None:
-            shared.extend({"id": i, "name": name, "value": json.loads(value)}
-                          for (name, value), i in common.items())  # fmt: skip
+            common = _common_parameters(self.figures.values())
+            shared["parameters"] = [{"id": i, "name": name, "value": json.loads(value)}
+                                    for (name, value), i in common.items()]  # fmt: skip
+            texts = _common_definitions(self.figures.values())
+            shared["definitions"] = [{"id": i, "text": t} for t, i in texts.items()]
         out = []
         for f in self.figures.values():
             rec: dict[str, Any] = {
@@ -341,10 +351,13 @@ class FigureRegistry:
                 "section": f.section,
                 "kind": f.kind,
                 "label": f.label,
-                "definition": f.definition,
             }
+            if f.definition in texts:
+                rec["shared_definition"] = texts[f.definition]
+            else:
+                rec["definition"] = f.definition
             if f.kind == "number":
-                rec |= {"value": f.value, "display": f.display, "unit": f.unit}
+                rec |= {"value": f.value, "display": f.display} | ({"unit": f.unit} if f.unit else {})
             else:
                 columns, rows = _cite_sources(f.columns, f.rows or [], source_ids)
                 order = [c for c in (rows[0] if rows else columns) if c in columns]
@@ -375,8 +388,10 @@ SHARED_MIN_CHARS = 24
 
 
 def _rounded(value: Any) -> Any:
+    """A float cell to :data:`SIGNIFICANT` digits; a whole number without its ``.0`` (JSON has one number type)."""
     if isinstance(value, float) and math.isfinite(value):
-        return float(f"{value:.{SIGNIFICANT}g}")
+        value = float(f"{value:.{SIGNIFICANT}g}")
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
     return value
 
 
@@ -398,11 +413,31 @@ def _common_parameters(figures: Iterable[Figure]) -> dict[tuple[str, str], int]:
     return {k: i for i, k in enumerate(common, start=1)}
 
 
+def _common_definitions(figures: Iterable[Figure]) -> dict[str, int]:
+    """Definitions worth writing once: long enough and shared by two figures or more."""
+    uses: dict[str, int] = {}
+    for f in figures:
+        uses[f.definition] = uses.get(f.definition, 0) + 1
+    common = [t for t, n in uses.items() if n >= 2 and len(t) >= SHARED_MIN_CHARS]
+    return {t: i for i, t in enumerate(common, start=1)}
+
+
 def figure_parameters(document: Mapping[str, Any], figure: Mapping[str, Any]) -> dict[str, Any]:
     """Every parameter of a figure of figures.json: its own and those it names in ``shared_parameters``."""
     shared = {p["id"]: p for p in document.get("shared_parameters") or []}
     merged = {shared[i]["name"]: shared[i]["value"] for i in figure.get("shared_parameters") or []}
     return merged | dict(figure.get("parameters") or {})
+
+
+def resolve_figure(document: Mapping[str, Any], figure: Mapping[str, Any]) -> dict[str, Any]:
+    """A figure of figures.json with its shared definition and parameters written out in it."""
+    out = dict(figure)
+    if "shared_definition" in out:
+        texts = {d["id"]: d["text"] for d in document.get("shared_definitions") or []}
+        out["definition"] = texts[out.pop("shared_definition")]
+    out["parameters"] = figure_parameters(document, figure)
+    out.pop("shared_parameters", None)
+    return out
 
 
 def table_records(figure: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -323,7 +323,6 @@ def gather(
             "authority (W06/E06..E09 code)"
         )
     nation = code[0]
-    membership_t = lsoa_membership(wh)
     membership = membership_frame(wh)
     in_area = membership[membership[f"{level}_code"] == code]
     area_codes = sorted(in_area["lsoa_code"].unique())
@@ -382,7 +381,10 @@ def gather(
         # Without an LA -> force lookup, the force is the one that reports most of the area's records.
         reporters = [str(area_rows.groupby("reported_by")["count"].sum().idxmax())]
 
-    force_of_lsoa = membership_t.select("lsoa_code", "force_code").distinct()
+    # From the membership already read (evaluating the lookups' windows again in SQL took ~0.45 s).
+    force_of_lsoa = ibis.memtable(
+        membership[["lsoa_code", "force_code"]].drop_duplicates().reset_index(drop=True)
+    )
     fc = c.filter(c.reported_by.isin(reporters))
     fj = fc.left_join(force_of_lsoa, fc.lsoa_code == force_of_lsoa.lsoa_code)
     force_rows = wh.execute(
