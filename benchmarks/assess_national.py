@@ -561,8 +561,8 @@ def real_wales(args: argparse.Namespace) -> int:
         f"{'met' if goal_size else 'NOT met'})",
         "- Other processes used on average "
         + " / ".join(f"{r['others_cores']:.2f}" for r in runs)
-        + " cores during the "
-        + ("reference, " if ref is not None else "")
+        + " cores during "
+        + ("the reference, " if ref is not None else "")
         + "the one-command run and the CSP run"
         + (" (SHARED MACHINE: the figures are perturbed)" if shared else ""),
         "- Checks: " + ("all passed" if not failed else "FAILED: " + "; ".join(failed)),
