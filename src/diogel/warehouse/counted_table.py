@@ -36,7 +36,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from diogel.warehouse.counting import counted, visible
+from diogel.warehouse.rules import counted_rows_of, visible
 
 #: The counted table: the police.uk columns the reports and counts read, and what the update needs.
 TABLE = "counted_police_street"
@@ -152,7 +152,7 @@ def _share(wh, changed: list[str]) -> float:  # noqa: ANN001
 def _rules(wh, changed: list[str] | None) -> ibis.Table:  # noqa: ANN001
     """The counted rows under the rules: every one, or those of ``changed`` slices' rows and IDs."""
     if changed is None:
-        return counted(wh, KIND).select(*COLUMNS)
+        return counted_rows_of(wh, SOURCE_TABLE, KEY).select(*COLUMNS)
     rows = visible(wh, SOURCE_TABLE)
     raw = wh.table(SOURCE_TABLE)
     ids = raw.filter(raw.slice_key.isin(changed) & raw[KEY].notnull()).select(KEY).distinct()
