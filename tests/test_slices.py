@@ -23,7 +23,7 @@ import pytest
 from _independent import count_raw
 from conftest import POLICE, shared
 from diogel import data
-from diogel.report.figures import table_records
+from diogel.report.figures import resolve_figure, table_records
 from diogel.report.sections.data import supply_gaps
 
 pytestmark = pytest.mark.slow  # each case runs diogel several times as a subprocess
@@ -315,7 +315,8 @@ def test_the_assessment_names_months_not_loaded_and_unknown_lsoas(tmp_path: Path
         d, "assess", "--area", "Newport", "--period", "2024-01..2024-06", "--out", str(out)
     )
     assert rc == 0, text + err
-    figures = {f["id"]: f for f in json.loads((out / "figures.json").read_text(encoding="utf-8"))["figures"]}
+    doc = json.loads((out / "figures.json").read_text(encoding="utf-8"))
+    figures = {f["id"]: resolve_figure(doc, f) for f in doc["figures"]}
     assert figures["data.months_not_loaded"]["value"] == 3
     assert figures["data.months_not_loaded"]["parameters"] == {"months": "2023-07..2023-09"}
     assert figures["data.unknown_lsoa"]["value"] == 1

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from diogel import data
 from diogel.cli import app
 from diogel.demo.files import ED_FILE, FIRE_FILE, demo_folder
-from diogel.report.figures import table_records
+from diogel.report.figures import figure_parameters, table_records
 from diogel.sources.partner.keys import SECRET_ENV
 
 NEWPORT = "W06000022"
@@ -188,7 +188,7 @@ def test_every_partner_table_hides_small_counts_and_states_the_rule(demo: Demo) 
         "partner.violence.by_location_type",
     }
     for t in tables:
-        assert "disclosure_rule" in t["parameters"], t["id"]
+        assert "disclosure_rule" in figure_parameters(demo.figures, t), t["id"]
         for r in table_records(t):
             for col in ("count", "ed_assaults", "reported", "not_reported", "not_known"):
                 v = r.get(col)

@@ -14,6 +14,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +27,7 @@ from conftest import shared
 from diogel import data
 from diogel.cli import app
 from diogel.report.charts import GI_COLOURS
-from diogel.report.figures import table_records
+from diogel.report.figures import resolve_figure, table_records
 from diogel.report.sections import sections
 
 NEWPORT = "W06000022"
@@ -146,7 +147,7 @@ def test_every_figure_says_what_it_is_and_where_it_came_from(figures: dict) -> N
     assert len(police) == 36 and all(s["name"].endswith("-street.csv") for s in police)
     assert all(set(v) <= set(ids) for v in figures["inputs"].values())
     assert set(ids) == set().union(*figures["inputs"].values())  # every file listed stands behind an input
-    for f in figures["figures"]:
+    for f in map(partial(resolve_figure, figures), figures["figures"]):
         assert f["definition"].strip() and f["label"].strip(), f["id"]
         assert isinstance(f["parameters"], dict), f["id"]
         assert all(k in figures["inputs"] for k in f["inputs"]), f["id"]

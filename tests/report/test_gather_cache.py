@@ -15,6 +15,7 @@ import pytest
 from conftest import shared
 from diogel.commands.assess import parse_weights
 from diogel.errors import DiogelError
+from diogel.report.figures import figure_parameters
 from diogel.report.gather import POLICE_COLUMNS, counted_police
 from diogel.warehouse.core import Warehouse
 from diogel.warehouse.counting import crimes
@@ -90,11 +91,8 @@ def test_split_2011_lsoas_in_both_periods_are_assessed(duckdb_warehouse: Warehou
     assert {"where.sppt_S", "where.lsoa", "levels.by_type"} <= ids
     # The peer weights reach the distance and are recorded.
     assert figures["options"]["peer_weights"] == {"density": 2.0, "population": 0.0}
-    peers = next(f for f in figures["figures"] if f["id"] == "peers.peers")
-    assert (
-        peers["parameters"]["weights"]["density"] == 2.0
-        and peers["parameters"]["weights"]["population"] == 0.0
-    )
+    peers = figure_parameters(figures, next(f for f in figures["figures"] if f["id"] == "peers.peers"))
+    assert peers["weights"]["density"] == 2.0 and peers["weights"]["population"] == 0.0
     with pytest.raises(DiogelError, match="unknown variable"):
         run_assessment(wh, "Monmouthshire", "2019-01..2019-02", tmp_path / "bad",
                        AssessOptions(permutations=9, pdf=False, peer_weights={"crime_rate": 1.0}))  # fmt: skip

@@ -199,6 +199,8 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
     inputs = {
         key: sorted({ids[(r.file_id, r.run_id)] for r in rs}) for key, rs in sorted(data.sources.items())
     }
+    shared: dict[str, list[dict]] = {}
+    records = figures.records(ids, shared)
     return {
         "report": "diogel strategic assessment",
         "diogel_version": __version__,
@@ -222,5 +224,7 @@ def _figures_json(data: AreaData, figures: FigureRegistry, options: AssessOption
         "harmonisation": plain(data.harmonised),
         "sources": [{"id": ids[(r.file_id, r.run_id)]} | r.as_dict() for r in ordered],
         "inputs": inputs,
-        "figures": figures.records(ids),
+        "shared_parameters": shared["parameters"],
+        "shared_definitions": shared["definitions"],
+        "figures": records,
     }  # fmt: skip

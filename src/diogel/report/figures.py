@@ -17,6 +17,7 @@ repeating every column name in every row; :func:`table_records` turns them back 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from diogel.report.i18n import _, here, in_language
 
 __all__ = [
     "Figure",
+    "figure_parameters",
+    "resolve_figure",
     "table_records",
     "FigureRegistry",
     "fmt_count",
@@ -317,14 +320,36 @@ class FigureRegistry:
         )
 
     # -- writing -------------------------------------------------------------------------------
-    def records(self, source_ids: Mapping[tuple[str, str], int] | None = None) -> list[dict[str, Any]]:
+    def records(
+        self,
+        source_ids: Mapping[tuple[str, str], int] | None = None,
+        shared: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> list[dict[str, Any]]:
         """The figures as written to figures.json.
 
         ``inputs`` is the figure's input keys, resolved through the file's ``inputs`` map. A table row
         that names a loaded file (its ``file_id`` and ``run_id`` are in ``source_ids``) cites it by its
-        id in ``source`` instead of repeating its kind, name, file_id and run_id.
+        id in ``source`` instead of repeating its kind, name, file_id and run_id. Table cells that are
+        floats are written to :data:`SIGNIFICANT` significant digits (the report shows three at most;
+        ``tables/*.csv`` keep every digit).
+
+        Given a ``shared`` dict, what several figures have in common is written once in it:
+        ``shared["parameters"]`` gets ``{"id", "name", "value"}`` for each parameter (name and value)
+        that several figures use, and those figures list its id under ``shared_parameters``;
+        ``shared["definitions"]`` gets ``{"id", "text"}`` for each definition several figures share,
+        and those figures give its id as ``shared_definition`` instead of a ``definition``.
+        :func:`resolve_figure` puts both back.
         """
         source_ids = source_ids or {}
+        common: dict[tuple[str, str], int] = {}
+        texts: dict[str, int] = {}
+        if shared is not None:
+            common = _common_parameters(self.figures.values())
+            shared["parameters"] = [{"id": i, "name": name, "value": json.loads(value)}
+                                    for (name, value), i in common.items()]  # fmt: skip
+            texts = _common_definitions(self.figures.values())
+            welsh = {str(f.definition): str(in_language(f.definition, "cy")) for f in self.figures.values()}
+            shared["definitions"] = [{"id": i, "text": t, "text_cy": welsh[t]} for t, i in texts.items()]
         out = []
         for f in self.figures.values():
             rec: dict[str, Any] = {
@@ -332,27 +357,98 @@ class FigureRegistry:
                 "section": f.section,
                 "kind": f.kind,
                 "label": str(f.label),
-                "definition": str(f.definition),
                 # Every figure's label and definition in Welsh too (English where not yet translated).
                 "label_cy": str(in_language(f.label, "cy")),
-                "definition_cy": str(in_language(f.definition, "cy")),
             }
+            if str(f.definition) in texts:
+                rec["shared_definition"] = texts[str(f.definition)]
+            else:
+                rec["definition"] = str(f.definition)
+                rec["definition_cy"] = str(in_language(f.definition, "cy"))
             if f.kind == "number":
-                rec |= {"value": f.value, "display": f.display, "unit": f.unit}
+                rec |= {"value": f.value, "display": f.display} | ({"unit": f.unit} if f.unit else {})
             else:
                 columns, rows = _cite_sources(f.columns, f.rows or [], source_ids)
                 order = [c for c in (rows[0] if rows else columns) if c in columns]
                 rec |= {
                     "columns": {c: columns[c] for c in order},
-                    "rows": [[r.get(c) for c in order] for r in rows],
+                    "rows": [[_rounded(r.get(c)) for c in order] for r in rows],
                     "files": f.files,
                 }
                 if f.based_on:
                     rec["based_on"] = f.based_on
-            rec["parameters"] = plain(f.parameters)
+            params = plain(f.parameters)
+            ids = [common[k] for k in _parameter_keys(params) if k in common]
+            rec["parameters"] = {k: v for k, v in params.items() if _parameter_key(k, v) not in common}
+            if ids:
+                rec["shared_parameters"] = ids
             rec["inputs"] = list(dict.fromkeys(f.inputs))
             out.append(rec)
         return out
+
+
+#: Significant digits of a float table cell in figures.json: 7 keeps every value within a relative
+#: 5e-7 of the computed one, below any difference the report or a test of it can show.
+SIGNIFICANT = 7
+
+#: A parameter (name and value, as JSON) this long or longer, used by two figures or more, is written
+#: once in figures.json's ``shared_parameters`` (the period, a test's description, a scoring matrix).
+SHARED_MIN_CHARS = 24
+
+
+def _rounded(value: Any) -> Any:
+    """A float cell to :data:`SIGNIFICANT` digits; a whole number without its ``.0`` (JSON has one number type)."""
+    if isinstance(value, float) and math.isfinite(value):
+        value = float(f"{value:.{SIGNIFICANT}g}")
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    return value
+
+
+def _parameter_key(name: str, value: Any) -> tuple[str, str]:
+    return name, json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _parameter_keys(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [_parameter_key(k, v) for k, v in params.items()]
+
+
+def _common_parameters(figures: Iterable[Figure]) -> dict[tuple[str, str], int]:
+    """Parameters (name, JSON value) worth writing once: long enough and used by two figures or more."""
+    uses: dict[tuple[str, str], int] = {}
+    for f in figures:
+        for key in _parameter_keys(plain(f.parameters)):
+            uses[key] = uses.get(key, 0) + 1
+    common = [k for k, n in uses.items() if n >= 2 and len(k[0]) + len(k[1]) + 4 >= SHARED_MIN_CHARS]
+    return {k: i for i, k in enumerate(common, start=1)}
+
+
+def _common_definitions(figures: Iterable[Figure]) -> dict[str, int]:
+    """Definitions worth writing once: long enough and shared by two figures or more."""
+    uses: dict[str, int] = {}
+    for f in figures:
+        uses[str(f.definition)] = uses.get(str(f.definition), 0) + 1
+    common = [t for t, n in uses.items() if n >= 2 and len(t) >= SHARED_MIN_CHARS]
+    return {t: i for i, t in enumerate(common, start=1)}
+
+
+def figure_parameters(document: Mapping[str, Any], figure: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of a figure of figures.json: its own and those it names in ``shared_parameters``."""
+    shared = {p["id"]: p for p in document.get("shared_parameters") or []}
+    merged = {shared[i]["name"]: shared[i]["value"] for i in figure.get("shared_parameters") or []}
+    return merged | dict(figure.get("parameters") or {})
+
+
+def resolve_figure(document: Mapping[str, Any], figure: Mapping[str, Any]) -> dict[str, Any]:
+    """A figure of figures.json with its shared definition and parameters written out in it."""
+    out = dict(figure)
+    if "shared_definition" in out:
+        shared = {d["id"]: d for d in document.get("shared_definitions") or []}
+        text = shared[out.pop("shared_definition")]
+        out["definition"] = text["text"]
+        out["definition_cy"] = text.get("text_cy", text["text"])
+    out["parameters"] = figure_parameters(document, figure)
+    out.pop("shared_parameters", None)
+    return out
 
 
 def table_records(figure: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 
 from diogel.errors import DiogelError
+from diogel.warehouse.counted_table import counted_rows
 from diogel.warehouse.counting import counted, crimes
 from diogel.warehouse.geography import harmonise, lsoa_membership, resolve_area
 
@@ -259,10 +260,16 @@ def counted_police(wh) -> ibis.Table:  # noqa: ANN001
     Here they are evaluated once into a temporary table of the session (never written to the
     warehouse) and reused, by later assessments in the same process too, for as long as no file
     is registered or removed (see :func:`_cache`).
-    Backends that cannot create a temporary table get the expression itself, as before.
+    Backends that cannot create a temporary table get the expression itself, as before. A
+    warehouse whose ingest keeps the counted table up to date (:mod:`diogel.warehouse.counted_table`)
+    is read from it instead, and nothing is evaluated here.
     """
     cache = _cache(wh)
     if "counted" in cache:
+        return cache["counted"]
+    kept = counted_rows(wh)
+    if kept is not None:  # kept up to date at ingest (see diogel.warehouse.counted_table)
+        cache["counted"] = kept.select(*POLICE_COLUMNS)
         return cache["counted"]
     expr = crimes(wh).select(*POLICE_COLUMNS)
     try:
@@ -284,12 +291,33 @@ def _source_files(wh) -> pd.DataFrame:  # noqa: ANN001
     return cache["source_files"]
 
 
+def _memo(wh, key: tuple, compute: Callable[[], object]):  # noqa: ANN001, ANN202
+    """``compute()`` once per connection and registry state, for what does not depend on the area.
+
+    A worker of ``diogel assess --area all-wales`` assesses many areas on one connection: the lookups,
+    the nation's population, deprivation, areas and comparator counts are the same for each, so
+    they are read once (values are shared: callers must not modify them). Only called during
+    :func:`gather`, after :func:`membership_frame` has checked the registry state.
+    """
+    cache = _CACHE.get(wh) or _cache(wh)
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def _refs(wh, kind: str, expr: ibis.Table) -> list[SourceRef]:  # noqa: ANN001
     """The files (and runs) whose rows ``expr`` (with file_id and run_id) used, with their names."""
     used = wh.execute(expr.select("file_id", "run_id").distinct())
     files = _source_files(wh)
     used = used.merge(files, on=["file_id", "run_id"], how="left").sort_values(["seq", "name"])
     return [SourceRef(kind, str(r.name), str(r.file_id), str(r.run_id)) for r in used.itertuples()]
+
+
+def _lookup_refs(wh) -> list[SourceRef]:  # noqa: ANN001
+    refs = _refs(wh, "lookup-lsoa-ward-la", counted(wh, "lookup-lsoa-ward-la"))
+    if wh.has("lookup_la_csp_force"):
+        refs += _refs(wh, "lookup-la-csp-force", counted(wh, "lookup-la-csp-force"))
+    return refs
 
 
 def _lookup_1121(wh) -> tuple[pd.DataFrame, list[SourceRef]]:  # noqa: ANN001
@@ -334,7 +362,6 @@ def gather(
             "authority (W06/E06..E09 code)"
         )
     nation = code[0]
-    membership_t = lsoa_membership(wh)
     membership = membership_frame(wh)
     in_area = membership[membership[f"{level}_code"] == code]
     area_codes = sorted(in_area["lsoa_code"].unique())
@@ -355,10 +382,8 @@ def gather(
             if isinstance(r.force_code, str)
         }
     )
-    lookup, lookup_refs = _lookup_1121(wh)
-    ref_lookups = _refs(wh, "lookup-lsoa-ward-la", counted(wh, "lookup-lsoa-ward-la")) + lookup_refs
-    if wh.has("lookup_la_csp_force"):
-        ref_lookups += _refs(wh, "lookup-la-csp-force", counted(wh, "lookup-la-csp-force"))
+    lookup, lookup_refs = _memo(wh, ("lookup-1121",), lambda: _lookup_1121(wh))
+    ref_lookups = _memo(wh, ("refs", "lookups"), lambda: _lookup_refs(wh)) + lookup_refs
     sources: dict[str, list[SourceRef]] = {"lookups": ref_lookups}
 
     # -- police.uk: the area's records and the forces' own files ---------------------------------------
@@ -393,7 +418,10 @@ def gather(
         # Without an LA -> force lookup, the force is the one that reports most of the area's records.
         reporters = [str(area_rows.groupby("reported_by")["count"].sum().idxmax())]
 
-    force_of_lsoa = membership_t.select("lsoa_code", "force_code").distinct()
+    # From the membership already read (evaluating the lookups' windows again in SQL took ~0.45 s).
+    force_of_lsoa = ibis.memtable(
+        membership[["lsoa_code", "force_code"]].drop_duplicates().reset_index(drop=True)
+    )
     fc = c.filter(c.reported_by.isin(reporters))
     fj = fc.left_join(force_of_lsoa, fc.lsoa_code == force_of_lsoa.lsoa_code)
     force_rows = wh.execute(
@@ -460,7 +488,9 @@ def gather(
 
     # -- population, deprivation, boundaries ---------------------------------------------------------------
     say("reading population, deprivation and boundaries")
-    population, pop_year, pop_refs, nation_pop = _population(wh, nation, period)
+    population, pop_year, pop_refs, nation_pop = _memo(
+        wh, ("population", nation, period.end.year), lambda: _population(wh, nation, period)
+    )
     sources["population"] = pop_refs
     pop_units = _to_2021(population, lookup, ["population", "aged_15_24"], unit_codes)
     if pop_units.empty or pop_units["population"].sum() <= 0:
@@ -483,15 +513,8 @@ def gather(
     harm = pd.DataFrame(columns=["ONS_SEVERITY_code", "ONS_SEVERITY_weight", "POLICE_UK_CAT_MAP_category"])
     sources["harm-weights"] = []
     if wh.has("harm_weights"):
-        hw = counted(wh, "harm-weights")
-        harm = wh.execute(hw.select("offence_code", "offence", "weight", "policeuk_category")).rename(
-            columns={
-                "offence_code": "ONS_SEVERITY_code",
-                "weight": "ONS_SEVERITY_weight",
-                "policeuk_category": "POLICE_UK_CAT_MAP_category",
-            }
-        )
-        sources["harm-weights"] = _refs(wh, "harm-weights", hw)
+        harm, sources["harm-weights"] = _memo(wh, ("harm-weights",), lambda: _harm_weights(wh))
+        harm = harm.copy()
     say("reading PACT priorities")
     pact, pact_summary, pact_refs = _pact(wh, period, membership, in_area, level, code, name, extra_pact)
     sources["pact"] = pact_refs
@@ -504,8 +527,10 @@ def gather(
     # The comparators' counts read only rows in this nation's LSOAs: cite only the files that have some
     # (on a national warehouse, the nation's forces and a few border forces, not every file loaded).
     in_period = c.filter(c.month >= period.start.date()).filter(c.month <= end)
-    sources["police:comparators"] = _refs(
-        wh, "police-street", in_period.filter(in_period.lsoa_code.startswith(nation))
+    sources["police:comparators"] = _memo(
+        wh,
+        ("refs", "police:comparators", nation, period.label),
+        lambda: _refs(wh, "police-street", in_period.filter(in_period.lsoa_code.startswith(nation))),
     )
 
     return AreaData(
@@ -535,6 +560,18 @@ def gather(
         harmonised=harmonised,
         sources=sources,
     )
+
+
+def _harm_weights(wh) -> tuple[pd.DataFrame, list[SourceRef]]:  # noqa: ANN001
+    hw = counted(wh, "harm-weights")
+    harm = wh.execute(hw.select("offence_code", "offence", "weight", "policeuk_category")).rename(
+        columns={
+            "offence_code": "ONS_SEVERITY_code",
+            "weight": "ONS_SEVERITY_weight",
+            "policeuk_category": "POLICE_UK_CAT_MAP_category",
+        }
+    )
+    return harm, _refs(wh, "harm-weights", hw)
 
 
 def _to_2021(frame: pd.DataFrame, lookup: pd.DataFrame, values: list[str], units: set[str]) -> pd.DataFrame:
@@ -576,20 +613,9 @@ def _deprivation(wh, nation: str, population: pd.DataFrame, lookup: pd.DataFrame
     empty = pd.DataFrame({"lsoa_code": sorted(units)})
     if not wh.has("deprivation"):
         return empty, None, [], pd.DataFrame(columns=["lsoa_code"])
-    t = counted(wh, "deprivation")
-    t = t.filter((t.measure == "score") & t.lsoa_code.startswith(nation))
-    names = sorted(wh.execute(t.select("index_name").distinct())["index_name"])
-    prefix = "WIMD" if nation == "W" else "IMD"
-    names = [n for n in names if n.startswith(prefix)] or names
-    if not names:
+    index, wide, refs = _memo(wh, ("deprivation", nation), lambda: _deprivation_scores(wh, nation))
+    if index is None:
         return empty, None, [], pd.DataFrame(columns=["lsoa_code"])
-    index = names[-1]
-    t = t.filter(t.index_name == index)
-    long = wh.execute(t.select("lsoa_code", "domain", "value"))
-    wide = long.pivot_table(
-        index="lsoa_code", columns="domain", values="value", aggfunc="first"
-    ).reset_index()
-    wide.columns.name = None
     domains = [d for d in DOMAINS if d in wide.columns]
     # Scores are not additive: carry score x population and population, then divide.
     weighted = wide.merge(population[["lsoa_code", "population"]], on="lsoa_code", how="left")
@@ -600,7 +626,26 @@ def _deprivation(wh, nation: str, population: pd.DataFrame, lookup: pd.DataFrame
     for d in domains:
         moved[d] = moved[d] / moved["population"].where(moved["population"] > 0)
     moved = moved.drop(columns=["population", "apportioned"], errors="ignore")
-    return moved, index, _refs(wh, "deprivation", t), wide
+    return moved, index, refs, wide
+
+
+def _deprivation_scores(wh, nation: str):  # noqa: ANN001, ANN202
+    """The nation's latest index: (name, one column per domain score by published LSOA, refs)."""
+    t = counted(wh, "deprivation")
+    t = t.filter((t.measure == "score") & t.lsoa_code.startswith(nation))
+    names = sorted(wh.execute(t.select("index_name").distinct())["index_name"])
+    prefix = "WIMD" if nation == "W" else "IMD"
+    names = [n for n in names if n.startswith(prefix)] or names
+    if not names:
+        return None, None, []
+    index = names[-1]
+    t = t.filter(t.index_name == index)
+    long = wh.execute(t.select("lsoa_code", "domain", "value"))
+    wide = long.pivot_table(
+        index="lsoa_code", columns="domain", values="value", aggfunc="first"
+    ).reset_index()
+    wide.columns.name = None
+    return index, wide, _refs(wh, "deprivation", t)
 
 
 def _boundaries(wh, units: set[str], nation: str):  # noqa: ANN001, ANN202
@@ -613,7 +658,11 @@ def _boundaries(wh, units: set[str], nation: str):  # noqa: ANN001, ANN202
     gdf = gpd.GeoDataFrame(
         df.drop(columns="geometry"), geometry=shapely.from_wkb(df["geometry"].to_numpy()), crs=4326
     ).sort_values("lsoa_code", ignore_index=True)
-    areas = wh.execute(t21.filter(t21.lsoa_code.startswith(nation)).select("lsoa_code", "area_km2"))
+    areas = _memo(
+        wh,
+        ("areas", nation),
+        lambda: wh.execute(t21.filter(t21.lsoa_code.startswith(nation)).select("lsoa_code", "area_km2")),
+    )
     return gdf, _refs(wh, "boundaries", sel), areas
 
 
@@ -693,6 +742,15 @@ def _pact(
     return out.reset_index(drop=True), summary, refs
 
 
+def _comparator_counts(wh, police: ibis.Table, rt: ibis.Table, nation: str):  # noqa: ANN001, ANN202
+    """The forces loaded, each force's months in the period, and the period's counts per LSOA of the nation."""
+    reporters = wh.execute(police.select("reported_by").distinct())["reported_by"].dropna().tolist()
+    per_month = wh.execute(rt.group_by("reported_by").aggregate(months=rt.month.nunique()))
+    in_nation = rt.filter(rt.lsoa_code.startswith(nation))
+    per_lsoa = wh.execute(in_nation.group_by(["lsoa_code", "crime_type"]).aggregate(count=in_nation.count()))
+    return reporters, per_month, per_lsoa
+
+
 def _comparators(wh, police, level, nation, membership, population, deprivation, areas, period, loaded):  # noqa: ANN001, ANN202
     """Public descriptors of every area of the same level and nation, and its counts for the period.
 
@@ -727,9 +785,10 @@ def _comparators(wh, police, level, nation, membership, population, deprivation,
             den = dep.loc[ok, "population"].groupby(dep.loc[ok, col]).sum()
             frame[f"wimd_{d}"] = num / den
     # An area is covered when its force's data are loaded for every month of the period.
-    reporters = wh.execute(police.select("reported_by").distinct())["reported_by"].dropna().tolist()
     rt = police.filter((police.month >= period.start.date()) & (police.month <= period.end.date()))
-    per_month = wh.execute(rt.group_by("reported_by").aggregate(months=rt.month.nunique()))
+    reporters, per_month, per_lsoa = _memo(
+        wh, ("comparator-counts", nation, period.label), lambda: _comparator_counts(wh, police, rt, nation)
+    )
     full = set(per_month.loc[per_month["months"] >= period.n_months, "reported_by"])
     forces = m.dropna(subset=["force_name"]).groupby(col)["force_name"].agg(lambda s: sorted(set(s)))
     frame["force"] = forces.map(lambda fs: ", ".join(fs))
@@ -739,8 +798,6 @@ def _comparators(wh, police, level, nation, membership, population, deprivation,
         .fillna(False)
         .astype(bool)
     )
-    in_nation = rt.filter(rt.lsoa_code.startswith(nation))
-    per_lsoa = wh.execute(in_nation.group_by(["lsoa_code", "crime_type"]).aggregate(count=in_nation.count()))
     areas_of = membership[["lsoa_code", col]].dropna().drop_duplicates()
     cnt = per_lsoa.merge(areas_of, on="lsoa_code").rename(columns={col: level})
     cnt = cnt[cnt[level].str.startswith(nation)]

@@ -40,7 +40,7 @@ from diogel import __version__
 from diogel.errors import DiogelError, InputError
 from diogel.sources import files as source_files
 from diogel.sources.registry import ParsedFile, SourceKind, get
-from diogel.warehouse import backends, native_ingest
+from diogel.warehouse import backends, counted_table, native_ingest
 from diogel.warehouse.inputs import declared_inputs
 from diogel.warehouse.native_ingest import StagedFile
 from diogel.warehouse.schema import SYSTEM_TABLES, with_provenance
@@ -226,6 +226,7 @@ class Warehouse:
                 self._native = None
         if progress:
             progress(len(inputs), len(inputs), "")
+        counted_table.refresh(self)  # the counting rules applied once, as the files land
         self._fill_accounting(kind, run_id, results)
         return results
 
@@ -522,6 +523,7 @@ class Warehouse:
                 "slice_event", pa.Table.from_pylist(events, schema=SYSTEM_TABLES["slice_event"])
             )
             self.backend.append("file_slice", slices)  # last: the slices take effect with it
+        counted_table.refresh(self)
         from diogel.warehouse.counting import slice_words
 
         first = slice_words(f.kind, str(taken.slice_key.iloc[0]))

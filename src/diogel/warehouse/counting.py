@@ -46,52 +46,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from diogel.sources.registry import SourceKind, get, kinds
+from diogel.warehouse.counted_table import KIND as KEPT_KIND
+from diogel.warehouse.counted_table import counted_rows as kept_counted_rows
+from diogel.warehouse.rules import counted_rows_of, in_force, visible
 
 if TYPE_CHECKING:
     from diogel.warehouse.protocol import Warehouse
 
 
-def visible(wh: Warehouse, table: str) -> ibis.Table:
-    """Rows of committed files that are the latest for their slice, with the file's ``seq``."""
-    rows = wh.table(table)
-    winners = in_force(wh).select("file_id", "run_id", "slice_key", "seq")
-    return rows.inner_join(winners, ["file_id", "run_id", "slice_key"])
-
-
-def in_force(wh: Warehouse, kind: str | None = None) -> ibis.Table:
-    """The file in force for each slice: ``kind``, ``slice_key``, ``file_id``, ``run_id``, ``seq``, ``rows``.
-
-    A slice is (kind, slice_key); the file in force is the one whose slice row has the highest
-    ``seq`` (ingested, or restored, last).
-    """
-    files = wh.table("source_file").select("file_id", "run_id", "kind")
-    if kind is not None:
-        files = files.filter(files.kind == kind)
-    # Plain joins and a window, not EXISTS over an aggregate: PostgreSQL plans the latter as a
-    # correlated subplan, quadratic in the number of slices (minutes for a national lookup).
-    slices = wh.table("file_slice").inner_join(files, ["file_id", "run_id"])
-    newest = slices.seq.max().over(ibis.window(group_by=[slices.kind, slices.slice_key]))
-    return (
-        slices.mutate(_newest=newest)
-        .filter(lambda t: t.seq == t._newest)
-        .select("kind", "slice_key", "file_id", "run_id", "seq", "rows")
-    )
-
-
 def counted(wh: Warehouse, kind: str | SourceKind) -> ibis.Table:
     """Rows that count under the rules above; for police street data, one row per crime or ASB incident."""
     kind = get(kind) if isinstance(kind, str) else kind
-    rows = visible(wh, kind.table)
-    if kind.dedupe_key is None:
-        return rows
-    key = rows[kind.dedupe_key]
-    without_id = rows.filter(key.isnull())
-    with_id = rows.filter(key.notnull())
-    first = ibis.row_number().over(
-        ibis.window(group_by=with_id[kind.dedupe_key], order_by=[with_id.month, with_id.seq, with_id.line])
-    )
-    with_id = with_id.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
-    return without_id.union(with_id, distinct=False)
+    return counted_rows_of(wh, kind.table, kind.dedupe_key)
 
 
 def crimes(wh: Warehouse) -> ibis.Table:
@@ -121,6 +87,13 @@ def loaded_by_file(
     selected = set(wh.execute(files.select("file_id")).file_id)
     if not selected:
         return {}
+    kept = kept_counted_rows(wh) if kind.name == KEPT_KIND else None
+    if kept is not None:
+        # The rules were applied when the files landed: count their rows.
+        kept = kept.filter(kept.file_id.isin(sorted(selected)))
+        loaded: dict[str, int] = {}
+        _add(loaded, wh.execute(kept.group_by("file_id").aggregate(n=kept.count())))
+        return {f: loaded.get(f, 0) for f in selected}
     rows = visible(wh, kind.table)
     key = kind.dedupe_key
     everything = run_id is None and file_ids is None

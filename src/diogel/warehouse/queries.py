@@ -9,6 +9,7 @@ import ibis
 import pandas as pd
 
 from diogel.errors import DiogelError
+from diogel.warehouse.counted_table import counted_rows
 from diogel.warehouse.counting import counted_in_lsoas, crimes
 from diogel.warehouse.geography import lsoa_membership, resolve_area
 
@@ -48,7 +49,8 @@ def counts_expr(
         raise DiogelError(
             f"--by takes a comma-separated list of {', '.join(BY_COLUMNS)}; got {', '.join(by)}"
         )
-    t = crimes(wh)
+    kept = counted_rows(wh)
+    t = crimes(wh) if kept is None else kept
     lo, hi = _month(start, "--from"), _month(end, "--to")
     if lo:
         t = t.filter(t.month >= lo)
