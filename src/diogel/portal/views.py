@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diogel.analysis.representation import compare_profile
 from diogel.errors import DiogelError
 from diogel.portal.i18n import N_
 
@@ -787,32 +788,22 @@ def representation(
     shown on the meeting but not tested.
     """
     compared = [b for b, lo, _ in AGE_BANDS if lo >= 18]
-    counts = np.array([int(attendees.get(b, 0) or 0) for b in compared], dtype=float)
-    n = int(counts.sum())
-    pop = residents.reindex(compared).fillna(0).to_numpy(dtype=float)
-    if n == 0 or pop.sum() <= 0:
+    residents = residents.reindex(compared).fillna(0)
+    c = compare_profile({b: attendees.get(b, 0) or 0 for b in compared},
+                        {b: float(residents[b]) for b in compared}, simulations=simulations, seed=seed)  # fmt: skip
+    if c is None:
         return None
-    share = pop / pop.sum()
-    expected = n * share
-    ok = expected > 0
-    stat = float((((counts - expected) ** 2)[ok] / expected[ok]).sum())
-    rng = np.random.default_rng(seed)
-    sims = rng.multinomial(n, share, size=simulations)
-    sim_stats = (((sims - expected) ** 2)[:, ok] / expected[ok]).sum(axis=1)
-    p = float((1 + (sim_stats >= stat - 1e-9).sum()) / (simulations + 1))
-    att_share = counts / n
-    dissim = float(0.5 * np.abs(att_share - share).sum())
+    n, p, dissim, flagged = c.recorded, c.p_value, c.dissimilarity, c.unrepresentative
     bands = [
         {
-            "band": b,
-            "attendees": int(counts[i]),
-            "attendee_share": float(att_share[i]),
-            "resident_share": float(share[i]),
-            "ratio": float(att_share[i] / share[i]) if share[i] > 0 else float("nan"),
+            "band": r["group"],
+            "attendees": r["attendees"],
+            "attendee_share": r["attendee_share"],
+            "resident_share": r["resident_share"],
+            "ratio": r["attendee_share"] / r["resident_share"] if r["resident_share"] > 0 else float("nan"),
         }
-        for i, b in enumerate(compared)
+        for r in c.groups
     ]
-    flagged = p < 0.05 and dissim >= 0.25
     return Representation(
         bands=bands,
         recorded=n,
