@@ -329,6 +329,27 @@ def _lookup_1121(wh) -> tuple[pd.DataFrame, list[SourceRef]]:  # noqa: ANN001
     )
 
 
+def partnership_area(wh, area: str, what: str) -> tuple[str, str, str]:  # noqa: ANN001
+    """(level, code, name) of ``area``, which must be a CSP or a local authority, for ``what`` (the
+    output being made, named in the error); one-line DiogelError saying what to load otherwise."""
+    for table, data in (
+        ("lookup_lsoa_ward_la", "geography lookups"),
+        ("police_street", "police.uk street data"),
+    ):
+        if not wh.has(table):
+            raise DiogelError(
+                f"the warehouse has no {data}: run 'diogel init --reference wales' and ingest police.uk data"
+            )
+    level, code, name = resolve(wh, area)
+    if level not in AREA_LEVELS:
+        raise DiogelError(
+            f"{area!r} is a {({'force': 'police force area', 'ward': 'ward', 'lsoa': 'LSOA'})[level]} ({code}); "
+            f"{what} is for a Community Safety Partnership (W14/E22 code) or a local authority "
+            "(W06/E06..E09 code)"
+        )
+    return level, code, name
+
+
 def gather(
     wh,  # noqa: ANN001
     area: str,
@@ -346,21 +367,7 @@ def gather(
     """
     say = progress or (lambda _s: None)
     say("finding the area")
-    for table, what in (
-        ("lookup_lsoa_ward_la", "geography lookups"),
-        ("police_street", "police.uk street data"),
-    ):
-        if not wh.has(table):
-            raise DiogelError(
-                f"the warehouse has no {what}: run 'diogel init --reference wales' and ingest police.uk data"
-            )
-    level, code, name = resolve(wh, area)
-    if level not in AREA_LEVELS:
-        raise DiogelError(
-            f"{area!r} is a {({'force': 'police force area', 'ward': 'ward', 'lsoa': 'LSOA'})[level]} ({code}); "
-            "the strategic assessment is for a Community Safety Partnership (W14/E22 code) or a local "
-            "authority (W06/E06..E09 code)"
-        )
+    level, code, name = partnership_area(wh, area, "the strategic assessment")
     nation = code[0]
     membership = membership_frame(wh)
     in_area = membership[membership[f"{level}_code"] == code]

@@ -18,14 +18,13 @@ import pandas as pd
 
 from diogel.errors import DiogelError
 from diogel.report.gather import (
-    AREA_LEVELS,
     Period,
     _boundaries,
     _deprivation,
     _lookup_1121,
     _population,
     membership_frame,
-    resolve,
+    partnership_area,
     same_force,
 )
 from diogel.warehouse.counting import counted_in_lsoas, in_force
@@ -49,20 +48,7 @@ class ForecastArea:
 
 def _area(wh, area: str) -> tuple[str, str, pd.DataFrame, list[str]]:  # noqa: ANN001
     """(code, name, the area's 2021 LSOA rows, every LSOA code of the area in either vintage)."""
-    for table, what in (
-        ("lookup_lsoa_ward_la", "geography lookups"),
-        ("police_street", "police.uk street data"),
-    ):
-        if not wh.has(table):
-            raise DiogelError(
-                f"the warehouse has no {what}: run 'diogel init --reference wales' and ingest police.uk data"
-            )
-    level, code, name = resolve(wh, area)
-    if level not in AREA_LEVELS:
-        raise DiogelError(
-            f"{area!r} is a {({'force': 'police force area', 'ward': 'ward', 'lsoa': 'LSOA'})[level]} ({code}); "
-            "a forecast is for a Community Safety Partnership (W14/E22 code) or a local authority (W06/E06..E09 code)"
-        )
+    level, code, name = partnership_area(wh, area, "a forecast")
     membership = membership_frame(wh)
     in_area = membership[membership[f"{level}_code"] == code]
     if in_area[in_area["lsoa_vintage"] == 2021].empty:
