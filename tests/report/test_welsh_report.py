@@ -16,6 +16,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -35,6 +36,7 @@ NOT_YET_WELSH = {
     "stop_search": "not yet translated",
     "priorities": "not yet translated",
     "methods": "method notes and caveats of the untranslated sections",
+    "performance": "new with the strategy merge (targets): title and description in Welsh, body not yet translated",
 }
 _WORD = re.compile(r"[A-Za-z][a-z]{2,}")
 
@@ -123,10 +125,17 @@ def halves(demo: Path) -> tuple[_Texts, _Texts]:
 def place_names() -> set[str]:
     """Welsh and English names of the Welsh areas, and each word of them (names are the same text in
     both halves when they have no Welsh form: Blaenau Gwent, Torfaen's peers...)."""
-    path = Path(str(i18n.resources.files("diogel.data"))) / "reference" / "wales" / "names_cy.csv"
-    with path.open(encoding="utf-8") as f:
+    reference = Path(str(i18n.resources.files("diogel.data"))) / "reference" / "wales"
+    with (reference / "names_cy.csv").open(encoding="utf-8") as f:
         places = {n for r in csv.DictReader(f) for n in (r["name_en"], r["name_cy"])}
-    return places | {w for p in places for w in p.split()}
+    # The maps label Welsh wards by the names in the shipped ONS lookup, which has no Welsh-language
+    # column: until it does, a Welsh ward's published name is its name in both halves. Whole names
+    # only: the words of ward names ("Park", "West") would let English text through.
+    wards = pd.read_csv(
+        reference / "lookup_lsoa21_ward24_ltla24.csv.gz", usecols=["ward24_code", "ward24_name"]
+    )
+    ward_names = set(wards.loc[wards["ward24_code"].str.startswith("W"), "ward24_name"])
+    return places | {w for p in places for w in p.split()} | ward_names
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,12 @@ entries are left out, so a guess never reaches a report. A translator extracts n
     cd src/diogel/report && pybabel extract -F babel.cfg --no-location --sort-output \\
         -o translations/report.pot . && pybabel update -D report -i translations/report.pot -d translations
 
+``pybabel update`` marks obsolete (``#~``) every message the extraction cannot see, and many are
+live: section titles and descriptions, the recommendation rules' texts, labels given to ``_()`` as
+variables, and the options report and funding charts under ``diogel/resources``. Move those back
+to active entries after an update (a merge lost 241 of them this way);
+``tests/report/test_welsh_report.py`` fails until they are.
+
 Terms (crime types, dataset names, area kinds) are not in this catalogue: :func:`term` reads them
 from ``diogel/data/glossary.yaml``, the one terminology file the portal follows too, so the report
 and the portal can never name a crime type two ways.
