@@ -13,6 +13,7 @@ from pathlib import Path
 from portal.conftest import AREA, page_csrf
 
 DATE = "2025-03-04"
+DATE_SHOWN = "4 March 2025"  # as the meetings page writes it (Babel, en_GB)
 
 
 def record(client, ward_code: str, theme: str, votes: int) -> None:  # noqa: ANN001
@@ -45,7 +46,7 @@ def test_csv_both_ways_and_one_count_in_the_assessment(sqlite_harness, tmp_path:
                          follow_redirects=False)  # fmt: skip
     assert r.status_code == 303, r.text[:400]
     listing = contributor.get("/meetings").text
-    assert listing.count(DATE) == 2 and ward_b in listing and "not recorded" in listing  # ward A not doubled
+    assert listing.count(DATE_SHOWN) == 2 and ward_b in listing and "not recorded" in listing  # ward A not doubled
 
     # The assessment: the portal's own meeting from the store, the file's rows from the warehouse, once each.
     records = read_portal(None, h.data_dir)
