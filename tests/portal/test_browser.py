@@ -262,7 +262,7 @@ def test_dashboard_screenshot_is_not_blank(server: str, browser) -> None:  # noq
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     r = page.goto(f"{server}/dashboard", timeout=120_000)
     assert r.status == 200
-    figure = page.locator("figure.map svg.choropleth")
+    figure = page.locator("figure#map svg.choropleth")
     assert figure.locator("path").count() > 50  # one shape per LSOA of the partnership
     image = Image.open(io.BytesIO(figure.screenshot())).convert("RGB")
     stat = ImageStat.Stat(image)
