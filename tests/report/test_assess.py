@@ -78,8 +78,12 @@ def figures(run: Run) -> dict:
 
 @pytest.fixture(scope="module")
 def by_id(figures: dict) -> dict:
-    """Figures by id; a table's rows as one object per row (figures.json holds them as lists)."""
-    return {f["id"]: f | ({"rows": table_records(f)} if "rows" in f else {}) for f in figures["figures"]}
+    """Figures by id with their shared definition and parameters written out; a table's rows as one
+    object per row (figures.json holds them as lists)."""
+    return {
+        f["id"]: resolve_figure(figures, f) | ({"rows": table_records(f)} if "rows" in f else {})
+        for f in figures["figures"]
+    }
 
 
 @pytest.fixture(scope="module")
