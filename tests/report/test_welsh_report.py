@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from diogel.cli import app
 from diogel.report import i18n
+from diogel.report.figures import resolve_figure
 from diogel.report.sections import sections
 
 # Sections whose sentences still come out in English (their text is not yet in the catalogue, or comes
@@ -194,7 +195,10 @@ def test_the_check_finds_english(names: set[str]) -> None:
 
 
 def test_figures_json_gives_every_figure_in_welsh(demo: Path) -> None:
-    figures = json.loads((demo / "figures.json").read_text(encoding="utf-8"))["figures"]
+    document = json.loads((demo / "figures.json").read_text(encoding="utf-8"))
+    # A definition several figures share is written once, with its Welsh (shared_definitions).
+    assert all(d["text_cy"] for d in document.get("shared_definitions") or [])
+    figures = [resolve_figure(document, f) for f in document["figures"]]
     assert all(f["label_cy"] and f["definition_cy"] for f in figures)
     levels = [f for f in figures if f["section"] == "levels"]
     assert levels and all(f["label_cy"] != f["label"] for f in levels), [
