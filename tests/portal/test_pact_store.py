@@ -46,7 +46,9 @@ def test_csv_both_ways_and_one_count_in_the_assessment(sqlite_harness, tmp_path:
                          follow_redirects=False)  # fmt: skip
     assert r.status_code == 303, r.text[:400]
     listing = contributor.get("/meetings").text
-    assert listing.count(DATE_SHOWN) == 2 and ward_b in listing and "not recorded" in listing  # ward A not doubled
+    assert (
+        listing.count(DATE_SHOWN) == 2 and ward_b in listing and "not recorded" in listing
+    )  # ward A not doubled
 
     # The assessment: the portal's own meeting from the store, the file's rows from the warehouse, once each.
     records = read_portal(None, h.data_dir)
