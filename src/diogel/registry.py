@@ -20,6 +20,7 @@ stays cheap, and no registry imports the modules that register into it (no impor
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
@@ -54,6 +55,11 @@ class Registry(Generic[T]):
         self.group, self.what, self.item_type, self.name_of = group, what, item_type, name_of
         self.builtins = builtins
         self._items: dict[str, T] = {}
+        # Each item's place: its built-in module's position in ``builtins`` (plugins after), then the
+        # order of registration; so the order never depends on which module some other import
+        # happened to load first.
+        self._rank: dict[str, tuple[int, int]] = {}
+        self._builtin_index = {m: i for i, m in enumerate(builtins)}
         self._loaded = False
 
     def register(self, item: T) -> T:
@@ -62,7 +68,18 @@ class Registry(Generic[T]):
         if name in self._items:
             raise ValueError(f"{self.what} {name!r} is registered twice")
         self._items[name] = item
+        self._rank[name] = (self._origin(), len(self._rank))
         return item
+
+    def _origin(self) -> int:
+        """Position in ``builtins`` of the built-in module whose import is registering (plugins: last)."""
+        frame = sys._getframe(2)
+        while frame is not None:
+            index = self._builtin_index.get(frame.f_globals.get("__name__", ""))
+            if index is not None:
+                return index
+            frame = frame.f_back
+        return len(self.builtins)
 
     def get(self, name: str) -> T:
         """The item called ``name``; a one-line error listing the known names otherwise."""
@@ -73,9 +90,10 @@ class Registry(Generic[T]):
             raise DiogelError(f"unknown {self.what} {name!r}; known: {', '.join(sorted(items))}") from None
 
     def items(self) -> dict[str, T]:
-        """Every registered item by name, in registration order (built-ins first)."""
+        """Every registered item by name: built-ins in the order of ``builtins``, then plugins in
+        registration order."""
         self.load()
-        return dict(self._items)
+        return dict(sorted(self._items.items(), key=lambda kv: self._rank[kv[0]]))
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items().values())
