@@ -3,12 +3,19 @@ database per test (SQLite, or a fresh database on the real PostgreSQL server), a
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -168,3 +175,34 @@ def two_year_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         results = wh.ingest("police-street", demo_police_archive())
         assert all(r.status == "loaded" for r in results)
     return folder / "warehouse.duckdb"
+
+
+@contextmanager
+def serving(data_dir: Path, area: str) -> Iterator[str]:
+    """``diogel serve`` on a free loopback port over ``data_dir`` as a real process; yields its base URL
+    once /healthz answers, and stops it afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-m", "diogel.cli", "--data-dir", str(data_dir), "serve", "--port", str(port),
+           "--area", area]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"diogel serve exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("diogel serve did not answer within 90 s")
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

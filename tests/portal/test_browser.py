@@ -7,20 +7,14 @@ partner file, record a PACT meeting, and check a screenshot of the dashboard map
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from conftest import POLICE
-from portal.conftest import AREA, PASSWORD, USERS, username_of
+from portal.conftest import AREA, PASSWORD, USERS, serving, username_of
 
 CHROMIUM = "/usr/bin/chromium"
 STATE: dict[str, Path] = {}
@@ -54,39 +48,8 @@ def server(master_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     shutil.copy(master_warehouse, data_dir / "warehouse.duckdb")
     _seed(data_dir)
     STATE["data_dir"] = data_dir
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [
-        sys.executable,
-        "-m",
-        "diogel.cli",
-        "--data-dir",
-        str(data_dir),
-        "serve",
-        "--port",
-        str(port),
-        "--area",
-        AREA,
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"diogel serve exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("diogel serve did not answer within 90 s")
-        time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(data_dir, AREA) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from portal.conftest import AREA
+from portal.conftest import AREA, serving
 from portal.test_browser import CHROMIUM, _seed, logged_in
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
@@ -35,39 +32,8 @@ def served(two_year_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -
     data_dir.mkdir()
     shutil.copy(two_year_warehouse, data_dir / "warehouse.duckdb")
     _seed(data_dir)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [
-        sys.executable,
-        "-m",
-        "diogel.cli",
-        "--data-dir",
-        str(data_dir),
-        "serve",
-        "--port",
-        str(port),
-        "--area",
-        AREA,
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"diogel serve exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("diogel serve did not answer within 90 s")
-        time.sleep(0.2)
-    yield base, data_dir
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(data_dir, AREA) as base:
+        yield base, data_dir
 
 
 @pytest.fixture(scope="module")
