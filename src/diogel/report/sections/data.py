@@ -20,7 +20,7 @@ from diogel.gather.accounting import RowAccounting
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import FigureRegistry, fmt_count, fmt_pct
 from diogel.report.gather import AreaData
-from diogel.report.i18n import T, _, term
+from diogel.report.i18n import T, Text, _, catalogue, term
 from diogel.report.sections import Section, register
 
 GAP_PARAMETERS = {"threshold": 0.5, "window": 6, "min_neighbours": 4, "min_median": 10.0}
@@ -120,64 +120,77 @@ def coverage(data: AreaData, accounting: RowAccounting | None) -> Coverage:
 
 
 # -- present ---------------------------------------------------------------------------------------
-def _area_figures(f: FigureRegistry, d: AreaData, cov: Coverage, forces: str) -> dict[str, Markup]:
+class Forces(Text):
+    """The area's forces as police.uk names them ("Gwent Police"), joined, in either language ("Heddlu Gwent")."""
+
+    def __new__(cls, names: list[str]) -> Forces:
+        self = str.__new__(cls, " and ".join(names))
+        self.msgid, self.values, self.names = str(self), {}, list(names)
+        return self
+
+    def in_(self, lang: str) -> str:
+        return catalogue(lang).ugettext(" and ").join(term(n, lang) for n in self.names)
+
+
+def _area_figures(f: FigureRegistry, d: AreaData, cov: Coverage, forces: Forces) -> dict[str, Markup]:
     """The area, its residents and what was counted in it and in its forces' files."""
     p = d.period
     return {
-        "lsoas": f.number("lsoas", len(d.lsoas), label="LSOAs (2021) in the area", inputs=["lookups"],
-                          definition="Number of 2021 Lower layer Super Output Areas whose local authority (ONS LSOA -> ward -> LA "
-                          "lookup) is in the area."),
-        "residents": f.number("residents", d.population["population"].sum(), label="Residents",
+        "lsoas": f.number("lsoas", len(d.lsoas), label=T("LSOAs (2021) in the area"), inputs=["lookups"],
+                          definition=T("Number of 2021 Lower layer Super Output Areas whose local authority (ONS LSOA -> ward -> LA "
+                          "lookup) is in the area.")),
+        "residents": f.number("residents", d.population["population"].sum(), label=T("Residents"),
                               inputs=["population", "lookups"], parameters={"population_year": d.population_year},
-                              definition=f"ONS mid-{d.population_year} population estimate, sum over the area's LSOAs (2011 LSOAs "
-                              "carried to 2021 through the ONS lookup; a split LSOA's residents shared equally)."),
-        "records": f.number("records", cov.records, label="Records counted in the area", inputs=["police:period", "lookups"],
+                              definition=T("ONS mid-{year} population estimate, sum over the area's LSOAs (2011 LSOAs "
+                              "carried to 2021 through the ONS lookup; a split LSOA's residents shared equally).", year=d.population_year)),
+        "records": f.number("records", cov.records, label=T("Records counted in the area"), inputs=["police:period", "lookups"],
                             parameters={"period": p.label},
-                            definition="police.uk street-level crimes and ASB incidents in the area's LSOAs, counted under the counting "
-                            "rules (a Crime ID once, in its earliest month; each ASB row; the latest file for a force-month)."),
-        "records_own": f.number("records_own", cov.records_own, label=f"Records reported by {forces}",
+                            definition=T("police.uk street-level crimes and ASB incidents in the area's LSOAs, counted under the counting "
+                            "rules (a Crime ID once, in its earliest month; each ASB row; the latest file for a force-month).")),
+        "records_own": f.number("records_own", cov.records_own, label=T("Records reported by {forces}", forces=forces),
                                 inputs=["police:period", "lookups"], parameters={"period": p.label, "reported_by": d.reporters},
-                                definition="Of the area's records, those in the files of the force(s) that cover it."),
-        "records_other": f.number("records_other", cov.records_other, label="Records reported by other forces",
+                                definition=T("Of the area's records, those in the files of the force(s) that cover it.")),
+        "records_other": f.number("records_other", cov.records_other, label=T("Records reported by other forces"),
                                   inputs=["police:period", "lookups"], parameters={"period": p.label},
-                                  definition="Of the area's records, those published by another force (only forces whose files are loaded "
-                                  "can be counted)."),
-        "force_rows": f.number("force_rows", cov.force_rows, label=f"Records in the files of {forces}",
+                                  definition=T("Of the area's records, those published by another force (only forces whose files are loaded "
+                                  "can be counted).")),
+        "force_rows": f.number("force_rows", cov.force_rows, label=T("Records in the files of {forces}", forces=forces),
                                inputs=["police:period"], parameters={"period": p.label},
-                               definition="All counted records in the force's own files for the period, wherever located."),
-        "no_location": f.number("no_location", cov.no_location, label="Force records with no location",
+                               definition=T("All counted records in the force's own files for the period, wherever located.")),
+        "no_location": f.number("no_location", cov.no_location, label=T("Force records with no location"),
                                 inputs=["police:period"], parameters={"period": p.label},
-                                definition="Records in the force's files with no LSOA or coordinates: they cannot be placed in any area."),
+                                definition=T("Records in the force's files with no LSOA or coordinates: they cannot be placed in any area.")),
         "no_location_share": f.number("no_location_share", cov.no_location / cov.force_rows if cov.force_rows else None,
-                                      label="Share of force records with no location", inputs=["police:period"],
+                                      label=T("Share of force records with no location"), inputs=["police:period"],
                                       fmt=lambda v: fmt_pct(v, 1), definition="no_location / force_rows."),
-        "outside": f.number("outside", cov.outside, label="Force records located outside its area",
+        "outside": f.number("outside", cov.outside, label=T("Force records located outside its area"),
                             inputs=["police:period", "lookups"], parameters={"period": p.label},
-                            definition="Records in the force's files whose LSOA lies in another police force area (or in no "
-                            "loaded lookup): counted there, not here."),
+                            definition=T("Records in the force's files whose LSOA lies in another police force area (or in no "
+                            "loaded lookup): counted there, not here.")),
     }  # fmt: skip
 
 
-def _month_figures(f: FigureRegistry, d: AreaData, forces: str) -> dict[str, Markup]:
+def _month_figures(f: FigureRegistry, d: AreaData, forces: Forces) -> dict[str, Markup]:
     """The months loaded and the LSOA vintages the records were published on."""
     p = d.period
+    end = f"{p.end:%Y-%m}"
     return {
-        "months_loaded": f.number("months_loaded", len(d.months_loaded), label="Months of police data loaded",
+        "months_loaded": f.number("months_loaded", len(d.months_loaded), label=T("Months of police data loaded"),
                                   inputs=["police:all"],
-                                  definition=f"Months up to {p.end:%Y-%m} with any record from {forces} in the warehouse."),
-        "period_months": f.number("period_months", p.n_months, label="Months in the period", inputs=[],
+                                  definition=T("Months up to {end} with any record from {forces} in the warehouse.", end=end, forces=forces)),
+        "period_months": f.number("period_months", p.n_months, label=T("Months in the period"), inputs=[],
                                   parameters={"period": p.label},
-                                  definition="Calendar months from the first to the last month of the period."),
-        "previous_missing": f.number("previous_missing", len(d.previous_missing), label="Months of the previous period missing",
+                                  definition=T("Calendar months from the first to the last month of the period.")),
+        "previous_missing": f.number("previous_missing", len(d.previous_missing), label=T("Months of the previous period missing"),
                                      inputs=["police:all"], parameters={"previous_period": d.previous.label},
-                                     definition="Months of the previous period of equal length with no data from the force in the warehouse."),
-        "moved_2011": f.number("moved_2011", d.harmonised["records_on_2011_codes"], label="Records on 2011 LSOA codes",
+                                     definition=T("Months of the previous period of equal length with no data from the force in the warehouse.")),
+        "moved_2011": f.number("moved_2011", d.harmonised["records_on_2011_codes"], label=T("Records on 2011 LSOA codes"),
                                inputs=["police:all", "lookups"],
-                               definition="Records (all months shown) published with a 2011 LSOA code that no longer exists, carried to "
-                               "2021 LSOAs through the ONS 2011 -> 2021 lookup."),
-        "apportioned": f.number("apportioned", d.harmonised["records_apportioned"], label="Records shared between split LSOAs",
+                               definition=T("Records (all months shown) published with a 2011 LSOA code that no longer exists, carried to "
+                               "2021 LSOAs through the ONS 2011 -> 2021 lookup.")),
+        "apportioned": f.number("apportioned", d.harmonised["records_apportioned"], label=T("Records shared between split LSOAs"),
                                 inputs=["police:all", "lookups"],
-                                definition="Of those, records whose 2011 LSOA split into several 2021 LSOAs, shared equally between them."),
+                                definition=T("Of those, records whose 2011 LSOA split into several 2021 LSOAs, shared equally between them.")),
     }  # fmt: skip
 
 
@@ -185,34 +198,35 @@ def _gap_figures(f: FigureRegistry, cov: Coverage) -> dict[str, Markup]:
     """The supply-gap table and the number of gaps, in the total and by crime type."""
     f.table("supply_gaps", cov.gaps.assign(month=cov.gaps["month"].dt.strftime("%Y-%m")),
             label=T("Data-supply gaps: force-months whose volume collapses"),
-            definition="Months where a force's count (all types, or one crime type) is under half the median of the "
+            definition=T("Months where a force's count (all types, or one crime type) is under half the median of the "
             "nearest months around it (detect_supply_gaps, iterated). A gap is a problem with the data supplied "
-            "to police.uk, not a fall in crime.",
+            "to police.uk, not a fall in crime."),
             columns={"force": "police.uk 'Reported by'", "crime_type": "crime type, or 'all types'", "month": "month",
                      "count": "records published", "neighbour_median": "median of the reference months",
                      "ratio": "count / neighbour median", "reason": "plain-English explanation"},
             inputs=["police:all"], parameters=GAP_PARAMETERS, csv="supply_gaps")  # fmt: skip
     return {
-        "gap_months_total": f.number("gap_months_total", len(cov.gap_months_total), label="Force-months with a gap in the total",
+        "gap_months_total": f.number("gap_months_total", len(cov.gap_months_total), label=T("Force-months with a gap in the total"),
                                      inputs=["police:all"], parameters=GAP_PARAMETERS,
-                                     definition="Number of months flagged as a supply gap for all crime types together."),
-        "gap_months_by_type": f.number("gap_months_by_type", cov.type_gaps, label="Force-month-crime-type gaps",
+                                     definition=T("Number of months flagged as a supply gap for all crime types together.")),
+        "gap_months_by_type": f.number("gap_months_by_type", cov.type_gaps, label=T("Force-month-crime-type gaps"),
                                        inputs=["police:all"], parameters=GAP_PARAMETERS,
-                                       definition="Number of (month, crime type) combinations flagged as a supply gap."),
+                                       definition=T("Number of (month, crime type) combinations flagged as a supply gap.")),
     }  # fmt: skip
 
 
-def _loading_figures(f: FigureRegistry, d: AreaData, cov: Coverage, forces: str) -> dict[str, Markup]:
+def _loading_figures(f: FigureRegistry, d: AreaData, cov: Coverage, forces: Forces) -> dict[str, Markup]:
     """Months never loaded, and rows set aside at ingest."""
+    end = f"{d.period.end:%Y-%m}"
     return {
-        "months_not_loaded": f.number("months_not_loaded", len(cov.not_loaded), label="Months not loaded", inputs=["police:all"],
+        "months_not_loaded": f.number("months_not_loaded", len(cov.not_loaded), label=T("Months not loaded"), inputs=["police:all"],
                                       parameters={"months": _ranges(cov.not_loaded)},
-                                      definition=f"Months from the first loaded to {d.period.end:%Y-%m} with no data from {forces} in the warehouse: "
-                                      "never ingested, so unknown (not a data-supply gap, not a fall)."),
-        "unknown_lsoa": f.number("unknown_lsoa", cov.unknown_lsoa, label="Records quarantined: LSOA code in no ONS lookup",
+                                      definition=T("Months from the first loaded to {end} with no data from {forces} in the warehouse: "
+                                      "never ingested, so unknown (not a data-supply gap, not a fall).", end=end, forces=forces)),
+        "unknown_lsoa": f.number("unknown_lsoa", cov.unknown_lsoa, label=T("Records quarantined: LSOA code in no ONS lookup"),
                                  inputs=["police:all"],
-                                 definition="Rows of the police.uk street files loaded (every force and month) quarantined at ingest because "
-                                 "their LSOA code is in none of the loaded ONS lookups (no such LSOA): not counted in any area."),
+                                 definition=T("Rows of the police.uk street files loaded (every force and month) quarantined at ingest because "
+                                 "their LSOA code is in none of the loaded ONS lookups (no such LSOA): not counted in any area.")),
     }  # fmt: skip
 
 
@@ -275,15 +289,14 @@ def _method_notes() -> list[tuple[str, Markup]]:
 def build(ctx: Context) -> SectionOutput:
     d, f = ctx.data, ctx.figures
     cov = coverage(d, ctx.accounting)
-    # Figure labels name the forces as police.uk does; the text names them in the report's language.
-    forces = _(" and ").join(d.reporters)
+    forces = Forces(d.reporters)
     fig = _area_figures(f, d, cov, forces) | _month_figures(f, d, forces)
     gaps = _gap_figures(f, cov)
     fig |= _loading_figures(f, d, cov, forces)
     html = ctx.render(
         "sections/data.html.j2",
-        area_forces=", ".join(name for _code, name in d.forces) or forces,
-        forces_words=_(" and ").join(term(r) for r in d.reporters),
+        area_forces=", ".join(name for _code, name in d.forces) or forces.here(),
+        forces_words=forces.here(),
         missing_in_period=[f"{m:%Y-%m}" for m in cov.missing_in_period],
         not_loaded=_ranges(cov.not_loaded),
         gap_rows=len(cov.gaps),

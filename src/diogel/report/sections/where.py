@@ -35,7 +35,7 @@ from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import FigureRegistry, fmt_count, fmt_number, fmt_pct
 from diogel.report.gather import ASB, AreaData, Period
-from diogel.report.i18n import T, _, place, term
+from diogel.report.i18n import Place, T, Text, _, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import ALL, lsoa_counts, rate_unit, slug
 
@@ -80,11 +80,23 @@ def _monthly_cube(data: AreaData, period: Period) -> pd.DataFrame:
     return cube.reindex(index=codes, columns=list(period.months), fill_value=0.0)
 
 
-def lsoa_name(name: str) -> str:
-    """An LSOA's name in the report's language: ONS names an LSOA after its local authority and a number
+class LsoaName(Text):
+    """An LSOA's name in either language: ONS names an LSOA after its local authority and a number
     ("Newport 014B"), and in Welsh after the authority's Welsh name ("Casnewydd 014B")."""
-    authority, _space, number = str(name).rpartition(" ")
-    return f"{place(authority)} {number}" if authority else name
+
+    def __new__(cls, name: str) -> LsoaName:
+        self = str.__new__(cls, str(name))
+        self.msgid, self.values = str(self), {}
+        return self
+
+    def in_(self, lang: str) -> str:
+        authority, _space, number = self.rpartition(" ")
+        return f"{Place(authority).in_(lang)} {number}" if authority else str(self)
+
+
+def lsoa_name(name: str) -> str:
+    """An LSOA's name in the report's language (see :class:`LsoaName`)."""
+    return LsoaName(name).here()
 
 
 # -- compute ---------------------------------------------------------------------------------------
@@ -242,40 +254,47 @@ LSOA_COLUMNS = {
 }  # fmt: skip
 
 
+def _unit_text(period: Period) -> Text:
+    """:func:`rate_unit` as a figure label's value, given in either language."""
+    if period.n_months == 12:
+        return T("per 1,000 residents a year")
+    return T("per 1,000 residents over {n} months", n=period.n_months)
+
+
 def _lsoa_table(ctx: Context, sa: SmallAreas, g: gpd.GeoDataFrame) -> str:
     """Register the one-row-per-LSOA table every map is drawn from; write its GeoPackage."""
     o, lsoa = ctx.options, sa.lsoa
     gpkg = ctx.write_map("lsoa_analysis", g)
-    ctx.figures.table("lsoa", lsoa, kind="map", label=f"LSOAs of {ctx.data.name}: rates, hot spots, clusters and patterns",
+    ctx.figures.table("lsoa", lsoa, kind="map", label=T("LSOAs of {name}: rates, hot spots, clusters and patterns", name=Place(ctx.data.name)),
                       columns={k: v for k, v in LSOA_COLUMNS.items() if k in lsoa.columns}, inputs=INPUTS,
                       parameters={"gi": _gi_parameters(o), "local_moran": _lisa_parameters(o), "emerging": EMERGING,
                                   "sppt": SPPT | {"seed": o.seed, "null_simulations": N_NULL} if sa.change else None},
-                      definition="One row per 2021 LSOA; every map in this section is drawn from these rows.",
+                      definition=T("One row per 2021 LSOA; every map in this section is drawn from these rows."),
                       files=[gpkg], csv="lsoa_analysis")  # fmt: skip
     return gpkg
 
 
-def _hot_spot_figures(f: FigureRegistry, sa: SmallAreas, o, unit: str) -> dict[str, Markup]:  # noqa: ANN001
+def _hot_spot_figures(f: FigureRegistry, sa: SmallAreas, o, unit: Text) -> dict[str, Markup]:  # noqa: ANN001
     """Hot and cold spots, high-rate clusters, the area rate and the highest smoothed rate."""
     lsoa, gi_params = sa.lsoa, _gi_parameters(o)
     hot = lsoa["gi_bin"].isin(["Hot spot 99%", "Hot spot 95%"])
     top = lsoa.sort_values("eb_rate", ascending=False).iloc[0]
     return {
-        "n_hot": f.number("hot_lsoas", int(hot.sum()), label="LSOAs that are hot spots at 95% or more", inputs=INPUTS,
-                          parameters=gi_params, definition="LSOAs with Gi* z > 0 and FDR-adjusted q <= 0.05."),
+        "n_hot": f.number("hot_lsoas", int(hot.sum()), label=T("LSOAs that are hot spots at 95% or more"), inputs=INPUTS,
+                          parameters=gi_params, definition=T("LSOAs with Gi* z > 0 and FDR-adjusted q <= 0.05.")),
         "hot_share": f.number("hot_share", lsoa.loc[hot, "count"].sum() / lsoa["count"].sum() if lsoa["count"].sum() else None,
-                              label="Share of records in those hot spots", fmt=fmt_pct, inputs=INPUTS, parameters=gi_params,
-                              definition="records in the 95%+ hot-spot LSOAs / all records in the area."),
+                              label=T("Share of records in those hot spots"), fmt=fmt_pct, inputs=INPUTS, parameters=gi_params,
+                              definition=T("records in the 95%+ hot-spot LSOAs / all records in the area.")),
         "n_cold": f.number("cold_lsoas", int(lsoa["gi_bin"].isin(["Cold spot 99%", "Cold spot 95%"]).sum()),
-                           label="LSOAs that are cold spots at 95% or more", inputs=INPUTS, parameters=gi_params,
-                           definition="LSOAs with Gi* z < 0 and FDR-adjusted q <= 0.05."),
-        "n_hh": f.number("hh_lsoas", int((lsoa["lisa_cluster"] == "HH").sum()), label="High-rate clusters (HH)",
+                           label=T("LSOAs that are cold spots at 95% or more"), inputs=INPUTS, parameters=gi_params,
+                           definition=T("LSOAs with Gi* z < 0 and FDR-adjusted q <= 0.05.")),
+        "n_hh": f.number("hh_lsoas", int((lsoa["lisa_cluster"] == "HH").sum()), label=T("High-rate clusters (HH)"),
                          inputs=INPUTS, parameters=_lisa_parameters(o),
-                         definition="LSOAs with a high rate among high-rate neighbours (local Moran's I for rates, FDR q <= 0.05)."),
-        "eb_mean": f.number("eb_prior", sa.eb.prior_mean, label=f"Area rate {unit} (EB prior mean)", fmt=fmt_number,
-                            inputs=INPUTS, definition="b = sum(counts) / sum(residents) x 1000."),
-        "top_rate": f.number("top_eb_rate", top["eb_rate"], label=f"Highest smoothed rate ({top['lsoa_name']})",
-                             fmt=fmt_number, inputs=INPUTS, definition="The largest Empirical Bayes rate per 1,000 of any LSOA."),
+                         definition=T("LSOAs with a high rate among high-rate neighbours (local Moran's I for rates, FDR q <= 0.05).")),
+        "eb_mean": f.number("eb_prior", sa.eb.prior_mean, label=T("Area rate {unit} (EB prior mean)", unit=unit), fmt=fmt_number,
+                            inputs=INPUTS, definition=T("b = sum(counts) / sum(residents) x 1000.")),
+        "top_rate": f.number("top_eb_rate", top["eb_rate"], label=T("Highest smoothed rate ({lsoa})", lsoa=LsoaName(top["lsoa_name"])),
+                             fmt=fmt_number, inputs=INPUTS, definition=T("The largest Empirical Bayes rate per 1,000 of any LSOA.")),
         "top_lsoa": lsoa_name(top["lsoa_name"]),
     }  # fmt: skip
 
@@ -287,17 +306,17 @@ def _concentration_figures(f: FigureRegistry, sa: SmallAreas) -> dict[str, Marku
                      "top5_lsoas": "ceil(0.05 N)", "top5_share": "share of records in those LSOAs",
                      "top10_lsoas": "ceil(0.10 N)", "top10_share": "share of records in those LSOAs",
                      "gini": "Gini coefficient across LSOAs (0 even, (N-1)/N all in one)"},
-            definition="top_share and gini of diogel.analysis.concentration over the LSOAs of the area.",
+            definition=T("top_share and gini of diogel.analysis.concentration over the LSOAs of the area."),
             inputs=["police:period", "lookups"], csv="concentration")  # fmt: skip
     all_conc = sa.concentration.iloc[0]
     return {
-        "top5": f.number("top5_share", all_conc["top5_share"], label="Share of records in the top 5% of LSOAs", fmt=fmt_pct,
-                         inputs=["police:period", "lookups"], definition="sum of the ceil(0.05 N) largest LSOA counts / all records."),
-        "top5_n": f.number("top5_lsoas", all_conc["top5_lsoas"], label="LSOAs in the top 5%", inputs=["lookups"],
-                           definition="ceil(0.05 x number of LSOAs)."),
-        "top10": f.number("top10_share", all_conc["top10_share"], label="Share of records in the top 10% of LSOAs",
+        "top5": f.number("top5_share", all_conc["top5_share"], label=T("Share of records in the top 5% of LSOAs"), fmt=fmt_pct,
+                         inputs=["police:period", "lookups"], definition=T("sum of the ceil(0.05 N) largest LSOA counts / all records.")),
+        "top5_n": f.number("top5_lsoas", all_conc["top5_lsoas"], label=T("LSOAs in the top 5%"), inputs=["lookups"],
+                           definition=T("ceil(0.05 x number of LSOAs).")),
+        "top10": f.number("top10_share", all_conc["top10_share"], label=T("Share of records in the top 10% of LSOAs"),
                           fmt=fmt_pct, inputs=["police:period", "lookups"],
-                          definition="sum of the ceil(0.10 N) largest LSOA counts / all records."),
+                          definition=T("sum of the ceil(0.10 N) largest LSOA counts / all records.")),
     }  # fmt: skip
 
 
@@ -305,9 +324,9 @@ def _emerging_figures(f: FigureRegistry, sa: SmallAreas, n_months: int) -> dict[
     """LSOAs in each worrying emerging hot-spot class."""
     patterns = sa.lsoa["emerging_pattern"].value_counts()
     return {
-        p: f.number(f"emerging_{slug(p)}", int(patterns.get(p, 0)), label=f"LSOAs classed '{p}'", inputs=INPUTS,
+        p: f.number(f"emerging_{slug(p)}", int(patterns.get(p, 0)), label=T("LSOAs classed '{pattern}'", pattern=T(p)), inputs=INPUTS,
                     parameters=EMERGING | {"months": n_months},
-                    definition=f"LSOAs classed '{p}' by ESRI's Emerging Hot Spot Analysis (emerging_hot_spots).")
+                    definition=T("LSOAs classed '{pattern}' by ESRI's Emerging Hot Spot Analysis (emerging_hot_spots).", pattern=T(p)))
         for p in WORRYING
     }  # fmt: skip
 
@@ -316,12 +335,12 @@ def _type_hot_spots(ctx: Context, sa: SmallAreas) -> str:
     """Register the hot spots of the largest crime types; write their GeoPackage."""
     names = sa.type_names
     type_gpkg = ctx.write_map("hotspots_by_type", sa.areas.merge(sa.by_type, on="lsoa_code"))
-    ctx.figures.table("hotspots_by_type", sa.by_type, kind="map", label="Gi* hot spots of the largest crime types",
+    ctx.figures.table("hotspots_by_type", sa.by_type, kind="map", label=T("Gi* hot spots of the largest crime types"),
                       columns={"lsoa_code": "LSOA 2021 code",
                                **{f"count_{slug(t)}": f"records of {t.lower()}" for t in names},
                                **{f"gi_z_{slug(t)}": f"Gi* z of {t.lower()}" for t in names},
                                **{f"gi_bin_{slug(t)}": f"hot/cold spot bin of {t.lower()}" for t in names}},
-                      definition="Gi* on counts of one crime type, as for all records.", inputs=INPUTS,
+                      definition=T("Gi* on counts of one crime type, as for all records."), inputs=INPUTS,
                       parameters=_gi_parameters(ctx.options), files=[type_gpkg], csv="hotspots_by_type")  # fmt: skip
     return type_gpkg
 
@@ -360,25 +379,26 @@ def _sppt_figures(f: FigureRegistry, change: PatternChange, d: AreaData, seed: i
                      "dispersion": round(change.dispersion, 3)}  # fmt: skip
     prev_inputs = INPUTS + ["police:previous"]
     two = lambda v: fmt_number(v, 2)  # noqa: E731
-    null_def = ("S of the same test when each LSOA's records of both periods are split between them at random "
-                f"({N_NULL} times, beta-binomial with the period's share and the LSOA counts' over-dispersion phi)")  # fmt: skip
     spans = {
-        "S": f.number("sppt_S", change.sppt.S, label="Andresen's S index", fmt=two, inputs=prev_inputs, parameters=params,
-                      definition="Share of LSOAs whose share of the previous period's records lies inside the 95% resampling interval of this period's share (1 = the same pattern)."),
-        "S_robust": f.number("sppt_S_robust", change.sppt.S_robust, label="Robust S index", fmt=two, inputs=prev_inputs,
-                             parameters=params, definition="S over LSOAs with at least one record in either period."),
-        "S_expected": f.number("sppt_S_expected", change.S_expected, label="S expected with no change", fmt=two,
-                               inputs=prev_inputs, parameters=params, definition=f"Mean {null_def}."),
-        "S_low": f.number("sppt_S_low", change.S_low, label="S with no change: 2.5% point", fmt=two, inputs=prev_inputs,
-                          parameters=params, definition=f"2.5% quantile of the {null_def}."),
-        "S_high": f.number("sppt_S_high", change.S_high, label="S with no change: 97.5% point", fmt=two, inputs=prev_inputs,
-                           parameters=params, definition=f"97.5% quantile of the {null_def}."),
-        "higher": f.number("sppt_higher", change.n_higher, label="LSOAs with a higher share this period (exact test)",
+        "S": f.number("sppt_S", change.sppt.S, label=T("Andresen's S index"), fmt=two, inputs=prev_inputs, parameters=params,
+                      definition=T("Share of LSOAs whose share of the previous period's records lies inside the 95% resampling interval of this period's share (1 = the same pattern).")),
+        "S_robust": f.number("sppt_S_robust", change.sppt.S_robust, label=T("Robust S index"), fmt=two, inputs=prev_inputs,
+                             parameters=params, definition=T("S over LSOAs with at least one record in either period.")),
+        "S_expected": f.number("sppt_S_expected", change.S_expected, label=T("S expected with no change"), fmt=two,
+                               inputs=prev_inputs, parameters=params, definition=T("Mean S of the same test when each LSOA's records of both periods are split between them at random "
+                               "({n} times, beta-binomial with the period's share and the LSOA counts' over-dispersion phi).", n=N_NULL)),
+        "S_low": f.number("sppt_S_low", change.S_low, label=T("S with no change: 2.5% point"), fmt=two, inputs=prev_inputs,
+                          parameters=params, definition=T("2.5% quantile of the S of the same test when each LSOA's records of both periods are split between them at "
+                          "random ({n} times, beta-binomial with the period's share and the LSOA counts' over-dispersion phi).", n=N_NULL)),
+        "S_high": f.number("sppt_S_high", change.S_high, label=T("S with no change: 97.5% point"), fmt=two, inputs=prev_inputs,
+                           parameters=params, definition=T("97.5% quantile of the S of the same test when each LSOA's records of both periods are split between them at "
+                           "random ({n} times, beta-binomial with the period's share and the LSOA counts' over-dispersion phi).", n=N_NULL)),
+        "higher": f.number("sppt_higher", change.n_higher, label=T("LSOAs with a higher share this period (exact test)"),
                            inputs=prev_inputs, parameters=params,
-                           definition="LSOAs whose share of records rose by the dispersion-adjusted exact conditional binomial test, Benjamini-Hochberg q < 0.05."),
-        "lower": f.number("sppt_lower", change.n_lower, label="LSOAs with a lower share this period (exact test)",
+                           definition=T("LSOAs whose share of records rose by the dispersion-adjusted exact conditional binomial test, Benjamini-Hochberg q < 0.05.")),
+        "lower": f.number("sppt_lower", change.n_lower, label=T("LSOAs with a lower share this period (exact test)"),
                           inputs=prev_inputs, parameters=params,
-                          definition="LSOAs whose share of records fell by the dispersion-adjusted exact conditional binomial test, Benjamini-Hochberg q < 0.05."),
+                          definition=T("LSOAs whose share of records fell by the dispersion-adjusted exact conditional binomial test, Benjamini-Hochberg q < 0.05.")),
     }  # fmt: skip
     # Only an S below its no-change range may be read as the pattern having moved.
     spans["verdict"] = (
@@ -493,7 +513,7 @@ def build(ctx: Context) -> SectionOutput:
     unit = rate_unit(d.period)
     g = sa.areas.merge(sa.lsoa.drop(columns=["lsoa_name"]), on="lsoa_code")
     gpkg = _lsoa_table(ctx, sa, g)
-    fig = _hot_spot_figures(f, sa, o, unit) | _concentration_figures(f, sa)
+    fig = _hot_spot_figures(f, sa, o, _unit_text(d.period)) | _concentration_figures(f, sa)
     emerging = _emerging_figures(f, sa, d.period.n_months)
     type_gpkg = _type_hot_spots(ctx, sa)
     maps = _maps(sa, g, unit)
