@@ -31,7 +31,6 @@ from diogel.report.sections import sections
 # from text outside the report package: the analysis modules' sentences and method notes).
 NOT_YET_WELSH = {
     "summary": "findings of the untranslated sections",
-    "where_next": "not yet translated",
     "partner": "not yet translated",
     "drivers": "not yet translated",
     "stop_search": "not yet translated",

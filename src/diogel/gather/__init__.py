@@ -6,4 +6,5 @@ Sections of the report are pure functions of these bundles; no section holds the
   and :func:`.partner.gather_partner_bundle`, everything the report's partner section shows;
 * :mod:`.cardiff`: the Cardiff Model view (ED assaults beside police-recorded violence);
 * :mod:`.partner_records`: record-level reads for analysis inside the warehouse boundary.
+* :mod:`.accounting`: what ingest quarantined (the report's row accounting).
 """

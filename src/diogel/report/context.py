@@ -12,6 +12,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from diogel.analysis.targets import Target
+from diogel.gather.accounting import RowAccounting, gather_accounting
 from diogel.gather.partner import PartnerBundle
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import AreaData
@@ -100,6 +101,13 @@ class Context:
     warehouse: Any = None
     # Partner data, read once by the gatherer before the sections are built; None: not read.
     partner: PartnerBundle | None = None
+    # What ingest quarantined (the data section's row accounting); read from the warehouse when one is
+    # given and this is not, so the sections never query it themselves. None: no warehouse.
+    accounting: RowAccounting | None = None
+
+    def __post_init__(self) -> None:
+        if self.accounting is None and self.warehouse is not None:
+            self.accounting = gather_accounting(self.warehouse)
 
     def render(self, template: str, **values: Any) -> Markup:
         """Render a section template; ``fig(id)`` and ``table(id, ...)`` give registered figures."""

@@ -7,13 +7,18 @@ method beat it. The section reuses the gathered LSOA counts (no new query) and e
 6 origins as ``diogel forecast`` with the negative binomial count model; the kernel method needs
 map points and is left to ``diogel forecast`` (burglary and vehicle crime).
 
-The helpers here (labels, colours, the evaluation table, the map) are shared with the
-``diogel forecast`` command.
+:func:`forecast_next_quarter` computes (a pure function of the gathered data); :func:`build`
+registers the figures and writes the text. The helpers here (labels, colours, the evaluation
+table, the map) are shared with the ``diogel forecast`` command, which writes English: their words
+are :class:`~diogel.report.i18n.Text`, English strings the report gives in its own language.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -22,25 +27,36 @@ from diogel.analysis.forecast_run import ForecastResult, contiguous_months, defa
 from diogel.analysis.forecast_units import lsoa_units
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
-from diogel.report.figures import fmt_number, fmt_pct
+from diogel.report.figures import FigureRegistry, fmt_number, fmt_pct
+from diogel.report.gather import AreaData
+from diogel.report.i18n import T, Text, _, here, month_year, span_words
 from diogel.report.sections import Section, register
 
 HORIZON = 3
 ORIGINS = 6
+#: The share of the area the choice of method is judged at (as :func:`~diogel.analysis.forecast_eval.choose`).
+CHOICE_COVERAGE = 0.05
 CLASS_COLOURS = {
     "top 1% of area": "#b2182b",
     "top 5% of area": "#ef8a62",
     "top 10% of area": "#fddbc7",
     "rest": charts.NOT_SIGNIFICANT,
 }
-METHOD_WORDS = {
-    "naive_last_12": "naive map: records of the last 12 months",
-    "naive_same_months": "naive map: records of the same months last year",
-    "count_model_negbin": "count model: negative binomial regression",
-    "count_model_gbm": "count model: gradient boosting (Poisson loss)",
-    "prospective_hotspot": "prospective hot-spotting (near-repeat kernel)",
+# The map legend's words for the classes (the map gives them in the report's language).
+CLASS_WORDS = {
+    "top 1% of area": T("top 1% of area"),
+    "top 5% of area": T("top 5% of area"),
+    "top 10% of area": T("top 10% of area"),
+    "rest": T("rest"),
 }
-POINTS_NOTE = (
+METHOD_WORDS = {
+    "naive_last_12": T("naive map: records of the last 12 months"),
+    "naive_same_months": T("naive map: records of the same months last year"),
+    "count_model_negbin": T("count model: negative binomial regression"),
+    "count_model_gbm": T("count model: gradient boosting (Poisson loss)"),
+    "prospective_hotspot": T("prospective hot-spotting (near-repeat kernel)"),
+}
+POINTS_NOTE = T(
     "police.uk does not publish where a crime happened: every record is moved to the nearest of a fixed set "
     "of anonymous map points (street centres, public places), and its LSOA is that of the map point. Counts "
     "are therefore counts at map points; on a fine grid (250 m) cells with no map point never hold a record "
@@ -64,9 +80,11 @@ EVALUATION_COLUMNS = {
     "wilcoxon_p": "one-sided paired Wilcoxon signed-rank p (PAI above the naive map's, across origins)",
     "ttest_p": "one-sided paired t-test p, the same comparison",
 }
+INPUTS = ["police:all", "lookups", "boundaries", "deprivation"]
 
 
 def method_words(name: str) -> str:
+    """A method's name in words (a :class:`~diogel.report.i18n.Text`: English, or ``here()`` in the report's language)."""
     return METHOD_WORDS.get(name, name)
 
 
@@ -88,131 +106,278 @@ def forecast_map(
     geo: gpd.GeoDataFrame, chosen: pd.DataFrame, title: str, outline: gpd.GeoDataFrame | None = None
 ):  # noqa: ANN201
     g = geo.merge(chosen[["unit", "area_class"]], on="unit")
-    return charts.categorical_map(g, "area_class", CLASS_COLOURS, title, "forecast (units)", outline=outline)
-
-
-def _verdict(result: ForecastResult) -> Markup:
-    if result.choice is None:
-        return Markup("")
-    return Markup("{}.").format(result.choice.reason)
-
-
-def build(ctx: Context) -> SectionOutput:
-    d, f = ctx.data, ctx.figures
-    months = contiguous_months(pd.DatetimeIndex(d.months_loaded), d.period.end)
-    fd, geo = lsoa_units(d.boundaries, d.crimes, months, None, d.deprivation)
-    result = run_forecast(fd, d.period.end, HORIZON, default_methods(None, False), ORIGINS)
-    inputs = ["police:all", "lookups", "boundaries", "deprivation"]
-    first = d.period.end + pd.DateOffset(months=1)
-    quarter = f"{first:%B %Y} to {d.period.end + pd.DateOffset(months=HORIZON):%B %Y}"
-    chosen = chosen_classes(result)
-    enough = len(result.origins) >= ORIGINS
-    method = result.method if enough else BASELINE
-    if not enough:
-        chosen = result.predictions[result.predictions["method"] == BASELINE].set_index("unit")
-        chosen = chosen.assign(
-            area_class=area_classes(chosen["score"] * chosen["area_km2"], chosen["area_km2"])
-        )
-        chosen = chosen.reset_index()
-    table = chosen[["unit", "score", "rank", "area_class"]].rename(columns={"unit": "lsoa_code"})
-    params = {"horizon_months": HORIZON, "origins": [f"{o:%Y-%m}" for o in result.origins], "step_months": HORIZON,
-              "unit": "LSOA 2021", "method": method, "count_model": "negative binomial (statsmodels NegativeBinomial)",
-              "choice": "highest mean PAI at 5% among methods with a higher mean PAI than the naive map and one-sided paired Wilcoxon p <= 0.05"}  # fmt: skip
-    gpkg = ctx.write_map("where_next", geo.merge(table.rename(columns={"lsoa_code": "unit"}), on="unit"))
-    f.table("forecast", table, kind="map", label=f"Forecast for {quarter}: {method_words(method)}",
-            columns={"lsoa_code": "LSOA 2021 code", "score": "forecast records per km2 over the quarter (relative for the kernel)",
-                     "rank": "rank by forecast per km2 (1 = highest)", "area_class": "top 1%/5%/10% of the area by forecast, or rest"},
-            definition="The chosen method's forecast of the quarter after the period, per LSOA.", inputs=inputs,
-            parameters=params, files=[gpkg], csv="where_next_forecast")  # fmt: skip
-    outline = d.boundaries.dissolve()
-    fig = forecast_map(geo.to_crs(4326), chosen, f"Where next: top of the area, {quarter}", outline=outline)
-    svg = charts.svg(
-        fig, f"Map of the forecast top 1%, 5% and 10% of the area for {quarter}", "where_next.forecast"
+    return charts.categorical_map(
+        g, "area_class", CLASS_COLOURS, title, T("forecast (units)"), words=CLASS_WORDS, outline=outline
     )
-    findings: list[Finding] = []
-    if not enough:
-        need = 12 + HORIZON * ORIGINS
-        n_orig = f.number("origins", len(result.origins), label="Rolling origins that could be evaluated",
-                          inputs=["police:all"], parameters=params,
-                          definition=f"Origins with 12 months loaded before them and {HORIZON} after, up to the period's end.")  # fmt: skip
-        html = Markup(
-            "<p>{} unbroken months are loaded up to {}; an honest evaluation of a forecast needs {} (12 months of "
-            "history before each of {} rolling origins a quarter apart, and the quarter after each), and {} origins "
-            "could be evaluated. Fewer than {} origins cannot show that a method beats the naive map, so none is used: the map shows the naive map, the "
-            "LSOAs with most records per km2 in the last 12 months, as the top of the area for {}. Load more months "
-            "of police.uk data to evaluate the forecasting methods.</p>{}<p class='note'>{}</p>"
-        ).format(
-            len(months), f"{d.period.end:%B %Y}", need, ORIGINS, n_orig, ORIGINS, quarter, svg, POINTS_NOTE
-        )
-        return SectionOutput(
-            html=html,
-            caveats=[Markup("The forecast section could not evaluate any method: too few months loaded.")],
-        )
 
-    ev = evaluation_table(result)
-    f.table("evaluation", ev, label="Forecast evaluation over rolling origins, against the naive map",
-            columns=EVALUATION_COLUMNS, inputs=inputs, parameters=params, csv="where_next_evaluation",
-            definition="Each method forecasts the quarter after each origin from the months up to it; scored at 1%, 5% and 10% of the area.")  # fmt: skip
-    at5 = ev[ev["coverage"].round(4) == 0.05].set_index("method")
-    naive_pai = f.number("naive_pai5", at5.loc[BASELINE, "pai_mean"], label="Naive map's mean PAI at 5% of the area",
-                         fmt=lambda v: fmt_number(v, 2), inputs=inputs, parameters=params,
-                         definition="Mean over the origins of (n/N)/(a/A) for the last 12 months' records.")  # fmt: skip
-    chosen_pai = f.number("chosen_pai5", at5.loc[method, "pai_mean"], label="Chosen method's mean PAI at 5% of the area",
-                          fmt=lambda v: fmt_number(v, 2), inputs=inputs, parameters=params,
-                          definition="Mean over the origins of (n/N)/(a/A) for the chosen method.")  # fmt: skip
-    hit5 = f.number("chosen_hit5", at5.loc[method, "hit_rate_mean"], label="Chosen method's mean hit rate at 5% of the area",
-                    fmt=fmt_pct, inputs=inputs, parameters=params, definition="Mean over the origins of n/N.")  # fmt: skip
-    shown = {"method": "method", "coverage": "area", "hit_rate_mean": "hit rate", "pai_mean": "PAI", "pai_sd": "PAI sd",
-             "pei_mean": "PEI", "rri_mean": "RRI", "pai_better": "origins better", "wilcoxon_p": "Wilcoxon p"}  # fmt: skip
+
+# -- compute ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    """Why the forecast uses its method: the comparison with the naive map at :data:`CHOICE_COVERAGE`.
+
+    The facts of :func:`diogel.analysis.forecast_eval.choose`'s reason, read from the same summary
+    rows so the report can say them in its own language. ``method`` is the method that beat the
+    naive map (``beats``) or the best that did not; None when only the naive map was evaluated.
+    """
+
+    beats: bool
+    method: str | None = None
+    pai: float = np.nan
+    naive_pai: float = np.nan
+    ratio: float = np.nan
+    better: int = 0
+    origins: int = 0
+    wilcoxon_p: float = np.nan
+
+
+@dataclass(frozen=True)
+class NextQuarter:
+    """What the section shows: the rolling-origin evaluation and the forecast it allows.
+
+    Attributes
+    ----------
+    result : the evaluation and every method's forecast (:func:`run_forecast`).
+    months : unbroken months loaded up to the end of the period (the history the methods see).
+    units : the LSOAs forecast, with their geometry.
+    chosen : the forecast shown, per LSOA, with its top-of-area class.
+    method : the method shown: the evaluation's choice, or the naive map when too few origins.
+    verdict : why (None when no method could be compared).
+    """
+
+    result: ForecastResult
+    months: int
+    units: gpd.GeoDataFrame
+    chosen: pd.DataFrame
+    method: str
+    verdict: Verdict | None
+
+    @property
+    def enough(self) -> bool:
+        """Enough rolling origins to show that a method beats the naive map."""
+        return len(self.result.origins) >= ORIGINS
+
+    @property
+    def first(self) -> pd.Timestamp:
+        return self.result.train_to + pd.DateOffset(months=1)
+
+    @property
+    def last(self) -> pd.Timestamp:
+        return self.result.train_to + pd.DateOffset(months=HORIZON)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The forecast per LSOA as registered and mapped."""
+        return self.chosen[["unit", "score", "rank", "area_class"]].rename(columns={"unit": "lsoa_code"})
+
+
+def verdict(result: ForecastResult) -> Verdict | None:
+    """The comparison behind ``result.choice``, from the summary rows at :data:`CHOICE_COVERAGE`."""
+    if result.choice is None:
+        return None
+    s = result.summary[np.isclose(result.summary["coverage"], CHOICE_COVERAGE)]
+    naive = float(s.loc[s["method"] == BASELINE, "pai_mean"].iloc[0])
+    if result.choice.beats_naive:
+        b = s[s["method"] == result.choice.method].iloc[0]
+    else:
+        best = s[s["method"] != BASELINE].sort_values("pai_mean", ascending=False)
+        if best.empty:
+            return Verdict(beats=False)
+        b = best.iloc[0]
+    return Verdict(beats=result.choice.beats_naive, method=str(b["method"]), pai=float(b["pai_mean"]),
+                   naive_pai=naive, ratio=float(b["pai_ratio"]), better=int(b["pai_better"]),
+                   origins=int(b["origins"]), wilcoxon_p=float(b["wilcoxon_p"]))  # fmt: skip
+
+
+def forecast_next_quarter(data: AreaData) -> NextQuarter:
+    """Evaluate the methods at :data:`ORIGINS` rolling origins up to the period's end; forecast the quarter after."""
+    months = contiguous_months(pd.DatetimeIndex(data.months_loaded), data.period.end)
+    fd, geo = lsoa_units(data.boundaries, data.crimes, months, None, data.deprivation)
+    result = run_forecast(fd, data.period.end, HORIZON, default_methods(None, False), ORIGINS)
+    chosen, method = chosen_classes(result), result.method
+    if len(result.origins) < ORIGINS:
+        # Fewer origins cannot show that a method beats the naive map: the naive map is shown.
+        method = BASELINE
+        naive = result.predictions[result.predictions["method"] == BASELINE].set_index("unit")
+        chosen = naive.assign(area_class=area_classes(naive["score"] * naive["area_km2"], naive["area_km2"]))
+        chosen = chosen.reset_index()
+    return NextQuarter(result, len(months), geo, chosen, method, verdict(result))
+
+
+# -- present ---------------------------------------------------------------------------------------
+class Quarter(Text):
+    """The forecast quarter in words ("July 2025 to September 2025"), in either language."""
+
+    def __new__(cls, first: pd.Timestamp, last: pd.Timestamp) -> Quarter:
+        self = str.__new__(cls, span_words(first, last, "en"))
+        self.msgid, self.values, self.first, self.last = str(self), {}, first, last
+        return self
+
+    def in_(self, lang: str) -> str:
+        return span_words(self.first, self.last, lang)
+
+
+def verdict_words(v: Verdict | None) -> Markup:
+    """The verdict as a sentence in the report's language (empty when no method could be compared)."""
+    if v is None:
+        return Markup("")
+    if v.method is None:
+        return Markup(_("only the naive map was evaluated."))
+    facts = {"share": f"{CHOICE_COVERAGE:.0%}", "method": v.method, "pai": f"{v.pai:.2f}",
+             "naive": f"{v.naive_pai:.2f}", "ratio": f"{v.ratio - 1:+.0%}", "better": v.better,
+             "origins": v.origins, "p": f"{v.wilcoxon_p:.3f}"}  # fmt: skip
+    if v.beats:
+        text = _("{method} beat the naive map at {share} of the area: mean PAI {pai} against {naive} ({ratio}), "
+                 "better at {better} of {origins} origins, one-sided Wilcoxon p = {p}.")  # fmt: skip
+    else:
+        text = _("no method beat the naive map at {share} of the area (best: {method}, mean PAI {pai} against "
+                 "{naive}, better at {better} of {origins} origins, one-sided Wilcoxon p = {p}), so the naive "
+                 "map is used.")  # fmt: skip
+    return Markup(text).format(**facts)
+
+
+def _parameters(nq: NextQuarter) -> dict:
+    return {"horizon_months": HORIZON, "origins": [f"{o:%Y-%m}" for o in nq.result.origins], "step_months": HORIZON,
+            "unit": "LSOA 2021", "method": nq.method, "count_model": "negative binomial (statsmodels NegativeBinomial)",
+            "choice": "highest mean PAI at 5% among methods with a higher mean PAI than the naive map and one-sided paired Wilcoxon p <= 0.05"}  # fmt: skip
+
+
+def _forecast(ctx: Context, nq: NextQuarter, quarter: Quarter, params: dict) -> tuple[str, Markup]:
+    """Register the forecast table, write its GeoPackage and draw its map: (GeoPackage path, map)."""
+    table = nq.table
+    gpkg = ctx.write_map("where_next", nq.units.merge(table.rename(columns={"lsoa_code": "unit"}), on="unit"))
+    ctx.figures.table("forecast", table, kind="map",
+                      label=T("Forecast for {quarter}: {method}", quarter=quarter, method=method_words(nq.method)),
+                      columns={"lsoa_code": "LSOA 2021 code", "score": "forecast records per km2 over the quarter (relative for the kernel)",
+                               "rank": "rank by forecast per km2 (1 = highest)", "area_class": "top 1%/5%/10% of the area by forecast, or rest"},
+                      definition=T("The chosen method's forecast of the quarter after the period, per LSOA."), inputs=INPUTS,
+                      parameters=params, files=[gpkg], csv="where_next_forecast")  # fmt: skip
+    title = _("Where next: top of the area, {quarter}").format(quarter=quarter.here())
+    fig = forecast_map(nq.units.to_crs(4326), nq.chosen, title, outline=ctx.data.boundaries.dissolve())
+    alt = _("Map of the forecast top 1%, 5% and 10% of the area for {quarter}").format(quarter=quarter.here())
+    return gpkg, charts.svg(fig, alt, "where_next.forecast")
+
+
+def _too_few_origins(
+    ctx: Context, nq: NextQuarter, quarter: Quarter, svg: Markup, params: dict
+) -> SectionOutput:
+    """Too few months for an honest evaluation: say so and show the naive map."""
+    n_orig = ctx.figures.number("origins", len(nq.result.origins), label=T("Rolling origins that could be evaluated"),
+                                inputs=["police:all"], parameters=params,
+                                definition=T("Origins with 12 months loaded before them and {horizon} after, up to the period's end.", horizon=HORIZON))  # fmt: skip
+    text = Markup(
+        _("{months} unbroken months are loaded up to {end}; an honest evaluation of a forecast needs {need} (12 months "
+          "of history before each of {origins} rolling origins a quarter apart, and the quarter after each), and "
+          "{evaluated} origins could be evaluated. Fewer than {origins} origins cannot show that a method beats the "
+          "naive map, so none is used: the map shows the naive map, the LSOAs with most records per km2 in the last "
+          "12 months, as the top of the area for {quarter}. Load more months of police.uk data to evaluate the "
+          "forecasting methods.")
+    ).format(months=nq.months, end=month_year(ctx.data.period.end), need=12 + HORIZON * ORIGINS, origins=ORIGINS,
+             evaluated=n_orig, quarter=quarter.here())  # fmt: skip
+    return SectionOutput(
+        html=Markup("<p>{}</p>{}<p class='note'>{}</p>").format(text, svg, POINTS_NOTE.here()),
+        caveats=[Markup(_("The forecast section could not evaluate any method: too few months loaded."))],
+    )
+
+
+def _evaluation(ctx: Context, nq: NextQuarter, params: dict) -> dict[str, Markup]:
+    """Register the evaluation table and the figures quoted from it (at 5% of the area)."""
+    f = ctx.figures
+    ev = evaluation_table(nq.result)
+    f.table("evaluation", ev, label=T("Forecast evaluation over rolling origins, against the naive map"),
+            columns=EVALUATION_COLUMNS, inputs=INPUTS, parameters=params, csv="where_next_evaluation",
+            definition=T("Each method forecasts the quarter after each origin from the months up to it; scored at 1%, 5% and 10% of the area."))  # fmt: skip
+    at5 = ev[ev["coverage"].round(4) == CHOICE_COVERAGE].set_index("method")
+    two = lambda v: fmt_number(v, 2)  # noqa: E731
+    return {
+        "naive_pai": f.number("naive_pai5", at5.loc[BASELINE, "pai_mean"], label=T("Naive map's mean PAI at 5% of the area"),
+                              fmt=two, inputs=INPUTS, parameters=params,
+                              definition=T("Mean over the origins of (n/N)/(a/A) for the last 12 months' records.")),
+        "chosen_pai": f.number("chosen_pai5", at5.loc[nq.method, "pai_mean"], label=T("Chosen method's mean PAI at 5% of the area"),
+                               fmt=two, inputs=INPUTS, parameters=params,
+                               definition=T("Mean over the origins of (n/N)/(a/A) for the chosen method.")),
+        "hit5": f.number("chosen_hit5", at5.loc[nq.method, "hit_rate_mean"], label=T("Chosen method's mean hit rate at 5% of the area"),
+                         fmt=fmt_pct, inputs=INPUTS, parameters=params, definition=T("Mean over the origins of n/N.")),
+    }  # fmt: skip
+
+
+def _evaluation_table(f: FigureRegistry) -> Markup:
+    shown = {"method": _("method"), "coverage": _("area"), "hit_rate_mean": _("hit rate"), "pai_mean": "PAI",
+             "pai_sd": _("PAI sd"), "pei_mean": "PEI", "rri_mean": "RRI", "pai_better": _("origins better"),
+             "wilcoxon_p": _("Wilcoxon p")}  # fmt: skip
     num = lambda v: "" if v is None or pd.isna(v) else fmt_number(v, 2)  # noqa: E731
     formats = {"coverage": fmt_pct, "hit_rate_mean": fmt_pct, "pai_mean": num, "pai_sd": num, "pei_mean": num,
                "rri_mean": num, "wilcoxon_p": lambda v: "" if v is None or pd.isna(v) else f"{v:.3f}",
-               "pai_better": lambda v: "" if v is None or pd.isna(v) else str(int(v)), "method": method_words}  # fmt: skip
-    if method == BASELINE:
-        lead = Markup(
-            "Over {} rolling origins, {} The forecast for {} is therefore the naive map: the LSOAs with most records "
-            "per km2 in the last 12 months."
-        ).format(len(result.origins), _verdict(result), quarter)
-        findings.append(Finding(Markup("Where next: no forecasting method beat last year's hot spots (mean PAI at 5% of the area {}), so the forecast for {} is the naive map.").format(naive_pai, quarter), rank=24))  # fmt: skip
+               "pai_better": lambda v: "" if v is None or pd.isna(v) else str(int(v)),
+               "method": lambda v: here(method_words(v))}  # fmt: skip
+    return f.html_table("evaluation", shown, formats=formats, caption=_("Evaluation against the naive map"))
+
+
+def _evaluated(
+    ctx: Context, nq: NextQuarter, quarter: Quarter, svg: Markup, gpkg: str, params: dict
+) -> SectionOutput:
+    """The evaluation, the method it chose and the forecast for the next quarter."""
+    fig = _evaluation(ctx, nq, params)
+    said = verdict_words(nq.verdict)
+    if nq.method == BASELINE:
+        lead = Markup(_("Over {origins} rolling origins, {verdict} The forecast for {quarter} is therefore the naive "
+                        "map: the LSOAs with most records per km2 in the last 12 months.")).format(
+            origins=len(nq.result.origins), verdict=said, quarter=quarter.here())  # fmt: skip
+        finding = Markup(_("Where next: no forecasting method beat last year's hot spots (mean PAI at 5% of the area "
+                           "{naive}), so the forecast for {quarter} is the naive map.")).format(
+            naive=fig["naive_pai"], quarter=quarter.here())  # fmt: skip
     else:
-        lead = Markup("The forecast for {} uses the {}: {}").format(
-            quarter, method_words(method), _verdict(result)
+        words = here(method_words(nq.method))
+        lead = Markup(_("The forecast for {quarter} uses the {method}: {verdict}")).format(
+            quarter=quarter.here(), method=words, verdict=said
         )
-        findings.append(Finding(Markup("Where next: the {} beat last year's hot spots at 5% of the area (mean PAI {} against {}).").format(method_words(method), chosen_pai, naive_pai), rank=24))  # fmt: skip
-    html = Markup(
-        "<p>{}</p><p>Over the origins, the top 5% of the area by the chosen forecast held on average {} of the next "
-        "quarter's records (PAI {}; the naive map's PAI {}).</p>{}{}<p class='note'>Evaluation: for each of {} "
-        "origins ({}), every method saw only the months up to the origin and forecast the quarter after it; units "
-        "are ranked by forecast per km2 and taken until they cover 1%, 5% or 10% of the area. PAI = hit rate / "
-        "area share; PEI = records caught / the most any choice of the same area could catch; RRI = the share caught "
-        "relative to the same area's share in the quarter before. A method is used instead of the naive map only "
-        "when its mean PAI at 5% is higher and a one-sided paired Wilcoxon signed-rank test across the origins gives "
-        "p &lt;= 0.05. Maps: <code>{}</code>.</p><p class='note'>{}</p>"
-    ).format(lead, hit5, chosen_pai, naive_pai, svg,
-             f.html_table("evaluation", shown, formats=formats, caption="Evaluation against the naive map"),
-             len(result.origins), ", ".join(f"{o:%Y-%m}" for o in result.origins), gpkg, POINTS_NOTE)  # fmt: skip
-    return SectionOutput(
-        html=html,
-        findings=findings,
-        caveats=[
-            Markup(
-                "The forecast is of recorded crime and ASB at police.uk map points; it says where records are likely, not why, and is no better than its evaluation shows."
-            )
-        ],  # fmt: skip
-        methods=[
-            (
-                "Forecast (where next)",
-                Markup(
-                    "Methods: the naive map (records of the last 12 months, and of the same months last year) and a negative "
-                    "binomial count model of the quarter's records on lagged counts, season, the neighbours' lagged counts and "
-                    "deprivation (statsmodels). Rolling-origin evaluation, {} origins a quarter apart, at 1%, 5% and 10% of the "
-                    "area: hit rate, PAI (Chainey et al. 2008), PEI (Hunt 2016), RRI (Levine). diogel forecast also evaluates "
-                    "prospective hot-spotting for burglary and vehicle crime, and a 250 m grid."
-                ).format(ORIGINS),
-            )
-        ],  # fmt: skip
-        values={"method": method, "result": result},
+        finding = Markup(_("Where next: the {method} beat last year's hot spots at 5% of the area (mean PAI {chosen} "
+                           "against {naive}).")).format(method=words, chosen=fig["chosen_pai"], naive=fig["naive_pai"])  # fmt: skip
+    held = Markup(_("Over the origins, the top 5% of the area by the chosen forecast held on average {hit} of the next "
+                    "quarter's records (PAI {chosen}; the naive map's PAI {naive}).")).format(
+        hit=fig["hit5"], chosen=fig["chosen_pai"], naive=fig["naive_pai"])  # fmt: skip
+    origins = ", ".join(f"{o:%Y-%m}" for o in nq.result.origins)
+    note = Markup(
+        _("Evaluation: for each of {n} origins ({origins}), every method saw only the months up to the origin and "
+          "forecast the quarter after it; units are ranked by forecast per km2 and taken until they cover 1%, 5% or "
+          "10% of the area. PAI = hit rate / area share; PEI = records caught / the most any choice of the same area "
+          "could catch; RRI = the share caught relative to the same area's share in the quarter before. A method is "
+          "used instead of the naive map only when its mean PAI at 5% is higher and a one-sided paired Wilcoxon "
+          "signed-rank test across the origins gives p &lt;= 0.05. Maps: {maps}.")
+    ).format(n=len(nq.result.origins), origins=origins, maps=Markup("<code>{}</code>").format(gpkg))  # fmt: skip
+    html = Markup("<p>{}</p><p>{}</p>{}{}<p class='note'>{}</p><p class='note'>{}</p>").format(
+        lead, held, svg, _evaluation_table(ctx.figures), note, POINTS_NOTE.here()
     )
+    return SectionOutput(html=html, findings=[Finding(finding, rank=24)], caveats=[_caveat()],
+                         methods=[_method_note()], values={"method": nq.method, "result": nq.result})  # fmt: skip
+
+
+def _caveat() -> Markup:
+    return Markup(_("The forecast is of recorded crime and ASB at police.uk map points; it says where records are "
+                    "likely, not why, and is no better than its evaluation shows."))  # fmt: skip
+
+
+def _method_note() -> tuple[str, Markup]:
+    return (
+        _("Forecast (where next)"),
+        Markup(
+            _("Methods: the naive map (records of the last 12 months, and of the same months last year) and a "
+              "negative binomial count model of the quarter's records on lagged counts, season, the neighbours' "
+              "lagged counts and deprivation (statsmodels). Rolling-origin evaluation, {origins} origins a quarter "
+              "apart, at 1%, 5% and 10% of the area: hit rate, PAI (Chainey et al. 2008), PEI (Hunt 2016), RRI "
+              "(Levine). diogel forecast also evaluates prospective hot-spotting for burglary and vehicle crime, "
+              "and a 250 m grid.")
+        ).format(origins=ORIGINS),
+    )  # fmt: skip
+
+
+def build(ctx: Context) -> SectionOutput:
+    nq = forecast_next_quarter(ctx.data)
+    quarter, params = Quarter(nq.first, nq.last), _parameters(nq)
+    gpkg, svg = _forecast(ctx, nq, quarter, params)
+    if not nq.enough:
+        return _too_few_origins(ctx, nq, quarter, svg, params)
+    return _evaluated(ctx, nq, quarter, svg, gpkg, params)
 
 
 register(
