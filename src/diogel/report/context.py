@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from diogel.analysis.targets import Target
 from diogel.gather.partner import PartnerBundle
+from diogel.gather.stop_search import StopSearchBundle, gather_stop_search
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import AreaData
 
@@ -100,6 +101,15 @@ class Context:
     warehouse: Any = None
     # Partner data, read once by the gatherer before the sections are built; None: not read.
     partner: PartnerBundle | None = None
+    # The period's searches placed in the area; read from ``warehouse`` when the context is made
+    # with one and without a bundle, so the stop-and-search section never holds the warehouse.
+    stop_search: StopSearchBundle | None = None
+
+    def __post_init__(self) -> None:
+        if self.stop_search is None and self.warehouse is not None:
+            self.stop_search = gather_stop_search(
+                self.warehouse, self.data.period.start, self.data.period.end, self.data.boundaries
+            )
 
     def render(self, template: str, **values: Any) -> Markup:
         """Render a section template; ``fig(id)`` and ``table(id, ...)`` give registered figures."""
