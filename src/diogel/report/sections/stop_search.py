@@ -32,16 +32,16 @@ __all__ = ["StopSearchResult", "build", "compute"]
 # police.uk's values of "Object of search" and "Outcome", so a table cell can be given in Welsh
 # (a value not listed here is shown as published).
 VALUES = {
-    v: T(v)
-    for v in (
-        "Controlled drugs", "Offensive weapons", "Stolen goods", "Article for use in theft",
-        "Articles for use in criminal damage", "Evidence of offences under the Act", "Firearms",
-        "Anything to threaten or harm anyone", "Fireworks", "Psychoactive substances", "Crossbows",
-        "Game or poaching equipment", "Evidence of wildlife offences",
-        "Goods on which duty has not been paid etc.", "Detailed object of search unavailable",
-        "A no further action disposal", "Arrest", "Community resolution", "Khat or Cannabis warning",
-        "Penalty Notice for Disorder", "Summons / charged by post", "Caution (simple or conditional)",
-        "not recorded", "Not stated",
+    str(t): t
+    for t in (
+        T("Controlled drugs"), T("Offensive weapons"), T("Stolen goods"), T("Article for use in theft"),
+        T("Articles for use in criminal damage"), T("Evidence of offences under the Act"), T("Firearms"),
+        T("Anything to threaten or harm anyone"), T("Fireworks"), T("Psychoactive substances"), T("Crossbows"),
+        T("Game or poaching equipment"), T("Evidence of wildlife offences"),
+        T("Goods on which duty has not been paid etc."), T("Detailed object of search unavailable"),
+        T("A no further action disposal"), T("Arrest"), T("Community resolution"), T("Khat or Cannabis warning"),
+        T("Penalty Notice for Disorder"), T("Summons / charged by post"), T("Caution (simple or conditional)"),
+        T("not recorded"), T("Not stated"),
     )
 }  # fmt: skip
 
