@@ -32,9 +32,6 @@ from diogel.report.sections import sections
 NOT_YET_WELSH = {
     "summary": "findings of the untranslated sections",
     "where_next": "not yet translated",
-    "partner": "not yet translated",
-    "drivers": "not yet translated",
-    "stop_search": "not yet translated",
     "priorities": "not yet translated",
     "methods": "method notes and caveats of the untranslated sections",
     "performance": "new with the strategy merge (targets): title and description in Welsh, body not yet translated",

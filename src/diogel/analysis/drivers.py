@@ -298,6 +298,27 @@ def _fit_nb2(y: np.ndarray, exog: np.ndarray, offset: np.ndarray):  # noqa: ANN2
     return res, converged, llnull, notes
 
 
+def _coefficient_table(
+    res, covariates: list[str], names: list[str], x: np.ndarray, means: np.ndarray, sds: np.ndarray,
+    outcome: str, standardise: bool, ci: float,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per covariate of a fitted NB2 model: IRR with its Wald interval, p, VIF and the reading."""
+    zcrit = stats.norm.ppf(0.5 + ci / 2)
+    beta, se, pv = np.asarray(res.params)[1:-1], np.asarray(res.bse)[1:-1], np.asarray(res.pvalues)[1:-1]
+    irr = np.exp(beta)
+    lower = np.exp(beta - zcrit * se)
+    upper = np.exp(beta + zcrit * se)
+    readings = [
+        plain_english(names[k], irr[k], lower[k], upper[k], pv[k], outcome, standardised=standardise,
+                      sd=sds[k] if standardise else None, ci=ci)
+        for k in range(len(covariates))
+    ]  # fmt: skip
+    return pd.DataFrame(
+        {"covariate": covariates, "label": names, "mean": means, "sd": sds, "coef": beta, "se": se, "irr": irr,
+         "irr_lower": lower, "irr_upper": upper, "p": pv, "vif": _vif(x), "reading": readings}
+    )  # fmt: skip
+
+
 def fit_nb_drivers(
     data: pd.DataFrame,
     covariates: Sequence[str],
@@ -340,26 +361,11 @@ def fit_nb_drivers(
     res, converged, llnull, notes = _fit_nb2(y, exog, offset)
 
     params = np.asarray(res.params)
-    bse = np.asarray(res.bse)
-    pvalues = np.asarray(res.pvalues)
     zcrit = stats.norm.ppf(0.5 + ci / 2)
-    beta, se, pv = params[1:-1], bse[1:-1], pvalues[1:-1]
-    alpha, alpha_se = float(params[-1]), float(bse[-1])
-
+    alpha, alpha_se = float(params[-1]), float(np.asarray(res.bse)[-1])
     label_map = {**WIMD_LABELS, **(labels or {})}
     names = [label_map.get(c, c.replace("_", " ")) for c in covariates]
-    irr = np.exp(beta)
-    lower = np.exp(beta - zcrit * se)
-    upper = np.exp(beta + zcrit * se)
-    readings = [
-        plain_english(names[k], irr[k], lower[k], upper[k], pv[k], outcome, standardised=standardise,
-                      sd=sds[k] if standardise else None, ci=ci)
-        for k in range(len(covariates))
-    ]  # fmt: skip
-    table = pd.DataFrame(
-        {"covariate": covariates, "label": names, "mean": means, "sd": sds, "coef": beta, "se": se, "irr": irr,
-         "irr_lower": lower, "irr_upper": upper, "p": pv, "vif": _vif(x), "reading": readings}
-    )  # fmt: skip
+    table = _coefficient_table(res, covariates, names, x, means, sds, outcome, standardise, ci)
 
     mu = np.exp(exog @ params[:-1] + offset)
     index = pd.Index(data[area_col].to_numpy(), name=area_col)
