@@ -208,8 +208,7 @@ def _interval_words(lower: float, upper: float, ci: float) -> str:
 def reading_words(row: pd.Series, ci: float = 0.95) -> str:
     """A single-score reading in the report's language, from the model's fields (the English is the
     analysis module's ``reading``)."""
-    label = here(LABEL_TEXT[k]) if (k := _key(row["label"])) else row["label"]
-    values = {"label": label, "size": f"{abs(row['irr'] - 1) * 100:.0f}",
+    values = {"label": _label(row["label"]), "size": f"{abs(row['irr'] - 1) * 100:.0f}",
               "outcome": lower_first(term(row["crime_type"])),
               "interval": _interval_words(row["irr_lower"], row["irr_upper"], ci)}  # fmt: skip
     if row["irr"] >= 1:
@@ -223,8 +222,10 @@ def reading_words(row: pd.Series, ci: float = 0.95) -> str:
     ).format(**values)
 
 
-def _key(label: str) -> str | None:
-    return next((k for k, v in LABELS.items() if v == label), None)
+def _label(label: str) -> str:
+    """A score's English label (as the models carry it) in the report language."""
+    k = next((k for k, v in LABELS.items() if v == label), None)
+    return here(LABEL_TEXT[k]) if k else label
 
 
 def _register_joint(f: FigureRegistry, r: DriversResult) -> dict:
@@ -358,9 +359,7 @@ def _present(ctx: Context, r: DriversResult) -> SectionOutput:
                         definition=T("Crime types with at least {records} records in at least {lsoas} LSOAs that could be fitted.",
                                      records=MIN_RECORDS, lsoas=MIN_LSOAS_WITH_RECORDS))  # fmt: skip
     shown = irr[irr["crime_type"].isin(forest_types)]
-    shown = shown.assign(
-        crime_type=shown["crime_type"].map(term), label=shown["label"].map(lambda lb: _label(lb))
-    )
+    shown = shown.assign(crime_type=shown["crime_type"].map(term), label=shown["label"].map(_label))
     forest = charts.svg(
         charts.forest_plot(shown, _("Incidence rate ratios, each score alone, largest crime types")),
         _("Forest plot of incidence rate ratios by deprivation domain"),
@@ -378,11 +377,6 @@ def _present(ctx: Context, r: DriversResult) -> SectionOutput:
     caveats, methods = _methods(alpha)
     return SectionOutput(html=html, findings=[Finding(x, rank=30) for x in readings], caveats=caveats,
                          methods=methods, values={"results": r.results})  # fmt: skip
-
-
-def _label(label: str) -> str:
-    k = _key(label)
-    return here(LABEL_TEXT[k]) if k else label
 
 
 def build(ctx: Context) -> SectionOutput:
