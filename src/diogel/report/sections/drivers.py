@@ -372,7 +372,7 @@ def _present(ctx: Context, r: DriversResult) -> SectionOutput:
                         "alpha": _("dispersion"), "pseudo_r2": _("pseudo R2"), "moran_I": _("Moran's I"), "moran_p": "p"},
         skipped=[(term(s.crime_type), s.words()) for s in r.skipped], dropped=r.dropped, rounded=r.rounded,
         n_spatial=n_spatial, n_models=n_models, covariates=[here(LABEL_TEXT[c]) for c in r.covariates],
-        index=r.index, fmt_count=fmt_count, fmt_number=fmt_number, fmt_p=fmt_p,
+        index=r.index.replace("WIMD", _("WIMD")) if r.index else r.index, fmt_count=fmt_count, fmt_number=fmt_number, fmt_p=fmt_p,
     )  # fmt: skip
     caveats, methods = _methods(alpha)
     return SectionOutput(html=html, findings=[Finding(x, rank=30) for x in readings], caveats=caveats,
