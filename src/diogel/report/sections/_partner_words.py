@@ -91,16 +91,17 @@ def rule_violence(view: CardiffView, threshold: int) -> str:
         "Police-recorded figures are published by police.uk and are shown in full.", last=threshold - 1))  # fmt: skip
 
 
-def notes(s: PartnerSummary) -> list[str]:
-    """The summary's notes (records without an LSOA, quarterly dating) in the report language."""
+def notes(s: PartnerSummary, title: str) -> list[str]:
+    """The summary's notes (records without an LSOA, quarterly dating) in the report language; the
+    dataset is named by its ``title`` in another language (the English names it by its key)."""
     out = []
     for note in s.notes:
         if note == f"{s.dataset} records without an LSOA are not in any area and are left out.":
             note = _words(note, T("{dataset} records without an LSOA are not in any area and are left out.",
-                                  dataset=Term(s.dataset)))  # fmt: skip
+                                  dataset=Term(title)))  # fmt: skip
         elif note.startswith(f"{s.dataset} is dated by quarter"):
             note = _words(note, T("{dataset} is dated by quarter: each quarter's count is in its first month, and "
-                                  "the other two months show zero.", dataset=Term(s.dataset)))  # fmt: skip
+                                  "the other two months show zero.", dataset=Term(title)))  # fmt: skip
         out.append(note)
     return out
 

@@ -331,7 +331,7 @@ def _dataset(ctx: Context, r: DatasetResult) -> dict[str, Any]:
     return {
         "dataset": item.dataset, "id": r.sid, "title": term(item.title), "synthetic": r.synthetic,
         "files": [x["name"] for x in item.sources], "threshold": s.threshold, "rule": words.rule_summary(s),
-        "notes": words.notes(s), "total_value": s.total, **levels, "trend": trend,
+        "notes": words.notes(s, item.title), "total_value": s.total, **levels, "trend": trend,
         "trend_raw": None if s.trend.empty else s.trend.iloc[0].to_dict(), **hot,
         "placed": item.hotspots.placed, "near": _near(ctx.figures, r, inputs, params),
     }  # fmt: skip
