@@ -89,8 +89,11 @@ def figure(figures: dict, fid: str) -> dict:
     return f | ({"rows": table_records(f)} if "rows" in f else {})
 
 
-def section_text(html: str, section: str) -> str:
-    start = html.index(f'id="{section}"')
+def section_text(html: str, section: str, welsh: bool = False) -> str:
+    """A section's visible text: of the English half of a bilingual document (its ids are prefixed
+    "en-"), or of the Welsh half (the first) with ``welsh``."""
+    english = f'id="en-{section}"'
+    start = html.index(english if english in html and not welsh else f'id="{section}"')
     end = html.index("</section>", start)
     body = re.sub(r"<svg.*?</svg>", " ", html[start:end], flags=re.S)
     return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", body)))
@@ -110,6 +113,8 @@ def test_demo_loads_the_synthetic_partner_samples_and_says_so(demo: Demo) -> Non
     assert out.index("partner data for Gwent") < out.index("strategic assessment of Newport")
     text = section_text(demo.html, "partner")
     assert "SYNTHETIC" in text and ED_FILE in text and FIRE_FILE in text
+    welsh = section_text(demo.html, "partner", welsh=True)
+    assert "SYNTHETIG" in welsh and ED_FILE in welsh and FIRE_FILE in welsh
     sources = {s["name"] for s in demo.figures["sources"] if s["kind"] == "partner"}
     assert sources == {ED_FILE, FIRE_FILE}
 
@@ -215,6 +220,8 @@ def test_every_partner_table_hides_small_counts_and_states_the_rule(demo: Demo) 
         "more than 400 m",
     }
     assert "Near repeats" in text
+    welsh = section_text(demo.html, "partner", welsh=True)
+    assert "Mae niferoedd o 1 i 4 wedi’u cuddio (atal sylfaenol)" in welsh and "Ailadrodd agos" in welsh
 
 
 def test_partner_findings_reach_the_summary_and_methods(demo: Demo) -> None:

@@ -3,7 +3,7 @@ through the ordinary ingest, placed in Carmarthenshire's 2021 LSOAs by the bundl
 
 No street-level data for Dyfed-Powys in June 2024 is in the shared folder, so a full ``diogel assess``
 of a Dyfed-Powys area cannot run; the section is built here on the parts of the assessment context it
-reads (the warehouse, the area's LSOAs, boundaries, residents and period), all real."""
+reads (the gathered searches, the area's LSOAs, boundaries, residents and period), all real."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ import pytest
 
 from conftest import shared
 from diogel import data as bundled
+from diogel.gather.stop_search import gather_stop_search
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import Period
+from diogel.report.i18n import language
 from diogel.report.sections import stop_search
 from diogel.warehouse.core import Warehouse
 
@@ -60,13 +62,19 @@ def built(tmp_path_factory):  # noqa: ANN201
         )
         figures = FigureRegistry(lambda key: [], out)
         figures.section = "stop_search"
-        ctx = SimpleNamespace(data=d, figures=figures, warehouse=wh)
+        # The section holds no warehouse: the searches are gathered first, as the assessment does.
+        bundle = gather_stop_search(wh, d.period.start, d.period.end, boundaries)
+        ctx = SimpleNamespace(data=d, figures=figures, stop_search=bundle)
         result = stop_search.build(ctx)
-    return result, figures, boundaries
+        with language("cy"):
+            welsh_figures = FigureRegistry(lambda key: [], out)
+            welsh_figures.section = "stop_search"
+            welsh = stop_search.build(SimpleNamespace(data=d, figures=welsh_figures, stop_search=bundle))
+    return result, figures, boundaries, welsh
 
 
 def test_searches_are_placed_by_their_point_and_counted_by_hand(built):
-    result, figures, _ = built
+    result, figures, *_ = built
     s = result.values["summary"]
     # The excerpt's 11 located rows fall in (ONS LSOA 2021 polygons, looked up one by one):
     # rows 1, 2, 8, 9, 10 Carmarthenshire; 3, 6, 7 Ceredigion; 4, 5 Pembrokeshire; 11 Powys. Row 1 is
@@ -85,7 +93,7 @@ def test_searches_are_placed_by_their_point_and_counted_by_hand(built):
 
 
 def test_too_few_to_read_and_no_invented_denominator(built):
-    result, figures, _ = built
+    result, figures, *_ = built
     html = str(result.html)
     assert "Too few to read" in html
     assert "Disproportionality is not calculated" in html and "College of Policing" in html
@@ -95,3 +103,14 @@ def test_too_few_to_read_and_no_invented_denominator(built):
     # With no recorded crime loaded the place comparison has nothing to compare: shown as n/a, not 0.
     assert result.values["place"]["located_searches"] == 5
     assert figures.get("stop_search.spearman").display == "n/a"
+
+
+def test_the_section_in_welsh_quotes_the_same_figures(built):
+    result, figures, _, welsh = built
+    html = str(welsh.html)
+    assert "Rhy ychydig i’w darllen" in html and "Too few to read" not in html
+    # police.uk's categories are given in Welsh in the tables; the rows in figures.json stay as published.
+    assert "Cyffuriau a reolir" in html and "Controlled drugs" not in html
+    assert ">Gwyn<" in html and "Penderfyniad i beidio â chymryd camau pellach" in html
+    assert str(welsh.caveats[0]).startswith("Stopio a chwilio:")
+    assert str(figures.span("stop_search.searches")) in html

@@ -31,9 +31,6 @@ from diogel.report.sections import sections
 # from text outside the report package: the analysis modules' sentences and method notes).
 NOT_YET_WELSH = {
     "summary": "findings of the untranslated sections",
-    "partner": "not yet translated",
-    "drivers": "not yet translated",
-    "stop_search": "not yet translated",
     "priorities": "not yet translated",
     "methods": "method notes and caveats of the untranslated sections",
     "performance": "new with the strategy merge (targets): title and description in Welsh, body not yet translated",

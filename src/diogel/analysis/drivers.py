@@ -219,6 +219,106 @@ def _moran(residuals: pd.Series, w, permutations: int) -> MoranResiduals:
     )
 
 
+def _check_data(
+    data: pd.DataFrame, covariates: list[str], count_col: str, population_col: str, area_col: str
+) -> np.ndarray:
+    """The counts as floats, after checking the frame can be modelled (ValueError with the reason)."""
+    needed = [area_col, count_col, population_col, *covariates]
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise ValueError(f"data is missing column(s) {missing}; it has {list(data.columns)}")
+    if not covariates:
+        raise ValueError("give at least one covariate")
+    if data[needed].isna().any().any():
+        bad = data[needed].columns[data[needed].isna().any()].tolist()
+        raise ValueError(f"data has missing values in {bad}")
+    if data[area_col].duplicated().any():
+        raise ValueError(f"data has more than one row per {area_col}")
+    if (data[population_col] <= 0).any():
+        raise ValueError("population must be positive in every area (it is the offset log(population))")
+    y = data[count_col].to_numpy(dtype=float)
+    if (y < 0).any() or not np.array_equal(y, np.round(y)):
+        raise ValueError("counts must be non-negative whole numbers")
+    if len(data) <= len(covariates) + 2:
+        raise ValueError(f"{len(data)} areas are too few for {len(covariates)} covariates")
+    return y
+
+
+def _design(
+    data: pd.DataFrame, covariates: list[str], standardise: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The covariates as modelled (standardised with ddof=1 sd, or raw), their means and sds."""
+    raw = data[covariates].to_numpy(dtype=float)
+    means = raw.mean(axis=0)
+    sds = raw.std(axis=0, ddof=1)
+    if not standardise:
+        return raw, means, sds
+    if (sds == 0).any():
+        const = [c for c, s in zip(covariates, sds, strict=True) if s == 0]
+        raise ValueError(f"covariate(s) {const} do not vary, so cannot be standardised")
+    return (raw - means) / sds, means, sds
+
+
+def _fit_nb2(y: np.ndarray, exog: np.ndarray, offset: np.ndarray):  # noqa: ANN202
+    """Maximum-likelihood NB2 fit: Newton-Raphson, or BFGS from the Poisson estimates when Newton
+    does not converge. Returns the statsmodels result, whether it converged, llnull and the notes."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    notes: list[str] = []
+    model = NegativeBinomial(y, exog, loglike_method="nb2", offset=offset)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # statsmodels warns on every step that probes alpha <= 0; failures are checked below.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = model.fit(method="newton", maxiter=200, disp=0)
+        converged = bool(res.mle_retvals.get("converged", False)) and bool(np.isfinite(res.params).all())
+        if not converged:
+            # Newton fails when the data are not overdispersed (the moment start for alpha is <= 0
+            # and alpha's ML estimate is on the boundary 0): restart BFGS from the Poisson fit.
+            from statsmodels.discrete.discrete_model import Poisson
+
+            pois = Poisson(y, exog, offset=offset).fit(method="newton", maxiter=200, disp=0)
+            start = np.append(np.asarray(pois.params), 0.05)
+            res = model.fit(start_params=start, method="bfgs", maxiter=5000, disp=0)
+            converged = bool(res.mle_retvals.get("converged", False)) and bool(np.isfinite(res.params).all())
+            notes.append("Newton-Raphson did not converge; refitted with BFGS from the Poisson estimates")
+        llnull = float(res.llnull)
+    if not np.isfinite(res.params).all():
+        raise ValueError(
+            "the NB2 model could not be fitted (non-finite estimates); check the counts and covariates"
+        )
+    if not converged:
+        notes.append("the optimiser did not report convergence: treat the estimates with caution")
+    if res.params[-1] < 1e-4:
+        notes.append(
+            f"alpha = {res.params[-1]:.2g} is at its lower bound: the counts are not overdispersed, NB2 "
+            "reduces to a Poisson model and the interval for alpha is not reliable"
+        )
+    return res, converged, llnull, notes
+
+
+def _coefficient_table(
+    res, covariates: list[str], names: list[str], x: np.ndarray, means: np.ndarray, sds: np.ndarray,
+    outcome: str, standardise: bool, ci: float,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per covariate of a fitted NB2 model: IRR with its Wald interval, p, VIF and the reading."""
+    zcrit = stats.norm.ppf(0.5 + ci / 2)
+    beta, se, pv = np.asarray(res.params)[1:-1], np.asarray(res.bse)[1:-1], np.asarray(res.pvalues)[1:-1]
+    irr = np.exp(beta)
+    lower = np.exp(beta - zcrit * se)
+    upper = np.exp(beta + zcrit * se)
+    readings = [
+        plain_english(names[k], irr[k], lower[k], upper[k], pv[k], outcome, standardised=standardise,
+                      sd=sds[k] if standardise else None, ci=ci)
+        for k in range(len(covariates))
+    ]  # fmt: skip
+    return pd.DataFrame(
+        {"covariate": covariates, "label": names, "mean": means, "sd": sds, "coef": beta, "se": se, "irr": irr,
+         "irr_lower": lower, "irr_upper": upper, "p": pv, "vif": _vif(x), "reading": readings}
+    )  # fmt: skip
+
+
 def fit_nb_drivers(
     data: pd.DataFrame,
     covariates: Sequence[str],
@@ -253,122 +353,23 @@ def fit_nb_drivers(
         keeps the function free of random state).
     ci : interval level (default 0.95).
     """
-    from statsmodels.discrete.discrete_model import NegativeBinomial
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
     covariates = list(covariates)
-    needed = [area_col, count_col, population_col, *covariates]
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise ValueError(f"data is missing column(s) {missing}; it has {list(data.columns)}")
-    if not covariates:
-        raise ValueError("give at least one covariate")
-    if data[needed].isna().any().any():
-        bad = data[needed].columns[data[needed].isna().any()].tolist()
-        raise ValueError(f"data has missing values in {bad}")
-    if data[area_col].duplicated().any():
-        raise ValueError(f"data has more than one row per {area_col}")
-    if (data[population_col] <= 0).any():
-        raise ValueError("population must be positive in every area (it is the offset log(population))")
-    y = data[count_col].to_numpy(dtype=float)
-    if (y < 0).any() or not np.array_equal(y, np.round(y)):
-        raise ValueError("counts must be non-negative whole numbers")
-    if len(data) <= len(covariates) + 2:
-        raise ValueError(f"{len(data)} areas are too few for {len(covariates)} covariates")
-
-    raw = data[covariates].to_numpy(dtype=float)
-    means = raw.mean(axis=0)
-    sds = raw.std(axis=0, ddof=1)
-    if standardise:
-        if (sds == 0).any():
-            const = [c for c, s in zip(covariates, sds, strict=True) if s == 0]
-            raise ValueError(f"covariate(s) {const} do not vary, so cannot be standardised")
-        x = (raw - means) / sds
-    else:
-        x = raw
+    y = _check_data(data, covariates, count_col, population_col, area_col)
+    x, means, sds = _design(data, covariates, standardise)
     exog = np.column_stack([np.ones(len(data)), x])
     offset = np.log(data[population_col].to_numpy(dtype=float))
-
-    notes: list[str] = []
-    model = NegativeBinomial(y, exog, loglike_method="nb2", offset=offset)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        # statsmodels warns on every step that probes alpha <= 0; failures are checked below.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = model.fit(method="newton", maxiter=200, disp=0)
-        converged = bool(res.mle_retvals.get("converged", False)) and bool(np.isfinite(res.params).all())
-        if not converged:
-            # Newton fails when the data are not overdispersed (the moment start for alpha is <= 0
-            # and alpha's ML estimate is on the boundary 0): restart BFGS from the Poisson fit.
-            from statsmodels.discrete.discrete_model import Poisson
-
-            pois = Poisson(y, exog, offset=offset).fit(method="newton", maxiter=200, disp=0)
-            start = np.append(np.asarray(pois.params), 0.05)
-            res = model.fit(start_params=start, method="bfgs", maxiter=5000, disp=0)
-            converged = bool(res.mle_retvals.get("converged", False)) and bool(np.isfinite(res.params).all())
-            notes.append("Newton-Raphson did not converge; refitted with BFGS from the Poisson estimates")
-        llnull = float(res.llnull)
-    if not np.isfinite(res.params).all():
-        raise ValueError(
-            "the NB2 model could not be fitted (non-finite estimates); check the counts and covariates"
-        )
-    if not converged:
-        notes.append("the optimiser did not report convergence: treat the estimates with caution")
-    if res.params[-1] < 1e-4:
-        notes.append(
-            f"alpha = {res.params[-1]:.2g} is at its lower bound: the counts are not overdispersed, NB2 "
-            "reduces to a Poisson model and the interval for alpha is not reliable"
-        )
+    res, converged, llnull, notes = _fit_nb2(y, exog, offset)
 
     params = np.asarray(res.params)
-    bse = np.asarray(res.bse)
-    pvalues = np.asarray(res.pvalues)
     zcrit = stats.norm.ppf(0.5 + ci / 2)
-    beta, se, pv = params[1:-1], bse[1:-1], pvalues[1:-1]
-    alpha, alpha_se = float(params[-1]), float(bse[-1])
-
+    alpha, alpha_se = float(params[-1]), float(np.asarray(res.bse)[-1])
     label_map = {**WIMD_LABELS, **(labels or {})}
-    irr = np.exp(beta)
-    lower = np.exp(beta - zcrit * se)
-    upper = np.exp(beta + zcrit * se)
-    vif = _vif(x)
-    readings = [
-        plain_english(
-            label_map.get(c, c.replace("_", " ")),
-            irr[k],
-            lower[k],
-            upper[k],
-            pv[k],
-            outcome,
-            standardised=standardise,
-            sd=sds[k] if standardise else None,
-            ci=ci,
-        )
-        for k, c in enumerate(covariates)
-    ]
-    table = pd.DataFrame(
-        {
-            "covariate": covariates,
-            "label": [label_map.get(c, c.replace("_", " ")) for c in covariates],
-            "mean": means,
-            "sd": sds,
-            "coef": beta,
-            "se": se,
-            "irr": irr,
-            "irr_lower": lower,
-            "irr_upper": upper,
-            "p": pv,
-            "vif": vif,
-            "reading": readings,
-        }
-    )
+    names = [label_map.get(c, c.replace("_", " ")) for c in covariates]
+    table = _coefficient_table(res, covariates, names, x, means, sds, outcome, standardise, ci)
 
     mu = np.exp(exog @ params[:-1] + offset)
     index = pd.Index(data[area_col].to_numpy(), name=area_col)
-    fitted = pd.Series(mu, index=index, name="fitted")
     pearson = pd.Series((y - mu) / np.sqrt(mu + alpha * mu**2), index=index, name="pearson_residual")
-    moran = _moran(pearson, w, permutations) if w is not None else None
-
     return NBDriversResult(
         outcome=outcome,
         table=table,
@@ -383,9 +384,9 @@ def fit_nb_drivers(
         llnull=llnull,
         pseudo_r2=1.0 - float(res.llf) / llnull,
         converged=converged,
-        fitted=fitted,
+        fitted=pd.Series(mu, index=index, name="fitted"),
         pearson_residuals=pearson,
-        moran=moran,
+        moran=_moran(pearson, w, permutations) if w is not None else None,
         standardised=standardise,
         ci=ci,
         notes=notes,

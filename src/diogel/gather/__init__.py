@@ -5,6 +5,7 @@ Sections of the report are pure functions of these bundles; no section holds the
 * :mod:`.partner`: partner datasets (fire, ED, ambulance...) for an area and period, disclosure-controlled,
   and :func:`.partner.gather_partner_bundle`, everything the report's partner section shows;
 * :mod:`.cardiff`: the Cardiff Model view (ED assaults beside police-recorded violence);
+* :mod:`.stop_search`: police.uk stop-and-search rows of a period placed in an area's LSOAs;
 * :mod:`.partner_records`: record-level reads for analysis inside the warehouse boundary.
 * :mod:`.accounting`: what ingest quarantined (the report's row accounting).
 """

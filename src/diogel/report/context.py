@@ -14,6 +14,7 @@ from markupsafe import Markup
 from diogel.analysis.targets import Target
 from diogel.gather.accounting import RowAccounting, gather_accounting
 from diogel.gather.partner import PartnerBundle
+from diogel.gather.stop_search import StopSearchBundle, gather_stop_search
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import AreaData
 
@@ -104,10 +105,19 @@ class Context:
     # What ingest quarantined (the data section's row accounting); read from the warehouse when one is
     # given and this is not, so the sections never query it themselves. None: no warehouse.
     accounting: RowAccounting | None = None
+    # The period's searches placed in the area; read from ``warehouse`` when the context is made
+    # with one and without a bundle, so the stop-and-search section never holds the warehouse.
+    stop_search: StopSearchBundle | None = None
 
     def __post_init__(self) -> None:
-        if self.accounting is None and self.warehouse is not None:
+        if self.warehouse is None:
+            return
+        if self.accounting is None:
             self.accounting = gather_accounting(self.warehouse)
+        if self.stop_search is None:
+            self.stop_search = gather_stop_search(
+                self.warehouse, self.data.period.start, self.data.period.end, self.data.boundaries
+            )
 
     def render(self, template: str, **values: Any) -> Markup:
         """Render a section template; ``fig(id)`` and ``table(id, ...)`` give registered figures."""
