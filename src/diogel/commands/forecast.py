@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from diogel.commands._common import fail, out, progress
 from diogel.errors import DiogelError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    from markupsafe import Markup
+
+    from diogel.analysis.forecast import ForecastData
+    from diogel.analysis.forecast_run import ForecastResult
+    from diogel.report.gather_forecast import ForecastArea
 
 ALIASES = {
     "violence": "Violence and sexual offences",
@@ -163,7 +172,7 @@ def write_outputs(result, data, geo, d, kind, unit, engine, out_dir: Path, pdf: 
     return {"title": title, "verdict": f"method used: {result.method} ({verdict})", "files": files}
 
 
-def _title(result, d, kind: str, unit: str) -> tuple[str, str, str]:  # noqa: ANN001
+def _title(result: ForecastResult, d: ForecastArea, kind: str, unit: str) -> tuple[str, str, str]:
     """The forecast's title, its window ("July 2025 to September 2025") and the words for its units."""
     import pandas as pd
 
@@ -176,7 +185,9 @@ def _title(result, d, kind: str, unit: str) -> tuple[str, str, str]:  # noqa: AN
     return title, window, units_words
 
 
-def _write_tables_and_map(result, geo, d, window: str, out_dir: Path) -> tuple:  # noqa: ANN001
+def _write_tables_and_map(
+    result: ForecastResult, geo: gpd.GeoDataFrame, d: ForecastArea, window: str, out_dir: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, Markup]:
     """predictions.csv, evaluation.csv, evaluation_by_origin.csv, forecast.gpkg and forecast_map.svg;
     returns the evaluation table, the chosen method's classes and the map's SVG."""
     import pandas as pd
@@ -201,7 +212,7 @@ def _write_tables_and_map(result, geo, d, window: str, out_dir: Path) -> tuple: 
     return ev, chosen, svg
 
 
-def _verdict(result, n_origins: int) -> str:  # noqa: ANN001
+def _verdict(result: ForecastResult, n_origins: int) -> str:
     """Why this method was used, or that no method could be evaluated."""
     if result.choice is None:
         verdict = (
@@ -218,8 +229,17 @@ def _verdict(result, n_origins: int) -> str:  # noqa: ANN001
 
 
 def _forecast_html(
-    result, data, d, engine: str, title: str, units_words: str, verdict: str, ev, chosen, svg
-) -> str:  # noqa: ANN001, PLR0913
+    result: ForecastResult,
+    data: ForecastData,
+    d: ForecastArea,
+    engine: str,
+    title: str,
+    units_words: str,
+    verdict: str,
+    ev: pd.DataFrame,
+    chosen: pd.DataFrame,
+    svg: Markup,
+) -> str:
     """The standalone HTML note: the map, the evaluation against the naive map, the top of the area, the data."""
     from html import escape as esc
 
