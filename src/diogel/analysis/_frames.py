@@ -7,15 +7,18 @@ from collections.abc import Sequence
 import pandas as pd
 
 
-def _as_tuple(by: str | Sequence[str]) -> tuple[str, ...]:
+def as_tuple(by: str | Sequence[str]) -> tuple[str, ...]:
+    """Series keys as a tuple: one column name or several."""
     return (by,) if isinstance(by, str) else tuple(by)
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    """Raise ValueError naming the columns ``frame`` (called ``name`` in the message) lacks."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{name} is missing column(s) {missing}; it has {list(frame.columns)}")
 
 
-def _month_index(index: pd.Index) -> pd.DatetimeIndex:
+def month_start(index: pd.Index) -> pd.DatetimeIndex:
+    """Each date as the first of its month."""
     return pd.DatetimeIndex(pd.to_datetime(index)).to_period("M").to_timestamp()

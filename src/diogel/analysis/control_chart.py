@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from diogel.analysis._frames import _month_index
+from diogel.analysis._frames import month_start
 
 __all__ = ["CONTROL_METHOD", "control_limits", "laney_multiplier", "laney_sigma_z"]
 
@@ -166,7 +166,7 @@ def control_limits(
     """
     if method not in ("laney", "exact", "shewhart"):
         raise ValueError(f"method must be 'laney', 'exact' or 'shewhart', got {method!r}")
-    s = pd.Series(np.asarray(monthly, dtype=float), index=_month_index(monthly.index)).sort_index()
+    s = pd.Series(np.asarray(monthly, dtype=float), index=month_start(monthly.index)).sort_index()
     if s.index.duplicated().any():
         raise ValueError("monthly has more than one value for a month; sum them first")
     if method == "laney":

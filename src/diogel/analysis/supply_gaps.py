@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from diogel.analysis._frames import _as_tuple, _month_index, _require
+from diogel.analysis._frames import as_tuple, month_start, require_columns
 
 __all__ = ["GapCheck", "comparison_gap_check", "detect_supply_gaps"]
 
@@ -148,13 +148,13 @@ def _summed_and_loaded(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
     """Counts summed per series and month, the loaded months (at the first of the month) and the key
     columns ``loaded`` shares with the series."""
-    frame = monthly.assign(month=_month_index(pd.Index(monthly["month"])))
+    frame = monthly.assign(month=month_start(pd.Index(monthly["month"])))
     summed = frame.groupby([*keys, "month"], as_index=False)["count"].sum()
     shared: list[str] = []
     if loaded is not None:
         shared = [k for k in keys if k in loaded.columns]
-        _require(loaded, [*shared, "month"], "loaded")
-        loaded = loaded.assign(month=_month_index(pd.Index(loaded["month"])))
+        require_columns(loaded, [*shared, "month"], "loaded")
+        loaded = loaded.assign(month=month_start(pd.Index(loaded["month"])))
     return summed, loaded, shared
 
 
@@ -220,8 +220,8 @@ def detect_supply_gaps(
         (count / neighbour median), ``gap`` (bool) and ``reason`` (plain English, empty when not
         flagged).
     """
-    keys = _as_tuple(by)
-    _require(monthly, [*keys, "month", "count"], "monthly")
+    keys = as_tuple(by)
+    require_columns(monthly, [*keys, "month", "count"], "monthly")
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
     summed, loaded, shared = _summed_and_loaded(monthly, keys, loaded)
@@ -282,11 +282,11 @@ def comparison_gap_check(
         ``includes_gap`` is true when any gap month lies in either period; the message tells the
         report not to describe the change as a fall (or rise) in crime.
     """
-    _require(gaps, ["month", "gap", *keys], "gaps")
+    require_columns(gaps, ["month", "gap", *keys], "gaps")
     g = gaps[gaps["gap"].astype(bool)]
     for col, value in keys.items():
         g = g[g[col] == value]
-    months = _month_index(pd.Index(g["month"]))
+    months = month_start(pd.Index(g["month"]))
     hits: set[pd.Timestamp] = set()
     for start, end in (current, previous):
         s, e = (

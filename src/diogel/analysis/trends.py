@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from diogel.analysis._frames import _as_tuple, _require
+from diogel.analysis._frames import as_tuple, require_columns
 
 # Control charts and supply gaps live in their own modules; their names stay importable from here.
 from diogel.analysis.control_chart import CONTROL_METHOD, control_limits, laney_multiplier, laney_sigma_z
@@ -105,12 +105,12 @@ def rates_per_1000(
         Areas with counts but no population are kept with NaN rates (never silently dropped);
         a population of 0 also gives NaN rates.
     """
-    keys = _as_tuple(by)
-    _require(counts, [*keys, "count"], "counts")
+    keys = as_tuple(by)
+    require_columns(counts, [*keys, "count"], "counts")
     pop_keys = [k for k in keys if k in population.columns]
     if not pop_keys:
         raise ValueError(f"population shares none of the grouping columns {list(keys)}")
-    _require(population, [*pop_keys, "population"], "population")
+    require_columns(population, [*pop_keys, "population"], "population")
     if population.duplicated(pop_keys).any():
         dup = population.loc[population.duplicated(pop_keys, keep=False), pop_keys].iloc[0].tolist()
         raise ValueError(f"population has more than one row for {dup}")
