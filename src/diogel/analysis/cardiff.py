@@ -109,25 +109,11 @@ def _answer_columns(frame: pd.DataFrame, key: list[str], recorded: bool) -> pd.D
     return out
 
 
-def cardiff_view(
-    ed: pd.DataFrame,
-    police: pd.DataFrame,
-    start: str | pd.Timestamp | None = None,
-    end: str | pd.Timestamp | None = None,
-    alpha: float = 0.05,
-) -> CardiffView:
-    """ED assaults and police-recorded violence side by side, with the share not reported to the police.
-
-    Parameters
-    ----------
-    ed, police : see the module docstring.
-    start, end : first and last month to include (default: all of both frames).
-    alpha : 1 - the confidence level of the interval for the recorded share.
-
-    Returns
-    -------
-    CardiffView
-    """
+def _prepared(
+    ed: pd.DataFrame, police: pd.DataFrame, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
+) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """Both frames checked, cut to violence and to the months asked for; each ED assault's answer
+    (reported, not_reported, not_known) in ``_answer``; whether any answer was recorded."""
     for name, frame, cols in (
         ("ed", ed, ("event_date", "event_time", "month", "lsoa_code", "location_type")),
         ("police", police, ("lsoa_code", "month", "count")),
@@ -155,6 +141,11 @@ def cardiff_view(
     recorded = bool((ed["_answer"] != "not_known").any())
     ed["location_type"] = ed["location_type"].where(ed["location_type"].notna(), "Not known")
 
+    return ed, police, recorded
+
+
+def _monthly(ed: pd.DataFrame, police: pd.DataFrame) -> pd.DataFrame:
+    """ED assaults and police-recorded violence per month, and ED assaults per 100 police records."""
     months = sorted(set(ed.month) | set(police.month))
     monthly = pd.DataFrame({"month": months})
     monthly["ed_assaults"] = monthly.month.map(ed.groupby("month").size()).fillna(0).astype("int64")
@@ -165,8 +156,12 @@ def cardiff_view(
         100 * monthly.ed_assaults / monthly.police_violence.where(monthly.police_violence > 0)
     ).astype("Float64")
 
-    placed = ed[ed["lsoa_code"].notna()]
-    by_lsoa = (
+    return monthly
+
+
+def _by_lsoa(placed: pd.DataFrame, police: pd.DataFrame) -> pd.DataFrame:
+    """ED assaults placed in an LSOA beside police-recorded violence there, most ED assaults first."""
+    return (
         pd.DataFrame(placed.groupby("lsoa_code").size().rename("ed_assaults"))
         .join(police.groupby("lsoa_code")["count"].sum().rename("police_violence"), how="outer")
         .fillna(0)
@@ -176,9 +171,10 @@ def cardiff_view(
         .reset_index(drop=True)
     )
 
-    by_type = _answer_columns(ed, ["location_type"], recorded).reset_index()
-    by_type = by_type.sort_values(["ed_assaults", "location_type"], ascending=[False, True], kind="stable")
 
+def _by_hour_of_week(ed: pd.DataFrame, recorded: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ED assaults (and answers) in each of the 7 x 24 hours of the week; also the assaults with a day
+    and an hour."""
     hours = ed["event_time"].map(
         lambda v: int(str(v)[:2]) if isinstance(v, str) and len(v) >= 2 and str(v)[:2].isdigit() else -1
     )
@@ -192,7 +188,15 @@ def cardiff_view(
         by_how[col] = by_how[col].fillna(0).astype("int64")
     by_how = by_how.reset_index()
 
-    police_total = int(police["count"].sum())
+    return by_how, timed
+
+
+def _share_not_reported(
+    ed: pd.DataFrame, placed: pd.DataFrame, police: pd.DataFrame, recorded: bool, alpha: float
+) -> tuple[float, float, float, int, int, str]:
+    """Share of ED assaults not reported to the police, its exact interval, numerator, denominator
+    and method: from the recorded answers, else a lower bound from ED assaults beyond police records
+    in each LSOA and month."""
     if recorded:
         num = int((ed["_answer"] == "not_reported").sum())
         den = int(ed["_answer"].isin(["reported", "not_reported"]).sum())
@@ -209,6 +213,38 @@ def cardiff_view(
         share = num / den if den else float("nan")
         lo_ci = hi_ci = float("nan")
         method = "lower_bound"
+    return share, lo_ci, hi_ci, num, den, method
+
+
+def cardiff_view(
+    ed: pd.DataFrame,
+    police: pd.DataFrame,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    alpha: float = 0.05,
+) -> CardiffView:
+    """ED assaults and police-recorded violence side by side, with the share not reported to the police.
+
+    Parameters
+    ----------
+    ed, police : see the module docstring.
+    start, end : first and last month to include (default: all of both frames).
+    alpha : 1 - the confidence level of the interval for the recorded share.
+
+    Returns
+    -------
+    CardiffView
+    """
+    ed, police, recorded = _prepared(ed, police, start, end)
+    monthly = _monthly(ed, police)
+    placed = ed[ed["lsoa_code"].notna()]
+    by_lsoa = _by_lsoa(placed, police)
+    by_type = _answer_columns(ed, ["location_type"], recorded).reset_index()
+    by_type = by_type.sort_values(["ed_assaults", "location_type"], ascending=[False, True], kind="stable")
+
+    by_how, timed = _by_hour_of_week(ed, recorded)
+    police_total = int(police["count"].sum())
+    share, lo_ci, hi_ci, num, den, method = _share_not_reported(ed, placed, police, recorded, alpha)
     statement = describe(method, num, den, len(ed), police_total, share, lo_ci, hi_ci, alpha)
     return CardiffView(
         monthly=monthly,

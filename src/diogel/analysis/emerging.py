@@ -187,6 +187,32 @@ def classify_series(z: Sequence[float], p: Sequence[float], alpha: float = 0.05,
     return label or "No pattern detected"
 
 
+def _check_complete_panel(gi: pd.DataFrame) -> None:
+    """Raise unless ``gi`` has lsoa_code, month, z and p, no gaps in z or p and one row for every LSOA
+    and month."""
+    required = ["lsoa_code", "month", "z", "p"]
+    missing = [c for c in required if c not in gi.columns]
+    if missing:
+        raise ValueError(f"gi is missing column(s) {missing}; it has {list(gi.columns)}")
+    if gi.empty:
+        raise ValueError("gi has no rows")
+    if gi.duplicated(["lsoa_code", "month"]).any():
+        dup = gi.loc[gi.duplicated(["lsoa_code", "month"]), ["lsoa_code", "month"]].iloc[0]
+        raise ValueError(f"gi has more than one row for lsoa_code {dup['lsoa_code']} month {dup['month']}")
+    if gi[["z", "p"]].isna().any().any():
+        raise ValueError("gi has missing z or p values")
+
+    months = np.sort(gi["month"].unique())
+    n_months = months.size
+    per_area = gi.groupby("lsoa_code")["month"].nunique()
+    incomplete = per_area[per_area != n_months]
+    if not incomplete.empty:
+        raise ValueError(
+            f"gi is not a complete panel: {len(incomplete)} LSOA(s) lack some of the {n_months} months "
+            f"(first: {incomplete.index[0]} has {int(incomplete.iloc[0])})"
+        )
+
+
 def emerging_hotspot_classes(gi: pd.DataFrame, alpha: float = 0.05, share: float = 0.9) -> pd.DataFrame:
     """Classify each LSOA's monthly Gi* series into ArcGIS Emerging Hot Spot Analysis patterns.
 
@@ -231,28 +257,7 @@ def emerging_hotspot_classes(gi: pd.DataFrame, alpha: float = 0.05, share: float
     ``n_hot``, ``n_cold``, ``final_hot``, ``final_cold``, ``mk_S``, ``mk_Z``, ``mk_p``, ``mk_tau``,
     ``trend``.
     """
-    required = ["lsoa_code", "month", "z", "p"]
-    missing = [c for c in required if c not in gi.columns]
-    if missing:
-        raise ValueError(f"gi is missing column(s) {missing}; it has {list(gi.columns)}")
-    if gi.empty:
-        raise ValueError("gi has no rows")
-    if gi.duplicated(["lsoa_code", "month"]).any():
-        dup = gi.loc[gi.duplicated(["lsoa_code", "month"]), ["lsoa_code", "month"]].iloc[0]
-        raise ValueError(f"gi has more than one row for lsoa_code {dup['lsoa_code']} month {dup['month']}")
-    if gi[["z", "p"]].isna().any().any():
-        raise ValueError("gi has missing z or p values")
-
-    months = np.sort(gi["month"].unique())
-    n_months = months.size
-    per_area = gi.groupby("lsoa_code")["month"].nunique()
-    incomplete = per_area[per_area != n_months]
-    if not incomplete.empty:
-        raise ValueError(
-            f"gi is not a complete panel: {len(incomplete)} LSOA(s) lack some of the {n_months} months "
-            f"(first: {incomplete.index[0]} has {int(incomplete.iloc[0])})"
-        )
-
+    _check_complete_panel(gi)
     rows = []
     ordered = gi.sort_values(["lsoa_code", "month"])
     for code, grp in ordered.groupby("lsoa_code", sort=True):

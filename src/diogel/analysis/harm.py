@@ -96,6 +96,84 @@ class HarmWeights:
     unmatched: list[str]
 
 
+def _matched_offences(css: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The CSS rows with text stripped, a numeric ``weight`` and a police.uk ``crime_type`` (rows with
+    neither dropped), and the source categories that match no police.uk type."""
+    df = css.copy()
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            df[col] = df[col].astype("string").str.strip()
+    df["weight"] = pd.to_numeric(df[_WEIGHT], errors="coerce")
+    df["crime_type"] = df[_CATEGORY].map(policeuk_type)
+    unmatched = sorted({str(c) for c in df.loc[df["crime_type"].isna(), _CATEGORY].dropna().unique()})
+    return df[df["crime_type"].notna() & df["weight"].notna()], unmatched
+
+
+def _count_weighted_mean(df: pd.DataFrame, offence_counts: pd.DataFrame | None) -> pd.DataFrame:
+    """sum(weight_o x count_o) / sum(count_o) per type, joined on ``ONS_COUNTS_code``."""
+    if offence_counts is None:
+        raise ValueError(
+            "method='count_weighted_mean' needs offence_counts (ONS_COUNTS_code, count): the CSS "
+            "weights file holds no offence volumes. Use method='median' or 'mean' without them."
+        )
+    if _COUNTS_CODE not in df.columns:
+        raise ValueError(f"css is missing column {_COUNTS_CODE!r}, needed to join offence_counts")
+    oc = offence_counts[[_COUNTS_CODE, "count"]].copy()
+    oc[_COUNTS_CODE] = oc[_COUNTS_CODE].astype("string").str.strip()
+    oc = oc.groupby(_COUNTS_CODE, as_index=False)["count"].sum()
+    # Codes such as "37.2" and "4.10" must stay text on both sides or they stop matching.
+    j = df.assign(**{_COUNTS_CODE: df[_COUNTS_CODE].astype("string").str.strip()})
+    j = j.merge(oc, on=_COUNTS_CODE, how="inner")
+    j = j[j["count"] > 0]
+    j["wc"] = j["weight"] * j["count"]
+    g = j.groupby("crime_type").agg(wc=("wc", "sum"), c=("count", "sum"), n=(_COUNTS_CODE, "nunique"))
+    return pd.DataFrame({"weight": g["wc"] / g["c"], "n_offences": g["n"]})
+
+
+def _volume_weighted_mean(df: pd.DataFrame, volumes: pd.DataFrame | None) -> pd.DataFrame:
+    """sum(weight_s x V_s) / sum(V_s) per type over its distinct severity codes with a recorded volume."""
+    if volumes is None:
+        raise ValueError(
+            "method='volume_weighted_mean' needs volumes (css_severity_code, count): national recorded-crime "
+            "volumes by offence code, e.g. diogel.sources.harm_weights.offence_volumes()"
+        )
+    v = volumes.dropna(subset=["css_severity_code"])
+    v = v.assign(code=v["css_severity_code"].astype("string").str.strip()).groupby("code")["count"].sum()
+    distinct = df.drop_duplicates(["crime_type", _SEVERITY_CODE])
+    distinct = distinct.assign(volume=distinct[_SEVERITY_CODE].astype("string").str.strip().map(v).fillna(0))
+    distinct = distinct[distinct["volume"] > 0]
+    distinct = distinct.assign(wv=distinct["weight"] * distinct["volume"])
+    g = distinct.groupby("crime_type").agg(wv=("wv", "sum"), v=("volume", "sum"), n=("weight", "size"))
+    return pd.DataFrame(
+        {"weight": (g["wv"] / g["v"]).astype(float), "n_offences": g["n"], "volume": g["v"].astype(float)}
+    )
+
+
+def _weights_note(method: str, no_weight: list[str], unmatched: list[str]) -> str:
+    """The report's caveat: the weights are approximate, which types have none, what was not matched."""
+    note = (
+        "Harm weights are approximate: each police.uk crime type groups many Home Office offences whose "
+        f"ONS Crime Severity Score weights differ widely, and a single {method.replace('_', ' ')} of "
+        "those weights stands in for all of them"
+        + (
+            " (each offence weighted by its national recorded volume, so the common offences count most)"
+            if method == "volume_weighted_mean"
+            else ""
+        )
+        + ". Compare harm between areas and over time, not as an exact measure."
+    )
+    if "Anti-social behaviour" in no_weight:
+        note += (
+            " Anti-social behaviour is not a notifiable crime and has no severity weight: it adds no harm."
+        )
+    others = [t for t in no_weight if t != "Anti-social behaviour"]
+    if others:
+        note += f" No weight could be found for: {', '.join(others)}."
+    if unmatched:
+        note += f" Source categories not matched to a police.uk type (ignored): {', '.join(unmatched)}."
+    return note
+
+
 def policeuk_weights_from_css(
     css: pd.DataFrame,
     method: str = "median",
@@ -157,51 +235,11 @@ def policeuk_weights_from_css(
     missing = [c for c in (_CATEGORY, _WEIGHT, _SEVERITY_CODE) if c not in css.columns]
     if missing:
         raise ValueError(f"css is missing column(s) {missing}")
-    df = css.copy()
-    for col in df.columns:
-        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            df[col] = df[col].astype("string").str.strip()
-    df["weight"] = pd.to_numeric(df[_WEIGHT], errors="coerce")
-    df["crime_type"] = df[_CATEGORY].map(policeuk_type)
-    unmatched = sorted({str(c) for c in df.loc[df["crime_type"].isna(), _CATEGORY].dropna().unique()})
-    df = df[df["crime_type"].notna() & df["weight"].notna()]
-
+    df, unmatched = _matched_offences(css)
     if method == "count_weighted_mean":
-        if offence_counts is None:
-            raise ValueError(
-                "method='count_weighted_mean' needs offence_counts (ONS_COUNTS_code, count): the CSS "
-                "weights file holds no offence volumes. Use method='median' or 'mean' without them."
-            )
-        if _COUNTS_CODE not in df.columns:
-            raise ValueError(f"css is missing column {_COUNTS_CODE!r}, needed to join offence_counts")
-        oc = offence_counts[[_COUNTS_CODE, "count"]].copy()
-        oc[_COUNTS_CODE] = oc[_COUNTS_CODE].astype("string").str.strip()
-        oc = oc.groupby(_COUNTS_CODE, as_index=False)["count"].sum()
-        # Codes such as "37.2" and "4.10" must stay text on both sides or they stop matching.
-        j = df.assign(**{_COUNTS_CODE: df[_COUNTS_CODE].astype("string").str.strip()})
-        j = j.merge(oc, on=_COUNTS_CODE, how="inner")
-        j = j[j["count"] > 0]
-        j["wc"] = j["weight"] * j["count"]
-        g = j.groupby("crime_type").agg(wc=("wc", "sum"), c=("count", "sum"), n=(_COUNTS_CODE, "nunique"))
-        agg = pd.DataFrame({"weight": g["wc"] / g["c"], "n_offences": g["n"]})
+        agg = _count_weighted_mean(df, offence_counts)
     elif method == "volume_weighted_mean":
-        if volumes is None:
-            raise ValueError(
-                "method='volume_weighted_mean' needs volumes (css_severity_code, count): national recorded-crime "
-                "volumes by offence code, e.g. diogel.sources.harm_weights.offence_volumes()"
-            )
-        v = volumes.dropna(subset=["css_severity_code"])
-        v = v.assign(code=v["css_severity_code"].astype("string").str.strip()).groupby("code")["count"].sum()
-        distinct = df.drop_duplicates(["crime_type", _SEVERITY_CODE])
-        distinct = distinct.assign(
-            volume=distinct[_SEVERITY_CODE].astype("string").str.strip().map(v).fillna(0)
-        )
-        distinct = distinct[distinct["volume"] > 0]
-        distinct = distinct.assign(wv=distinct["weight"] * distinct["volume"])
-        g = distinct.groupby("crime_type").agg(wv=("wv", "sum"), v=("volume", "sum"), n=("weight", "size"))
-        agg = pd.DataFrame(
-            {"weight": (g["wv"] / g["v"]).astype(float), "n_offences": g["n"], "volume": g["v"].astype(float)}
-        )
+        agg = _volume_weighted_mean(df, volumes)
     else:
         distinct = df.drop_duplicates(["crime_type", _SEVERITY_CODE])
         g = distinct.groupby("crime_type")["weight"]
@@ -213,27 +251,7 @@ def policeuk_weights_from_css(
     if "volume" in out.columns:
         out["volume"] = out["volume"].fillna(0).astype("int64")
     no_weight = out.loc[out["weight"].isna(), "crime_type"].tolist()
-
-    note = (
-        "Harm weights are approximate: each police.uk crime type groups many Home Office offences whose "
-        f"ONS Crime Severity Score weights differ widely, and a single {method.replace('_', ' ')} of "
-        "those weights stands in for all of them"
-        + (
-            " (each offence weighted by its national recorded volume, so the common offences count most)"
-            if method == "volume_weighted_mean"
-            else ""
-        )
-        + ". Compare harm between areas and over time, not as an exact measure."
-    )
-    if "Anti-social behaviour" in no_weight:
-        note += (
-            " Anti-social behaviour is not a notifiable crime and has no severity weight: it adds no harm."
-        )
-    others = [t for t in no_weight if t != "Anti-social behaviour"]
-    if others:
-        note += f" No weight could be found for: {', '.join(others)}."
-    if unmatched:
-        note += f" Source categories not matched to a police.uk type (ignored): {', '.join(unmatched)}."
+    note = _weights_note(method, no_weight, unmatched)
     return HarmWeights(weights=out, method=method, note=note, unmatched=unmatched)
 
 

@@ -295,6 +295,27 @@ def _confidence_label(alpha: float) -> str:
     return f"{(1 - alpha) * 100:g}%"
 
 
+def _gi_p_source(p_source: str | None, permutations: int) -> str:
+    """The p-value the bins use: "permutation" when there are permutations, else "analytic"."""
+    if p_source is None:
+        p_source = "permutation" if permutations else "analytic"
+    if p_source not in ("analytic", "permutation"):
+        raise ValueError(f"p_source must be 'analytic' or 'permutation', got {p_source!r}")
+    if p_source == "permutation" and not permutations:
+        raise ValueError("p_source='permutation' needs permutations > 0")
+    return p_source
+
+
+def _hot_cold_bins(z: np.ndarray, test: np.ndarray, alpha_levels: Sequence[float]) -> np.ndarray:
+    """The bin of each area ("Hot spot 95%" ...): the strictest level its test p-value meets, on its z side."""
+    labels = np.full(len(z), "Not significant", dtype=object)
+    for alpha in sorted(alpha_levels, reverse=True):
+        sig = test <= alpha
+        labels[sig & (z > 0)] = f"Hot spot {_confidence_label(alpha)}"
+        labels[sig & (z < 0)] = f"Cold spot {_confidence_label(alpha)}"
+    return labels
+
+
 def gi_star(
     values: pd.Series | np.ndarray,
     w: W,
@@ -346,12 +367,7 @@ def gi_star(
     DataFrame indexed by area id
         ``value``, ``z``, ``p``, ``p_sim``, ``q``, ``bin``.
     """
-    if p_source is None:
-        p_source = "permutation" if permutations else "analytic"
-    if p_source not in ("analytic", "permutation"):
-        raise ValueError(f"p_source must be 'analytic' or 'permutation', got {p_source!r}")
-    if p_source == "permutation" and not permutations:
-        raise ValueError("p_source='permutation' needs permutations > 0")
+    p_source = _gi_p_source(p_source, permutations)
     y = _aligned(values, w, "values")
     if np.allclose(y, y[0]):
         raise ValueError("values are all equal: Gi* is undefined (zero variance)")
@@ -374,11 +390,7 @@ def gi_star(
     base = p if p_source == "analytic" else p_sim
     q = benjamini_hochberg(base)
     test = q if fdr else base
-    labels = np.full(len(y), "Not significant", dtype=object)
-    for alpha in sorted(alpha_levels, reverse=True):
-        sig = test <= alpha
-        labels[sig & (z > 0)] = f"Hot spot {_confidence_label(alpha)}"
-        labels[sig & (z < 0)] = f"Cold spot {_confidence_label(alpha)}"
+    labels = _hot_cold_bins(z, test, alpha_levels)
     return pd.DataFrame(
         {"value": y, "z": z, "p": p, "p_sim": p_sim, "q": q, "bin": labels},
         index=pd.Index(w.id_order, name="area"),

@@ -207,6 +207,167 @@ def _time_band_totals(days: np.ndarray, edges: np.ndarray) -> np.ndarray:
 # Knox test
 
 
+def _knox_bands(
+    metric: str,
+    permutations: int,
+    distance_bands: Sequence[int],
+    time_bands: Sequence[int],
+    near_distance_m: int,
+    near_days: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distance and time band edges, once the arguments of :func:`knox_test` are checked."""
+    if metric not in ("manhattan", "euclidean"):
+        raise ValueError("metric must be 'manhattan' or 'euclidean'")
+    if permutations < 1:
+        raise ValueError("permutations must be at least 1")
+    d_edges = np.array(_check_edges(distance_bands, "distance"))
+    t_edges = np.array(_check_edges(time_bands, "time"))
+    if near_distance_m not in d_edges:
+        raise ValueError(
+            f"near_distance_m={near_distance_m} must be one of the distance band edges {list(d_edges)}"
+        )
+    if near_days not in t_edges:
+        raise ValueError(f"near_days={near_days} must be one of the time band edges {list(t_edges)}")
+    return d_edges, t_edges
+
+
+def _knox_table(
+    day_values_i: np.ndarray,
+    day_values_j: np.ndarray,
+    dband: np.ndarray,
+    t_totals: np.ndarray,
+    t_edges: np.ndarray,
+    n_d: int,
+    n_t: int,
+) -> np.ndarray:
+    """The Knox table (distance x time band) of the pairs with these dates; the far distance band is
+    each time band's total less the enumerated near pairs."""
+    near = np.zeros((n_d - 1, n_t), dtype=np.int64)
+    if len(dband):
+        tb = _band(np.abs(day_values_i - day_values_j), t_edges)
+        near = np.bincount(dband * n_t + tb, minlength=(n_d - 1) * n_t).reshape(n_d - 1, n_t)
+    return np.vstack([near, t_totals - near.sum(axis=0)])
+
+
+def _knox_null_tables(
+    days: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    dband: np.ndarray,
+    t_totals: np.ndarray,
+    t_edges: np.ndarray,
+    n_d: int,
+    n_t: int,
+    permutations: int,
+    seed: int | None,
+) -> np.ndarray:
+    """The null distribution: the Knox table under ``permutations`` random permutations of the dates
+    across the locations, shape (permutations, distance bands, time bands), built in chunks."""
+    rng = np.random.default_rng(seed)
+    n = len(days)
+    sims = np.empty((permutations, n_d, n_t), dtype=np.int64)
+    m = len(dband)
+    chunk = max(1, min(permutations, _MAX_CHUNK_ELEMENTS // max(m, 1)))
+    offsets = np.arange(chunk, dtype=np.int64)[:, None] * ((n_d - 1) * n_t)
+    for start in range(0, permutations, chunk):
+        k = min(chunk, permutations - start)
+        # One permutation per row, drawn in sequence so results do not depend on the chunk size.
+        shuffled = np.empty((k, n), dtype=np.int64)
+        for r in range(k):
+            shuffled[r] = days[rng.permutation(n)]
+        if m:
+            tb = _band(np.abs(shuffled[:, i] - shuffled[:, j]), t_edges)
+            flat = (offsets[:k] + dband[None, :] * n_t + tb).ravel()
+            near = np.bincount(flat, minlength=k * (n_d - 1) * n_t).reshape(k, n_d - 1, n_t)
+        else:
+            near = np.zeros((k, n_d - 1, n_t), dtype=np.int64)
+        sims[start : start + k, :-1, :] = near
+        sims[start : start + k, -1, :] = t_totals[None, :] - near.sum(axis=1)
+    return sims
+
+
+def _near_region_test(
+    observed: np.ndarray,
+    sims: np.ndarray,
+    d_edges: np.ndarray,
+    t_edges: np.ndarray,
+    near_distance_m: int,
+    near_days: int,
+    permutations: int,
+) -> tuple[int, float, float, float]:
+    """Pairs within the near region (observed), their mean under the permutations, the ratio of the
+    two and the permutation p-value (r + 1) / (permutations + 1)."""
+    di = int(np.searchsorted(d_edges, near_distance_m)) + 1
+    ti = int(np.searchsorted(t_edges, near_days)) + 1
+    near_obs = int(observed[:di, :ti].sum())
+    near_sims = sims[:, :di, :ti].sum(axis=(1, 2))
+    near_mean = float(near_sims.mean())
+    near_ratio = near_obs / near_mean if near_mean > 0 else float("nan")
+    near_p = float(((near_sims >= near_obs).sum() + 1) / (permutations + 1))
+    return near_obs, near_mean, near_ratio, near_p
+
+
+def _cell_inference(
+    observed: np.ndarray, sims: np.ndarray, permutations: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell: the mean under the permutations (expected), the Knox ratio observed / expected (NaN
+    where expected is 0) and the one-sided permutation p-value (r + 1) / (permutations + 1)."""
+    mean = sims.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(mean > 0, observed / mean, np.nan)
+    p = ((sims >= observed[None]).sum(axis=0) + 1) / (permutations + 1)
+    return mean, ratio, p
+
+
+def _analytic_expected(
+    dband: np.ndarray, t_totals: np.ndarray, n_pairs: int, n_d: int, n_t: int
+) -> np.ndarray:
+    """Expected counts with space and time independent: distance band total x time band total / pairs."""
+    d_counts = np.bincount(dband, minlength=n_d).astype(float)
+    d_counts[-1] = n_pairs - d_counts[:-1].sum()
+    return np.outer(d_counts, t_totals) / n_pairs if n_pairs else np.zeros((n_d, n_t))
+
+
+def _cell_tables(
+    observed: np.ndarray,
+    sims: np.ndarray,
+    dband: np.ndarray,
+    t_totals: np.ndarray,
+    n_pairs: int,
+    d_edges: np.ndarray,
+    t_edges: np.ndarray,
+    permutations: int,
+) -> dict[str, pd.DataFrame]:
+    """The per-cell tables of a :class:`KnoxResult` (observed, expected, expected_analytic, knox_ratio,
+    p_value), labelled by distance and time band."""
+    n_d, n_t = len(d_edges) + 1, len(t_edges) + 1
+    mean, ratio, p = _cell_inference(observed, sims, permutations)
+    analytic = _analytic_expected(dband, t_totals, n_pairs, n_d, n_t)
+    d_labels = distance_band_labels(d_edges.tolist())
+    t_labels = time_band_labels(t_edges.tolist())
+
+    def frame(a: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(
+            a, index=pd.Index(d_labels, name="distance"), columns=pd.Index(t_labels, name="time")
+        )
+
+    return {
+        "observed": frame(observed),
+        "expected": frame(mean),
+        "expected_analytic": frame(analytic),
+        "knox_ratio": frame(ratio),
+        "p_value": frame(p),
+    }
+
+
+def _band_note(metric: str) -> str:
+    return (
+        f"Distances are {metric} ({'|dx| + |dy|' if metric == 'manhattan' else 'straight-line'}) distances "
+        "in metres, rounded to the nearest whole metre (halves up) before banding; time differences are "
+        "whole calendar days between incident dates. Every band includes both of its bounds."
+    )
+
+
 def knox_test(
     incidents: pd.DataFrame,
     x: str = "x",
@@ -244,18 +405,9 @@ def knox_test(
     -------
     KnoxResult, including ``labels`` from :func:`label_incidents` with the same near thresholds.
     """
-    if metric not in ("manhattan", "euclidean"):
-        raise ValueError("metric must be 'manhattan' or 'euclidean'")
-    if permutations < 1:
-        raise ValueError("permutations must be at least 1")
-    d_edges = np.array(_check_edges(distance_bands, "distance"))
-    t_edges = np.array(_check_edges(time_bands, "time"))
-    if near_distance_m not in d_edges:
-        raise ValueError(
-            f"near_distance_m={near_distance_m} must be one of the distance band edges {list(d_edges)}"
-        )
-    if near_days not in t_edges:
-        raise ValueError(f"near_days={near_days} must be one of the time band edges {list(t_edges)}")
+    d_edges, t_edges = _knox_bands(
+        metric, permutations, distance_bands, time_bands, near_distance_m, near_days
+    )
     coords, days, _ = _prepare(incidents, x, y, date)
     n = len(days)
     n_pairs = n * (n - 1) // 2
@@ -264,85 +416,19 @@ def knox_test(
     i, j, dist = _pairs_within(coords, float(d_edges[-1]), metric)
     dband = _band(dist, d_edges)  # all < n_d - 1 (the far band is not enumerated)
     t_totals = _time_band_totals(days, t_edges)
+    observed = _knox_table(days[i], days[j], dband, t_totals, t_edges, n_d, n_t)
+    sims = _knox_null_tables(days, i, j, dband, t_totals, t_edges, n_d, n_t, permutations, seed)
 
-    def table(day_values_i: np.ndarray, day_values_j: np.ndarray) -> np.ndarray:
-        near = np.zeros((n_d - 1, n_t), dtype=np.int64)
-        if len(dband):
-            tb = _band(np.abs(day_values_i - day_values_j), t_edges)
-            near = np.bincount(dband * n_t + tb, minlength=(n_d - 1) * n_t).reshape(n_d - 1, n_t)
-        return np.vstack([near, t_totals - near.sum(axis=0)])
-
-    observed = table(days[i], days[j])
-
-    rng = np.random.default_rng(seed)
-    sims = np.empty((permutations, n_d, n_t), dtype=np.int64)
-    m = len(dband)
-    chunk = max(1, min(permutations, _MAX_CHUNK_ELEMENTS // max(m, 1)))
-    offsets = np.arange(chunk, dtype=np.int64)[:, None] * ((n_d - 1) * n_t)
-    for start in range(0, permutations, chunk):
-        k = min(chunk, permutations - start)
-        # One permutation per row, drawn in sequence so results do not depend on the chunk size.
-        shuffled = np.empty((k, n), dtype=np.int64)
-        for r in range(k):
-            shuffled[r] = days[rng.permutation(n)]
-        if m:
-            tb = _band(np.abs(shuffled[:, i] - shuffled[:, j]), t_edges)
-            flat = (offsets[:k] + dband[None, :] * n_t + tb).ravel()
-            near = np.bincount(flat, minlength=k * (n_d - 1) * n_t).reshape(k, n_d - 1, n_t)
-        else:
-            near = np.zeros((k, n_d - 1, n_t), dtype=np.int64)
-        sims[start : start + k, :-1, :] = near
-        sims[start : start + k, -1, :] = t_totals[None, :] - near.sum(axis=1)
-
-    mean = sims.mean(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(mean > 0, observed / mean, np.nan)
-    p = ((sims >= observed[None]).sum(axis=0) + 1) / (permutations + 1)
-    d_counts = np.bincount(dband, minlength=n_d).astype(float)
-    d_counts[-1] = n_pairs - d_counts[:-1].sum()
-    analytic = np.outer(d_counts, t_totals) / n_pairs if n_pairs else np.zeros((n_d, n_t))
-
-    d_labels = distance_band_labels(d_edges.tolist())
-    t_labels = time_band_labels(t_edges.tolist())
-
-    def frame(a: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame(
-            a, index=pd.Index(d_labels, name="distance"), columns=pd.Index(t_labels, name="time")
-        )
-
-    di = int(np.searchsorted(d_edges, near_distance_m)) + 1
-    ti = int(np.searchsorted(t_edges, near_days)) + 1
-    near_obs = int(observed[:di, :ti].sum())
-    near_sims = sims[:, :di, :ti].sum(axis=(1, 2))
-    near_mean = float(near_sims.mean())
-    near_ratio = near_obs / near_mean if near_mean > 0 else float("nan")
-    near_p = float(((near_sims >= near_obs).sum() + 1) / (permutations + 1))
-    summary = _summary(
-        near_distance_m,
-        near_days,
-        near_obs,
-        near_mean,
-        near_ratio,
-        near_p,
-        crime_label,
-        crime_label_plural or _plural(crime_label),
-        alpha,
-        n,
-    )
-    band_note = (
-        f"Distances are {metric} ({'|dx| + |dy|' if metric == 'manhattan' else 'straight-line'}) distances "
-        "in metres, rounded to the nearest whole metre (halves up) before banding; time differences are "
-        "whole calendar days between incident dates. Every band includes both of its bounds."
-    )
+    tables = _cell_tables(observed, sims, dband, t_totals, n_pairs, d_edges, t_edges, permutations)
+    near = _near_region_test(observed, sims, d_edges, t_edges, near_distance_m, near_days, permutations)
+    near_obs, near_mean, near_ratio, near_p = near
+    plural = crime_label_plural or _plural(crime_label)
+    summary = _summary(near_distance_m, near_days, *near, crime_label, plural, alpha, n)
     labels = label_incidents(
         incidents, x, y, date, near_distance_m=near_distance_m, near_days=near_days, metric=metric
     )
     return KnoxResult(
-        observed=frame(observed),
-        expected=frame(mean),
-        expected_analytic=frame(analytic),
-        knox_ratio=frame(ratio),
-        p_value=frame(p),
+        **tables,
         simulated=sims,
         distance_bands=tuple(int(e) for e in d_edges),
         time_bands=tuple(int(e) for e in t_edges),
@@ -358,7 +444,7 @@ def knox_test(
         near_ratio=near_ratio,
         near_p=near_p,
         summary=summary,
-        band_note=band_note,
+        band_note=_band_note(metric),
         labels=labels,
     )
 

@@ -99,6 +99,35 @@ def _resampled_interval(
     return lower, upper, similar
 
 
+def _check_sppt_arguments(sample_share: float, n_resamples: int, confidence: float) -> None:
+    if not 0 < sample_share <= 1:
+        raise ValueError(f"sample_share must be in (0, 1], got {sample_share}")
+    if n_resamples < 20:
+        raise ValueError(f"n_resamples must be at least 20 for a percentile interval, got {n_resamples}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+
+
+def _counts_on_study_areas(
+    base: pd.DataFrame, test: pd.DataFrame, areas: Sequence[str] | None, area_col: str, count_col: str
+) -> tuple[pd.Index, pd.Series, pd.Series]:
+    """The sorted study areas and both periods' counts on them (0 where an area has no rows)."""
+    b = _counts_by_area(base, area_col, count_col, "base")
+    t = _counts_by_area(test, area_col, count_col, "test")
+    index = b.index.union(t.index)
+    if areas is not None:
+        index = index.union(pd.Index(list(areas)))
+        outside = b.index.union(t.index).difference(pd.Index(list(areas)))
+        if len(outside):
+            raise ValueError(f"{len(outside)} area(s) have counts but are not in areas, e.g. {outside[0]}")
+    index = index.sort_values()
+    b = b.reindex(index, fill_value=0)
+    t = t.reindex(index, fill_value=0)
+    if b.sum() == 0 or t.sum() == 0:
+        raise ValueError("both periods need at least one event")
+    return index, b, t
+
+
 def spatial_point_pattern_test(
     base: pd.DataFrame,
     test: pd.DataFrame,
@@ -140,26 +169,8 @@ def spatial_point_pattern_test(
     sample_share, n_resamples, confidence, replace : see Method (defaults 0.85, 200, 0.95, True).
     seed : seed for ``numpy.random.default_rng``; the same seed gives the same result.
     """
-    if not 0 < sample_share <= 1:
-        raise ValueError(f"sample_share must be in (0, 1], got {sample_share}")
-    if n_resamples < 20:
-        raise ValueError(f"n_resamples must be at least 20 for a percentile interval, got {n_resamples}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-
-    b = _counts_by_area(base, area_col, count_col, "base")
-    t = _counts_by_area(test, area_col, count_col, "test")
-    index = b.index.union(t.index)
-    if areas is not None:
-        index = index.union(pd.Index(list(areas)))
-        outside = b.index.union(t.index).difference(pd.Index(list(areas)))
-        if len(outside):
-            raise ValueError(f"{len(outside)} area(s) have counts but are not in areas, e.g. {outside[0]}")
-    index = index.sort_values()
-    b = b.reindex(index, fill_value=0)
-    t = t.reindex(index, fill_value=0)
-    if b.sum() == 0 or t.sum() == 0:
-        raise ValueError("both periods need at least one event")
+    _check_sppt_arguments(sample_share, n_resamples, confidence)
+    index, b, t = _counts_on_study_areas(base, test, areas, area_col, count_col)
 
     t_int = t.to_numpy().astype(np.int64)
     if not np.array_equal(t_int, t.to_numpy()):

@@ -1,4 +1,6 @@
-"""Levels and trends: rates per 1,000, period comparisons, control limits and data-supply gaps.
+"""Levels and trends: rates per 1,000 and period comparisons; control limits
+(:mod:`diogel.analysis.control_chart`) and data-supply gaps (:mod:`diogel.analysis.supply_gaps`)
+are re-exported from here.
 
 Every function is pure: frames or numbers in, frames or dataclasses out.
 
@@ -16,7 +18,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from diogel.analysis._frames import as_tuple, require_columns
+
+# Control charts and supply gaps live in their own modules; their names stay importable from here.
+from diogel.analysis.control_chart import CONTROL_METHOD, control_limits, laney_multiplier, laney_sigma_z
+from diogel.analysis.supply_gaps import GapCheck, comparison_gap_check, detect_supply_gaps
+
 __all__ = [
+    "CONTROL_METHOD",
     "GapCheck",
     "MonthlyComparison",
     "PeriodComparison",
@@ -32,16 +41,6 @@ __all__ = [
     "poisson_ci",
     "rates_per_1000",
 ]
-
-
-def _as_tuple(by: str | Sequence[str]) -> tuple[str, ...]:
-    return (by,) if isinstance(by, str) else tuple(by)
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}; it has {list(frame.columns)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,12 +105,12 @@ def rates_per_1000(
         Areas with counts but no population are kept with NaN rates (never silently dropped);
         a population of 0 also gives NaN rates.
     """
-    keys = _as_tuple(by)
-    _require(counts, [*keys, "count"], "counts")
+    keys = as_tuple(by)
+    require_columns(counts, [*keys, "count"], "counts")
     pop_keys = [k for k in keys if k in population.columns]
     if not pop_keys:
         raise ValueError(f"population shares none of the grouping columns {list(keys)}")
-    _require(population, [*pop_keys, "population"], "population")
+    require_columns(population, [*pop_keys, "population"], "population")
     if population.duplicated(pop_keys).any():
         dup = population.loc[population.duplicated(pop_keys, keep=False), pop_keys].iloc[0].tolist()
         raise ValueError(f"population has more than one row for {dup}")
@@ -358,6 +357,57 @@ QUASI_POISSON_METHOD = (
 )
 
 
+def _paired_month_dispersion(c: np.ndarray, p: np.ndarray) -> tuple[int, int, float]:
+    """Pairs used M (n_m > 0), residual df M - 1 and phi = Pearson X2 / df (1 when it cannot be
+    estimated: fewer than two pairs, or all records in one period)."""
+    n = c + p
+    used = n > 0
+    c_tot, p_tot = float(c.sum()), float(p.sum())
+    big_n = c_tot + p_tot
+    m = int(used.sum())
+    df = max(m - 1, 0)
+    phi = 1.0
+    if df >= 1 and 0 < c_tot < big_n:
+        pi = c_tot / big_n
+        x2 = float((((c[used] - n[used] * pi) ** 2) / (n[used] * pi * (1 - pi))).sum())
+        phi = x2 / df
+    return m, df, phi
+
+
+def _quasi_poisson_score_test(
+    c_tot: float, p_tot: float, df: int, phi: float, alpha: float
+) -> tuple[float, float]:
+    """Two-sided p of RR = 1 and the critical value for the interval: the score test against t_df,
+    or, with no dispersion to estimate, the exact conditional binomial test and a normal quantile."""
+    big_n = c_tot + p_tot
+    if df >= 1 and phi > 0:
+        z = (c_tot - big_n / 2) / math.sqrt(phi * big_n / 4)
+        p_value = float(2 * stats.t.sf(abs(z), df))
+        crit = float(stats.t.ppf(1 - alpha / 2, df))
+    else:
+        exact = compare_periods(int(round(c_tot)), int(round(p_tot)), alpha=alpha)
+        p_value = exact.p_value
+        crit = float(stats.norm.ppf(1 - alpha / 2))
+    return p_value, crit
+
+
+def _rate_ratio_interval(
+    c_tot: float, p_tot: float, phi: float, crit: float
+) -> tuple[float, float, float, float]:
+    """RR, log RR and the interval exp(log RR -/+ crit sqrt(phi (1/C + 1/P))); limits NaN when a
+    total is 0 (RR then 0, infinite or NaN)."""
+    if c_tot > 0 and p_tot > 0:
+        log_rr = math.log(c_tot / p_tot)
+        se = math.sqrt(phi * (1 / c_tot + 1 / p_tot))
+        lo, hi = math.exp(log_rr - crit * se), math.exp(log_rr + crit * se)
+        rr = c_tot / p_tot
+    else:
+        log_rr = math.inf if c_tot > 0 else (-math.inf if p_tot > 0 else math.nan)
+        rr = math.inf if c_tot > 0 else (0.0 if p_tot > 0 else math.nan)
+        lo = hi = math.nan
+    return rr, log_rr, lo, hi
+
+
 def compare_monthly(
     current: Sequence[float] | np.ndarray,
     previous: Sequence[float] | np.ndarray,
@@ -402,34 +452,10 @@ def compare_monthly(
     c, p = c[keep], p[keep]
     if (c < 0).any() or (p < 0).any():
         raise ValueError("monthly counts must be non-negative")
-    n = c + p
-    used = n > 0
     c_tot, p_tot = float(c.sum()), float(p.sum())
-    big_n = c_tot + p_tot
-    m = int(used.sum())
-    df = max(m - 1, 0)
-    phi = 1.0
-    if df >= 1 and 0 < c_tot < big_n:
-        pi = c_tot / big_n
-        x2 = float((((c[used] - n[used] * pi) ** 2) / (n[used] * pi * (1 - pi))).sum())
-        phi = x2 / df
-    if df >= 1 and phi > 0:
-        z = (c_tot - big_n / 2) / math.sqrt(phi * big_n / 4)
-        p_value = float(2 * stats.t.sf(abs(z), df))
-        crit = float(stats.t.ppf(1 - alpha / 2, df))
-    else:
-        exact = compare_periods(int(round(c_tot)), int(round(p_tot)), alpha=alpha)
-        p_value = exact.p_value
-        crit = float(stats.norm.ppf(1 - alpha / 2))
-    if c_tot > 0 and p_tot > 0:
-        log_rr = math.log(c_tot / p_tot)
-        se = math.sqrt(phi * (1 / c_tot + 1 / p_tot))
-        lo, hi = math.exp(log_rr - crit * se), math.exp(log_rr + crit * se)
-        rr = c_tot / p_tot
-    else:
-        log_rr = math.inf if c_tot > 0 else (-math.inf if p_tot > 0 else math.nan)
-        rr = math.inf if c_tot > 0 else (0.0 if p_tot > 0 else math.nan)
-        lo = hi = math.nan
+    m, df, phi = _paired_month_dispersion(c, p)
+    p_value, crit = _quasi_poisson_score_test(c_tot, p_tot, df, phi, alpha)
+    rr, log_rr, lo, hi = _rate_ratio_interval(c_tot, p_tot, phi, crit)
     pct = math.nan if p_tot == 0 else 100.0 * (c_tot - p_tot) / p_tot
     return MonthlyComparison(
         current=int(round(c_tot)),
@@ -490,402 +516,3 @@ def compare_monthly_family(
     out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy(float))
     out["significant"] = out["q_value"] < alpha
     return out[columns]
-
-
-# ---------------------------------------------------------------------------------------------
-# Control limits
-# ---------------------------------------------------------------------------------------------
-
-
-def _month_index(index: pd.Index) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(pd.to_datetime(index)).to_period("M").to_timestamp()
-
-
-def _laney_expected(s: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Leave-one-out seasonal expected counts: same calendar month in the other years, else the
-    mean of the other months. A month never sits in its own baseline, so an outlier cannot hide
-    by pulling its expected value towards itself."""
-    values = s.to_numpy(dtype=float)
-    months = s.index.month
-    expected, baseline = [], []
-    for i in range(len(values)):
-        others = np.ones(len(values), dtype=bool)
-        others[i] = False
-        others &= np.isfinite(values)
-        same = others & (months == months[i])
-        if same.any():
-            expected.append(float(values[same].mean()))
-            baseline.append(f"same month in {int(same.sum())} other year{'s' if same.sum() > 1 else ''}")
-        elif others.any():
-            expected.append(float(values[others].mean()))
-            baseline.append("mean of the other months")
-        else:
-            expected.append(float("nan"))
-            baseline.append("no other month")
-    return np.asarray(expected), baseline
-
-
-def laney_sigma_z(z: np.ndarray) -> float:
-    """Laney's sigma_z: mean moving range of consecutive z-scores / 1.128 (d2 for n = 2), at least 1.
-
-    Pairs with a missing z (e.g. a gap month) are skipped. With fewer than two pairs the result
-    is 1 (plain Poisson limits).
-    """
-    z = np.asarray(z, dtype=float)
-    mr = np.abs(np.diff(z))
-    mr = mr[np.isfinite(mr)]
-    if len(mr) < 2:
-        return 1.0
-    return max(1.0, float(mr.mean()) / 1.128)
-
-
-def laney_multiplier(months: int, sigma: float = 3.0) -> float:
-    """Limit multiplier for a Laney chart whose sigma_z comes from ``months`` z-scores.
-
-    k = Student t quantile with 2 (months - 1) degrees of freedom for the one-sided tail
-    P(Z > sigma) (0.135% at 3 sigma), so the limits allow for the uncertainty of sigma_z estimated
-    from few moving ranges: 3.38 for 12 months, 3.11 for 36, tending to sigma. The degrees of freedom
-    2 (months - 1) were set by simulation so that about 0.27% of months signal under no change on
-    police.uk-like series of 12 to 36 months (see the calibration table).
-    """
-    tail = float(stats.norm.sf(sigma))
-    return float(stats.t.isf(tail, max(2 * (months - 1), 1)))
-
-
-CONTROL_METHOD = (
-    "Laney u'-chart on a seasonal baseline: the expected count of a month is the mean of the same "
-    "calendar month in the other years of the series (or, with one year only, of the other months); "
-    "z = (count - expected) / sqrt(expected); sigma_z = mean moving range of consecutive z / 1.128, "
-    "at least 1; limits expected -/+ k sigma_z sqrt(expected), where k is the Student t quantile with "
-    "2 (months - 1) degrees of freedom for the 3-sigma tail (3.38 with 12 months, 3.11 with 36), which "
-    "allows for the uncertainty of sigma_z. sigma_z carries the over-dispersion (and any seasonality "
-    "the baseline misses) that Poisson limits ignore."
-)
-
-
-def control_limits(
-    monthly: pd.Series,
-    method: str = "laney",
-    sigma: float = 3.0,
-    min_years: int = 2,
-) -> pd.DataFrame:
-    """Control chart of a monthly count series: expected count, control limits and signals.
-
-    * ``method="laney"`` (default): Laney u'-chart, which allows for over-dispersion. Expected
-      count mu_t = mean of the same calendar month in the *other* years of the series when there
-      is one (a leave-one-out seasonal baseline), else the mean of the other months. With
-      z_t = (y_t - mu_t) / sqrt(mu_t) and sigma_z = max(1, mean |z_t - z_(t-1)| / 1.128), the
-      limits are mu_t -/+ k * sigma_z * sqrt(mu_t) (lower floored at 0), k from
-      :func:`laney_multiplier` (the t quantile for the ``sigma`` tail with 2 (m - 1) degrees of
-      freedom, m the months with a z-score; k tends to ``sigma`` for long series). Police.uk series are
-      far more variable than Poisson (Gwent: monthly variance about 14 times the mean), so Poisson
-      limits flag ordinary months; sigma_z widens them by the observed month-to-month variation.
-      Calibrated by simulation (``diogel.analysis.calibration_trends``): about 0.3% of months signal
-      under no change at 3 sigma.
-    * ``method="exact"``: the seasonal c-chart with exact Poisson quantiles; expected = mean of the
-      same calendar month in at least ``min_years`` earlier years, else the series mean; lower =
-      poisson.ppf(t, mu), upper = poisson.isf(t, mu), t = P(Z > sigma). Not calibrated for
-      over-dispersed counts: kept for comparison.
-    * ``method="shewhart"``: as "exact" with limits mu -/+ sigma sqrt(mu) (lower floored at 0).
-
-    Parameters
-    ----------
-    monthly : Series
-        Counts indexed by month (anything ``pd.to_datetime`` reads); one value per month. NaN
-        months (e.g. supply gaps) are left out of every baseline and of sigma_z.
-    method : {"laney", "exact", "shewhart"}, default "laney"
-    sigma : float, default 3.0
-    min_years : int, default 2
-        For "exact" and "shewhart": earlier same-month values needed for the seasonal baseline.
-
-    Returns
-    -------
-    DataFrame indexed by month
-        ``count``, ``expected``, ``baseline`` (which expected value), ``lower``, ``upper``,
-        ``sigma_z`` (1 for the Poisson methods), ``multiplier`` (k; ``sigma`` for the Poisson
-        methods), ``signal`` ("above", "below" or "").
-    """
-    if method not in ("laney", "exact", "shewhart"):
-        raise ValueError(f"method must be 'laney', 'exact' or 'shewhart', got {method!r}")
-    s = pd.Series(np.asarray(monthly, dtype=float), index=_month_index(monthly.index)).sort_index()
-    if s.index.duplicated().any():
-        raise ValueError("monthly has more than one value for a month; sum them first")
-    if method == "laney":
-        mu, baseline = _laney_expected(s)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.where(mu > 0, (s.to_numpy() - mu) / np.sqrt(mu), np.nan)
-        sz = laney_sigma_z(z)
-        k = laney_multiplier(int(np.isfinite(z).sum()), sigma)
-        lower = np.maximum(mu - k * sz * np.sqrt(mu), 0.0)
-        upper = mu + k * sz * np.sqrt(mu)
-    else:
-        sz, k = 1.0, sigma
-        series_mean = float(s.mean())
-        expected, baseline = [], []
-        for month in s.index:
-            earlier = s[(s.index.month == month.month) & (s.index < month)].dropna()
-            if len(earlier) >= min_years:
-                expected.append(float(earlier.mean()))
-                baseline.append(f"same month in {len(earlier)} earlier years")
-            else:
-                expected.append(series_mean)
-                baseline.append("series mean")
-        mu = np.asarray(expected)
-        tail = float(stats.norm.sf(sigma))
-        if method == "exact":
-            lower = stats.poisson.ppf(tail, mu)
-            upper = stats.poisson.isf(tail, mu)
-        else:
-            lower = np.maximum(mu - sigma * np.sqrt(mu), 0.0)
-            upper = mu + sigma * np.sqrt(mu)
-    out = pd.DataFrame(
-        {
-            "count": s.to_numpy(),
-            "expected": mu,
-            "baseline": baseline,
-            "lower": lower,
-            "upper": upper,
-            "sigma_z": sz,
-            "multiplier": k,
-        },
-        index=s.index.rename("month"),
-    )
-    out["signal"] = np.select(
-        [out["count"] > out["upper"], out["count"] < out["lower"]], ["above", "below"], ""
-    )
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Data-supply gaps
-# ---------------------------------------------------------------------------------------------
-
-
-def _reference_months(i: int, usable: np.ndarray, window: int) -> list[int]:
-    """Indices of the ``window`` nearest usable months before and after month ``i``.
-
-    When one side runs out (the ends of the series) the other side tops up, so every month is
-    judged against up to ``2 * window`` months.
-    """
-    before = [j for j in range(i - 1, -1, -1) if usable[j]]
-    after = [j for j in range(i + 1, len(usable)) if usable[j]]
-    nb = min(len(before), max(window, 2 * window - len(after)))
-    na = min(len(after), max(window, 2 * window - len(before)))
-    return before[:nb] + after[:na]
-
-
-def detect_supply_gaps(
-    monthly: pd.DataFrame,
-    threshold: float = 0.5,
-    window: int = 6,
-    by: str | Sequence[str] = ("force",),
-    min_neighbours: int = 4,
-    min_median: float = 10.0,
-    return_all: bool = False,
-    loaded: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Flag months whose volume collapses relative to the months around them: a supply gap.
-
-    For each series (one per ``by`` key) months missing from the data are first added with count 0
-    (a month with nothing published is the extreme gap), unless ``loaded`` says the month was never
-    loaded: such a month is unknown, not empty, so it is neither judged nor used as a reference
-    month, and it is left out of the result. A month is flagged when
-
-        count < threshold * median(reference months)
-
-    where the reference months are the ``window`` nearest months before it and the ``window``
-    nearest after it that are not already flagged (topped up from the other side at the ends
-    of the series). Flagging is repeated until no new month is flagged: a gap several months
-    long is found from its edges inwards instead of hiding itself by pulling the median down.
-    Months with fewer than
-    ``min_neighbours`` usable neighbours, or a neighbour median below ``min_median``, are not
-    judged: with a handful of crimes a month, Poisson noise alone halves a count often.
-
-    A flagged month is treated as a data-supply problem (records not yet, or not fully, supplied
-    to police.uk, or recorded under another type), not a fall in crime. Because of the
-    iteration, a sustained drop to under ``threshold`` of the level on both sides of it is flagged
-    in full (real Gwent example: Burglary 2023-04..09, except 2023-06 at 61% of its reference);
-    and at a step change the whole low side is flagged (Gwent Criminal damage and arson ran at
-    about 50 a month until 2023-09 and about 600 from 2023-10: all 15 early months are flagged).
-    Check flagged runs by eye before publishing.
-
-    Parameters
-    ----------
-    monthly : DataFrame
-        Columns ``by`` (default ``force``), ``month`` and ``count``; several rows per key and
-        month (e.g. one per crime type) are summed.
-    threshold : float, default 0.5
-    window : int, default 6
-        Reference months taken from each side.
-    by : str or sequence of str, default ("force",)
-        Series keys, e.g. ``("force", "crime_type")`` to check each crime type separately.
-    min_neighbours : int, default 4
-    min_median : float, default 10
-        Smallest neighbour median at which a month is judged.
-    return_all : bool, default False
-        Return every month with a ``gap`` column instead of only the flagged months.
-    loaded : DataFrame, optional
-        The months loaded: column ``month`` and any of the ``by`` columns (e.g. ``force`` alone,
-        for every crime type of that force). A series' month is loaded when a row matches it on
-        those columns. ``None`` (default): every month from a series' first to its last is loaded.
-
-    Returns
-    -------
-    DataFrame
-        ``by`` columns, ``month``, ``count``, ``neighbour_median``, ``n_neighbours``, ``ratio``
-        (count / neighbour median), ``gap`` (bool) and ``reason`` (plain English, empty when not
-        flagged).
-    """
-    keys = _as_tuple(by)
-    _require(monthly, [*keys, "month", "count"], "monthly")
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
-    frame = monthly.assign(month=_month_index(pd.Index(monthly["month"])))
-    summed = frame.groupby([*keys, "month"], as_index=False)["count"].sum()
-    parts = []
-    shared: list[str] = []
-    if loaded is not None:
-        shared = [k for k in keys if k in loaded.columns]
-        _require(loaded, [*shared, "month"], "loaded")
-        loaded = loaded.assign(month=_month_index(pd.Index(loaded["month"])))
-    for key, group in summed.groupby(list(keys), sort=True):
-        s = group.set_index("month")["count"].astype(float).sort_index()
-        full = pd.date_range(s.index.min(), s.index.max(), freq="MS")
-        published = pd.Series(full.isin(s.index), index=full)
-        s = s.reindex(full, fill_value=0.0)
-        values = s.to_numpy()
-        n = len(values)
-        key_tuple = key if isinstance(key, tuple) else (key,)
-        if loaded is None:
-            is_loaded = np.ones(n, dtype=bool)
-        else:
-            mine = loaded
-            for k in shared:
-                mine = mine[mine[k] == key_tuple[list(keys).index(k)]]
-            is_loaded = full.isin(mine["month"]) | published.to_numpy()
-        gap = np.zeros(n, dtype=bool)
-        med = np.full(n, np.nan)
-        nn = np.zeros(n, dtype=int)
-        for _ in range(n):
-            new = np.zeros(n, dtype=bool)
-            for i in range(n):
-                idx = _reference_months(i, ~gap & is_loaded, window)
-                nn[i] = len(idx)
-                med[i] = np.median(values[idx]) if idx else np.nan
-                if (
-                    is_loaded[i]
-                    and not gap[i]
-                    and nn[i] >= min_neighbours
-                    and med[i] >= min_median
-                    and med[i] > 0
-                    and values[i] < threshold * med[i]
-                ):
-                    new[i] = True
-            if not new.any():
-                break
-            gap |= new
-        judged = (nn >= min_neighbours) & (med > 0) & (med >= min_median)
-        ratio = np.where(judged, values / np.where(med > 0, med, np.nan), np.nan)
-        label = ", ".join(str(k) for k in key_tuple)
-        reasons = []
-        for i, month in enumerate(full):
-            if not gap[i]:
-                reasons.append("")
-                continue
-            what = (
-                "no records were published"
-                if not published.iloc[i]
-                else f"{int(values[i])} records were published"
-            )
-            reasons.append(
-                f"{label} {month:%Y-%m}: {what}, {ratio[i]:.0%} of the median ({med[i]:.0f}) of the "
-                f"{nn[i]} nearby months used as reference. This looks like a gap in the data supplied "
-                "to police.uk, not a fall in crime; do not report a fall that includes this month."
-            )
-        part = pd.DataFrame(
-            {
-                "month": full,
-                "count": values,
-                "neighbour_median": med,
-                "n_neighbours": nn,
-                "ratio": ratio,
-                "gap": gap,
-                "reason": reasons,
-            }
-        )
-        for k, v in zip(keys, key_tuple, strict=True):
-            part.insert(list(keys).index(k), k, v)
-        parts.append(part[is_loaded])
-    columns = [*keys, "month", "count", "neighbour_median", "n_neighbours", "ratio", "gap", "reason"]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    if not return_all:
-        out = out[out["gap"]].reset_index(drop=True)
-    return out[columns]
-
-
-@dataclass(frozen=True)
-class GapCheck:
-    """Whether a period comparison touches a supply-gap month.
-
-    Attributes
-    ----------
-    includes_gap : bool
-    gap_months : list of Timestamp
-        Gap months inside either period.
-    message : str
-        Plain-English sentence for the report ("" when there is no gap).
-    """
-
-    includes_gap: bool
-    gap_months: list[pd.Timestamp]
-    message: str
-
-
-def comparison_gap_check(
-    gaps: pd.DataFrame,
-    current: tuple[str | pd.Timestamp, str | pd.Timestamp],
-    previous: tuple[str | pd.Timestamp, str | pd.Timestamp],
-    **keys: str,
-) -> GapCheck:
-    """Say whether a comparison of two periods includes a supply-gap month.
-
-    Parameters
-    ----------
-    gaps : DataFrame
-        Output of :func:`detect_supply_gaps` (flagged rows only, or ``return_all=True`` output;
-        only rows with ``gap`` true count).
-    current, previous : (start, end)
-        Inclusive first and last months of each period.
-    **keys : str
-        Restrict to one series, e.g. ``force="Gwent Police"`` or ``crime_type="Burglary"``.
-
-    Returns
-    -------
-    GapCheck
-        ``includes_gap`` is true when any gap month lies in either period; the message tells the
-        report not to describe the change as a fall (or rise) in crime.
-    """
-    _require(gaps, ["month", "gap", *keys], "gaps")
-    g = gaps[gaps["gap"].astype(bool)]
-    for col, value in keys.items():
-        g = g[g[col] == value]
-    months = _month_index(pd.Index(g["month"]))
-    hits: set[pd.Timestamp] = set()
-    for start, end in (current, previous):
-        s, e = (
-            pd.Timestamp(start).to_period("M").to_timestamp(),
-            pd.Timestamp(end).to_period("M").to_timestamp(),
-        )
-        if e < s:
-            raise ValueError(f"period end {e:%Y-%m} is before its start {s:%Y-%m}")
-        hits.update(m for m in months if s <= m <= e)
-    found = sorted(hits)
-    if not found:
-        return GapCheck(False, [], "")
-    listed = ", ".join(f"{m:%Y-%m}" for m in found)
-    scope = " (" + ", ".join(f"{v}" for v in keys.values()) + ")" if keys else ""
-    message = (
-        f"The comparison includes {listed}{scope}, when the data supplied to police.uk was incomplete. "
-        "The change cannot be reported as a fall or rise in crime."
-    )
-    return GapCheck(True, found, message)

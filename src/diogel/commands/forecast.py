@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from diogel.commands._common import fail, out, progress
 from diogel.errors import DiogelError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    from markupsafe import Markup
+
+    from diogel.analysis.forecast import ForecastData
+    from diogel.analysis.forecast_run import ForecastResult
+    from diogel.report.gather_forecast import ForecastArea
 
 ALIASES = {
     "violence": "Violence and sexual offences",
@@ -141,28 +150,10 @@ def _table(frame, columns: dict) -> str:  # noqa: ANN001
 
 def write_outputs(result, data, geo, d, kind, unit, engine, out_dir: Path, pdf: bool, n_origins: int) -> dict:  # noqa: ANN001, PLR0913
     """predictions.csv, evaluation.csv, evaluation_by_origin.csv, forecast.gpkg, forecast_map.svg, forecast.html/.pdf."""
-    from html import escape as esc
-
-    import pandas as pd
-
-    from diogel.analysis.forecast_eval import BASELINE
-    from diogel.report import charts
     from diogel.report.render import write_pdf
-    from diogel.report.sections.where_next import (
-        POINTS_NOTE,
-        chosen_classes,
-        evaluation_table,
-        forecast_map,
-        method_words,
-    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    what = "all records (crime and ASB)" if kind == "all" else kind.lower()
-    units_words = "2021 LSOAs" if unit == "lsoa" else "250 m grid cells"
-    first = result.train_to + pd.DateOffset(months=1)
-    last = result.train_to + pd.DateOffset(months=result.horizon)
-    window = f"{first:%B %Y}" + ("" if result.horizon == 1 else f" to {last:%B %Y}")
-    title = f"{d.name} ({d.code}), {what}, {units_words}, {window}"
+    title, window, units_words = _title(result, d, kind, unit)
     files = [
         "predictions.csv",
         "evaluation.csv",
@@ -171,12 +162,44 @@ def write_outputs(result, data, geo, d, kind, unit, engine, out_dir: Path, pdf: 
         "forecast_map.svg",
         "forecast.html",
     ]
+    ev, chosen, svg = _write_tables_and_map(result, geo, d, window, out_dir)
+    verdict = _verdict(result, n_origins)
+    html = _forecast_html(result, data, d, engine, title, units_words, verdict, ev, chosen, svg)
+    (out_dir / "forecast.html").write_text(html, encoding="utf-8")
+    if pdf:
+        write_pdf(html, out_dir / "forecast.pdf")
+        files.append("forecast.pdf")
+    return {"title": title, "verdict": f"method used: {result.method} ({verdict})", "files": files}
+
+
+def _title(result: ForecastResult, d: ForecastArea, kind: str, unit: str) -> tuple[str, str, str]:
+    """The forecast's title, its window ("July 2025 to September 2025") and the words for its units."""
+    import pandas as pd
+
+    what = "all records (crime and ASB)" if kind == "all" else kind.lower()
+    units_words = "2021 LSOAs" if unit == "lsoa" else "250 m grid cells"
+    first = result.train_to + pd.DateOffset(months=1)
+    last = result.train_to + pd.DateOffset(months=result.horizon)
+    window = f"{first:%B %Y}" + ("" if result.horizon == 1 else f" to {last:%B %Y}")
+    title = f"{d.name} ({d.code}), {what}, {units_words}, {window}"
+    return title, window, units_words
+
+
+def _write_tables_and_map(
+    result: ForecastResult, geo: gpd.GeoDataFrame, d: ForecastArea, window: str, out_dir: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, Markup]:
+    """predictions.csv, evaluation.csv, evaluation_by_origin.csv, forecast.gpkg and forecast_map.svg;
+    returns the evaluation table, the chosen method's classes and the map's SVG."""
+    import pandas as pd
+
+    from diogel.report import charts
+    from diogel.report.sections.where_next import chosen_classes, evaluation_table, forecast_map
+
     result.predictions.to_csv(out_dir / "predictions.csv", index=False, lineterminator="\n")
     ev = evaluation_table(result) if len(result.summary) else pd.DataFrame()
     ev.to_csv(out_dir / "evaluation.csv", index=False, lineterminator="\n")
     result.scores.to_csv(out_dir / "evaluation_by_origin.csv", index=False, lineterminator="\n")
     chosen = chosen_classes(result)
-    method = result.method
     layer = geo.merge(chosen[["unit", "score", "rank", "area_class", "method"]], on="unit")
     gpkg = out_dir / "forecast.gpkg"
     gpkg.unlink(missing_ok=True)
@@ -186,7 +209,11 @@ def write_outputs(result, data, geo, d, kind, unit, engine, out_dir: Path, pdf: 
     svg = charts.svg(fig, f"Map of the forecast top 1%, 5% and 10% of the area, {window}")
     standalone = str(svg).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     (out_dir / "forecast_map.svg").write_text(standalone, encoding="utf-8")
+    return ev, chosen, svg
 
+
+def _verdict(result: ForecastResult, n_origins: int) -> str:
+    """Why this method was used, or that no method could be evaluated."""
     if result.choice is None:
         verdict = (
             f"only {len(result.origins)} rolling origin(s) could be evaluated (each needs the 12 months before it and the "
@@ -198,6 +225,30 @@ def write_outputs(result, data, geo, d, kind, unit, engine, out_dir: Path, pdf: 
             verdict += (
                 f" (only {len(result.origins)} of the {n_origins} origins asked for had enough months loaded)"
             )
+    return verdict
+
+
+def _forecast_html(
+    result: ForecastResult,
+    data: ForecastData,
+    d: ForecastArea,
+    engine: str,
+    title: str,
+    units_words: str,
+    verdict: str,
+    ev: pd.DataFrame,
+    chosen: pd.DataFrame,
+    svg: Markup,
+) -> str:
+    """The standalone HTML note: the map, the evaluation against the naive map, the top of the area, the data."""
+    from html import escape as esc
+
+    import pandas as pd
+
+    from diogel.analysis.forecast_eval import BASELINE
+    from diogel.report.sections.where_next import POINTS_NOTE, method_words
+
+    method = result.method
     num = lambda v: "" if v is None or pd.isna(v) else f"{v:,.2f}"  # noqa: E731
     pct = lambda v: "" if v is None or pd.isna(v) else f"{v:.0%}"  # noqa: E731
     cols = {"method": ("method", method_words), "coverage": ("area", pct), "hit_rate_mean": ("hit rate", pct),
@@ -242,11 +293,7 @@ loaded, were not read). Records on 2011 LSOA codes are carried to 2021 LSOAs (eq
 {esc(POINTS_NOTE)} Count model engine: {esc(engine)}.</p>
 <p class="note">Contains public sector information licensed under the Open Government Licence v3.0.</p>
 </body></html>"""
-    (out_dir / "forecast.html").write_text(html, encoding="utf-8")
-    if pdf:
-        write_pdf(html, out_dir / "forecast.pdf")
-        files.append("forecast.pdf")
-    return {"title": title, "verdict": f"method used: {method} ({verdict})", "files": files}
+    return html
 
 
 def register(app: typer.Typer) -> None:

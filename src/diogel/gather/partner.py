@@ -117,7 +117,6 @@ def gather_partner(
     -------
     PartnerSummary
     """
-    # Over 80 lines: the docstring lists every parameter; the tables are protected in one pass.
     label, lsoas = area_lsoas_of(wh, area)
     records = partner_records(wh, dataset, lsoas, start, end)
     if records.empty:
@@ -141,16 +140,7 @@ def gather_partner(
         long = long.assign(month=long.month.dt.strftime("%Y-%m"))
         long_table = suppress_long(long, "lsoa_code", "month", "count", threshold=k)
 
-    trend = pd.DataFrame()
-    n_months = len(by_month)
-    if n_months >= 2 * trend_months:
-        trend = recent_trend(by_month, months=trend_months, by=())
-        hidden = trend[["current", "previous"]].apply(lambda s: s.map(lambda v: 0 < v < k)).any(axis=1)
-        stats_cols = ["current", "previous", "change", "percent_change", "rate_ratio", "ci_lower",
-                      "ci_upper", "p_value"]  # fmt: skip
-        trend[stats_cols] = trend[stats_cols].astype("Float64").mask(hidden)
-        trend["direction"] = trend["direction"].mask(hidden, "not published (small counts)")
-
+    trend = _published_trend(by_month, trend_months, k)
     total = int(records["count"].sum())
     not_placed = int(records.loc[records.lsoa_code == NOT_PLACED, "count"].sum()) if lsoas is None else 0
     return PartnerSummary(
@@ -172,6 +162,21 @@ def gather_partner(
         ),
         notes=_notes(records, dataset, lsoas is not None),
     )
+
+
+def _published_trend(by_month: pd.DataFrame, trend_months: int, k: int) -> pd.DataFrame:
+    """The recent trend (empty under ``2 * trend_months`` months), its figures hidden where either
+    period's count is from 1 to ``k - 1``."""
+    trend = pd.DataFrame()
+    n_months = len(by_month)
+    if n_months >= 2 * trend_months:
+        trend = recent_trend(by_month, months=trend_months, by=())
+        hidden = trend[["current", "previous"]].apply(lambda s: s.map(lambda v: 0 < v < k)).any(axis=1)
+        stats_cols = ["current", "previous", "change", "percent_change", "rate_ratio", "ci_lower",
+                      "ci_upper", "p_value"]  # fmt: skip
+        trend[stats_cols] = trend[stats_cols].astype("Float64").mask(hidden)
+        trend["direction"] = trend["direction"].mask(hidden, "not published (small counts)")
+    return trend
 
 
 def _notes(records: pd.DataFrame, dataset: str, by_area: bool) -> list[str]:
