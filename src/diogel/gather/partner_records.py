@@ -79,7 +79,16 @@ def partner_records(
     if details:
         expanded = pd.DataFrame([json.loads(v) for v in df.pop("detail_json")], index=df.index)
         df = df.join(expanded[[c for c in expanded.columns if c not in df.columns]])
-    return df.sort_values(["dataset", "month", "event_date"], kind="stable").reset_index(drop=True)
+    # Every stored column in the key: the engine returns rows in no fixed order, and a permutation test
+    # (Knox) run over records in a different order gives different p-values from the same seed.
+    order = [
+        "dataset",
+        "month",
+        "event_date",
+        *[c for c in cols if c not in ("dataset", "month", "event_date")],
+    ]
+    order = [("count" if c == "record_count" else c) for c in order if c in df.columns]
+    return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def safe_count(n: int, threshold: int) -> int | None:
