@@ -29,7 +29,7 @@ MISSING_HELP = (
 )
 
 
-LANGUAGE_HELP = "Language of the charts: en or cy (Cymraeg)."
+LANGUAGE_HELP = "Language of the notes and charts: en or cy (Cymraeg); the CSV files are data."
 
 
 def _language(value: str) -> str:

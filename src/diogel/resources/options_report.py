@@ -203,7 +203,9 @@ def build_options(
         notes=[*notes, *vintage_lines(ind)],
         vintage=indicator_vintage(ind, ["population", "deprivation_score", "recorded_crime", "asb"]),
     )
-    result.summary = side_by_side(result)
+    # The summary is data (options_summary.csv, figures.json), so English; the page words its own.
+    with language("en"):
+        result.summary = side_by_side(result)
     result.maps, result.maps_language = draw_maps(result), current()
     return result
 
