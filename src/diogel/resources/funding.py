@@ -280,18 +280,21 @@ def _leave_out(
             raise DiogelError(f"every component of {requested.name} needs data that is not loaded")
         before = {c.name: c.share for c in f.enabled_components}
         f = set_components(f, disable=to_drop)
-        words = (
-            "component(s) {components} left out because recorded crime is unknown for some areas (no police "
-            "data loaded for their force); the other shares are rescaled to sum to 1: {after}"
-            if crime_missing
-            else "component(s) {components} left out because asked; the other shares are rescaled to sum to 1: "
-            "{after}"
-        )
+        components = ", ".join(f"{d} ({before[d]:.0%})" for d in to_drop)
+        after = ", ".join(f"{c.name} {c.share:.4g}" for c in f.enabled_components)
         notes.append(
             T(
-                words,
-                components=", ".join(f"{d} ({before[d]:.0%})" for d in to_drop),
-                after=", ".join(f"{c.name} {c.share:.4g}" for c in f.enabled_components),
+                "component(s) {components} left out because recorded crime is unknown for some areas (no "
+                "police data loaded for their force); the other shares are rescaled to sum to 1: {after}",
+                components=components,
+                after=after,
+            )
+            if crime_missing
+            else T(
+                "component(s) {components} left out because asked; the other shares are rescaled to sum to "
+                "1: {after}",
+                components=components,
+                after=after,
             )
         )
     return f, to_drop

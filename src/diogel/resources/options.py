@@ -457,6 +457,7 @@ def pooled_capacity(
             row["reason"] = why[0] if len(why) == 1 else T("{first}; {second}", first=why[0], second=why[1])
         rows.append(row)
     out = pd.DataFrame(rows)
+    out["reason"] = pd.Series([r["reason"] for r in rows], dtype=object)  # keeps the Text
     for metric, (col, mult) in METRICS.items():
         if col in out.columns:
             out[metric] = out[col] / out["population"] * mult

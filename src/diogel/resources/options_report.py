@@ -306,7 +306,8 @@ def _groups(
     )
     groups = groups.rename(columns={"size": "population"})
     la_names = dict(zip(las["area_code"], las["area_name"], strict=True))  # type: ignore[index]
-    groups["reason"] = groups["reason"].fillna("").map(lambda text: _named(text, la_names))
+    reasons = [_named(text, la_names) if isinstance(text, str) else "" for text in groups["reason"]]
+    groups["reason"] = pd.Series(reasons, index=groups.index, dtype=object)  # Text: Welsh on a Welsh page
     known = groups["known"]
     required = settings.standard * groups["population"] / mult
     groups["shortfall"] = np.where(known, (required - groups[metric_col]).clip(lower=0), np.nan)
@@ -407,6 +408,13 @@ def _table(df: pd.DataFrame, index: bool = False) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _vintage_table(vintage: pd.DataFrame) -> pd.DataFrame:
+    """The vintage table in the report language: headings, indicator names, sources and vintages."""
+    words = vintage.map(here)
+    words["indicator"] = [_(code) for code in vintage["indicator"]]  # a data name in English
+    return words.rename(columns=_)
+
+
 def _places(names: str) -> str:
     """A comma-separated list of area or force names, each in the report language."""
     return ", ".join(place(n) for n in str(names).split(", ")) if names else names
@@ -494,7 +502,7 @@ def render_html(r: OptionsResult) -> str:
             capacity_map=maps["capacity"],
             groups_map=maps["groups"],
             notes=[here(n) for n in r.notes],
-            vintage=_table(r.vintage.map(here).rename(columns=_)),
+            vintage=_table(_vintage_table(r.vintage)),
             cost_per_fte=_money(s.cost_per_fte) if s.cost_per_fte is not None else _("not given"),
         )
     )

@@ -64,7 +64,8 @@ def indicator_vintage(ind: Indicators, columns: Sequence[str] | None = None) -> 
             rows.append((c, *known[c]))
         elif c in AGE_COLUMNS:
             rows.append((c, T("ONS mid-year population estimates by single year of age"), pop))
-    return pd.DataFrame(rows, columns=list(VINTAGE_COLUMNS))
+    # Object columns keep the Text (pandas would make them plain strings, English only).
+    return pd.DataFrame(rows, columns=list(VINTAGE_COLUMNS), dtype=object)
 
 
 def vintage_lines(ind: Indicators) -> list[str]:
