@@ -183,7 +183,6 @@ def build_options(
                 partnerships=", ".join(no_police),
             )
         )
-    standard = Standard(settings.metric, settings.standard, settings.cost_per_fte)
     las, contiguity, am, cot = _amalgamation(wh, ind, settings, pop_year, notes)
     result = OptionsResult(
         settings=settings,
@@ -192,7 +191,7 @@ def build_options(
         year=year,
         population_year=pop_year,
         capacity=cap,
-        cost=cost_to_standard(cap, standard),
+        cost=cost_to_standard(cap, Standard(settings.metric, settings.standard, settings.cost_per_fte)),
         meeting=count_meeting(cap, settings.metric, [settings.standard, settings.lowered]),
         las=las,
         contiguity=contiguity,
