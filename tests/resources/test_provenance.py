@@ -10,12 +10,8 @@ import pandas as pd
 import pytest
 from wales_warehouse import with_police
 
-from diogel.resources.funding import (
-    allocate_from_warehouse,
-    compare_from_warehouse,
-    write_allocation,
-    write_comparison,
-)
+from diogel.resources.funding import allocate_from_warehouse, compare_from_warehouse
+from diogel.resources.funding_output import write_allocation, write_comparison
 from diogel.resources.options_report import OptionsSettings, build_options, write_report
 from diogel.resources.provenance import table
 from diogel.warehouse.core import Warehouse

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,9 @@ from rich.table import Table
 
 from diogel.commands._common import err, fail, out
 from diogel.errors import DiogelError
+
+if TYPE_CHECKING:
+    from diogel.resources.funding import Allocation
 
 funding_app = typer.Typer(
     help="Grant formulas (presets scf, smaf, needs, or a YAML file): allocate a pot, compare two formulas.",
@@ -26,7 +29,7 @@ MISSING_HELP = (
 )
 
 
-LANGUAGE_HELP = "Language of the charts: en or cy (Cymraeg)."
+LANGUAGE_HELP = "Language of the notes and charts: en or cy (Cymraeg); the CSV files are data."
 
 
 def _language(value: str) -> str:
@@ -101,7 +104,8 @@ def allocate(
     import pandas as pd
 
     from diogel.report.i18n import language as report_language
-    from diogel.resources.funding import allocate_from_warehouse, financial_year, write_allocation
+    from diogel.resources.funding import allocate_from_warehouse
+    from diogel.resources.funding_output import write_allocation
 
     frozen = {"auto": None, "frozen": True, "current": False}.get(statistics, "bad")
     try:
@@ -123,6 +127,22 @@ def allocate(
             paths = write_allocation(alloc, out_dir)
     except (DiogelError, ValueError, OSError) as exc:
         fail(exc)
+    _print_table(_allocation_table(alloc))
+    if alloc.dropped:
+        err.print(
+            f"[yellow]note:[/yellow] {escape(', '.join(alloc.dropped))} left out: recorded crime is unknown "
+            "for some areas (their police data is not loaded); see the notes",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _notes(alloc.notes)
+    _written(paths)
+
+
+def _allocation_table(alloc: Allocation) -> Table:
+    """One row per area: each component, the total, per head, per crime and whether police data is loaded."""
+    from diogel.resources.funding import financial_year
+
     f = alloc.requested
     table = Table(
         "area",
@@ -151,16 +171,7 @@ def allocate(
         "",
         "",
     )
-    _print_table(table)
-    if alloc.dropped:
-        err.print(
-            f"[yellow]note:[/yellow] {escape(', '.join(alloc.dropped))} left out: recorded crime is unknown "
-            "for some areas (their police data is not loaded); see the notes",
-            highlight=False,
-            soft_wrap=True,
-        )
-    _notes(alloc.notes)
-    _written(paths)
+    return table
 
 
 def compare(
@@ -190,7 +201,8 @@ def compare(
 ) -> None:
     """Winners and losers moving from A to B: change, change per head and per crime, damping, a chart."""
     from diogel.report.i18n import language as report_language
-    from diogel.resources.funding import compare_from_warehouse, financial_year, write_comparison
+    from diogel.resources.funding import compare_from_warehouse, financial_year
+    from diogel.resources.funding_output import write_comparison
 
     try:
         with ctx.obj.open(read_only=True) as wh:

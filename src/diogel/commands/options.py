@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,6 +11,9 @@ from rich.table import Table
 
 from diogel.commands._common import err, fail, out
 from diogel.errors import DiogelError
+
+if TYPE_CHECKING:
+    from diogel.resources.options_report import OptionsResult
 
 
 def options(
@@ -41,7 +44,10 @@ def options(
         Path, typer.Option("--out", help="Folder for the HTML and PDF report and CSVs.")
     ] = Path("diogel-out"),
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write the PDF (WeasyPrint).")] = True,
-    language: Annotated[str, typer.Option(help="Language of the report: en or cy (Cymraeg).")] = "en",
+    language: Annotated[
+        str,
+        typer.Option(help="Language of the report: en, cy (Cymraeg) or both (one document, Welsh first)."),
+    ] = "en",
 ) -> None:
     """Compare three options side by side: (i) fund every partnership to a standard, (ii) lower the
     standard, (iii) amalgamate contiguous local authorities (max-p), with maps; writes HTML and PDF."""
@@ -49,8 +55,8 @@ def options(
     from diogel.resources.options_report import OptionsSettings, build_options, write_report
 
     lang = language.strip().casefold()
-    if lang not in ("en", "cy"):
-        fail(ValueError(f"--language {language}: expected en or cy"))
+    if lang not in ("en", "cy", "both"):
+        fail(ValueError(f"--language {language}: expected en, cy or both"))
     try:
         settings = OptionsSettings(
             metric=metric,
@@ -69,13 +75,19 @@ def options(
                 highlight=False,
                 soft_wrap=True,
             )
-        # The maps are drawn while the options are built, so the whole run is in the chosen language.
-        with report_language(lang):
+        # The maps are drawn while the options are built, so the whole run is in the chosen language;
+        # a bilingual report is built in English (its CSVs) and written in Welsh, then English.
+        with report_language("en" if lang == "both" else lang):
             with ctx.obj.open(read_only=True) as wh:
                 result = build_options(wh, ledger, settings)
-            paths = write_report(result, out_dir, pdf=pdf)
+            paths = write_report(result, out_dir, pdf=pdf, bilingual=lang == "both")
     except (DiogelError, ValueError, OSError) as exc:
         fail(exc)
+    _print_result(result, seed, paths)
+
+
+def _print_result(result: OptionsResult, seed: int, paths: list[Path]) -> None:
+    """The side-by-side table, the groups of option (iii), the notes and the files written."""
     table = Table("", *result.summary.columns, title="Options for change, side by side", show_lines=True)
     for measure, row in result.summary.iterrows():
         table.add_row(str(measure), *[escape(str(v)) for v in row])

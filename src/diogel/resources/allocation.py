@@ -89,7 +89,6 @@ def allocate(
         ``undamped_total`` and ``damping_adjustment`` are added. Amount_i for a component with pot P and weights w is
         the largest-remainder rounding to pence of ``P * w_i / sum(w)``; P = share x (pot - uplifts).
     """
-    # Over 80 lines: most of it is the docstring; the split itself is one pass, pot -> components -> areas.
     if year not in formula.pots:
         raise ValueError(f"formula {formula.name} has no pot for {year}; pots: {sorted(formula.pots)}")
     comps = formula.enabled_components
@@ -136,21 +135,22 @@ def allocate(
     out.attrs.update(formula=formula.name, year=year, pot=pot / 100)
 
     if reference is not None and formula.damping is not None:
-        ref = as_totals(reference)
-        damped = apply_damping(
-            pd.Series(out["total"].to_numpy(), index=out["area_code"]),
-            ref,
-            formula.damping.floor,
-            formula.damping.ceiling,
-        )
-        out["undamped_total"] = out["total"]
-        dp = damped.set_index("area_code")["damped_pence"].reindex(out["area_code"]).to_numpy()
-        out["total_pence"] = dp.astype(np.int64)
-        out["total"] = out["total_pence"] / 100
-        out["damping_adjustment"] = (out["total"] - out["undamped_total"]).round(2)
-        out["share"] = out["total_pence"] / pot
-        out.attrs["damping_k"] = damped.attrs["k"]
+        _damp_totals(out, as_totals(reference), formula.damping.floor, formula.damping.ceiling, pot)
     return out
+
+
+def _damp_totals(
+    out: pd.DataFrame, ref: pd.Series, floor: float | None, ceiling: float | None, pot: int
+) -> None:
+    """Damp an allocation's totals against ``ref`` in place; the component columns stay undamped."""
+    damped = apply_damping(pd.Series(out["total"].to_numpy(), index=out["area_code"]), ref, floor, ceiling)
+    out["undamped_total"] = out["total"]
+    dp = damped.set_index("area_code")["damped_pence"].reindex(out["area_code"]).to_numpy()
+    out["total_pence"] = dp.astype(np.int64)
+    out["total"] = out["total_pence"] / 100
+    out["damping_adjustment"] = (out["total"] - out["undamped_total"]).round(2)
+    out["share"] = out["total_pence"] / pot
+    out.attrs["damping_k"] = damped.attrs["k"]
 
 
 def allocation_to_csp(allocation: pd.DataFrame) -> pd.DataFrame:

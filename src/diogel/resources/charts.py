@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diogel.report.i18n import _
+from diogel.report.i18n import _, place
 
 __all__ = ["OKABE_ITO", "chart_allocation", "chart_comparison", "figure_png", "figure_svg", "svg_for_html"]
 
@@ -76,7 +76,7 @@ def chart_comparison(
     fig = Figure(figsize=(7, 0.28 * len(df) + 1.2))
     ax = fig.subplots()
     colours = [OKABE_ITO[0] if v >= 0 else OKABE_ITO[1] for v in df[value]]
-    ax.barh(df["area_name"], df[value], color=colours)
+    ax.barh(df["area_name"].map(place), df[value], color=colours)
     ax.axvline(0, color="black", linewidth=0.8)
     words = _(value.replace("_", " "))
     ax.set_xlabel(_("{} (£)").format(words))
@@ -110,7 +110,9 @@ def chart_allocation(
     ax = fig.subplots()
     left = np.zeros(len(df))
     for i, c in enumerate(comps):
-        ax.barh(df["area_name"], df[c], left=left, label=_(c.replace("_", " ")), color=OKABE_ITO[i % 8])
+        ax.barh(
+            df["area_name"].map(place), df[c], left=left, label=_(c.replace("_", " ")), color=OKABE_ITO[i % 8]
+        )
         left += df[c].to_numpy(dtype=float)
     ax.set_xlabel("£")
     ax.set_title(title or _("Allocation by component ({})").format(allocation.attrs.get("formula", "")))

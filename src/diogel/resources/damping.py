@@ -46,7 +46,6 @@ def apply_damping(
         ``change_pct`` (damped vs reference, percent) and ``constraint`` (floor / ceiling / scaled /
         none). ``attrs['k']`` holds the scale factor.
     """
-    # Over 80 lines: the docstring states the method; the scale factor k is found in one loop over the caps.
     n = as_totals(new)
     r = as_totals(reference)
     if set(n.index) != set(r.index):
@@ -62,51 +61,11 @@ def apply_damping(
     lo = [rf * (1 + Fraction(repr(floor))) if floor is not None else None for rf in reff]
     hi = [rf * (1 + Fraction(repr(ceiling))) if ceiling is not None else None for rf in reff]
 
-    damped: list[Fraction | None] = [None] * len(newf)
-    constraint = ["none"] * len(newf)
-    gainers = []
-    for i, (nv, rv) in enumerate(zip(newf, reff, strict=True)):
-        if nv > rv:
-            gainers.append(i)
-        elif lo[i] is not None and nv < lo[i]:
-            damped[i], constraint[i] = lo[i], "floor"
-        elif hi[i] is not None and nv > hi[i]:  # only possible with a negative ceiling
-            damped[i], constraint[i] = hi[i], "ceiling"
-        else:
-            damped[i] = nv
+    damped, constraint, gainers = _hold_losers(newf, reff, lo, hi)
     remaining = total - sum(d for d in damped if d is not None)
     k = Fraction(1)
     if gainers:
-        gain = {i: newf[i] - reff[i] for i in gainers}
-        base = sum(reff[i] for i in gainers)
-        if remaining < base:
-            cost = sum(damped[i] - newf[i] for i in range(len(newf)) if constraint[i] == "floor")
-            raise ValueError(
-                f"the floor costs {float(cost):,.2f} but gainers gain only {float(sum(gain.values())):,.2f}; "
-                "lower the floor"
-            )
-        # The k at which each gainer reaches its ceiling: gainers are capped in that order.
-        cap_k = sorted(((hi[i] - reff[i]) / gain[i], i) for i in gainers) if ceiling is not None else []
-        capped: set[int] = set()
-        while True:
-            free = [i for i in gainers if i not in capped]
-            fixed = sum(hi[i] for i in capped)
-            if not free:
-                if fixed != remaining:
-                    raise ValueError("the ceiling leaves part of the pot unallocated; raise the ceiling")
-                break
-            k = (remaining - fixed - sum(reff[i] for i in free)) / sum(gain[i] for i in free)
-            newly = [i for kk, i in cap_k if i in free and kk < k]
-            if not newly:
-                break
-            capped.update(newly)
-        for i in gainers:
-            if i in capped:
-                damped[i], constraint[i] = hi[i], "ceiling"
-            else:
-                damped[i] = reff[i] + k * gain[i]
-                if k != 1:
-                    constraint[i] = "scaled"
+        k = _scale_gainers(newf, reff, hi, gainers, remaining, damped, constraint)
     elif remaining != 0:
         raise ValueError("no gainers to fund the floor (or to absorb the difference); check the inputs")
 
@@ -128,3 +87,70 @@ def apply_damping(
     out["constraint"] = constraint
     out.attrs["k"] = float(k)
     return out
+
+
+def _hold_losers(
+    newf: list[Fraction], reff: list[Fraction], lo: list[Fraction | None], hi: list[Fraction | None]
+) -> tuple[list[Fraction | None], list[str], list[int]]:
+    """Step 1 of :func:`apply_damping`: every area that does not gain keeps its new amount or is held
+    at its floor (or, with a negative ceiling, at its ceiling). Returns the damped amounts (None for
+    gainers, found in step 2), each area's constraint and the gainers' positions."""
+    damped: list[Fraction | None] = [None] * len(newf)
+    constraint = ["none"] * len(newf)
+    gainers = []
+    for i, (nv, rv) in enumerate(zip(newf, reff, strict=True)):
+        if nv > rv:
+            gainers.append(i)
+        elif lo[i] is not None and nv < lo[i]:  # type: ignore[operator]
+            damped[i], constraint[i] = lo[i], "floor"
+        elif hi[i] is not None and nv > hi[i]:  # type: ignore[operator]  # only with a negative ceiling
+            damped[i], constraint[i] = hi[i], "ceiling"
+        else:
+            damped[i] = nv
+    return damped, constraint, gainers
+
+
+def _scale_gainers(
+    newf: list[Fraction],
+    reff: list[Fraction],
+    hi: list[Fraction | None],
+    gainers: list[int],
+    remaining: Fraction,
+    damped: list[Fraction | None],
+    constraint: list[str],
+) -> Fraction:
+    """Step 2 of :func:`apply_damping`: find the one scale factor ``k`` of the gains that spends
+    ``remaining`` with each gainer capped at its ceiling; fill in ``damped`` and ``constraint`` of the
+    gainers and return ``k``."""
+    gain = {i: newf[i] - reff[i] for i in gainers}
+    base = sum(reff[i] for i in gainers)
+    if remaining < base:
+        cost = sum(damped[i] - newf[i] for i in range(len(newf)) if constraint[i] == "floor")  # type: ignore[operator]
+        raise ValueError(
+            f"the floor costs {float(cost):,.2f} but gainers gain only {float(sum(gain.values())):,.2f}; "
+            "lower the floor"
+        )
+    # The k at which each gainer reaches its ceiling: gainers are capped in that order.
+    cap_k = sorted(((hi[i] - reff[i]) / gain[i], i) for i in gainers) if hi[gainers[0]] is not None else []  # type: ignore[operator]
+    capped: set[int] = set()
+    k = Fraction(1)
+    while True:
+        free = [i for i in gainers if i not in capped]
+        fixed = sum(hi[i] for i in capped)  # type: ignore[misc]
+        if not free:
+            if fixed != remaining:
+                raise ValueError("the ceiling leaves part of the pot unallocated; raise the ceiling")
+            break
+        k = (remaining - fixed - sum(reff[i] for i in free)) / sum(gain[i] for i in free)
+        newly = [i for kk, i in cap_k if i in free and kk < k]
+        if not newly:
+            break
+        capped.update(newly)
+    for i in gainers:
+        if i in capped:
+            damped[i], constraint[i] = hi[i], "ceiling"
+        else:
+            damped[i] = reff[i] + k * gain[i]
+            if k != 1:
+                constraint[i] = "scaled"
+    return k

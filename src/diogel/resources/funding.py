@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from diogel.errors import DiogelError
+from diogel.report.i18n import Place, T
 from diogel.resources.allocation import allocate, allocation_to_csp, compare
-from diogel.resources.charts import chart_allocation, chart_comparison
 from diogel.resources.damping import apply_damping
 from diogel.resources.indicator_kinds import component_columns
 from diogel.resources.indicators import (
@@ -38,22 +38,20 @@ from diogel.resources.indicators import (
     Indicators,
     default_window,
     for_unit,
-    indicator_vintage,
     la_indicators,
     population_years,
-    vintage_lines,
 )
-from diogel.resources.provenance import allocation_figures, comparison_figures, write_figures
 from diogel.resources.spec import Formula, load_formula, set_components, with_base_year
+from diogel.resources.vintage import vintage_lines
 
 if TYPE_CHECKING:
     from diogel.warehouse.protocol import Warehouse
 
 CONTEXT_COLUMNS = ("residents", "per_head", "crimes", "per_crime", "police_data", "note")
 UNIT_LABELS = {
-    "local_authority_2005": "the 22 Welsh local authorities (one partnership each, 2005-08)",
-    "csp": "today's 21 Welsh CSPs (Cwm Taf = Rhondda Cynon Taf + Merthyr Tydfil)",
-    "any": "every local authority with population loaded",
+    "local_authority_2005": T("the 22 Welsh local authorities (one partnership each, 2005-08)"),
+    "csp": T("today's 21 Welsh CSPs (Cwm Taf = Rhondda Cynon Taf + Merthyr Tydfil)"),
+    "any": T("every local authority with population loaded"),
 }
 
 
@@ -118,28 +116,40 @@ def choose_statistics(
             raise DiogelError(
                 f"no mid-{population_year} population is loaded (loaded: {', '.join(map(str, years))})"
             )
-        why = f"mid-{population_year} population (as asked)"
+        why = T("mid-{year} population (as asked)", year=population_year)
     elif frozen and formula.base_year in years:
         population_year = formula.base_year
-        why = f"mid-{population_year} population (the formula's base year)"
+        why = T("mid-{year} population (the formula's base year)", year=population_year)
+    elif frozen and formula.base_year is not None:
+        population_year = years[0]
+        why = T(
+            "mid-{year} population (frozen: the formula fixes its statistics at {base}, which is not loaded; "
+            "the earliest year loaded)",
+            year=population_year,
+            base=formula.base_year,
+        )
     elif frozen:
         population_year = years[0]
-        fixed = (
-            f"the formula fixes its statistics at {formula.base_year}, which is not loaded; "
-            if formula.base_year is not None
-            else ""
-        )
-        why = f"mid-{population_year} population (frozen: {fixed}the earliest year loaded)"
+        why = T("mid-{year} population (frozen: the earliest year loaded)", year=population_year)
     else:
         population_year = years[-1]
-        why = f"mid-{population_year} population (current: the latest year loaded)"
+        why = T("mid-{year} population (current: the latest year loaded)", year=population_year)
+    # Text throughout: the notes are written in the report language (diogel funding --language).
     if window is None:
         window = default_window(wh, latest=not frozen)
         if window is not None:
-            which = "earliest" if frozen else "latest"
-            why += f"; police data {window.label} (the {which} 12 months loaded)"
+            police = (
+                T("police data {window} (the earliest 12 months loaded)", window=window.label)
+                if frozen
+                else T("police data {window} (the latest 12 months loaded)", window=window.label)
+            )
+            why = T("{population}; {police}", population=why, police=police)
     else:
-        why += f"; police data {window.label} (as asked)"
+        why = T(
+            "{population}; {police}",
+            population=why,
+            police=T("police data {window} (as asked)", window=window.label),
+        )
     return population_year, window, why
 
 
@@ -195,7 +205,6 @@ def allocate_from_warehouse(
         ``P_c = share_c x (pot - uplifts)``, in whole pence by largest remainder
         (:func:`diogel.resources.allocation.allocate`).
     """
-    # Over 80 lines: choosing statistics, dropping unknown-crime components and the notes must stay in this order.
     if missing_crime not in ("drop", "fail"):
         raise DiogelError("missing_crime must be 'drop' or 'fail'")
     requested = resolve_formula(formula)
@@ -220,6 +229,37 @@ def allocate_from_warehouse(
 
     notes: list[str] = []
     f = with_base_year(requested, None)  # one year of statistics per run: chosen above, not by row
+    f, to_drop = _leave_out(f, requested, frame, missing_crime, drop, notes)
+    try:
+        table = allocate(f, frame, year)
+    except ValueError as exc:
+        raise DiogelError(f"formula {requested.name}: {exc}") from None
+    _add_context(table, frame, f, requested.name)
+    notes = [
+        T(
+            "formula: {title}; unit: {unit}",
+            title=requested.title or requested.name,
+            unit=UNIT_LABELS.get(requested.unit, requested.unit),
+        ),
+        T("pot for {year}: £{pot:,.2f}", year=financial_year(year), pot=requested.pots[year]),
+        T("statistics: {statistics}", statistics=statistics),
+        *vintage_lines(ind),
+        *ind.notes,
+        *notes,
+    ]
+    return Allocation(requested, f, year, ind, frame, table, tuple(to_drop), statistics, notes)
+
+
+def _leave_out(
+    f: Formula,
+    requested: Formula,
+    frame: pd.DataFrame,
+    missing_crime: str,
+    drop: tuple[str, ...],
+    notes: list[str],
+) -> tuple[Formula, list[str]]:
+    """``f`` without the components that cannot run on ``frame`` (unknown crime) or were asked to be
+    dropped, the other shares rescaled to sum to 1 (said in ``notes``); refuse what cannot run at all."""
     crime_missing, other = _missing_components(f, frame)
     if other:
         raise DiogelError(f"formula {requested.name} cannot run on the loaded data: " + "; ".join(other))
@@ -240,39 +280,39 @@ def allocate_from_warehouse(
             raise DiogelError(f"every component of {requested.name} needs data that is not loaded")
         before = {c.name: c.share for c in f.enabled_components}
         f = set_components(f, disable=to_drop)
+        components = ", ".join(f"{d} ({before[d]:.0%})" for d in to_drop)
         after = ", ".join(f"{c.name} {c.share:.4g}" for c in f.enabled_components)
-        why = (
-            "recorded crime is unknown for some areas (no police data loaded for their force)"
-            if crime_missing
-            else "asked"
-        )
         notes.append(
-            f"component(s) {', '.join(f'{d} ({before[d]:.0%})' for d in to_drop)} left out because {why}; "
-            f"the other shares are rescaled to sum to 1: {after}"
+            T(
+                "component(s) {components} left out because recorded crime is unknown for some areas (no "
+                "police data loaded for their force); the other shares are rescaled to sum to 1: {after}",
+                components=components,
+                after=after,
+            )
+            if crime_missing
+            else T(
+                "component(s) {components} left out because asked; the other shares are rescaled to sum to "
+                "1: {after}",
+                components=components,
+                after=after,
+            )
         )
-    try:
-        table = allocate(f, frame, year)
-    except ValueError as exc:
-        raise DiogelError(f"formula {requested.name}: {exc}") from None
+    return f, to_drop
+
+
+def _add_context(table: pd.DataFrame, frame: pd.DataFrame, f: Formula, name: str) -> None:
+    """Add residents, per head, crimes, per crime, police data and note to an allocation table."""
     ctx = frame.set_index("area_code")
+    uplift_names = {u.name for u in f.uplifts}
     clash = set(CONTEXT_COLUMNS) & {c.name for c in f.components} | set(CONTEXT_COLUMNS) & uplift_names
     if clash:
-        raise DiogelError(f"formula {requested.name}: rename component(s) {', '.join(sorted(clash))}")
+        raise DiogelError(f"formula {name}: rename component(s) {', '.join(sorted(clash))}")
     table["residents"] = table["area_code"].map(ctx["population"]).astype("int64")
     table["per_head"] = table["total"] / table["residents"]
     table["crimes"] = table["area_code"].map(ctx["recorded_crime"])
     table["per_crime"] = table["total"] / table["crimes"]
     table["police_data"] = table["area_code"].map(ctx["police_data"]).astype(bool)
     table["note"] = table["area_code"].map(ctx["note"]).fillna("")
-    notes = [
-        f"formula: {requested.title or requested.name}; unit: {UNIT_LABELS.get(requested.unit, requested.unit)}",
-        f"pot for {financial_year(year)}: £{requested.pots[year]:,.2f}",
-        f"statistics: {statistics}",
-        *vintage_lines(ind),
-        *ind.notes,
-        *notes,
-    ]
-    return Allocation(requested, f, year, ind, frame, table, tuple(to_drop), statistics, notes)
 
 
 @dataclass
@@ -324,27 +364,64 @@ def compare_from_warehouse(
     neutrally (:func:`diogel.resources.damping.apply_damping`): the table then shows both who would
     lose and by how much, and what damping leaves them.
     """
-    # Over 80 lines: the two runs, damping and every note on them are one argument, read top to bottom.
     fa = resolve_formula(a)
     fb = resolve_formula(b) if b is not None else fa
     same = b is None
     if year is None:
         common = sorted(set(fa.pots) & set(fb.pots))
         year = common[-1] if common else max(fb.pots)
-    frozen_a, frozen_b = (True, False) if same else (None, None)
-    kw = dict(year=year, missing_crime=missing_crime, cache={})
-    runs = [
-        allocate_from_warehouse(wh, fa, frozen=frozen_a, population_year=population_years[0], window=windows[0], **kw),
-        allocate_from_warehouse(wh, fb, frozen=frozen_b, population_year=population_years[1], window=windows[1], **kw),
-    ]  # fmt: skip
+    frozen, cache = ((True, False) if same else (None, None)), {}
+
+    def run(drop: tuple[str, ...] = ()) -> list[Allocation]:
+        return [allocate_from_warehouse(wh, f, year, frozen[i], population_years[i], windows[i], missing_crime,
+                                        drop=drop, cache=cache) for i, f in enumerate((fa, fb))]  # fmt: skip
+
+    ra, rb = run()
     # The same components in both runs, where the two are the same formula.
-    if same and set(runs[0].dropped) != set(runs[1].dropped):
-        both = tuple(sorted(set(runs[0].dropped) | set(runs[1].dropped)))
-        runs = [
-            allocate_from_warehouse(wh, fa, frozen=frozen_a, population_year=population_years[0], window=windows[0], drop=both, **kw),
-            allocate_from_warehouse(wh, fb, frozen=frozen_b, population_year=population_years[1], window=windows[1], drop=both, **kw),
-        ]  # fmt: skip
-    ra, rb = runs
+    if same and set(ra.dropped) != set(rb.dropped):
+        ra, rb = run(tuple(sorted(set(ra.dropped) | set(rb.dropped))))
+    table, unit = _comparison_table(ra, rb)
+    if same:
+        label_a = T("{name}, frozen statistics", name=fa.name)
+        label_b = T("{name}, current statistics", name=fb.name)
+    else:
+        label_a, label_b = fa.name, fb.name
+    notes = [
+        T("A = {label}: {statistics}", label=label_a, statistics=ra.statistics),
+        T("B = {label}: {statistics}", label=label_b, statistics=rb.statistics),
+        T(
+            "financial year {year}; areas: {unit}",
+            year=financial_year(year),
+            unit=UNIT_LABELS.get(unit, unit),
+        ),
+        T("per head and per crime use B's population and recorded crime"),
+    ]
+    if (
+        same
+        and ra.indicators.population_year == rb.indicators.population_year
+        and ra.indicators.window == rb.indicators.window
+    ):
+        notes.append(T("frozen and current statistics are the same data here, so nothing changes"))
+    notes += [n for n in rb.notes if n.startswith(("component", "no police", "recorded crime"))]
+    if ra.formula.pots[year] != rb.formula.pots[year]:
+        notes.append(
+            T(
+                "the pots differ (A £{a:,.0f}, B £{b:,.0f}): compare share_a and share_b as well as the change "
+                "in pounds",
+                a=ra.formula.pots[year],
+                b=rb.formula.pots[year],
+            )
+        )
+    bounds = (floor, ceiling)
+    if floor is None and ceiling is None and rb.formula.damping is not None:
+        bounds = (rb.formula.damping.floor, rb.formula.damping.ceiling)
+    damping = _damp(table, bounds, notes) if bounds != (None, None) else None
+    notes.append(_losers(table))
+    return Comparison(ra, rb, label_a, label_b, table, damping, same, notes)
+
+
+def _comparison_table(ra: Allocation, rb: Allocation) -> tuple[pd.DataFrame, str]:
+    """B - A by area (at CSPs when one run is by the 22 authorities) with B's context; and the unit."""
     unit = rb.formula.unit if rb.formula.unit == ra.formula.unit else "csp"
     ta, tb = _totals_at(ra, unit), _totals_at(rb, unit)
     ctx = rb.unit_frame if rb.formula.unit == unit else for_unit(rb.indicators, unit)
@@ -356,165 +433,71 @@ def compare_from_warehouse(
     table["population"] = table["area_code"].map(ctx["population"]).astype("int64")
     table["police_data"] = table["area_code"].map(ctx["police_data"]).astype(bool)
     table["note"] = table["area_code"].map(ctx["note"]).fillna("")
-    if same:
-        label_a, label_b = f"{fa.name}, frozen statistics", f"{fb.name}, current statistics"
-    else:
-        label_a, label_b = fa.name, fb.name
-    notes = [
-        f"A = {label_a}: {ra.statistics}",
-        f"B = {label_b}: {rb.statistics}",
-        f"financial year {financial_year(year)}; areas: {UNIT_LABELS.get(unit, unit)}",
-        "per head and per crime use B's population and recorded crime",
-    ]
-    if (
-        same
-        and ra.indicators.population_year == rb.indicators.population_year
-        and ra.indicators.window == rb.indicators.window
-    ):
-        notes.append("frozen and current statistics are the same data here, so nothing changes")
-    notes += [n for n in rb.notes if n.startswith(("component", "no police", "recorded crime"))]
-    if ra.formula.pots[year] != rb.formula.pots[year]:
+    return table, unit
+
+
+def _damp(
+    table: pd.DataFrame, bounds: tuple[float | None, float | None], notes: list[str]
+) -> tuple[float | None, float | None] | None:
+    """Add the damped columns to a comparison table and say what damping did in ``notes``; return the
+    bounds applied, or None when damping cannot be applied (said in ``notes``)."""
+    # With different pots the reference is A's distribution of B's pot, so damping limits the
+    # change in each area's share rather than the change in pot size that everyone gets.
+    scale = table["total_b"].sum() / table["total_a"].sum()
+    reference = (table["total_a"] * scale).round(2)
+    if abs(scale - 1) > 1e-12:
+        notes.append(T("damping is measured against A's shares of B's pot (A x {scale:.6f})", scale=scale))
+    try:
+        d = apply_damping(
+            pd.Series(table["total_b"].to_numpy(), index=table["area_code"]),
+            pd.Series(reference.to_numpy(), index=table["area_code"]),
+            bounds[0],
+            bounds[1],
+        ).set_index("area_code")
+    except ValueError as exc:
         notes.append(
-            f"the pots differ (A £{ra.formula.pots[year]:,.0f}, B £{rb.formula.pots[year]:,.0f}): compare "
-            "share_a and share_b as well as the change in pounds"
-        )
-    bounds = (floor, ceiling)
-    if floor is None and ceiling is None and rb.formula.damping is not None:
-        bounds = (rb.formula.damping.floor, rb.formula.damping.ceiling)
-    damping = None
-    if bounds != (None, None):
-        # With different pots the reference is A's distribution of B's pot, so damping limits the
-        # change in each area's share rather than the change in pot size that everyone gets.
-        scale = table["total_b"].sum() / table["total_a"].sum()
-        reference = (table["total_a"] * scale).round(2)
-        if abs(scale - 1) > 1e-12:
-            notes.append(f"damping is measured against A's shares of B's pot (A x {scale:.6f})")
-        try:
-            d = apply_damping(
-                pd.Series(table["total_b"].to_numpy(), index=table["area_code"]),
-                pd.Series(reference.to_numpy(), index=table["area_code"]),
-                bounds[0],
-                bounds[1],
-            ).set_index("area_code")
-        except ValueError as exc:
-            notes.append(f"damping (floor {bounds[0]}, ceiling {bounds[1]}) cannot be applied: {exc}")
-        else:
-            damping = bounds
-            table["damped_total"] = table["area_code"].map(d["damped"])
-            table["damped_change"] = (table["damped_total"] - table["total_a"]).round(2)
-            table["damped_change_pct"] = 100 * table["damped_change"] / table["total_a"]
-            table["damped_change_per_head"] = table["damped_change"] / table["population"]
-            table["constraint"] = table["area_code"].map(d["constraint"])
-            protected = table[table["constraint"] == "floor"]
-            notes.append(
-                (
-                    f"damping: no area loses more than {-bounds[0] * 100:g}%"
-                    if bounds[0] is not None
-                    else "damping:"
-                )
-                + (f" no area gains more than {bounds[1] * 100:g}%" if bounds[1] is not None else "")
-                + f"; {len(protected)} area(s) held at the floor, costing £{protected['damped_change'].sub(protected['change']).sum():,.2f}"
-                f" paid by scaling gains (k = {d.attrs['k']:.4f})"
+            T(
+                "damping (floor {floor}, ceiling {ceiling}) cannot be applied: {error}",
+                floor=bounds[0],
+                ceiling=bounds[1],
+                error=str(exc),
             )
-    losers = table[table["change"] < 0]
-    if len(losers):
-        worst = losers.sort_values("change").iloc[0]
-        notes.append(
-            f"{len(losers)} area(s) lose, £{-losers['change'].sum():,.2f} in all; the largest loss is "
-            f"{worst['area_name']}: £{-worst['change']:,.2f} ({worst['change_pct']:.1f}%)"
         )
-    else:
-        notes.append("no area loses")
-    return Comparison(ra, rb, label_a, label_b, table, damping, same, notes)
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing
-
-
-def _stem(alloc: Allocation) -> str:
-    return f"{alloc.requested.name}_{financial_year(alloc.year).replace('/', '-')}"
-
-
-def allocation_vintage(alloc: Allocation) -> pd.DataFrame:
-    """The data vintage of every indicator the allocation's formula uses (population year,
-    deprivation index, crime months), from :func:`diogel.resources.indicators.indicator_vintage`."""
-    comps = [*alloc.formula.enabled_components, *(u.basis for u in alloc.formula.uplifts)]
-    used = set().union(*(component_columns(c) for c in comps)) | {"population"}  # residents are always shown
-    v = indicator_vintage(alloc.indicators)
-    # Single-year-of-age columns feed the age-band and age-weighted population components.
-    ages = any(c.indicator in ("population_age_band", "age_weighted_population") for c in comps)
-    v.insert(0, "used_by_formula", v["indicator"].isin(used) | (v["indicator"].str.startswith("age_") & ages))
-    v.insert(0, "formula", alloc.requested.name)
-    v.insert(1, "financial_year", financial_year(alloc.year))
-    return v
-
-
-def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
-    """Write ``<formula>_<yyyy-yy>_allocation.csv`` (one row per area), ``..._notes.txt``,
-    ``..._vintage.csv`` (what year, index and months every indicator comes from), ``..._figures.json``
-    (every figure with its definition, inputs and parameters) and an SVG chart."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = _stem(alloc)
-    csv_path = out / f"{stem}_allocation.csv"
-    alloc.table.to_csv(csv_path, index=False, lineterminator="\n", float_format="%.6f")
-    notes = out / f"{stem}_notes.txt"
-    notes.write_text("\n".join(alloc.notes) + "\n", encoding="utf-8")
-    vintage = out / f"{stem}_vintage.csv"
-    allocation_vintage(alloc).to_csv(vintage, index=False, lineterminator="\n")
-    figures = write_figures(
-        out / f"{stem}_figures.json",
-        "diogel funding allocation",
-        allocation_figures(alloc, allocation_vintage(alloc), financial_year(alloc.year), csv_path.name),
+        return None
+    table["damped_total"] = table["area_code"].map(d["damped"])
+    table["damped_change"] = (table["damped_total"] - table["total_a"]).round(2)
+    table["damped_change_pct"] = 100 * table["damped_change"] / table["total_a"]
+    table["damped_change_per_head"] = table["damped_change"] / table["population"]
+    table["constraint"] = table["area_code"].map(d["constraint"])
+    protected = table[table["constraint"] == "floor"]
+    floor = T("no area loses more than {pct:g}%", pct=-bounds[0] * 100) if bounds[0] is not None else None
+    ceiling = T("no area gains more than {pct:g}%", pct=bounds[1] * 100) if bounds[1] is not None else None
+    notes.append(
+        T(
+            "damping: {limits}; {n} area(s) held at the floor, costing £{cost:,.2f} paid by scaling gains "
+            "(k = {k:.4f})",
+            limits=T("{floor} {ceiling}", floor=floor, ceiling=ceiling)
+            if floor and ceiling
+            else floor or ceiling,
+            n=len(protected),
+            cost=protected["damped_change"].sub(protected["change"]).sum(),
+            k=d.attrs["k"],
+        )
     )
-    svg = out / f"{stem}_allocation.svg"
-    svg.write_text(
-        chart_allocation(
-            alloc.table,
-            alloc.components,
-            f"{alloc.requested.name.upper()} {financial_year(alloc.year)} by component",
-        ),
-        encoding="utf-8",
-    )
-    return [csv_path, notes, vintage, figures, svg]
+    return bounds
 
 
-def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
-    """Write the comparison CSV, notes, vintage, ``..._figures.json`` and change-per-head charts (SVG and
-    PNG; damped too if damped)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    a, b = cmp.a.requested.name, cmp.b.requested.name
-    stem = f"compare_{a}_{'frozen_vs_current' if cmp.same_formula else 'vs_' + b}"
-    stem += f"_{financial_year(cmp.b.year).replace('/', '-')}"
-    paths = [out / f"{stem}.csv", out / f"{stem}_notes.txt", out / f"{stem}_vintage.csv"]
-    cmp.table.to_csv(paths[0], index=False, lineterminator="\n", float_format="%.6f")
-    vintage_notes = [f"{label} {line}" for label, alloc in ((cmp.label_a, cmp.a), (cmp.label_b, cmp.b))
-                     for line in vintage_lines(alloc.indicators)]  # fmt: skip
-    paths[1].write_text("\n".join([*cmp.notes, *vintage_notes]) + "\n", encoding="utf-8")
-    vintage = pd.concat(
-        [
-            allocation_vintage(cmp.a).assign(allocation=cmp.label_a),
-            allocation_vintage(cmp.b).assign(allocation=cmp.label_b),
-        ],
-        ignore_index=True,
+def _losers(table: pd.DataFrame) -> str:
+    """The note on who loses from A to B, and the largest loss."""
+    losers = table[table["change"] < 0]
+    if not len(losers):
+        return T("no area loses")
+    worst = losers.sort_values("change").iloc[0]
+    return T(
+        "{n} area(s) lose, £{total:,.2f} in all; the largest loss is {area}: £{loss:,.2f} ({pct:.1f}%)",
+        n=len(losers),
+        total=-losers["change"].sum(),
+        area=Place(worst["area_name"]),
+        loss=-worst["change"],
+        pct=worst["change_pct"],
     )
-    vintage.to_csv(paths[2], index=False, lineterminator="\n")
-    figures = comparison_figures(cmp, vintage, financial_year(cmp.b.year), paths[0].name)
-    paths.append(write_figures(out / f"{stem}_figures.json", "diogel funding comparison", figures))
-    title = (
-        f"Change per head, {a}: frozen -> current statistics"
-        if cmp.same_formula
-        else f"Change per head, {a} -> {b}"
-    )
-    charts = [("change_per_head", title, "")]
-    if "damped_change_per_head" in cmp.table.columns:
-        charts.append(("damped_change_per_head", title + " (damped)", "_damped"))
-    for value, ttl, suffix in charts:
-        svg = out / f"{stem}{suffix}.svg"
-        png = out / f"{stem}{suffix}.png"
-        svg.write_text(str(chart_comparison(cmp.table, value, ttl)), encoding="utf-8")
-        png.write_bytes(bytes(chart_comparison(cmp.table, value, ttl, fmt="png")))  # type: ignore[arg-type]
-        paths += [svg, png]
-    return paths

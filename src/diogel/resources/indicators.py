@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from diogel.errors import DiogelError
+from diogel.report.i18n import T
 from diogel.resources.areas import WALES_LA_TO_CSP, WALES_LOCAL_AUTHORITIES
 from diogel.resources.indicator_kinds import indicators_to_csp, sparsity_index
 from diogel.resources.la_geography import la_csp, la_force, lsoa_to_la
@@ -93,10 +94,6 @@ class Indicators:
     window: CrimeWindow | None
     deprivation_index: str | None
     notes: list[str] = field(default_factory=list)
-
-    def vintage(self) -> pd.DataFrame:
-        """What each indicator was computed from: see :func:`indicator_vintage`."""
-        return indicator_vintage(self)
 
     def without_police_data(self) -> pd.DataFrame:
         return self.frame.loc[~self.frame["police_data"], ["area_code", "area_name", "force_name", "note"]]
@@ -207,7 +204,7 @@ def la_indicators(
     Indicators
         One row per LA that has population in ``population_year``.
     """
-    # Over 80 lines: one frame of indicators, each column from its own table, assembled in one place.
+    # Notes are Text: English as given, and in Welsh in a Welsh report (diogel options/funding --language).
     notes: list[str] = []
     lsoa = lsoa_population(wh, population_year)
     lk = lsoa_to_la(wh)
@@ -215,49 +212,22 @@ def la_indicators(
     unplaced = lsoa[lsoa["la_code"].isna()]
     if not unplaced.empty:
         notes.append(
-            f"{len(unplaced)} LSOA(s) with population ({int(unplaced['population'].sum()):,} people) are in "
-            f"no loaded lookup and are left out, e.g. {unplaced['lsoa_code'].iloc[0]}"
+            T(
+                "{n} LSOA(s) with population ({people:,} people) are in no loaded lookup and are left out, "
+                "e.g. {lsoa}",
+                n=len(unplaced),
+                people=int(unplaced["population"].sum()),
+                lsoa=unplaced["lsoa_code"].iloc[0],
+            )
         )
         lsoa = lsoa[lsoa["la_code"].notna()]
     keys = ["la_code", "la_name"]
     la = lsoa.groupby(keys, sort=True)[[*AGE_COLUMNS, "population"]].sum().reset_index()
-    notes.append(f"population: ONS mid-{population_year} estimates by LSOA, summed to local authorities")
-
-    # Deprivation: population-weighted mean of LSOA scores.
-    dep, index_name, dep_notes = _deprivation(wh, lsoa, deprivation_index)
-    notes += dep_notes
-    score_cols = [c for c in ("deprivation_score", "education_score") if c in dep.columns]
-    if score_cols:
-        d = lsoa[["lsoa_code", "la_code", "population"]].merge(dep, on="lsoa_code", how="left")
-        for c in score_cols:
-            has = d[c].notna()
-            num = (d[c] * d["population"]).where(has, 0.0).groupby(d["la_code"]).sum()
-            den = d["population"].where(has, 0).groupby(d["la_code"]).sum()
-            la[c] = la["la_code"].map(num / den.replace(0, np.nan))
-        share = float(d.loc[d["deprivation_score"].notna(), "population"].sum() / d["population"].sum())
-        notes.append(
-            f"deprivation: {index_name} overall and education scores, population-weighted mean of LSOA scores"
-            + (f" (scores cover {share:.1%} of the population)" if share < 1 else "")
-        )
-    for c in ("deprivation_score", "education_score"):
-        if c not in la.columns:
-            la[c] = np.nan
-
-    # Sparsity: LSOA areas from the boundaries of the population's vintage.
-    la["sparsity_index"] = np.nan
-    if wh.has("lsoa_boundaries"):
-        b = counted(wh, "boundaries").select("lsoa_code", "lsoa_vintage", "area_km2")
-        areas = wh.execute(b)
-        s = lsoa.merge(areas, on=["lsoa_code", "lsoa_vintage"], how="inner")
-        if len(s) == len(lsoa):
-            sp = sparsity_index(s.rename(columns={"la_code": "area_code"}), SPARSE_PER_KM2)
-            la["sparsity_index"] = la["la_code"].map(sp.set_index("area_code")["sparsity_index"])
-            notes.append(
-                f"sparsity: share of population in LSOAs under {SPARSE_PER_KM2:g} persons per km2 "
-                "(areas from the loaded boundaries)"
-            )
-        else:
-            notes.append(f"sparsity: boundaries missing for {len(lsoa) - len(s)} LSOA(s); not computed")
+    notes.append(
+        T("population: ONS mid-{year} estimates by LSOA, summed to local authorities", year=population_year)
+    )
+    index_name = _deprivation_columns(wh, la, lsoa, deprivation_index, notes)
+    _sparsity_column(wh, la, lsoa, notes)
 
     forces = la_force(wh)
     la = la.merge(forces[["la_code", "force_name"]], on="la_code", how="left")
@@ -272,66 +242,65 @@ def la_indicators(
     return Indicators(la, population_year, window, index_name, notes)
 
 
-# ---------------------------------------------------------------------------------------------
-# Vintage
+def _deprivation_columns(
+    wh: Warehouse, la: pd.DataFrame, lsoa: pd.DataFrame, deprivation_index: str | None, notes: list[str]
+) -> str | None:
+    """Add ``deprivation_score`` and ``education_score`` to ``la`` (population-weighted means of LSOA
+    scores, missing where no LSOA has one); return the index used."""
+    dep, index_name, dep_notes = _deprivation(wh, lsoa, deprivation_index)
+    notes += dep_notes
+    score_cols = [c for c in ("deprivation_score", "education_score") if c in dep.columns]
+    if score_cols:
+        d = lsoa[["lsoa_code", "la_code", "population"]].merge(dep, on="lsoa_code", how="left")
+        for c in score_cols:
+            has = d[c].notna()
+            num = (d[c] * d["population"]).where(has, 0.0).groupby(d["la_code"]).sum()
+            den = d["population"].where(has, 0).groupby(d["la_code"]).sum()
+            la[c] = la["la_code"].map(num / den.replace(0, np.nan))
+        share = float(d.loc[d["deprivation_score"].notna(), "population"].sum() / d["population"].sum())
+        if share < 1:
+            notes.append(
+                T(
+                    "deprivation: {index} overall and education scores, population-weighted mean of LSOA scores "
+                    "(scores cover {share:.1%} of the population)",
+                    index=index_name,
+                    share=share,
+                )
+            )
+        else:
+            notes.append(
+                T(
+                    "deprivation: {index} overall and education scores, population-weighted mean of LSOA scores",
+                    index=index_name,
+                )
+            )
+    for c in ("deprivation_score", "education_score"):
+        if c not in la.columns:
+            la[c] = np.nan
+    return index_name
 
 
-VINTAGE_COLUMNS = ("indicator", "source", "vintage")
-
-
-def indicator_vintage(ind: Indicators, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The data vintage of every indicator: population year, deprivation index, crime months.
-
-    One row per indicator column of ``ind.frame`` (or of ``columns``): ``indicator``, ``source``
-    (which data) and ``vintage`` (which year, index or months). Funding and options outputs carry it
-    as a sidecar CSV and in their notes and HTML, so a reader never mistakes a "2005" formula run on
-    mid-2020 population and 2024/25 crime for 2005 statistics.
-    """
-    pop = f"ONS mid-{ind.population_year} population estimates"
-    dep = ind.deprivation_index or "no deprivation index loaded"
-    months = (
-        f"{ind.window.label} ({len(ind.window.months())} months)"
-        if ind.window is not None
-        else "no police data loaded"
-    )
-    known = {
-        "population": ("ONS mid-year population estimates by LSOA, summed to local authorities", pop),
-        "deprivation_score": ("population-weighted mean of LSOA overall deprivation scores", dep),
-        "education_score": ("population-weighted mean of LSOA education deprivation scores", dep),
-        "sparsity_index": (
-            f"share of population in LSOAs under {SPARSE_PER_KM2:g} persons per km2 (loaded LSOA boundaries)",
-            pop,
-        ),
-        "recorded_crime": ("police.uk street-level crimes (excluding ASB) under the counting rules", months),
-        "asb": ("police.uk street-level anti-social behaviour records", months),
-        "crime_harm": ("police.uk crimes x ONS Crime Severity Score weight per crime type (median)", months),
-    }
-    cols = (
-        list(columns)
-        if columns is not None
-        else [c for c in ind.frame.columns if c in known or c in AGE_COLUMNS]
-    )
-    rows = []
-    for c in cols:
-        if c in known:
-            rows.append((c, *known[c]))
-        elif c in AGE_COLUMNS:
-            rows.append((c, "ONS mid-year population estimates by single year of age", pop))
-    return pd.DataFrame(rows, columns=list(VINTAGE_COLUMNS))
-
-
-def vintage_lines(ind: Indicators) -> list[str]:
-    """Three plain lines for notes and report headers: population year, deprivation index, crime months."""
-    return [
-        f"vintage: population ONS mid-{ind.population_year}",
-        f"vintage: deprivation index {ind.deprivation_index or 'none loaded'}",
-        "vintage: police.uk crime months "
-        + (
-            f"{ind.window.label} ({len(ind.window.months())} months)"
-            if ind.window is not None
-            else "none loaded"
-        ),
-    ]
+def _sparsity_column(wh: Warehouse, la: pd.DataFrame, lsoa: pd.DataFrame, notes: list[str]) -> None:
+    """Add ``sparsity_index`` to ``la``, LSOA areas from the boundaries of the population's vintage
+    (missing when any LSOA has no boundary)."""
+    la["sparsity_index"] = np.nan
+    if not wh.has("lsoa_boundaries"):
+        return
+    b = counted(wh, "boundaries").select("lsoa_code", "lsoa_vintage", "area_km2")
+    areas = wh.execute(b)
+    s = lsoa.merge(areas, on=["lsoa_code", "lsoa_vintage"], how="inner")
+    if len(s) == len(lsoa):
+        sp = sparsity_index(s.rename(columns={"la_code": "area_code"}), SPARSE_PER_KM2)
+        la["sparsity_index"] = la["la_code"].map(sp.set_index("area_code")["sparsity_index"])
+        notes.append(
+            T(
+                "sparsity: share of population in LSOAs under {density:g} persons per km2 "
+                "(areas from the loaded boundaries)",
+                density=SPARSE_PER_KM2,
+            )
+        )
+    else:
+        notes.append(T("sparsity: boundaries missing for {n} LSOA(s); not computed", n=len(lsoa) - len(s)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +368,6 @@ def la_crime(
     ``las`` has ``area_code``, ``area_name`` and ``force_name``. Returns (frame with ``area_code``,
     ``recorded_crime``, ``asb``, ``crime_harm``, ``police_data``, ``note``; the window used; notes).
     """
-    # Over 80 lines: police coverage, crime counts and harm weights must be joined in this order to keep unknowns unknown.
     from diogel.analysis.harm import harm_by_area
     from diogel.warehouse.queries import counts
 
@@ -409,11 +377,10 @@ def la_crime(
     out["police_data"] = False
     cov = police_coverage(wh)
     if cov.empty:
-        out["note"] = "no police data loaded: recorded crime unknown (not zero)"
-        return out, None, ["recorded crime: no police.uk street-level data is loaded, so crime is unknown"]
+        out["note"] = T("no police data loaded: recorded crime unknown (not zero)")
+        return out, None, [T("recorded crime: no police.uk street-level data is loaded, so crime is unknown")]
     window = window or default_window(wh)
     assert window is not None
-    wanted = window.months()
     loaded: dict[frozenset[str], set[str]] = {}
     names: dict[frozenset[str], str] = {}
     for rb, g in cov.groupby("reported_by"):
@@ -421,32 +388,15 @@ def la_crime(
         loaded.setdefault(key, set()).update(g["month"])
         names[key] = str(rb)
     notes: list[str] = []
-    if len(wanted) < 12:
+    if len(window.months()) < 12:
         notes.append(
-            f"recorded crime: only {len(wanted)} month(s) of police data in the window {window.label}"
-        )
-    covered, why = [], []
-    for force in las["force_name"]:
-        if force is None or (isinstance(force, float) and np.isnan(force)):
-            covered.append(False)
-            why.append("no police force area known for this area (load the LA -> CSP -> force lookup)")
-            continue
-        have = loaded.get(_force_key(force), set())
-        gaps = [m for m in wanted if m not in have]
-        if not have:
-            covered.append(False)
-            why.append(f"no police data loaded for {force}: recorded crime unknown (not zero)")
-        elif gaps:
-            covered.append(False)
-            why.append(
-                f"{force} police data missing for {len(gaps)} month(s) of {window.label} "
-                f"(e.g. {gaps[0]}): recorded crime unknown (not zero)"
+            T(
+                "recorded crime: only {n} month(s) of police data in the window {window}",
+                n=len(window.months()),
+                window=window.label,
             )
-        else:
-            covered.append(True)
-            why.append("")
-    out["police_data"] = covered
-    out["note"] = why
+        )
+    out["police_data"], out["note"] = _police_cover(las["force_name"], loaded, window)
     c = counts(wh, ["la", "crime_type"], start=window.start, end=window.end)
     c = c[c["la"].isin(set(out["area_code"]))]
     crime = c[c["crime_type"] != ASB].groupby("la")["count"].sum()
@@ -461,21 +411,62 @@ def la_crime(
         harm = out["area_code"].map(h.set_index("area_code")["harm"]).fillna(0.0).astype(float)
         out["crime_harm"] = harm.where(ok)
     else:
-        notes.append("crime harm: no harm weights loaded, so crime_harm is unknown")
-    forces_in = sorted({names[k] for k in loaded})
+        notes.append(T("crime harm: no harm weights loaded, so crime_harm is unknown"))
     notes.append(
-        f"recorded crime: police.uk street-level crimes excluding anti-social behaviour, {window.label}, "
-        f"assigned to areas by LSOA membership (files loaded for: {', '.join(forces_in)})"
+        T(
+            "recorded crime: police.uk street-level crimes excluding anti-social behaviour, {window}, "
+            "assigned to areas by LSOA membership (files loaded for: {forces})",
+            window=window.label,
+            forces=", ".join(sorted({names[k] for k in loaded})),
+        )
     )
     if weights is not None:
-        notes.append("crime harm: crimes x median ONS Crime Severity Score weight of each police.uk type")
+        notes.append(T("crime harm: crimes x median ONS Crime Severity Score weight of each police.uk type"))
     missing = las.loc[~out["police_data"].to_numpy(), "area_name"].tolist()
     if missing:
         notes.append(
-            f"no police data for {len(missing)} of {len(las)} area(s) ({', '.join(missing[:6])}"
-            f"{', ...' if len(missing) > 6 else ''}): their recorded crime is unknown, not zero"
+            T(
+                "no police data for {n} of {total} area(s) ({areas}): their recorded crime is unknown, not zero",
+                n=len(missing),
+                total=len(las),
+                areas=", ".join(missing[:6]) + (", ..." if len(missing) > 6 else ""),
+            )
         )
     return out, window, notes
+
+
+def _police_cover(
+    forces: pd.Series, loaded: dict[frozenset[str], set[str]], window: CrimeWindow
+) -> tuple[list[bool], list[str]]:
+    """Whether each area's force has police data for every month of ``window``, and if not why."""
+    wanted = window.months()
+    covered, why = [], []
+    for force in forces:
+        if force is None or (isinstance(force, float) and np.isnan(force)):
+            covered.append(False)
+            why.append(T("no police force area known for this area (load the LA -> CSP -> force lookup)"))
+            continue
+        have = loaded.get(_force_key(force), set())
+        gaps = [m for m in wanted if m not in have]
+        if not have:
+            covered.append(False)
+            why.append(T("no police data loaded for {force}: recorded crime unknown (not zero)", force=force))
+        elif gaps:
+            covered.append(False)
+            why.append(
+                T(
+                    "{force} police data missing for {n} month(s) of {window} (e.g. {month}): recorded "
+                    "crime unknown (not zero)",
+                    force=force,
+                    n=len(gaps),
+                    window=window.label,
+                    month=gaps[0],
+                )
+            )
+        else:
+            covered.append(True)
+            why.append("")
+    return covered, why
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ import shapely
 from libpysal.weights import Queen, W
 from scipy.sparse.csgraph import connected_components
 
+from diogel.report.i18n import T
+
 METRICS = {
     # metric -> (numerator column, multiplier per head)
     "fte_per_100k": ("fte", 100_000.0),
@@ -446,14 +448,16 @@ def pooled_capacity(
         else:
             for c in cols:
                 row[c] = np.nan
+            # Text: English in the CSV, in the report's language on the page.
             why = []
             if missing:
-                why.append(f"no capacity data for {', '.join(missing)}")
+                why.append(T("no capacity data for {areas}", areas=", ".join(missing)))
             if split:
-                why.append(f"{', '.join(split)} would be split between groups")
-            row["reason"] = "; ".join(why)
+                why.append(T("{partnerships} would be split between groups", partnerships=", ".join(split)))
+            row["reason"] = why[0] if len(why) == 1 else T("{first}; {second}", first=why[0], second=why[1])
         rows.append(row)
     out = pd.DataFrame(rows)
+    out["reason"] = pd.Series([r["reason"] for r in rows], dtype=object)  # keeps the Text
     for metric, (col, mult) in METRICS.items():
         if col in out.columns:
             out[metric] = out[col] / out["population"] * mult

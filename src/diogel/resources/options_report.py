@@ -27,9 +27,9 @@ import pandas as pd
 
 from diogel import __version__
 from diogel.errors import DiogelError
-from diogel.report.i18n import HTML_LANG, _, current
+from diogel.report.i18n import HTML_LANG, Place, T, Text, _, current, here, language, place
+from diogel.report.render import bilingual as two_languages
 from diogel.report.render import environment, write_pdf
-from diogel.resources.charts import figure_svg, svg_for_html
 from diogel.resources.ledger import Ledger, capacity_indicators, read_ledger
 from diogel.resources.options import (
     METRICS,
@@ -44,26 +44,15 @@ from diogel.resources.options import (
     groups_contiguous,
     la_contiguity,
     pooled_capacity,
-    simplify_coverage,
 )
+from diogel.resources.options_maps import METRIC_LABELS, draw_maps
 from diogel.resources.provenance import options_figures, write_figures
 
 if TYPE_CHECKING:
+    from diogel.resources.indicators import Indicators
     from diogel.warehouse.protocol import Warehouse
 
 SYNTHETIC_LEDGER = "synthetic_capacity_ledger_wales.csv"
-METRIC_LABELS = {
-    "fte_per_100k": "staff (FTE) per 100,000 residents",
-    "funding_per_head": "funding per head (£)",
-}
-# Okabe-Ito, distinguishable with the common colour-vision deficiencies.
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
-STATUS_COLOURS = {
-    "meets the standard": "#0072B2",
-    "meets the lowered standard only": "#56B4E9",
-    "below the lowered standard": "#E69F00",
-    "no capacity data": "#E5E5E5",
-}
 
 
 @dataclass(frozen=True)
@@ -114,6 +103,8 @@ class OptionsResult:
     summary: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     maps: dict[str, str] = field(default_factory=dict)
+    #: the language the maps' titles and legends were drawn in (a page in another language redraws them)
+    maps_language: str = "en"
     #: population year, deprivation index and crime months behind every indicator (indicator_vintage)
     vintage: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["indicator", "source", "vintage"])
@@ -126,13 +117,13 @@ def synthetic_ledger_path() -> Path:
 
 def _money(x: float | None) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "unknown"
+        return _("unknown")
     return f"£{x:,.0f}"
 
 
 def _num(x: float | None, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "unknown"
+        return _("unknown")
     return f"{x:,.{digits}f}"
 
 
@@ -143,34 +134,15 @@ def build_options(
 ) -> OptionsResult:
     """Work out the three options on the warehouse and a capacity ledger (default: the synthetic one).
 
-    Returns an :class:`OptionsResult` holding every table and the maps (SVG strings).
+    Returns an :class:`OptionsResult` holding every table and the maps (SVG strings, drawn in the
+    report language). The notes are :class:`~diogel.report.i18n.Text`: English, and Welsh on a Welsh page.
     """
-    # Over 80 lines: the three options are worked out in the order the report states its notes.
-    from diogel.resources.indicators import (
-        indicator_vintage,
-        la_indicators,
-        partnership_context,
-        population_years,
-        vintage_lines,
-    )
-    from diogel.resources.la_geography import la_force, la_geometries
+    from diogel.resources.indicators import la_indicators, partnership_context, population_years
+    from diogel.resources.vintage import indicator_vintage, vintage_lines
 
     settings = settings or OptionsSettings()
     notes: list[str] = []
-    synthetic = ledger is None
-    if ledger is None:
-        path = synthetic_ledger_path()
-        led = read_ledger(path)
-        label = f"SYNTHETIC capacity ledger ({SYNTHETIC_LEDGER}, invented figures)"
-        notes.append(
-            "SYNTHETIC DATA: no capacity ledger was given, so the bundled synthetic ledger is used. Its "
-            "figures are invented for five partnerships and describe no real partnership."
-        )
-    elif isinstance(ledger, Ledger):
-        led, label = ledger, ledger.source or "capacity ledger"
-    else:
-        led, label = read_ledger(ledger), str(ledger)
-
+    led, label = _ledger(ledger, notes)
     ind_all = capacity_indicators(led)
     if ind_all.empty:
         raise DiogelError(f"{label}: the ledger has no funding lines or posts")
@@ -186,7 +158,75 @@ def build_options(
     if pop_year not in years:
         raise DiogelError(f"no mid-{pop_year} population is loaded (loaded: {', '.join(map(str, years))})")
     ind = la_indicators(wh, pop_year)
-    ctx = partnership_context(wh, list(ind_year["partnership"]), ind)
+    cap = _capacity(ind_year, partnership_context(wh, list(ind_year["partnership"]), ind), settings)
+    notes.append(
+        T(
+            "capacity: {ledger}, financial year {year}: {n} partnership(s); funding counted once per budget "
+            "line, core-service budgets excluded; each post counted once",
+            ledger=label,
+            year=f"{year}/{(year + 1) % 100:02d}",
+            n=len(cap),
+        )
+    )
+    notes.append(
+        T("population: ONS mid-{year} estimates by LSOA, summed to local authorities", year=pop_year)
+    )
+    notes += [n for n in ind.notes if n.startswith("recorded crime")]
+    no_police = cap.loc[~cap["police_data"], "partnership"].tolist()
+    if no_police:
+        notes.append(
+            T(
+                "no police data for {n} of {total} partnership(s) ({partnerships}): their recorded crime and "
+                "funding per crime are unknown, not zero",
+                n=len(no_police),
+                total=len(cap),
+                partnerships=", ".join(no_police),
+            )
+        )
+    las, contiguity, am, cot = _amalgamation(wh, ind, settings, pop_year, notes)
+    result = OptionsResult(
+        settings=settings,
+        ledger_label=label,
+        synthetic=ledger is None,
+        year=year,
+        population_year=pop_year,
+        capacity=cap,
+        cost=cost_to_standard(cap, Standard(settings.metric, settings.standard, settings.cost_per_fte)),
+        meeting=count_meeting(cap, settings.metric, [settings.standard, settings.lowered]),
+        las=las,
+        contiguity=contiguity,
+        amalgamation=am,
+        coterminosity=cot,
+        groups=_groups(cap, las, am, cot, settings),
+        summary=pd.DataFrame(),
+        notes=[*notes, *vintage_lines(ind)],
+        vintage=indicator_vintage(ind, ["population", "deprivation_score", "recorded_crime", "asb"]),
+    )
+    # The summary is data (options_summary.csv, figures.json), so English; the page words its own.
+    with language("en"):
+        result.summary = side_by_side(result)
+    result.maps, result.maps_language = draw_maps(result), current()
+    return result
+
+
+def _ledger(ledger: str | Path | Ledger | None, notes: list[str]) -> tuple[Ledger, str]:
+    """The capacity ledger and its label; with none given, the bundled synthetic one (said in ``notes``)."""
+    if ledger is None:
+        notes.append(
+            T(
+                "SYNTHETIC DATA: no capacity ledger was given, so the bundled synthetic ledger is used. Its "
+                "figures are invented for five partnerships and describe no real partnership."
+            )
+        )
+        label = T("SYNTHETIC capacity ledger ({file}, invented figures)", file=SYNTHETIC_LEDGER)
+        return read_ledger(synthetic_ledger_path()), label
+    if isinstance(ledger, Ledger):
+        return ledger, ledger.source or "capacity ledger"
+    return read_ledger(ledger), str(ledger)
+
+
+def _capacity(ind_year: pd.DataFrame, ctx: pd.DataFrame, settings: OptionsSettings) -> pd.DataFrame:
+    """One row per partnership of the ledger: its capacity, population, recorded crime and the metric."""
     context = ["partnership", "area_code", "area_name", "la_codes", "population", "recorded_crime"]
     cap = ind_year.merge(ctx[[*context, "police_data", "note"]], on="partnership")
     cap = cap.rename(columns={"funding_counted": "funding", "note": "police_note"})
@@ -199,24 +239,16 @@ def build_options(
     cap["funding_per_crime"] = cap["funding"] / cap["recorded_crime"].where(cap["police_data"])
     metric_col, mult = METRICS[settings.metric]
     cap[settings.metric] = cap[metric_col] / cap["population"] * mult
-    notes.append(
-        f"capacity: {label}, financial year {year}/{(year + 1) % 100:02d}: {len(cap)} partnership(s); "
-        "funding counted once per budget line, core-service budgets excluded; each post counted once"
-    )
-    notes.append(f"population: ONS mid-{pop_year} estimates by LSOA, summed to local authorities")
-    notes += [n for n in ind.notes if n.startswith("recorded crime")]
-    no_police = cap.loc[~cap["police_data"], "partnership"].tolist()
-    if no_police:
-        notes.append(
-            f"no police data for {len(no_police)} of {len(cap)} partnership(s) ({', '.join(no_police)}): "
-            "their recorded crime and funding per crime are unknown, not zero"
-        )
+    return cap
 
-    standard = Standard(settings.metric, settings.standard, settings.cost_per_fte)
-    cost = cost_to_standard(cap, standard)
-    meeting = count_meeting(cap, settings.metric, [settings.standard, settings.lowered])
 
-    # (iii) amalgamation on every local authority with population.
+def _amalgamation(
+    wh: Warehouse, ind: Indicators, settings: OptionsSettings, pop_year: int, notes: list[str]
+) -> tuple[object, Contiguity, Amalgamation, pd.DataFrame]:
+    """Option (iii) on every local authority with population: the authorities with their force, their
+    contiguity, the max-p groups and each group's coterminosity with police force areas."""
+    from diogel.resources.la_geography import la_force, la_geometries
+
     frame = ind.frame[["area_code", "area_name", "population"]]
     las = la_geometries(wh, list(frame["area_code"]))
     las = las.drop(columns=["area_name"]).merge(frame, on="area_code")
@@ -236,18 +268,45 @@ def build_options(
     if not contiguous.all():  # a defect in the heuristic, not in the data: refuse to report it
         raise DiogelError(f"max-p returned non-contiguous groups {list(contiguous[~contiguous].index)}")
     cot = force_coterminosity(am.labels, las[["area_code", "force_name"]])
+    notes.append(
+        T(
+            "amalgamation: spopt max-p regions (Wei, Rey & Knaap 2020) on Queen contiguity of the {n} local "
+            "authorities dissolved from the loaded LSOA boundaries; every group has at least {population} "
+            "residents (mid-{year}); seed {seed}",
+            n=len(las),
+            population=f"{settings.min_population:,.0f}",
+            year=pop_year,
+            seed=settings.seed,
+        )
+    )
+    names = dict(zip(las["area_code"], las["area_name"], strict=True))
+    for a, b, d in contiguity.added_links:
+        notes.append(
+            T(
+                "{area} shares no border with another authority in the boundaries, so it is joined to its "
+                "nearest neighbour, {neighbour} ({km} km away)",
+                area=Place(names[a]),
+                neighbour=Place(names[b]),
+                km=f"{d / 1000:.1f}",
+            )
+        )
+    return las, contiguity, am, cot
+
+
+def _groups(
+    cap: pd.DataFrame, las: object, am: Amalgamation, cot: pd.DataFrame, settings: OptionsSettings
+) -> pd.DataFrame:
+    """Option (iii) by group: members, force areas, pooled capacity where known, shortfall and cost."""
+    metric_col, mult = METRICS[settings.metric]
     members = {r.area_code: r.la_codes.split(", ") for r in cap.itertuples()}
     pooled = pooled_capacity(cap[["area_code", "population", "fte", "funding"]], am.labels, members)
     groups = am.groups.merge(cot, on="group").merge(
         pooled.drop(columns=["population"]), on="group", how="left"
     )
     groups = groups.rename(columns={"size": "population"})
-    la_names = dict(zip(las["area_code"], las["area_name"], strict=True))
-    groups["reason"] = (
-        groups["reason"]
-        .fillna("")
-        .map(lambda text: re.sub(r"[EW]0\d{7}", lambda m: la_names.get(m.group(0), m.group(0)), text))
-    )
+    la_names = dict(zip(las["area_code"], las["area_name"], strict=True))  # type: ignore[index]
+    reasons = [_named(text, la_names) if isinstance(text, str) else "" for text in groups["reason"]]
+    groups["reason"] = pd.Series(reasons, index=groups.index, dtype=object)  # Text: Welsh on a Welsh page
     known = groups["known"]
     required = settings.standard * groups["population"] / mult
     groups["shortfall"] = np.where(known, (required - groups[metric_col]).clip(lower=0), np.nan)
@@ -258,39 +317,17 @@ def build_options(
     else:
         groups["cost"] = np.nan
     groups["meets_standard"] = np.where(known, groups[settings.metric] >= settings.standard, None)
-    notes.append(
-        f"amalgamation: spopt max-p regions (Wei, Rey & Knaap 2020) on Queen contiguity of the {len(las)} "
-        f"local authorities dissolved from the loaded LSOA boundaries; every group has at least "
-        f"{settings.min_population:,.0f} residents (mid-{pop_year}); seed {settings.seed}"
-    )
-    for a, b, d in contiguity.added_links:
-        names = dict(zip(las["area_code"], las["area_name"], strict=True))
-        notes.append(
-            f"{names[a]} shares no border with another authority in the boundaries, so it is joined to its "
-            f"nearest neighbour, {names[b]} ({d / 1000:.1f} km away)"
-        )
+    return groups
 
-    result = OptionsResult(
-        settings=settings,
-        ledger_label=label,
-        synthetic=synthetic,
-        year=year,
-        population_year=pop_year,
-        capacity=cap,
-        cost=cost,
-        meeting=meeting,
-        las=las,
-        contiguity=contiguity,
-        amalgamation=am,
-        coterminosity=cot,
-        groups=groups,
-        summary=pd.DataFrame(),
-        notes=[*notes, *vintage_lines(ind)],
-        vintage=indicator_vintage(ind, ["population", "deprivation_score", "recorded_crime", "asb"]),
-    )
-    result.summary = side_by_side(result)
-    result.maps = {"capacity": capacity_map(result), "groups": groups_map(result)}
-    return result
+
+def _named(text: str, names: dict[str, str]) -> str:
+    """``text`` with every local-authority code replaced by the authority's name (inside a Text's values,
+    so the text can still be given in Welsh)."""
+    if isinstance(text, Text):
+        return T(
+            text.msgid, **{k: _named(v, names) if isinstance(v, str) else v for k, v in text.values.items()}
+        )
+    return re.sub(r"[EW]0\d{7}", lambda m: names.get(m.group(0), m.group(0)), text)
 
 
 def side_by_side(r: OptionsResult) -> pd.DataFrame:
@@ -355,129 +392,6 @@ def side_by_side(r: OptionsResult) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# Maps
-
-
-def _map_frame(r: OptionsResult):
-    las = r.las
-    try:
-        # Simplify once for drawing; coverage simplification keeps shared borders shared.
-        return simplify_coverage(las, tolerance=400)  # type: ignore[arg-type]
-    except ValueError:
-        return las
-
-
-def _figure(las):  # noqa: ANN001
-    from matplotlib.figure import Figure
-
-    minx, miny, maxx, maxy = las.total_bounds
-    aspect = (maxy - miny) / (maxx - minx)
-    fig = Figure(figsize=(6.2, 6.2 * aspect + 0.4))
-    ax = fig.add_axes((0, 0, 1, 0.94))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    return fig, ax
-
-
-def _force_outline(ax, las) -> None:  # noqa: ANN001
-    forces = las.dissolve(by="force_name", as_index=False)
-    forces.boundary.plot(ax=ax, color="#000000", linewidth=1.4)
-
-
-def capacity_map(r: OptionsResult) -> str:
-    """Map of today's partnerships by how they stand against the standard and the lowered standard."""
-    from matplotlib.patches import Patch
-
-    s = r.settings
-    las = _map_frame(r).copy()
-    status: dict[str, str] = {}
-    for row in r.capacity.itertuples():
-        v = getattr(row, s.metric)
-        label = (
-            "meets the standard"
-            if v >= s.standard
-            else "meets the lowered standard only"
-            if v >= s.lowered
-            else "below the lowered standard"
-        )
-        for la in row.la_codes.split(", "):
-            status[la] = label
-    las["status"] = las["area_code"].map(status).fillna("no capacity data")
-    # (The status keys stay English: they pick the colours; the legend shows them translated.)
-    fig, ax = _figure(las)
-    for label, colour in STATUS_COLOURS.items():
-        sub = las[las["status"] == label]
-        if len(sub):
-            sub.plot(ax=ax, color=colour, edgecolor="white", linewidth=0.6)
-    _force_outline(ax, las)
-    handles = [Patch(facecolor=c, edgecolor="#777777", label=_(lab)) for lab, c in STATUS_COLOURS.items()]
-    handles.append(Patch(facecolor="none", edgecolor="#000000", linewidth=1.4, label=_("police force area")))
-    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
-    fig.suptitle(
-        _("Today: {metric} against {standard} (lowered {lowered})").format(
-            metric=_(METRIC_LABELS[s.metric]), standard=f"{s.standard:g}", lowered=f"{s.lowered:g}"
-        ),
-        fontsize=10,
-    )
-    return svg_for_html(figure_svg(fig), "capacity-map")
-
-
-def _group_colours(r: OptionsResult) -> dict[int, str]:
-    """Greedy colouring of the group adjacency graph so neighbouring groups differ in colour."""
-    w = r.contiguity.w
-    group_of = dict(zip(r.amalgamation.labels["area_code"], r.amalgamation.labels["group"], strict=True))
-    adj: dict[int, set[int]] = {g: set() for g in set(group_of.values())}
-    for a, nbrs in w.neighbors.items():
-        for b in nbrs:
-            if group_of[a] != group_of[b]:
-                adj[group_of[a]].add(group_of[b])
-    palette = OKABE_ITO[:7]
-    colours: dict[int, str] = {}
-    for g in sorted(adj, key=lambda g: (-len(adj[g]), g)):
-        used = {colours[n] for n in adj[g] if n in colours}
-        colours[g] = next((c for c in palette if c not in used), palette[g % len(palette)])
-    return colours
-
-
-def groups_map(r: OptionsResult) -> str:
-    """Map of option (iii): the groups, numbered, with police force areas outlined."""
-    from matplotlib.lines import Line2D
-
-    las = _map_frame(r).merge(r.amalgamation.labels[["area_code", "group"]], on="area_code")
-    colours = _group_colours(r)
-    fig, ax = _figure(las)
-    las.plot(ax=ax, color=[colours[g] for g in las["group"]], edgecolor="white", linewidth=0.5)
-    groups = las.dissolve(by="group", as_index=False)
-    groups.boundary.plot(ax=ax, color="#333333", linewidth=0.8)
-    forces = las.dissolve(by="force_name", as_index=False)
-    forces.boundary.plot(ax=ax, color="#000000", linewidth=1.6, linestyle=(0, (4, 2)))
-    for row in groups.itertuples():
-        pt = row.geometry.representative_point()
-        ax.annotate(
-            str(row.group), (pt.x, pt.y), ha="center", va="center", fontsize=9, fontweight="bold",
-            bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white", "edgecolor": "#333333", "linewidth": 0.6},
-        )  # fmt: skip
-    cent = dict(zip(las["area_code"], las.geometry.representative_point(), strict=True))
-    for a, b, _d in r.contiguity.added_links:
-        ax.plot([cent[a].x, cent[b].x], [cent[a].y, cent[b].y], color="#333333", linestyle=":", linewidth=1)
-    handles = [
-        Line2D([], [], color="#333333", linewidth=0.8, label=_("group boundary")),
-        Line2D([], [], color="#000000", linewidth=1.6, linestyle=(0, (4, 2)), label=_("police force area")),
-    ]
-    if r.contiguity.added_links:
-        handles.append(Line2D([], [], color="#333333", linestyle=":", label=_("link across water")))
-    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
-    s = r.settings
-    fig.suptitle(
-        _("Option (iii): {groups} groups of at least {population} residents (seed {seed})").format(
-            groups=len(groups), population=f"{s.min_population:,.0f}", seed=s.seed
-        ),
-        fontsize=10,
-    )
-    return svg_for_html(figure_svg(fig), "groups-map")
-
-
-# ---------------------------------------------------------------------------------------------
 # HTML and PDF
 
 
@@ -491,6 +405,18 @@ def _table(df: pd.DataFrame, index: bool = False) -> str:
         cells += [f"<td>{html.escape(str(v))}</td>" for v in row]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _vintage_table(vintage: pd.DataFrame) -> pd.DataFrame:
+    """The vintage table in the report language: headings, indicator names, sources and vintages."""
+    words = vintage.map(here)
+    words["indicator"] = [_(code) for code in vintage["indicator"]]  # a data name in English
+    return words.rename(columns=_)
+
+
+def _places(names: str) -> str:
+    """A comma-separated list of area or force names, each in the report language."""
+    return ", ".join(place(n) for n in str(names).split(", ")) if names else names
 
 
 def partnership_table(r: OptionsResult) -> pd.DataFrame:
@@ -514,7 +440,7 @@ def render_html(r: OptionsResult) -> str:
     yes_no = {True: _("yes"), False: _("no"), None: _("unknown")}
     part = pd.DataFrame(
         {
-            _("partnership"): per["partnership"],
+            _("partnership"): per["partnership"].map(place),
             _("population"): per["population"].map(lambda v: f"{v:,.0f}"),
             _("FTE"): per["fte"].map(_num),
             _("funding counted"): per["funding"].map(_money),
@@ -539,17 +465,18 @@ def render_html(r: OptionsResult) -> str:
     groups = pd.DataFrame(
         {
             _("group"): g["group"],
-            _("local authorities"): g["area_names"],
+            _("local authorities"): g["area_names"].map(_places),
             _("population"): g["population"].map(lambda v: f"{v:,.0f}"),
-            _("police force areas"): g["forces"],
+            _("police force areas"): g["forces"].map(_places),
             _("crosses a force boundary"): g["crosses_force_boundary"].map(yes_no),
             _("pooled FTE"): g["fte"].map(_num),
             _(METRIC_LABELS[s.metric]): g[s.metric].map(_num),
             _("meets standard"): g["meets_standard"].map(yes_no),
             _("annual cost to standard"): g["cost"].map(_money),
-            _("why unknown"): g["reason"].fillna(""),
+            _("why unknown"): g["reason"].fillna("").map(here),
         }
     )
+    maps = r.maps if r.maps_language == current() else draw_maps(r)
     template = (resources.files("diogel.resources") / "templates" / "options_report.html").read_text(
         encoding="utf-8"
     )
@@ -562,29 +489,41 @@ def render_html(r: OptionsResult) -> str:
             lang=HTML_LANG[current()],
             version=__version__,
             synthetic=r.synthetic,
-            ledger=r.ledger_label,
+            ledger=here(r.ledger_label),
             settings=s,
             metric_label=_(METRIC_LABELS[s.metric]),
             year=f"{r.year}/{(r.year + 1) % 100:02d}",
             population_year=r.population_year,
-            summary=_table(r.summary, index=True),
+            # Worked out again so the words are this page's language (a bilingual report has two pages).
+            summary=_table(side_by_side(r), index=True),
             partnerships=_table(part),
             groups=_table(groups),
-            capacity_map=r.maps["capacity"],
-            groups_map=r.maps["groups"],
-            notes=r.notes,
-            vintage=_table(r.vintage),
+            capacity_map=maps["capacity"],
+            groups_map=maps["groups"],
+            notes=[here(n) for n in r.notes],
+            vintage=_table(_vintage_table(r.vintage)),
             cost_per_fte=_money(s.cost_per_fte) if s.cost_per_fte is not None else _("not given"),
         )
     )
 
 
-def write_report(r: OptionsResult, out_dir: str | Path, pdf: bool = True) -> list[Path]:
+def write_report(
+    r: OptionsResult, out_dir: str | Path, pdf: bool = True, bilingual: bool = False
+) -> list[Path]:
     """Write ``options_report.html``, ``options_report.pdf``, the tables as CSV and ``options_figures.json``
-    (every figure with its definition, inputs and parameters) into ``out_dir``."""
+    (every figure with its definition, inputs and parameters) into ``out_dir``.
+
+    The page is in the report language, or with ``bilingual`` one document in Welsh then English
+    (:func:`diogel.report.render.bilingual`, as ``diogel assess --language both``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    page = render_html(r)
+    if bilingual:
+        with language("cy"):
+            welsh = render_html(r)
+        with language("en"):
+            page = two_languages(welsh, render_html(r))
+    else:
+        page = render_html(r)
     paths = [out / "options_report.html"]
     paths[0].write_text(page, encoding="utf-8")
     if pdf:

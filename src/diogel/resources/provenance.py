@@ -120,7 +120,7 @@ def allocation_figures(
 ) -> list[dict[str, Any]]:
     """The figures of one formula run: the pot, the components' shares, the split by area.
 
-    ``vintage`` is :func:`diogel.resources.funding.allocation_vintage` of the run, ``year_label`` its
+    ``vintage`` is :func:`diogel.resources.funding_output.allocation_vintage` of the run, ``year_label`` its
     financial year as written (``2007/08``) and ``csv_name`` the CSV holding the same rows.
     """
     f, year = alloc.formula, alloc.year
