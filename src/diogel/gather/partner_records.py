@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from diogel.errors import DiogelError
+from diogel.gather.police import membership_frame, resolve
 from diogel.warehouse.counting import counted
-from diogel.warehouse.geography import area_lsoas, resolve_area
 
 if TYPE_CHECKING:
     import ibis
@@ -36,8 +36,21 @@ def area_lsoas_of(wh: Warehouse, area: str | None) -> tuple[str | None, list[str
     """(label, LSOA codes) of ``area``; (None, None) for no area."""
     if area is None:
         return None, None
-    level, code, name = resolve_area(wh, area)
-    return f"{name} ({code})" if name != code else code, area_lsoas(wh, area)
+    level, code, name = resolve(wh, area)
+    return f"{name} ({code})" if name != code else code, lsoas_of(wh, level, code)
+
+
+def lsoas_of(wh: Warehouse, level: str, code: str) -> list[str]:
+    """The LSOA codes (both vintages) of an area, as :func:`diogel.warehouse.geography.area_lsoas` gives
+    them, from the membership read once per connection (each ``area_lsoas`` built it again, twice)."""
+    m = membership_frame(wh)
+    return sorted(m.loc[m[f"{level}_code"] == code, "lsoa_code"].unique())
+
+
+def area_lsoas_cached(wh: Warehouse, area: str) -> list[str]:
+    """:func:`diogel.warehouse.geography.area_lsoas` of ``area`` on the cached membership."""
+    level, code, _ = resolve(wh, area)
+    return lsoas_of(wh, level, code)
 
 
 def partner_records(
