@@ -203,30 +203,8 @@ def gather(
     sources |= police.sources
 
     say("reading population, deprivation and boundaries")
-    unit_codes = set(where.units["lsoa_code"])
-    population, pop_year, pop_refs, nation_pop = memo(
-        wh, ("population", nation, period.end.year), lambda: population_by_lsoa(wh, nation, period)
-    )
-    sources["population"] = pop_refs
-    pop_units = to_2021(population, lookup, ["population", "aged_15_24"], unit_codes)
-    if pop_units.empty or pop_units["population"].sum() <= 0:
-        raise DiogelError(
-            f"no population estimates for the LSOAs of {where.name} ({where.code}): ingest ONS mid-year estimates"
-        )
-    harmonised = police.harmonised | {
-        "population_equal_split": bool(pop_units.attrs.get("equal_split", False))
-    }
-    deprivation, dep_index, sources["deprivation"], nation_dep = deprivation_by_lsoa(
-        wh, nation, population, lookup, unit_codes
-    )
-    boundaries, sources["boundaries"], nation_area = lsoa_boundaries(wh, unit_codes, nation)
-    if len(boundaries) < len(unit_codes):
-        missing = sorted(unit_codes - set(boundaries["lsoa_code"]))
-        raise DiogelError(
-            f"no 2021 boundaries for {len(missing)} LSOA(s) of {where.name}, e.g. {missing[0]}: "
-            "ingest LSOA 2021 boundaries"
-        )
-    units = where.units.merge(boundaries[["lsoa_code", "lsoa_name"]], on="lsoa_code", how="left")
+    ref = _reference(wh, where, period, lookup, sources)
+    harmonised = police.harmonised | {"population_equal_split": ref["equal_split"]}
 
     harm = pd.DataFrame(columns=["ONS_SEVERITY_code", "ONS_SEVERITY_weight", "POLICE_UK_CAT_MAP_category"])
     sources["harm-weights"] = []
@@ -240,14 +218,14 @@ def gather(
 
     say("describing comparator areas")
     comparator_frame, sources["police:comparators"] = _comparators(
-        wh, where, period, nation_pop, nation_dep, nation_area, set(police.months_loaded)
+        wh, where, period, ref["nation_pop"], ref["nation_dep"], ref["nation_area"], set(police.months_loaded)
     )
     return AreaData(
         level=where.level,
         code=where.code,
         name=where.name,
         nation=nation,
-        lsoas=units,
+        lsoas=ref["units"],
         forces=where.forces,
         reporters=police.reporters,
         period=period,
@@ -257,11 +235,11 @@ def gather(
         crimes=police.counts.sort_values(["lsoa_code", "month", "crime_type"]).reset_index(drop=True),
         force_monthly=police.force_monthly,
         months_loaded=police.months_loaded,
-        population=pop_units.drop(columns=["apportioned"], errors="ignore"),
-        population_year=pop_year,
-        deprivation=deprivation,
-        deprivation_index=dep_index,
-        boundaries=boundaries,
+        population=ref["population"],
+        population_year=ref["population_year"],
+        deprivation=ref["deprivation"],
+        deprivation_index=ref["deprivation_index"],
+        boundaries=ref["boundaries"],
         harm_weights=harm,
         pact=pact,
         pact_summary=pact_summary,
@@ -269,6 +247,44 @@ def gather(
         harmonised=harmonised,
         sources=sources,
     )
+
+
+def _reference(wh, where: _police.AreaUnits, period: Period, lookup: pd.DataFrame, sources: dict) -> dict:  # noqa: ANN001
+    """Population, deprivation and boundaries of the area's 2021 LSOAs (and of its nation, for the
+    comparators); their files go into ``sources``."""
+    nation = where.nation
+    unit_codes = set(where.units["lsoa_code"])
+    population, pop_year, pop_refs, nation_pop = memo(
+        wh, ("population", nation, period.end.year), lambda: population_by_lsoa(wh, nation, period)
+    )
+    sources["population"] = pop_refs
+    pop_units = to_2021(population, lookup, ["population", "aged_15_24"], unit_codes)
+    if pop_units.empty or pop_units["population"].sum() <= 0:
+        raise DiogelError(
+            f"no population estimates for the LSOAs of {where.name} ({where.code}): ingest ONS mid-year estimates"
+        )
+    deprivation, dep_index, sources["deprivation"], nation_dep = deprivation_by_lsoa(
+        wh, nation, population, lookup, unit_codes
+    )
+    boundaries, sources["boundaries"], nation_area = lsoa_boundaries(wh, unit_codes, nation)
+    if len(boundaries) < len(unit_codes):
+        missing = sorted(unit_codes - set(boundaries["lsoa_code"]))
+        raise DiogelError(
+            f"no 2021 boundaries for {len(missing)} LSOA(s) of {where.name}, e.g. {missing[0]}: "
+            "ingest LSOA 2021 boundaries"
+        )
+    return {
+        "units": where.units.merge(boundaries[["lsoa_code", "lsoa_name"]], on="lsoa_code", how="left"),
+        "population": pop_units.drop(columns=["apportioned"], errors="ignore"),
+        "equal_split": bool(pop_units.attrs.get("equal_split", False)),
+        "population_year": pop_year,
+        "deprivation": deprivation,
+        "deprivation_index": dep_index,
+        "boundaries": boundaries,
+        "nation_pop": nation_pop,
+        "nation_dep": nation_dep,
+        "nation_area": nation_area,
+    }
 
 
 def _comparators(wh, where, period, nation_pop, nation_dep, nation_area, loaded):  # noqa: ANN001, ANN202
