@@ -92,7 +92,11 @@ def partner_records(
     if details:
         expanded = pd.DataFrame([json.loads(v) for v in df.pop("detail_json")], index=df.index)
         df = df.join(expanded[[c for c in expanded.columns if c not in df.columns]])
-    return df.sort_values(["dataset", "month", "event_date"], kind="stable").reset_index(drop=True)
+    # Every column in the order, not just the date: rows of one day came back in the engine's order,
+    # which changed from one query to the next, and the Knox test's permutations follow the row order.
+    order = ["dataset", "month", "event_date", "event_time", "lsoa_code", "easting", "northing", "supplier",
+             "outward_code", "grid_cell_m", "time_resolution", "count", "disclosure_threshold"]  # fmt: skip
+    return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def safe_count(n: int, threshold: int) -> int | None:
