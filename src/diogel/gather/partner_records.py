@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.gather.police import membership_frame, resolve
+from diogel.gather.police import membership_frame, resolve, session_table
 from diogel.warehouse.counting import counted
 
 if TYPE_CHECKING:
@@ -120,10 +120,17 @@ def partner_datasets(
     """
     if not wh.has("partner_record"):
         return [], []
-    loaded = sorted(wh.execute(counted(wh, "partner").select("dataset").distinct())["dataset"])
+    loaded = sorted(wh.execute(counted_partner(wh).select("dataset").distinct())["dataset"])
     t = _counted_records(wh, None, lsoas, start, end)
     present = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
     return loaded, present
+
+
+def counted_partner(wh: Warehouse) -> ibis.Table:
+    """The partner records that count (``counted(wh, "partner")``), evaluated once per connection and
+    registry state: an assessment reads them a dozen times, and each read applied the rules (a window
+    over every partner record) again."""
+    return session_table(wh, "partner", lambda: counted(wh, "partner"))
 
 
 def _counted_records(
@@ -134,7 +141,7 @@ def _counted_records(
     end: str | None,
 ) -> ibis.Table:
     """Partner records that count, restricted to a dataset (None: all), LSOAs and months."""
-    t = counted(wh, "partner")
+    t = counted_partner(wh)
     if dataset is not None:
         t = t.filter(t.dataset == dataset)
     lo, hi = month_start(start, "start"), month_start(end, "end")

@@ -184,12 +184,24 @@ def counted_police(wh) -> ibis.Table:  # noqa: ANN001
     if kept is not None:  # kept up to date at ingest (see diogel.warehouse.counted_table)
         cache["counted"] = kept.select(*POLICE_COLUMNS)
         return cache["counted"]
-    expr = crimes(wh).select(*POLICE_COLUMNS)
+    return session_table(wh, "counted", lambda: crimes(wh).select(*POLICE_COLUMNS))
+
+
+def session_table(wh, key: str, build: Callable[[], ibis.Table]) -> ibis.Table:  # noqa: ANN001
+    """``build()`` evaluated once per connection and registry state into a temporary table of the session.
+
+    The table is never written to the warehouse and is dropped with the connection. A backend that
+    cannot create a temporary table gets the expression itself (evaluated by every query that reads it).
+    """
+    cache = _cache(wh)
+    if key in cache:
+        return cache[key]
+    expr = build()
     try:
-        table = wh.ibis.create_table(f"diogel_assess_counted_{uuid.uuid4().hex}", obj=expr, temp=True)
+        table = wh.ibis.create_table(f"diogel_assess_{key}_{uuid.uuid4().hex}", obj=expr, temp=True)
     except Exception:  # noqa: BLE001  (a backend without temporary tables: query the rules each time)
         return expr
-    cache["counted"] = table
+    cache[key] = table
     return table
 
 
