@@ -61,6 +61,10 @@ def harm_weights(wh) -> tuple[pd.DataFrame, list[SourceRef]]:  # noqa: ANN001
             "policeuk_category": "POLICE_UK_CAT_MAP_category",
         }
     )
+    # In a fixed order: the engine returned the rows in a different order from one query to the next,
+    # and the weights per police.uk category are float sums over them (last digits of the harm table).
+    order = ["ONS_SEVERITY_code", "offence", "POLICE_UK_CAT_MAP_category", "ONS_SEVERITY_weight"]
+    harm = harm.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
     return harm, source_refs(wh, "harm-weights", hw)
 
 
