@@ -99,6 +99,9 @@ def population_by_lsoa(wh, nation: str, period: Period):  # noqa: ANN001, ANN202
         )
     )
     pop[["population", "aged_15_24"]] = pop[["population", "aged_15_24"]].fillna(0).astype(float)
+    # By LSOA: the engine's row order varied, and the comparators' population-weighted scores are float
+    # sums over these rows in this order.
+    pop = pop.sort_values("lsoa_code", kind="stable").reset_index(drop=True)
     return pop, year, source_refs(wh, "population", t), pop
 
 
