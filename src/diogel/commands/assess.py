@@ -81,31 +81,16 @@ def assess(
         typer.Option(help="en, cy (Cymraeg) or both: one bilingual document, Welsh first."),
     ] = "en",
 ) -> None:
+    # Over 80 lines only for typer's option declarations above; the work is in the helpers below.
     """Write the strategic assessment of an area for a period: analysis, charts, maps and sources."""
-    from diogel.report.assessment import run_assessment
     from diogel.report.context import AssessOptions
 
     try:
         weights = parse_weights(peer_weight or [])
-        if recommendations:  # a bad file fails now, not after the analysis
-            from diogel.analysis.recommendations import load_analyst_input
-
-            load_analyst_input(recommendations)
-        if targets:
-            from diogel.analysis.targets import load_targets
-
-            load_targets(targets, area="-")
-        if ratings:
-            from diogel.analysis.priorities import load_ratings
-
-            load_ratings(ratings)
-        records = None
-        if portal:
-            from diogel.portal.store import read_portal
-
-            records = read_portal(portal_db, ctx.obj.data_dir or Path("diogel-data"))
+        records = _check_inputs(ctx, recommendations, targets, ratings, portal_db, portal)
     except (ValueError, DiogelError) as exc:
         fail(exc)
+    found = bool(records and records.found)
     options = AssessOptions(
         permutations=permutations,
         seed=seed,
@@ -115,16 +100,44 @@ def assess(
         pdf=pdf,
         recommendations=recommendations,
         targets=targets,
-        targets_from_portal=records.targets if records and records.found else (),
-        pact_from_portal=records.pact if records and records.found else None,
+        targets_from_portal=records.targets if found else (),
+        pact_from_portal=records.pact if found else None,
         ratings=ratings,
-        ratings_from_portal=records.ratings if records and records.found else None,
+        ratings_from_portal=records.ratings if found else None,
         language=language.strip().casefold(),
     )
     if options.language not in ("en", "cy", "both"):
         fail(ValueError(f"--language {language}: expected en, cy or both"))
     if jobs < 1:
         fail(ValueError("--jobs must be at least 1"))
+    _run(ctx, area, period, out_dir, options, jobs)
+
+
+def _check_inputs(ctx: typer.Context, recommendations, targets, ratings, portal_db, portal: bool):  # noqa: ANN001, ANN202
+    """Read the analyst's files now, so a bad one fails before the analysis; the portal's records, or None."""
+    if recommendations:
+        from diogel.analysis.recommendations import load_analyst_input
+
+        load_analyst_input(recommendations)
+    if targets:
+        from diogel.analysis.targets import load_targets
+
+        load_targets(targets, area="-")
+    if ratings:
+        from diogel.analysis.priorities import load_ratings
+
+        load_ratings(ratings)
+    if not portal:
+        return None
+    from diogel.portal.store import read_portal
+
+    return read_portal(portal_db, ctx.obj.data_dir or Path("diogel-data"))
+
+
+def _run(ctx: typer.Context, area: list[str], period: str, out_dir: Path, options, jobs: int) -> None:  # noqa: ANN001
+    """One area in this process, or several in worker processes; a one-line error for what the user can fix."""
+    from diogel.report.assessment import run_assessment
+
     opener = functools.partial(open_read_only, ctx.obj.warehouse, ctx.obj.data_dir)
     try:
         with opener() as wh:

@@ -36,6 +36,7 @@ from diogel.disclosure import suppress_long
 from diogel.errors import DiogelError
 from diogel.gather.cardiff import gather_cardiff
 from diogel.gather.partner_records import (
+    area_lsoas_cached,
     area_lsoas_of,
     disclosure_threshold,
     partner_datasets,
@@ -456,13 +457,12 @@ def gather_partner_bundle(
         :func:`gather_cardiff` at the ED threshold.
     """
     from diogel.analysis.hotspots import contiguity_weights
-    from diogel.warehouse.geography import area_lsoas
 
     loaded, _ = partner_datasets(wh)
     titles = {ds: schema_title(ds) for ds in loaded}
     if not loaded:
         return PartnerBundle((), (), titles)
-    lsoas = area_lsoas(wh, area)
+    lsoas = area_lsoas_cached(wh, area)
     _, present = partner_datasets(wh, lsoas, start, end)
     if not present:
         return PartnerBundle(tuple(loaded), (), titles)

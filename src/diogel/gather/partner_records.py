@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from diogel.errors import DiogelError
+from diogel.gather.police import membership_frame, resolve, session_table
 from diogel.warehouse.counting import counted
-from diogel.warehouse.geography import area_lsoas, resolve_area
 
 if TYPE_CHECKING:
     import ibis
@@ -36,8 +36,21 @@ def area_lsoas_of(wh: Warehouse, area: str | None) -> tuple[str | None, list[str
     """(label, LSOA codes) of ``area``; (None, None) for no area."""
     if area is None:
         return None, None
-    level, code, name = resolve_area(wh, area)
-    return f"{name} ({code})" if name != code else code, area_lsoas(wh, area)
+    level, code, name = resolve(wh, area)
+    return f"{name} ({code})" if name != code else code, lsoas_of(wh, level, code)
+
+
+def lsoas_of(wh: Warehouse, level: str, code: str) -> list[str]:
+    """The LSOA codes (both vintages) of an area, as :func:`diogel.warehouse.geography.area_lsoas` gives
+    them, from the membership read once per connection (each ``area_lsoas`` built it again, twice)."""
+    m = membership_frame(wh)
+    return sorted(m.loc[m[f"{level}_code"] == code, "lsoa_code"].unique())
+
+
+def area_lsoas_cached(wh: Warehouse, area: str) -> list[str]:
+    """:func:`diogel.warehouse.geography.area_lsoas` of ``area`` on the cached membership."""
+    level, code, _ = resolve(wh, area)
+    return lsoas_of(wh, level, code)
 
 
 def partner_records(
@@ -79,15 +92,10 @@ def partner_records(
     if details:
         expanded = pd.DataFrame([json.loads(v) for v in df.pop("detail_json")], index=df.index)
         df = df.join(expanded[[c for c in expanded.columns if c not in df.columns]])
-    # Every stored column in the key: the engine returns rows in no fixed order, and a permutation test
-    # (Knox) run over records in a different order gives different p-values from the same seed.
-    order = [
-        "dataset",
-        "month",
-        "event_date",
-        *[c for c in cols if c not in ("dataset", "month", "event_date")],
-    ]
-    order = [("count" if c == "record_count" else c) for c in order if c in df.columns]
+    # Every column in the order, not just the date: rows of one day came back in the engine's order,
+    # which changed from one query to the next, and the Knox test's permutations follow the row order.
+    order = ["dataset", "month", "event_date", "event_time", "lsoa_code", "easting", "northing", "supplier",
+             "outward_code", "grid_cell_m", "time_resolution", "count", "disclosure_threshold"]  # fmt: skip
     return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 
@@ -112,10 +120,17 @@ def partner_datasets(
     """
     if not wh.has("partner_record"):
         return [], []
-    loaded = sorted(wh.execute(counted(wh, "partner").select("dataset").distinct())["dataset"])
+    loaded = sorted(wh.execute(counted_partner(wh).select("dataset").distinct())["dataset"])
     t = _counted_records(wh, None, lsoas, start, end)
     present = sorted(wh.execute(t.select("dataset").distinct())["dataset"])
     return loaded, present
+
+
+def counted_partner(wh: Warehouse) -> ibis.Table:
+    """The partner records that count (``counted(wh, "partner")``), evaluated once per connection and
+    registry state: an assessment reads them a dozen times, and each read applied the rules (a window
+    over every partner record) again."""
+    return session_table(wh, "partner", lambda: counted(wh, "partner"))
 
 
 def _counted_records(
@@ -126,7 +141,7 @@ def _counted_records(
     end: str | None,
 ) -> ibis.Table:
     """Partner records that count, restricted to a dataset (None: all), LSOAs and months."""
-    t = counted(wh, "partner")
+    t = counted_partner(wh)
     if dataset is not None:
         t = t.filter(t.dataset == dataset)
     lo, hi = month_start(start, "start"), month_start(end, "end")

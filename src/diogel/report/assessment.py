@@ -76,28 +76,16 @@ def run_assessment(
     if options.permutations < 1:
         raise DiogelError("--permutations must be at least 1")
     period = parse_period(period) if isinstance(period, str) else period
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise DiogelError(f"--out {out} is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for sub in ("tables", "maps"):
-        for old in (out / sub).glob("*"):
-            # Tables and maps of an earlier run in the same folder would pass for this run's.
-            old.unlink()
+    out = _output_folder(Path(out_dir))
     if options.language not in ("en", "cy", "both"):
         raise DiogelError(f"--language {options.language}: expected en, cy or both")
     languages = ["cy", "en"] if options.language == "both" else [options.language]
     registered = sections()
-    steps = 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0)
-    done = 0
+    steps = _Steps(progress, 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0))
 
-    def tick(label: str) -> None:
-        if progress:
-            progress(done, steps, label)
-
-    tick("reading the warehouse")
-    data = gather(wh, area, period, progress=lambda s: tick(s), extra_pact=options.pact_from_portal)
-    done += 1
+    steps.tick("reading the warehouse")
+    data = gather(wh, area, period, progress=steps.tick, extra_pact=options.pact_from_portal)
+    steps.done += 1
     parts: list[str] = []
     for lang in languages:
         # Each language is built from the same gathered data with the same seed, so the numbers of
@@ -106,13 +94,13 @@ def run_assessment(
             figures = FigureRegistry(data.inputs, out)
             ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh, partner=read_partner(wh, data, options))  # fmt: skip
             for section in build_order(registered):
-                tick(section.title)
+                steps.tick(section.title)
                 figures.section = section.id
                 ctx.results[section.id] = section.build(ctx)
-                done += 1
+                steps.done += 1
             built: list[tuple] = [(s, ctx.results[s.id]) for s in registered]
             parts.append(_document(ctx, data, [_view(s, o) for s, o in built], lang, options.language))
-    tick("writing the report")
+    steps.tick("writing the report")
     html = parts[0] if len(parts) == 1 else bilingual(parts[0], parts[1])
     leaks = external_references(html)
     if leaks:
@@ -121,14 +109,14 @@ def run_assessment(
     html_path.write_text(html, encoding="utf-8")
     figures_path = out / "figures.json"
     figures_path.write_text(_dump(_figures_json(data, figures, options)) + "\n", "utf-8")
-    done += 1
+    steps.done += 1
     pdf_path, pages = None, None
     if options.pdf:
-        tick("printing the PDF")
+        steps.tick("printing the PDF")
         pdf_path = out / "assessment.pdf"
         pages = write_pdf(html, pdf_path)
-        done += 1
-    tick("")
+        steps.done += 1
+    steps.tick("")
     return AssessmentResult(
         out_dir=out,
         html=html_path,
@@ -145,6 +133,28 @@ def run_assessment(
         section_ids=[s.id for s in registered],
         n_figures=len(figures.figures),
     )
+
+
+class _Steps:
+    """The progress callback's count of steps done, out of ``total``."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def tick(self, label: str) -> None:
+        if self.progress:
+            self.progress(self.done, self.total, label)
+
+
+def _output_folder(out: Path) -> Path:
+    """``out``, created; tables and maps of an earlier run in it removed (they would pass for this run's)."""
+    if out.exists() and not out.is_dir():
+        raise DiogelError(f"--out {out} is a file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in ("tables", "maps"):
+        for old in (out / sub).glob("*"):
+            old.unlink()
+    return out
 
 
 def _view(section, output: SectionOutput) -> dict:  # noqa: ANN001

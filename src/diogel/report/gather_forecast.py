@@ -17,16 +17,8 @@ import geopandas as gpd
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.report.gather import (
-    Period,
-    _boundaries,
-    _deprivation,
-    _lookup_1121,
-    _population,
-    membership_frame,
-    partnership_area,
-    same_force,
-)
+from diogel.gather.police import Period, membership_frame, partnership_area, same_force
+from diogel.gather.reference import deprivation_by_lsoa, lookup_1121, lsoa_boundaries, population_by_lsoa
 from diogel.warehouse.counting import counted_in_lsoas, in_force
 from diogel.warehouse.geography import harmonise
 
@@ -70,7 +62,7 @@ def gather_forecast(wh, area: str, end: pd.Timestamp, progress=None) -> Forecast
     nation = code[0]
     forces = sorted({str(f) for f in in_area["force_name"].dropna().unique()})
     unit_codes = set(in_area.loc[in_area["lsoa_vintage"] == 2021, "lsoa_code"])
-    lookup, _ = _lookup_1121(wh)
+    lookup, _ = lookup_1121(wh)
 
     say("counting police.uk records")
     end = pd.Timestamp(end)
@@ -107,9 +99,9 @@ def gather_forecast(wh, area: str, end: pd.Timestamp, progress=None) -> Forecast
     counts = counts.groupby(["lsoa_code", *keys], as_index=False, dropna=False)["count"].sum()
 
     say("reading deprivation and boundaries")
-    population, *_ = _population(wh, nation, Period(end, end))
-    deprivation, *_ = _deprivation(wh, nation, population, lookup, unit_codes)
-    boundaries, *_ = _boundaries(wh, unit_codes, nation)
+    population, *_ = population_by_lsoa(wh, nation, Period(end, end))
+    deprivation, *_ = deprivation_by_lsoa(wh, nation, population, lookup, unit_codes)
+    boundaries, *_ = lsoa_boundaries(wh, unit_codes, nation)
     if len(boundaries) < len(unit_codes):
         missing = sorted(unit_codes - set(boundaries["lsoa_code"]))
         raise DiogelError(
