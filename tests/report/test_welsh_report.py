@@ -35,9 +35,7 @@ NOT_YET_WELSH = {
     "partner": "not yet translated",
     "drivers": "not yet translated",
     "stop_search": "not yet translated",
-    "priorities": "not yet translated",
     "methods": "method notes and caveats of the untranslated sections",
-    "performance": "new with the strategy merge (targets): title and description in Welsh, body not yet translated",
 }
 _WORD = re.compile(r"[A-Za-z][a-z]{2,}")
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from diogel.analysis.targets import Target
 from diogel.gather.partner import PartnerBundle
+from diogel.gather.performance import TargetsBundle, gather_targets
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import AreaData
 
@@ -100,6 +101,16 @@ class Context:
     warehouse: Any = None
     # Partner data, read once by the gatherer before the sections are built; None: not read.
     partner: PartnerBundle | None = None
+    # The area's targets and the counts they are measured on; read from ``warehouse`` when the context
+    # is made with one and without a bundle, so the performance section never holds the warehouse.
+    targets: TargetsBundle | None = None
+
+    def __post_init__(self) -> None:
+        if self.targets is None and self.warehouse is not None:
+            o = self.options
+            self.targets = gather_targets(
+                self.warehouse, self.data.code, o.targets_from_portal, o.targets, o.peers
+            )
 
     def render(self, template: str, **values: Any) -> Markup:
         """Render a section template; ``fig(id)`` and ``table(id, ...)`` give registered figures."""
