@@ -25,7 +25,7 @@ from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_pct, fmt_signed_pct
 from diogel.report.gather import AreaData
-from diogel.report.i18n import T, _, term
+from diogel.report.i18n import T, Term, _, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import area_population, finite, rate_unit, slug, type_counts
 from diogel.sources.harm_weights import OFFENCE_VOLUMES_SOURCE, OFFENCE_VOLUMES_YEAR, offence_volumes
@@ -87,6 +87,13 @@ def compute(d: AreaData) -> Harm | None:
     return Harm(weights, by_type, lsoas, float(total_harm), previous_harm)
 
 
+def _unit(d: AreaData) -> T:
+    """The rate unit as a figure label's value (given in English and Welsh in figures.json)."""
+    if d.period.n_months == 12:
+        return T("per 1,000 residents a year")
+    return T("per 1,000 residents over {n} months", n=d.period.n_months)
+
+
 def _params(d: AreaData) -> dict[str, object]:
     return {"weight_method": METHOD, "period": d.period.label, "population_year": d.population_year,
             "offence_volumes": OFFENCE_VOLUMES_SOURCE}  # fmt: skip
@@ -105,25 +112,24 @@ def _register_by_type(ctx: Context, h: Harm) -> dict[str, Markup]:
                      "share_harm": "harm / all harm", "n_offences": "Home Office offences averaged into the weight",
                      **{f"weight_{m}": f"alternative weight: the {w} of its offences' weights" for m, w in ALTERNATIVES.items()},
                      **{f"share_harm_{m}": f"share of harm with the {w} weights" for m, w in ALTERNATIVES.items()}},
-            definition="Crime Severity Score style harm: count x the type's weight; anti-social behaviour has no weight.",
+            definition=T("Crime Severity Score style harm: count x the type's weight; anti-social behaviour has no weight."),
             csv="harm_by_crime_type")  # fmt: skip
-    unit = rate_unit(d.period)
-    total = f.number("total", total_harm, label="Total harm", fmt=lambda v: fmt_number(v, 0), inputs=inputs, parameters=params,
-                     definition="Sum over crime types of count x CSS weight (days of custody equivalent).")  # fmt: skip
+    total = f.number("total", total_harm, label=T("Total harm"), fmt=lambda v: fmt_number(v, 0), inputs=inputs, parameters=params,
+                     definition=T("Sum over crime types of count x CSS weight (days of custody equivalent)."))  # fmt: skip
     per_1000 = f.number("per_1000", 1000 * total_harm / area_population(d)["population"].iloc[0], fmt=fmt_number,
-                        label=f"Harm {unit}", inputs=inputs, parameters=params,
-                        definition="1000 x total harm / residents.")  # fmt: skip
+                        label=T("Harm {unit}", unit=_unit(d)), inputs=inputs, parameters=params,
+                        definition=T("1000 x total harm / residents."))  # fmt: skip
     top = by_type.iloc[0]
-    top_share = f.number("top_share_harm", top["share_harm"], fmt=fmt_pct, label=f"{top['crime_type']}: share of harm",
-                         inputs=inputs, parameters=params, definition="harm of the type / total harm.")  # fmt: skip
+    top_share = f.number("top_share_harm", top["share_harm"], fmt=fmt_pct, label=T("{name}: share of harm", name=Term(top["crime_type"])),
+                         inputs=inputs, parameters=params, definition=T("harm of the type / total harm."))  # fmt: skip
     top_count_share = f.number("top_share_count", top["share_count"], fmt=fmt_pct,
-                               label=f"{top['crime_type']}: share of records", inputs=inputs, parameters=params,
-                               definition="records of the type / all records.")  # fmt: skip
+                               label=T("{name}: share of records", name=Term(top["crime_type"])), inputs=inputs, parameters=params,
+                               definition=T("records of the type / all records."))  # fmt: skip
     sens = {
         m: f.number(f"top_share_harm_{m}", by_type.loc[0, f"share_harm_{m}"], fmt=fmt_pct,
-                    label=f"{top['crime_type']}: share of harm with the {w} offence weights", inputs=inputs,
+                    label=T("{name}: share of harm with the {w} offence weights", name=Term(top["crime_type"]), w=T(w)), inputs=inputs,
                     parameters=params | {"weight_method": m},
-                    definition=f"As top_share_harm with each type weighted by the {w} of its offences' CSS weights.")
+                    definition=T("As top_share_harm with each type weighted by the {w} of its offences' CSS weights.", w=T(w)))
         for m, w in ALTERNATIVES.items()
     }  # fmt: skip
     sensitivity = Markup(_("the share of harm from {} is {} with the volume-weighted weights used here; it would be {}")).format(
@@ -141,12 +147,12 @@ def _register_change(ctx: Context, h: Harm) -> Markup | None:
     f, inputs, params = ctx.figures, INPUTS, _params(ctx.data)
     total_harm, prev_harm = h.total_harm, h.previous_harm
     pct = 100 * (total_harm - prev_harm) / prev_harm if prev_harm else None
-    f.number("previous_total", prev_harm, label="Total harm in the previous period", fmt=lambda v: fmt_number(v, 0),
+    f.number("previous_total", prev_harm, label=T("Total harm in the previous period"), fmt=lambda v: fmt_number(v, 0),
              inputs=["police:previous", "lookups", "harm-weights"], parameters=params,
-             definition="As total harm, for the previous period of equal length.")  # fmt: skip
-    change_span = f.number("pct_change", pct, label="% change in total harm", fmt=fmt_signed_pct,
+             definition=T("As total harm, for the previous period of equal length."))  # fmt: skip
+    change_span = f.number("pct_change", pct, label=T("% change in total harm"), fmt=fmt_signed_pct,
                            inputs=inputs + ["police:previous"], parameters=params,
-                           definition="100 x (harm - previous harm) / previous harm (same weights).")  # fmt: skip
+                           definition=T("100 x (harm - previous harm) / previous harm (same weights)."))  # fmt: skip
     return change_span
 
 
@@ -156,14 +162,14 @@ def _by_lsoa(ctx: Context, h: Harm) -> tuple[Figure, str]:
     inputs, params, unit = INPUTS, _params(d), rate_unit(d.period)
     gdf = d.boundaries[["lsoa_code", "geometry"]].merge(lsoas, on="lsoa_code")
     gpkg = ctx.write_map("harm_by_lsoa", gdf)
-    f.table("by_lsoa", lsoas, kind="map", label="Harm per 1,000 residents by LSOA", inputs=inputs + ["boundaries"],
+    f.table("by_lsoa", lsoas, kind="map", label=T("Harm per 1,000 residents by LSOA"), inputs=inputs + ["boundaries"],
             parameters=params, files=[gpkg], csv="harm_by_lsoa",
             columns={"lsoa_code": "LSOA 2021 code", "lsoa_name": "LSOA name", "count": "records",
                      "count_unweighted": "records with no weight (ASB)", "harm": "sum of count x weight",
                      "population": "residents", "rate_per_1000": "records per 1,000 residents",
                      "harm_per_1000": "1000 x harm / residents"},
-            definition="Harm by LSOA; crude (not smoothed): LSOAs with few residents, such as town centres, have high "
-            "rates.")  # fmt: skip
+            definition=T("Harm by LSOA; crude (not smoothed): LSOAs with few residents, such as town centres, have high "
+            "rates."))  # fmt: skip
     fig_map, _bins = charts.choropleth(gdf, "harm_per_1000", _("Harm {} by LSOA").format(unit), _("harm per 1,000"),
                                        outline=d.boundaries.dissolve())  # fmt: skip
     return fig_map, gpkg

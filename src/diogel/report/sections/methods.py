@@ -132,8 +132,9 @@ def _register_calibration(ctx: Context) -> list[dict[str, object]]:
         # The notes (long text) stay in the CSV and figures.json: with them a table runs past a page.
         visible = {c: _(h) for c, h in columns.items() if c not in ("source", "notes")}
         sources = sorted({str(v) for v in frame.get("source", pd.Series(dtype=str)).dropna()})
-        words = {c: _calibration_words for c in ("test", "scenario", "statistic") if c in visible}
-        shown.append({"id": fig.id, "columns": visible, "words": words, "sources": sources, "stem": stem})
+        formats = {"nominal": _fmt_rate, "rate": _fmt_rate, "mc_se": _fmt_rate}
+        formats |= {c: _calibration_words for c in ("test", "scenario", "statistic") if c in visible}
+        shown.append({"id": fig.id, "columns": visible, "formats": formats, "sources": sources, "stem": stem})
     return shown
 
 
