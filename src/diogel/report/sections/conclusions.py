@@ -33,7 +33,7 @@ from diogel.analysis.recommendations import (
 )
 from diogel.report.context import Context, SectionOutput
 from diogel.report.figures import FigureRegistry
-from diogel.report.i18n import _, current, term
+from diogel.report.i18n import T, _, current, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import slug
 
@@ -271,9 +271,9 @@ def _register(ctx: Context, c: Conclusions) -> None:
         ],
         columns=["id", "priority", "source", "crime_type", "conclusion", "recommendation", "figures"],
     )
-    f.table("recommendations", table, label="Conclusions and recommendations",
-            definition="apply_rules over the registered figures with the rules file, then the analyst's text "
-                       "(merge_analyst): an analyst's entry replaces the generated one it names or is added.",
+    f.table("recommendations", table, label=T("Conclusions and recommendations"),
+            definition=T("apply_rules over the registered figures with the rules file, then the analyst's text "
+                         "(merge_analyst): an analyst's entry replaces the generated one it names or is added."),
             columns={"id": "rule id (:crime type slug) or analyst:n", "priority": "high / medium / low",
                      "source": "generated (by a rule) or analyst", "crime_type": "crime type, if the rule is per type",
                      "conclusion": "what the findings say", "recommendation": "what to do",

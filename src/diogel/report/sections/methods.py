@@ -125,9 +125,9 @@ def _register_calibration(ctx: Context) -> list[dict[str, object]]:
         fig = ctx.figures.table(
             f"calibration_{stem}", frame, label=T("Calibration of the tests ({stem}): simulated rates", stem=stem), inputs=[],
             columns=columns, parameters={"file": f"diogel/data/calibration/{stem}.csv"},
-            definition="False-positive rates on simulated null data (and power under planted effects), computed once "
+            definition=T("False-positive rates on simulated null data (and power under planted effects), computed once "
             "per release and shipped with diogel; a calibrated test's rate is within about 2 Monte Carlo standard "
-            "errors of its nominal rate.", csv=f"calibration_{stem}",
+            "errors of its nominal rate."), csv=f"calibration_{stem}",
         )  # fmt: skip
         # The notes (long text) stay in the CSV and figures.json: with them a table runs past a page.
         visible = {c: _(h) for c, h in columns.items() if c not in ("source", "notes")}
@@ -151,10 +151,10 @@ def build(ctx: Context) -> SectionOutput:
     files = sorted(seen.values(), key=lambda e: (e["kind"], e["name"]))
     ctx.figures.table(
         "source_files", pd.DataFrame(files, columns=["kind", "name", "file_id", "run_id", "used_as"]),
-        label="Every file the assessment used", inputs=[k for k, refs in d.sources.items() if refs],
+        label=T("Every file the assessment used"), inputs=[k for k, refs in d.sources.items() if refs],
         columns={"kind": "source kind", "name": "file name", "file_id": "SHA-256 of the file's content",
                  "run_id": "ingest run", "used_as": "input keys of figures.json it stands for"},
-        definition="The files registered by the warehouse whose rows the figures were computed from.",
+        definition=T("The files registered by the warehouse whose rows the figures were computed from."),
         csv="source_files",
     )  # fmt: skip
     police_summary = []

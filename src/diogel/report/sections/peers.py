@@ -146,7 +146,7 @@ def _comparison(ctx: Context, p: Peers, params: dict[str, object]) -> tuple[pd.D
                      "lower": "95% t interval for the group mean, lower", "upper": "95% t interval, upper",
                      "rank": "the area's rank in the group, 1 = highest rate", "n_group": "areas in the group",
                      "position": "above / within / below the interval", "sentence": "plain-English reading"},
-            definition="compare_with_peers: mean -/+ t(0.975, n-1) x sd / sqrt(n) over the group.",
+            definition=T("compare_with_peers: mean -/+ t(0.975, n-1) x sd / sqrt(n) over the group."),
             csv="peer_comparison")  # fmt: skip
     return comparisons, chart
 
@@ -185,12 +185,12 @@ def present(ctx: Context, p: Peers) -> SectionOutput:
                      "rank": "1 = most similar", "force": "police force area", "covered": "its force's data cover the period",
                      "population": "residents", **{f"rate_{k_}": f"{lab.lower()} {unit} (blank without data)"
                                                    for k_, (_c, lab) in MEASURES.items()}},
-            definition="most_similar over the comparison set; rates only for peers whose force's police.uk data are loaded.",
+            definition=T("most_similar over the comparison set; rates only for peers whose force's police.uk data are loaded."),
             csv="peers")  # fmt: skip
     covered, uncovered = table[table["covered"]], table[~table["covered"]]
-    n_covered = f.number("peers_with_data", len(covered), label="Peers with police data for the period",
+    n_covered = f.number("peers_with_data", len(covered), label=T("Peers with police data for the period"),
                          inputs=["police:comparators"], parameters=params,
-                         definition="Peers whose force's data are loaded for every month of the period.")  # fmt: skip
+                         definition=T("Peers whose force's data are loaded for every month of the period."))  # fmt: skip
     comparisons, findings, chart, area_covered = [], [], None, p.area_covered
     if p.comparisons:
         comparisons, chart = _comparison(ctx, p, params)
