@@ -31,9 +31,7 @@ from diogel.report.sections import sections
 # from text outside the report package: the analysis modules' sentences and method notes).
 NOT_YET_WELSH = {
     "summary": "findings of the untranslated sections",
-    "priorities": "not yet translated",
     "methods": "method notes and caveats of the untranslated sections",
-    "performance": "new with the strategy merge (targets): title and description in Welsh, body not yet translated",
 }
 _WORD = re.compile(r"[A-Za-z][a-z]{2,}")
 

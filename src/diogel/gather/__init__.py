@@ -9,6 +9,7 @@ Sections of the report are pure functions of these bundles; no section holds the
   and :func:`.partner.gather_partner_bundle`, everything the report's partner section shows;
 * :mod:`.cardiff`: the Cardiff Model view (ED assaults beside police-recorded violence);
 * :mod:`.stop_search`: police.uk stop-and-search rows of a period placed in an area's LSOAs;
-* :mod:`.partner_records`: record-level reads for analysis inside the warehouse boundary.
-* :mod:`.accounting`: what ingest quarantined (the report's row accounting).
+* :mod:`.partner_records`: record-level reads for analysis inside the warehouse boundary;
+* :mod:`.accounting`: what ingest quarantined (the report's row accounting);
+* :mod:`.performance`: the partnership's targets and the counts they are measured on.
 """

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from diogel.analysis.targets import Target
 from diogel.gather.accounting import RowAccounting, gather_accounting
 from diogel.gather.partner import PartnerBundle
+from diogel.gather.performance import TargetsBundle, gather_targets
 from diogel.gather.stop_search import StopSearchBundle, gather_stop_search
 from diogel.report.figures import FigureRegistry
 from diogel.report.gather import AreaData
@@ -108,6 +109,9 @@ class Context:
     # The period's searches placed in the area; read from ``warehouse`` when the context is made
     # with one and without a bundle, so the stop-and-search section never holds the warehouse.
     stop_search: StopSearchBundle | None = None
+    # The area's targets and the counts they are measured on, read the same way, so the performance
+    # section never holds the warehouse.
+    targets: TargetsBundle | None = None
 
     def __post_init__(self) -> None:
         if self.warehouse is None:
@@ -117,6 +121,11 @@ class Context:
         if self.stop_search is None:
             self.stop_search = gather_stop_search(
                 self.warehouse, self.data.period.start, self.data.period.end, self.data.boundaries
+            )
+        if self.targets is None:
+            o = self.options
+            self.targets = gather_targets(
+                self.warehouse, self.data.code, o.targets_from_portal, o.targets, o.peers
             )
 
     def render(self, template: str, **values: Any) -> Markup:

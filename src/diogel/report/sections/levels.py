@@ -10,6 +10,8 @@ Laney u'-charts on a leave-one-out seasonal baseline (:func:`control_limits`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
@@ -26,7 +28,7 @@ from diogel.analysis.trends import (
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
 from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
-from diogel.report.gather import ASB
+from diogel.report.gather import ASB, AreaData
 from diogel.report.i18n import T, Term, _, month_year, term
 from diogel.report.sections import Section, register
 from diogel.report.sections._common import ALL, CRIME, area_population, finite, rate_unit, slug, type_counts
@@ -39,9 +41,8 @@ RR_LABELS = {
 }
 
 
-def _rows(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
+def _rows(d: AreaData, gaps: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """One row per crime type plus the totals, with rates and (when possible) the comparison."""
-    d = ctx.data
     now = type_counts(d, d.period)
     totals = pd.DataFrame(
         {
@@ -66,7 +67,7 @@ def _rows(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
         before_m = _monthly_by_type(d, d.previous)
         names = frame["crime_type"].tolist()
         # One family per report: every row of the table (the two totals and each crime type).
-        family = compare_monthly_family({t: (now_m[t], before_m[t]) for t in names}, alpha=ctx.options.alpha)
+        family = compare_monthly_family({t: (now_m[t], before_m[t]) for t in names}, alpha=alpha)
         for i, r in frame.iterrows():
             cmp = family.loc[r["crime_type"]]
             kinds = ["all types"] if r["crime_type"] in (ALL, CRIME) else ["all types", r["crime_type"]]
@@ -98,12 +99,11 @@ def _monthly_by_type(d, period) -> dict[str, np.ndarray]:  # noqa: ANN001
     return out
 
 
-def _monthly(ctx: Context, gaps: pd.DataFrame) -> pd.DataFrame:
+def _monthly(d: AreaData, gaps: pd.DataFrame) -> pd.DataFrame:
     """Monthly counts of the area (all records, and each type) with expected counts and control limits.
 
     Gap months are left out of the baseline (their count is treated as missing) and marked.
     """
-    d = ctx.data
     start = min(d.months_loaded) if d.months_loaded else d.period.start
     months = pd.date_range(start, d.period.end, freq="MS")
     c = d.crimes[(d.crimes["month"] >= start) & (d.crimes["month"] <= d.period.end)]
@@ -173,20 +173,43 @@ def _sentence(ctx: Context, r: pd.Series) -> Markup:
     )
 
 
-def build(ctx: Context) -> SectionOutput:
+@dataclass(frozen=True)
+class Levels:
+    """The levels table (``rows``: each crime type and the two totals, with the comparison), the
+    monthly series with control limits, and the signals in the last three months of the period."""
+
+    rows: pd.DataFrame
+    monthly: pd.DataFrame
+    signals: pd.DataFrame
+
+
+def compute(d: AreaData, gaps: pd.DataFrame, alpha: float) -> Levels:
+    """Counts, rates and change by crime type, and the monthly control charts, from the gathered data
+    and the data section's gap months."""
+    monthly = _monthly(d, gaps)
+    # Signals in the last three months of the period are what a strategic group acts on.
+    recent = monthly[monthly["in_period"] & (monthly["month"] > d.period.end - pd.DateOffset(months=3))]
+    return Levels(_rows(d, gaps, alpha), monthly, recent[recent["signal"] != ""])
+
+
+def _comparison(ctx: Context) -> tuple[list[str], dict[str, object]]:
+    """The input keys and parameters of the figures comparing the period with the previous one."""
+    d = ctx.data
+    period_inputs = ["police:period", "lookups"] + (["police:previous"] if d.previous_available else [])
+    cmp_params = {"period": d.period.label, "previous_period": d.previous.label, "alpha": ctx.options.alpha,
+                  "test": "quasi-Poisson on paired months (compare_monthly), Benjamini-Hochberg across the rows"}  # fmt: skip
+    return period_inputs, cmp_params
+
+
+def _register_numbers(ctx: Context, rows: pd.DataFrame) -> None:
+    """Each row's count, rate and (with the previous period) change, p, q and rate ratio."""
     d, f = ctx.data, ctx.figures
-    gaps = ctx.results["data"].values["gaps"]
-    rows = _rows(ctx, gaps)
-    unit = rate_unit(d.period)
+    period_inputs, cmp_params = _comparison(ctx)
     unit_t = (
         T("per 1,000 residents a year")
         if d.period.n_months == 12
         else T("per 1,000 residents over {n} months", n=d.period.n_months)
     )
-    period_inputs = ["police:period", "lookups"] + (["police:previous"] if d.previous_available else [])
-    cmp_params = {"period": d.period.label, "previous_period": d.previous.label, "alpha": ctx.options.alpha,
-                  "test": "quasi-Poisson on paired months (compare_monthly), Benjamini-Hochberg across the rows"}  # fmt: skip
-
     for _i, r in rows.iterrows():
         key, name = slug(r["crime_type"]), Term(r["crime_type"])
         f.number(f"{key}.count", r["count"], label=T("{name}: records", name=name), inputs=["police:period", "lookups"],
@@ -222,6 +245,12 @@ def build(ctx: Context) -> SectionOutput:
                          definition=T("Rate ratio this period / previous (same residents and length), with the 95% "
                          "interval exp(log RR -/+ t se), se = sqrt(phi (1/count + 1/previous))."))  # fmt: skip
 
+
+def _register_tables(ctx: Context, rows: pd.DataFrame, monthly: pd.DataFrame) -> None:
+    """The levels table (with each row's reading) and the monthly series behind the charts."""
+    d, f = ctx.data, ctx.figures
+    unit = rate_unit(d.period)
+    period_inputs, cmp_params = _comparison(ctx)
     columns = {
         "crime_type": "police.uk crime type, or a total",
         "count": "records in the period",
@@ -252,7 +281,6 @@ def build(ctx: Context) -> SectionOutput:
             "the change with a quasi-Poisson test on paired months, Benjamini-Hochberg q-values and effect sizes."), inputs=period_inputs + ["population"],
             parameters=cmp_params | {"population_year": d.population_year}, csv="levels_by_crime_type")  # fmt: skip
 
-    monthly = _monthly(ctx, gaps)
     shown = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
     f.table("monthly", shown, kind="chart", label=T("Monthly records against expected counts and control limits"),
             columns={"crime_type": "crime type or all records", "month": "month", "count": "records",
@@ -264,23 +292,11 @@ def build(ctx: Context) -> SectionOutput:
             definition=T("Laney u'-chart on a leave-one-out seasonal baseline (control_limits, 3-sigma tail); gap months are excluded from the "
             "baseline and marked."), inputs=["police:all", "lookups"], parameters={"sigma": SIGMA, "method": "laney"},
             csv="levels_monthly")  # fmt: skip
-    main = charts.svg(
-        charts.control_chart(
-            monthly[monthly["crime_type"] == ALL], _("All records in {}, by month").format(d.display_name)
-        ),
-        _("All records in {} by month, with expected counts and control limits").format(d.display_name),
-        "levels.monthly",
-    )
-    types = [t for t in monthly["crime_type"].unique() if t != ALL]
-    multiples = charts.svg(
-        charts.small_multiples({term(t): monthly[monthly["crime_type"] == t] for t in types}),
-        _("Monthly records by crime type with control limits"),
-        "levels.monthly",
-    )
 
-    # Signals in the last three months of the period are what a strategic group acts on.
-    recent = monthly[monthly["in_period"] & (monthly["month"] > d.period.end - pd.DateOffset(months=3))]
-    signals = recent[recent["signal"] != ""]
+
+def _findings(ctx: Context, rows: pd.DataFrame, signals: pd.DataFrame) -> list[Finding]:
+    d, f = ctx.data, ctx.figures
+    unit = rate_unit(d.period)
     findings: list[Finding] = []
     total_key = slug(ALL)
     findings.append(
@@ -315,6 +331,66 @@ def build(ctx: Context) -> SectionOutput:
                 rank=15,
             )
         )  # fmt: skip
+    return findings
+
+
+def _charts(d: AreaData, monthly: pd.DataFrame) -> tuple[Markup, Markup]:
+    """The control chart of all records and the small multiples of each crime type."""
+    main = charts.svg(
+        charts.control_chart(
+            monthly[monthly["crime_type"] == ALL], _("All records in {}, by month").format(d.display_name)
+        ),
+        _("All records in {} by month, with expected counts and control limits").format(d.display_name),
+        "levels.monthly",
+    )
+    types = [t for t in monthly["crime_type"].unique() if t != ALL]
+    multiples = charts.svg(
+        charts.small_multiples({term(t): monthly[monthly["crime_type"] == t] for t in types}),
+        _("Monthly records by crime type with control limits"),
+        "levels.monthly",
+    )
+
+    return main, multiples
+
+
+def _methods(ctx: Context) -> list[tuple[str, Markup]]:
+    return [
+        (
+            _("Rates and change"),
+            Markup(
+                _(
+                    "Rates are 1,000 x records / residents with exact (Garwood) Poisson intervals. This period is "
+                    "compared with the previous period of the same length month by month: each month is paired "
+                    "with the same month of the previous period (which takes out seasonality) and the change is "
+                    "tested with a quasi-Poisson model, whose dispersion phi (Pearson X2 / (months - 1)) scales the "
+                    "test by the month-to-month variation police.uk counts really have. {} The p-values of every row of the table (both "
+                    "totals and each crime type) are adjusted together by Benjamini-Hochberg; a change is reported "
+                    "as a rise or fall only when its q-value is below {} and no data-supply gap month touches "
+                    "either period. Change is in counts: population change between the periods is not modelled."
+                )
+            ).format(_(QUASI_POISSON_METHOD), ctx.options.alpha),
+        ),
+        (
+            _("Control limits"),
+            Markup(
+                _(
+                    "{} A signal is a month outside its limits; gap months are left out of the baselines and of "
+                    "sigma_z. About 3 months in 1,000 signal when nothing has changed (see the "
+                    "calibration table), so a signal is a prompt to look, not proof of change."
+                )
+            ).format(_(CONTROL_METHOD)),
+        ),
+    ]
+
+
+def present(ctx: Context, lv: Levels) -> SectionOutput:
+    """Register the figures and write the section from :func:`compute`'s result."""
+    d, rows, monthly, signals = ctx.data, lv.rows, lv.monthly, lv.signals
+    _register_numbers(ctx, rows)
+    _register_tables(ctx, rows, monthly)
+    main, multiples = _charts(d, monthly)
+    findings = _findings(ctx, rows, signals)
+    unit = rate_unit(d.period)
     table_rows = rows.to_dict(orient="records")
     return SectionOutput(
         html=ctx.render(
@@ -366,35 +442,13 @@ def build(ctx: Context) -> SectionOutput:
             fmt_p=fmt_p,
         ),
         findings=findings,
-        methods=[
-            (
-                _("Rates and change"),
-                Markup(
-                    _(
-                        "Rates are 1,000 x records / residents with exact (Garwood) Poisson intervals. This period is "
-                        "compared with the previous period of the same length month by month: each month is paired "
-                        "with the same month of the previous period (which takes out seasonality) and the change is "
-                        "tested with a quasi-Poisson model, whose dispersion phi (Pearson X2 / (months - 1)) scales the "
-                        "test by the month-to-month variation police.uk counts really have. {} The p-values of every row of the table (both "
-                        "totals and each crime type) are adjusted together by Benjamini-Hochberg; a change is reported "
-                        "as a rise or fall only when its q-value is below {} and no data-supply gap month touches "
-                        "either period. Change is in counts: population change between the periods is not modelled."
-                    )
-                ).format(_(QUASI_POISSON_METHOD), ctx.options.alpha),
-            ),
-            (
-                _("Control limits"),
-                Markup(
-                    _(
-                        "{} A signal is a month outside its limits; gap months are left out of the baselines and of "
-                        "sigma_z. About 3 months in 1,000 signal when nothing has changed (see the "
-                        "calibration table), so a signal is a prompt to look, not proof of change."
-                    )
-                ).format(_(CONTROL_METHOD)),
-            ),
-        ],
+        methods=_methods(ctx),
         values={"rows": rows, "monthly": monthly},
     )
+
+
+def build(ctx: Context) -> SectionOutput:
+    return present(ctx, compute(ctx.data, ctx.results["data"].values["gaps"], ctx.options.alpha))
 
 
 register(

@@ -6,16 +6,18 @@ Built last, from what every other section reported: its methods paragraphs and c
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from markupsafe import Markup
 
 from diogel import __version__
 from diogel import data as bundled
 from diogel.report.context import Context, SectionOutput
-from diogel.report.i18n import _
+from diogel.report.i18n import T, _, term
 from diogel.report.sections import Section, register, sections
 
-ATTRIBUTION = (
+ATTRIBUTION = T(
     "Contains public sector information licensed under the Open Government Licence v3.0: police.uk "
     "street-level crime data (the Home Office and the police forces of England and Wales), Office for "
     "National Statistics population estimates, boundaries and lookups, and the Welsh Index of Multiple "
@@ -28,16 +30,73 @@ MAX_FILES_LISTED = 100
 
 # -- calibration tables: every diogel/data/calibration/*.csv, computed once per release ---------------------
 CALIBRATION_COLUMNS = {
-    "test": "test",
-    "scenario": "simulated data",
-    "statistic": "what is counted",
-    "nominal": "nominal rate",
-    "rate": "simulated rate",
-    "mc_se": "Monte Carlo standard error",
-    "simulations": "simulated units",
-    "notes": "notes",
-    "source": "real data the null model was fitted to",
+    "test": T("test"),
+    "scenario": T("simulated data"),
+    "statistic": T("what is counted"),
+    "nominal": T("nominal rate"),
+    "rate": T("simulated rate"),
+    "mc_se": T("Monte Carlo standard error"),
+    "simulations": T("simulated units"),
+    "notes": T("notes"),
+    "source": T("real data the null model was fitted to"),
+    "false_positive_rate": T("false positive rate"),
+    "power": T("power"),
+    "reps": T("reps"),
 }
+# The shipped tables' words (the test, the simulated data and what is counted), for the catalogue;
+# a crime type in them is a glossary term (see _calibration_words).
+_CALIBRATION_WORDS = (
+    T(
+        "Emerging hot spots (ESRI: space-time Gi* of counts, normal p, FDR over the cube): any class, real LSOA levels shuffled over the map"
+    ),
+    T(
+        "Emerging hot spots (space-time Gi* of residuals, permutation z, FDR over the cube): any class, real LSOA levels in their real places"
+    ),
+    T(
+        "Emerging hot spots (space-time Gi* of residuals, permutation z, FDR over the cube): any class, real LSOA levels shuffled over the map"
+    ),
+    T("Gi* hot/cold bins at 95%, FDR (analytic p)"),
+    T("Gi* hot/cold bins at 95%, FDR (permutation p, 9999 permutations)"),
+    T("Pattern change: S below its no-change 2.5% point"),
+    T("Pattern change: per-LSOA exact tests, FDR"),
+    T("control chart (Laney u', seasonal baseline)"),
+    T("control chart (exact Poisson, previous method)"),
+    T("drivers: NB2 coefficient, each covariate alone"),
+    T("drivers: NB2 coefficient, each covariate alone + Benjamini-Hochberg"),
+    T("year-on-year change (exact binomial, previous method)"),
+    T("year-on-year change (quasi-Poisson on paired months)"),
+    T("year-on-year change (quasi-Poisson on paired months) + Benjamini-Hochberg"),
+    T("no association"),
+    T("no change"),
+    T("no change in any type"),
+    T("coefficients at p < 0.05"),
+    T("months signalled at 3 sigma (12-month series)"),
+    T("months signalled at 3 sigma (36-month series)"),
+    T("reports with any coefficient at q < 0.05"),
+    T("reports with any type at q < 0.05"),
+    T("types flagged at p < 0.05"),
+)
+# Words naming a crime type: (pattern, message with {} for the type).
+_CALIBRATION_PATTERNS = (
+    (re.compile(r"20% rise in (.+) over the last 12 months"), T("20% rise in {} over the last 12 months")),
+    (re.compile(r"20% rise in (.+)"), T("20% rise in {}")),
+    (re.compile(r"power: (.+) at q < 0\.05"), T("power: {} at q < 0.05")),
+    (
+        re.compile(r"power: any of those months signalled \((.+)\)"),
+        T("power: any of those months signalled ({})"),
+    ),
+)
+
+
+def _calibration_words(value: object) -> str:
+    """A cell of a calibration table in the report language (as written when not catalogued)."""
+    if not isinstance(value, str) or not value:
+        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    for pattern, message in _CALIBRATION_PATTERNS:
+        m = pattern.fullmatch(value)
+        if m:
+            return _(message.msgid).format(term(m.group(1)))
+    return _(value)
 
 
 def _fmt_rate(value: object) -> str:
@@ -64,16 +123,18 @@ def _register_calibration(ctx: Context) -> list[dict[str, object]]:
     for stem, frame in calibration_tables():
         columns = {c: CALIBRATION_COLUMNS.get(c, c.replace("_", " ")) for c in frame.columns}
         fig = ctx.figures.table(
-            f"calibration_{stem}", frame, label=f"Calibration of the tests ({stem}): simulated rates", inputs=[],
+            f"calibration_{stem}", frame, label=T("Calibration of the tests ({stem}): simulated rates", stem=stem), inputs=[],
             columns=columns, parameters={"file": f"diogel/data/calibration/{stem}.csv"},
-            definition="False-positive rates on simulated null data (and power under planted effects), computed once "
+            definition=T("False-positive rates on simulated null data (and power under planted effects), computed once "
             "per release and shipped with diogel; a calibrated test's rate is within about 2 Monte Carlo standard "
-            "errors of its nominal rate.", csv=f"calibration_{stem}",
+            "errors of its nominal rate."), csv=f"calibration_{stem}",
         )  # fmt: skip
         # The notes (long text) stay in the CSV and figures.json: with them a table runs past a page.
         visible = {c: _(h) for c, h in columns.items() if c not in ("source", "notes")}
         sources = sorted({str(v) for v in frame.get("source", pd.Series(dtype=str)).dropna()})
-        shown.append({"id": fig.id, "columns": visible, "sources": sources, "stem": stem})
+        formats = {"nominal": _fmt_rate, "rate": _fmt_rate, "mc_se": _fmt_rate}
+        formats |= {c: _calibration_words for c in ("test", "scenario", "statistic") if c in visible}
+        shown.append({"id": fig.id, "columns": visible, "formats": formats, "sources": sources, "stem": stem})
     return shown
 
 
@@ -90,10 +151,10 @@ def build(ctx: Context) -> SectionOutput:
     files = sorted(seen.values(), key=lambda e: (e["kind"], e["name"]))
     ctx.figures.table(
         "source_files", pd.DataFrame(files, columns=["kind", "name", "file_id", "run_id", "used_as"]),
-        label="Every file the assessment used", inputs=[k for k, refs in d.sources.items() if refs],
+        label=T("Every file the assessment used"), inputs=[k for k, refs in d.sources.items() if refs],
         columns={"kind": "source kind", "name": "file name", "file_id": "SHA-256 of the file's content",
                  "run_id": "ingest run", "used_as": "input keys of figures.json it stands for"},
-        definition="The files registered by the warehouse whose rows the figures were computed from.",
+        definition=T("The files registered by the warehouse whose rows the figures were computed from."),
         csv="source_files",
     )  # fmt: skip
     police_summary = []
