@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from diogel.portal import i18n, isa, phrases
 from diogel.portal.db import Database, database_url
+from diogel.portal.pact import pact_frame
 from diogel.portal.security import LoginThrottle, Signer, ThrottlePolicy, load_or_create_secret
 from diogel.portal.views import Dataset, WarehouseViews, datasets
 
@@ -87,8 +88,6 @@ class Portal:
 
         def run() -> None:
             try:
-                from diogel.portal.pact import pact_frame
-
                 area = self.default_area()
                 if area:
                     with self.db.session() as s:
@@ -125,6 +124,7 @@ def _templates() -> Environment:
     env.filters["month"] = i18n.month
     env.filters["rule_words"] = phrases.rule_words
     env.filters["reason_words"] = phrases.reason_words
+    env.filters["refusal_words"] = phrases.refusal_words
     env.filters["morile_words"] = phrases.morile_words
     env.filters["map_titles"] = phrases.map_titles
     env.globals["place"] = i18n.place

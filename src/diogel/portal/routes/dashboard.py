@@ -18,8 +18,8 @@ from diogel.portal.i18n import gettext as _
 from diogel.portal.models import User
 from diogel.portal.pact import pact_frame
 from diogel.portal.pages import render, render_fragment
+from diogel.portal.read.maps import legend
 from diogel.portal.state import Portal
-from diogel.portal.views import legend
 
 router = APIRouter()
 
@@ -77,7 +77,7 @@ def dashboard(
 
     def body() -> str:
         rates = (
-            portal.views._lsoa_frame(code, d.months[-12:]).set_index("lsoa_code")["rate_per_1000"]
+            portal.views.lsoa_frame(code, d.months[-12:]).set_index("lsoa_code")["rate_per_1000"]
             if d.months
             else pd.Series(dtype=float)
         )

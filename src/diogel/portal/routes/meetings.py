@@ -19,6 +19,7 @@ from diogel.portal.i18n import gettext as _
 from diogel.portal.models import ACTION_STATUSES, Meeting, MeetingAction, User
 from diogel.portal.pact import PACT, meeting_representation, meetings_csv, neighbourhood_map
 from diogel.portal.pages import redirect, render
+from diogel.portal.phrases import refusal_words
 from diogel.portal.services import PortalError
 from diogel.portal.state import Portal
 from diogel.portal.views import AGE_BANDS, ETHNICITIES, SEXES
@@ -58,7 +59,8 @@ def meetings(
     user: User = Depends(require_roles(*PARTNERS)),
     s: Session = Depends(get_db),
 ) -> Response:
-    """The meetings in the area's neighbourhoods, newest first (the CSV: in date order)."""
+    # The meetings in the area's neighbourhoods, newest first (the CSV: in date order); no docstring,
+    # so the API's description stays as it was.
     portal = portal_of(request)
     code = area_for(portal, area)
     rows = services.meetings_in(s, set(neighbourhood_map(portal, code)))
@@ -203,7 +205,7 @@ async def import_meetings(
         received.cleanup()
     loaded = [r.file_id for r in results if r.status == "loaded" and r.file_id]
     if not loaded:
-        problems = "; ".join(str(r.error or r.status) for r in results)[:300]
+        problems = "; ".join(refusal_words(str(r.error or r.status)) for r in results)[:300]
         raise HTTPException(400, _("the PACT file was not loaded: %(why)s", why=problems))
     with portal.views.reading() as wh:
         rows = ingested_pact(wh, loaded)
