@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 MARGIN_LABELS = ("total", "all", "grand total", "totals")
+#: The smallest count published: counts from 1 to ``THRESHOLD - 1`` are suppressed by default.
+THRESHOLD = 5
 
 
 @dataclass
@@ -214,7 +216,7 @@ def _protect_cell(state: _State, cell: tuple[int, int]) -> bool:
 
 def suppression_mask(
     values: np.ndarray,
-    threshold: int = 5,
+    threshold: int = THRESHOLD,
     secondary: bool = True,
     suppress_zero: bool = False,
     margins: bool = False,
@@ -320,7 +322,7 @@ def _rule_sentence(
 
 def suppress(
     table: pd.DataFrame,
-    threshold: int = 5,
+    threshold: int = THRESHOLD,
     secondary: bool = True,
     suppress_zero: bool = False,
     margins: bool | None = None,
@@ -402,7 +404,7 @@ def suppress_long(
     cols: str | None = None,
     value: str = "count",
     by: Sequence[str] | None = None,
-    threshold: int = 5,
+    threshold: int = THRESHOLD,
     secondary: bool = True,
     suppress_zero: bool = False,
 ) -> pd.DataFrame:

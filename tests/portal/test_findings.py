@@ -430,7 +430,7 @@ def test_common_password_list_is_shipped_and_named() -> None:
 def test_exports_neutralise_formulas() -> None:
     import pandas as pd
 
-    from diogel.portal.web import csv_response
+    from diogel.portal.formats import csv_response
 
     frame = pd.DataFrame({"name": ['=HYPERLINK("http://evil","x")', "+1", "-cmd", "@SUM(A1)", "\tx", "ok"],
                           "count": [1, -2, 3, 4, 5, 6]})  # fmt: skip

@@ -130,3 +130,37 @@ def test_the_map_tooltips_are_put_into_welsh(welsh) -> None:
     assert "Newport 001A (W01001600): 12.3 fesul 1,000 - man problemus" in words, words
     assert "Newport 001B (W01001601): dim poblogaeth" in words
     assert "per 1,000" not in words and "hot spot" not in words
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",  # empty
+        b"%PDF-1.4 not a csv",  # another kind of file
+        b"a,b,c\n1,2,3\n",  # wrong header: missing and unexpected columns
+        b"Crime ID,Month\n1,2\n",  # wrong header: missing columns
+    ],
+)
+def test_why_an_uploaded_file_was_refused_is_put_into_welsh(welsh, data: bytes) -> None:  # noqa: ANN001
+    """The refusal exactly as the police.uk reader gives it for a real bad file (``<file>[:line][: column
+    'c']: <reason>``, as an upload's result holds it), rebuilt in Welsh with the file's names unchanged."""
+    from diogel.errors import InputError
+    from diogel.sources import policeuk_street
+
+    with pytest.raises(InputError) as refused:
+        policeuk_street.read("upload.csv", data)
+    text = str(refused.value)
+    words = phrases.refusal_words(text)
+    assert words != text, f"not recognised: {text!r}"
+    assert words.startswith("upload.csv"), words
+    for quoted in re.findall(r"'([^']*)'", text):  # the file's own column names, as they came
+        assert quoted in words, (text, words)
+    for english in ("the file is", "not a CSV", "wrong header", "missing", "unexpected", "column '"):
+        assert english not in words, (english, words)
+
+
+def test_a_refusal_of_an_unknown_shape_passes_through(welsh) -> None:  # noqa: ANN001
+    assert (
+        phrases.refusal_words("upload.csv: a reason of a new shape") == "upload.csv: a reason of a new shape"
+    )
+    assert phrases.refusal_words("") == ""

@@ -313,3 +313,29 @@ def test_publishing_and_the_pact_import_speak_welsh(sqlite_harness: PortalHarnes
     r = analyst.post("/meetings/import", data={"csrf_token": page_csrf(analyst)}, files=upload,
                      follow_redirects=False)  # fmt: skip
     assert r.status_code == 400 and "ni lwythwyd y ffeil PACT: " in unescape(r.text), r.text[-600:]
+
+
+def test_a_refused_upload_says_why_in_welsh(sqlite_harness: PortalHarness) -> None:
+    """Why the warehouse refused each file of an upload (its reader's English sentence) is shown in
+    Welsh on the upload's page, the file's own name as it came; the API keeps the reader's words."""
+    from html import unescape
+
+    from portal.conftest import page_csrf
+
+    contributor = sqlite_harness.client("contributor")
+    contributor.cookies.set("lang", "cy")
+    upload = {"file": ("2024-06-gwent-street.csv", b"%PDF-1.4 not a CSV at all\n", "text/csv")}
+    r = contributor.post("/upload", data={"csrf_token": page_csrf(contributor), "dataset": "police-street"},
+                         files=upload)  # fmt: skip
+    assert r.status_code == 200 and "/uploads/" in str(r.url), r.text[-600:]
+    page = unescape(r.text)
+    assert "2024-06-gwent-street.csv:1: nid ffeil testun CSV yw hon: mae'n edrych fel dogfen PDF" in page, (
+        page[-1500:]
+    )
+    assert "not a CSV text file" not in page
+    upload_id = str(r.url).rsplit("/", 1)[-1]
+    files = contributor.get(f"/api/uploads/{upload_id}").json()["files"]
+    assert (
+        files[0]["error"]
+        == "2024-06-gwent-street.csv:1: this is not a CSV text file: it looks like a PDF document"
+    )

@@ -1,4 +1,5 @@
-"""PACT meetings as CSV, both ways: export the store's meetings in the layout ``diogel ingest pact``
+"""PACT meetings read for the pages: the votes the priorities score, who attended against who lives
+there, and the meetings as CSV, both ways: export the store's meetings in the layout ``diogel ingest pact``
 reads, and import such a file through the warehouse's own PACT validation into the same store.
 
 The portal's database is the one PACT store: meetings entered on the form, imported here or loaded
@@ -10,24 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+import pandas as pd
 from sqlalchemy.orm import Session
 
-from diogel.portal import uploads
-from diogel.portal.app import expected_csrf, get_db, portal_of, require_roles
-from diogel.portal.i18n import gettext as _
-from diogel.portal.models import Meeting, User
-from diogel.portal.views import Dataset
+from diogel.portal import services
+from diogel.portal.models import Meeting
+from diogel.portal.views import Dataset, representation
 
-__all__ = ["EXPORT_COLUMNS", "meetings_csv", "router"]
+if TYPE_CHECKING:
+    from diogel.portal.state import Portal
 
-router = APIRouter(include_in_schema=False)
+__all__ = ["EXPORT_COLUMNS", "meetings_csv", "pact_frame"]
 
-PARTNERS = ("analyst", "contributor", "viewer", "member")
-RECORDERS = ("analyst", "contributor")
 #: The first five are the columns ``diogel ingest pact`` reads; the rest it ignores.
 EXPORT_COLUMNS = ["meeting_date", "neighbourhood", "lsoa_code", "theme", "votes", "chosen", "attendees",
                   "ward_code", "source"]  # fmt: skip
@@ -47,52 +44,6 @@ def meetings_csv(meetings: list[Meeting]) -> str:
                 base + (["", "", ""] if p is None else [p.theme, p.votes, "yes" if p.chosen else "no"]) + tail
             )
     return buf.getvalue()
-
-
-@router.get("/meetings.csv")
-def export_meetings(
-    request: Request, user: User = Depends(require_roles(*PARTNERS)), s: Session = Depends(get_db)
-) -> Response:
-    from diogel.portal.web import area_for, neighbourhood_map
-
-    portal = portal_of(request)
-    codes = set(neighbourhood_map(portal, area_for(portal, None)))
-    rows = s.execute(select(Meeting).order_by(Meeting.meeting_date, Meeting.id)).scalars()
-    text = meetings_csv([m for m in rows if m.neighbourhood_code in codes])
-    return Response(text, media_type="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="pact-meetings.csv"'})  # fmt: skip
-
-
-@router.post("/meetings/import")
-async def import_meetings(
-    request: Request, user: User = Depends(require_roles(*RECORDERS)), s: Session = Depends(get_db)
-) -> Response:
-    """Load a PACT CSV into the warehouse (validated, with its row accounting) and its meetings into the store."""
-    from starlette.concurrency import run_in_threadpool
-
-    from diogel.portal.store import ingested_pact, record_ingested_pact
-
-    portal = portal_of(request)
-    received = await uploads.receive(
-        request, portal.config.data_dir / "uploads", portal.config.max_upload_mb << 20, expected_csrf(request),
-        bool(getattr(request.state, "csrf_checked", False)),
-    )  # fmt: skip
-    try:
-        if received.path is None:
-            raise HTTPException(400, _("choose a PACT CSV file to import"))
-        results = await run_in_threadpool(portal.views.ingest, PACT, str(received.path))
-    finally:
-        received.cleanup()
-    loaded = [r.file_id for r in results if r.status == "loaded" and r.file_id]
-    if not loaded:
-        problems = "; ".join(str(r.error or r.status) for r in results)[:300]
-        raise HTTPException(400, _("the PACT file was not loaded: %(why)s", why=problems))
-    with portal.views.reading() as wh:
-        rows = ingested_pact(wh, loaded)
-    record_ingested_pact(s, rows, user.username)
-    s.commit()
-    portal.pact_epoch += 1
-    return RedirectResponse("/meetings", status_code=303)
 
 
 def ward_adults(portal, area_code: str) -> dict[str, float]:  # noqa: ANN001
@@ -120,3 +71,33 @@ def residence_representation(portal, meetings: list[Meeting], area_code: str):  
         return None
     names = dict(portal.views.neighbourhoods(area_code))
     return result, {g["group"]: names.get(str(g["group"]), str(g["group"])) for g in result.groups}
+
+
+def neighbourhood_map(portal: Portal, area: str) -> dict[str, str]:
+    return dict(portal.views.neighbourhoods(area))
+
+
+def pact_frame(s: Session, portal: Portal, area: str) -> pd.DataFrame:
+    """PACT votes in the area's neighbourhoods, as :func:`community_concern` reads them."""
+    codes = {c for c, _ in portal.views.neighbourhoods(area)}
+    rows = [
+        {
+            "meeting_date": m.meeting_date,
+            "neighbourhood": m.neighbourhood_code,
+            "theme": p.theme,
+            "votes": p.votes,
+        }
+        for m in services.meetings_in(s, codes)
+        for p in m.priorities
+    ]
+    return pd.DataFrame(rows, columns=["meeting_date", "neighbourhood", "theme", "votes"])
+
+
+def meeting_representation(portal: Portal, m: Meeting):  # noqa: ANN201
+    area = portal.default_area()
+    for a in portal.views.areas():
+        if m.neighbourhood_code in dict(portal.views.neighbourhoods(a.code)):
+            area = a.code
+            break
+    residents = portal.views.ward_age_profile(area, m.neighbourhood_code)
+    return representation((m.profile or {}).get("age", {}), residents)

@@ -9,29 +9,24 @@ dashboard, the scrutiny pack and the report show the same figure for the same ta
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diogel.analysis.targets import MEASURES, make_target, target_progress
+from diogel.analysis.targets import make_target, target_progress
 from diogel.errors import DiogelError
 from diogel.portal import audit
-from diogel.portal.app import Portal, get_db, portal_of, render, require_roles
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import MorileRating, PartnershipTarget, User, utcnow
 from diogel.portal.services import PortalError
 from diogel.portal.store import as_target
 
-__all__ = ["progress_rows", "ratings_in", "router", "save_ratings", "save_target", "targets_in"]
+if TYPE_CHECKING:
+    from diogel.portal.state import Portal
 
-router = APIRouter(include_in_schema=False)
-
-PARTNERS = ("analyst", "contributor", "viewer", "member")
+__all__ = ["progress_rows", "ratings_in", "save_ratings", "save_target", "targets_in"]
 
 
 def targets_in(s: Session, area_code: str) -> list[PartnershipTarget]:
@@ -89,54 +84,6 @@ def progress_rows(portal: Portal, s: Session, area_code: str) -> list[dict[str, 
     return frame.astype(object).where(pd.notna(frame), None).to_dict("records")
 
 
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _page(request: Request, s: Session, user: User, error: str | None, status: int = 200) -> Response:
-    from diogel.portal.web import area_for
-
-    portal = portal_of(request)
-    code = area_for(portal, None)
-    return render(
-        request, "targets.html", status_code=status, items=progress_rows(portal, s, code), measures=MEASURES,
-        can_edit=user.role == "analyst", error=error, this_month=dt.date.today().strftime("%Y-%m"),
-    )  # fmt: skip
-
-
-@router.get("/targets")
-def targets_page(
-    request: Request, user: User = Depends(require_roles(*PARTNERS)), s: Session = Depends(get_db)
-) -> Response:
-    return _page(request, s, user, None)
-
-
-@router.post("/targets")
-def target_create(
-    request: Request,
-    priority: str = Form(""),
-    measure: str = Form(""),
-    baseline_start: str = Form(""),
-    baseline_end: str = Form(""),
-    change: str = Form(""),
-    level: str = Form(""),
-    deadline: str = Form(""),
-    user: User = Depends(require_roles("analyst")),
-    s: Session = Depends(get_db),
-) -> Response:
-    from diogel.portal.web import area_for
-
-    data = {"priority": priority, "measure": measure, "baseline_start": baseline_start,
-            "baseline_end": baseline_end, "change": change, "level": level, "deadline": deadline}  # fmt: skip
-    try:
-        save_target(s, user, area_for(portal_of(request), None), data)
-    except PortalError as exc:
-        s.rollback()
-        return _page(request, s, user, str(exc), 400)
-    s.commit()
-    return redirect("/targets")
-
-
 # --------------------------------------------------------------------------------------------------
 # MoRiLE ratings: the partner judgements of the priority matrix
 
@@ -180,37 +127,3 @@ def save_ratings(s: Session, user: User, area_code: str, form: dict[str, str]) -
         )
     s.flush()
     return changed
-
-
-def _ratings_page(request: Request, s: Session, user: User, error: str | None, status: int = 200) -> Response:
-    from diogel.analysis.harm import POLICEUK_CRIME_TYPES
-    from diogel.portal.web import area_for
-
-    current = ratings_in(s, area_for(portal_of(request), None))
-    rows = [(i, ct, current.get(ct)) for i, ct in enumerate(POLICEUK_CRIME_TYPES)]
-    return render(
-        request, "ratings.html", status_code=status, rows=rows, can_edit=user.role == "analyst", error=error
-    )
-
-
-@router.get("/ratings")
-def ratings_page(
-    request: Request, user: User = Depends(require_roles(*PARTNERS)), s: Session = Depends(get_db)
-) -> Response:
-    return _ratings_page(request, s, user, None)
-
-
-@router.post("/ratings")
-async def ratings_save(
-    request: Request, user: User = Depends(require_roles("analyst")), s: Session = Depends(get_db)
-) -> Response:
-    from diogel.portal.web import area_for
-
-    form = await request.form()
-    try:
-        save_ratings(s, user, area_for(portal_of(request), None), {k: str(v) for k, v in form.items()})
-    except PortalError as exc:
-        s.rollback()
-        return _ratings_page(request, s, user, str(exc), 400)
-    s.commit()
-    return redirect("/ratings")

@@ -219,3 +219,113 @@ def map_titles(svg: str) -> str:
         return "<title>" + (text + " - " + _("hot spot") if m["hot"] else text) + "</title>"
 
     return _MAP_TITLE.sub(words, svg or "")
+
+
+# --- why a file was refused -----------------------------------------------------------------------------
+#: The sentences the readers give when they refuse a whole file, as catalogue messages: those of
+#: diogel.sources._text (CSV text), diogel.sources.files (archives) and the partner reader (workbooks,
+#: schemas), word for word; file names, columns and values stay as they came.
+_REFUSALS: list[str] = [
+    N_("the file is empty: there is no header and no data"),
+    N_("this is not a CSV text file: it looks like %(what)s"),
+    N_("this is not a CSV text file: it contains NUL bytes (binary data)"),
+    N_("this looks like UTF-16 text without a byte-order mark: save it as UTF-8 (CSV UTF-8 in Excel)"),
+    N_("the file starts as %(codec)s but is not valid %(codec)s text"),
+    N_("the file is neither UTF-8 nor Windows-1252 text (byte %(byte)s)"),
+    N_("not readable as CSV (%(why)s)"),
+    N_("wrong header: no column for %(missing)s (found: %(found)s)"),
+    N_("wrong header: column %(column)s appears twice"),
+    N_("wrong header: required column %(missing)s missing for schema %(schema)s"),
+    N_("wrong header: required columns %(missing)s missing for schema %(schema)s"),
+    N_(
+        "a field of %(n)s characters, over the limit of %(limit)s: a quote left open, or not a CSV file of this"
+        " kind; the file is refused"
+    ),
+    N_("not a readable zip archive"),
+    N_("the member is encrypted (password-protected): save it unprotected"),
+    N_("unsafe member path %(name)s: refusing the archive"),
+    N_("no %(kind)s files in the archive (looked for %(patterns)s)"),
+    N_("not a CSV file or a readable .xlsx workbook (%(why)s)"),
+    N_("this is an old Excel (.xls) workbook: save it as .xlsx or CSV"),
+    N_("the workbook's first sheet is empty: there is no header and no data"),
+    N_("the first row of the first sheet is empty: it must be the header"),
+]
+
+
+def _shape(message: str) -> re.Pattern[str]:
+    """The English sentence a catalogue message was written from, as a pattern: its text as it is,
+    each ``%(name)s`` any text (the same text where a name comes again)."""
+    pattern, named = "", set()
+    for i, part in enumerate(re.split(r"%\((\w+)\)s", message)):
+        if i % 2 == 0:
+            pattern += re.escape(part)
+        else:
+            pattern += f"(?P={part})" if part in named else f"(?P<{part}>.+?)"
+            named.add(part)
+    return re.compile(pattern, re.S)
+
+
+_REFUSAL_SHAPES = [(_shape(message), message) for message in _REFUSALS]
+#: What the CSV reader says a refused file looks like (diogel.sources._text).
+_LOOKS_LIKE = {
+    "a ZIP archive (or an .xlsx workbook)": N_("a ZIP archive (or an .xlsx workbook)"),
+    "an old Excel/Office document": N_("an old Excel/Office document"),
+    "a PDF document": N_("a PDF document"),
+    "a gzip file": N_("a gzip file"),
+    "a PNG image": N_("a PNG image"),
+    "a Parquet file": N_("a Parquet file"),
+    "an SQLite database": N_("an SQLite database"),
+}
+#: Where a refusal points (:class:`diogel.errors.InputError`): the file, perhaps a line, perhaps a column.
+_WHERE = re.compile(
+    r"(?P<file>[^:]*?)(?P<line>:\d+)?(?:: column '(?P<column>[^']*)')?: (?P<message>.+)", re.S
+)
+
+
+_HEADER = re.compile(r"wrong header: (?P<parts>.+)\. Expected: (?P<expected>.*)", re.S)
+_HEADER_PARTS = {"missing": N_("missing %(columns)s"), "unexpected": N_("unexpected %(columns)s")}
+
+
+def _header_words(message: str) -> str | None:
+    """The police.uk reader's "wrong header: missing ...; unexpected ...; repeated column names.
+    Expected: ..." in the request's language (the column names as they came), or None."""
+    m = _HEADER.fullmatch(message)
+    if not m:
+        return None
+    parts = []
+    for part in m["parts"].split("; "):
+        head, _sep, columns = part.partition(" ")
+        if part == "repeated column names":
+            parts.append(_("repeated column names"))
+        elif head in _HEADER_PARTS and columns:
+            parts.append(_(_HEADER_PARTS[head], columns=columns))
+        else:
+            return None
+    return _(
+        "wrong header: %(parts)s. Expected: %(expected)s", parts="; ".join(parts), expected=m["expected"]
+    )
+
+
+def _reason_of_refusal(message: str) -> str | None:
+    for shape, words in _REFUSAL_SHAPES:
+        reason = shape.fullmatch(message)
+        if reason:
+            values = reason.groupdict()
+            if "what" in values and values["what"] in _LOOKS_LIKE:
+                values["what"] = _(_LOOKS_LIKE[values["what"]])
+            return _(words, **values)
+    return _header_words(message)
+
+
+def refusal_words(text: str) -> str:
+    """Why a file was refused (``<file>[:line][: column 'c']: <reason>``, as an upload's result holds
+    it) in the request's language; a sentence of another shape is looked up whole in the catalogue
+    (the portal's own messages) and otherwise shown as it came."""
+    m = _WHERE.fullmatch(text or "")
+    reason = _reason_of_refusal(m["message"]) if m else None
+    if m is None or reason is None:
+        return _(text) if text else text
+    where = m["file"] + (m["line"] or "")
+    if m["column"] is not None:
+        where += ": " + _("column '%(column)s'", column=m["column"])
+    return where + ": " + reason

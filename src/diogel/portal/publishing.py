@@ -14,19 +14,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diogel.portal import audit, isa
-from diogel.portal.app import get_db, portal_of, require_roles
+from diogel.portal import isa
 from diogel.portal.i18n import gettext as _
-from diogel.portal.models import PublishedAssessment, User, utcnow
+from diogel.portal.models import PublishedAssessment
 
-__all__ = ["PUBLIC_FILE", "Suppressed", "public_areas", "public_version", "router"]
+__all__ = ["PUBLIC_FILE", "Suppressed", "public_areas", "public_version"]
 
-router = APIRouter(include_in_schema=False)
 PUBLIC_FILE = "public.html"
 
 #: Elements removed when they quote a suppressed figure: a sentence, a list item, a table, a chart.
@@ -123,50 +119,6 @@ def public_assessment(s: Session, area_code: str) -> tuple[PublishedAssessment, 
             notes = json.loads(row.public_notes or "[]")
             return row, notes
     return None
-
-
-@router.post("/assessments/{assessment_id}/public")
-def publish_public(
-    request: Request,
-    assessment_id: int,
-    publish: str = Form("yes"),
-    user: User = Depends(require_roles("analyst")),
-    s: Session = Depends(get_db),
-) -> Response:
-    """Publish (or withdraw) the public version of a registered assessment."""
-    row = s.get(PublishedAssessment, assessment_id)
-    if row is None:
-        raise HTTPException(404, _("no such assessment"))
-    if publish != "yes":
-        row.public_at = None
-        audit.append(s, user.username, "assessment.public", str(row.id), {"public": False})
-        s.commit()
-        return RedirectResponse("/assessments", status_code=303)
-    source = Path(row.directory) / "assessment.html"
-    area = assessment_area(row)
-    if not source.exists() or area is None:
-        raise HTTPException(400, _("the assessment's folder has no assessment.html and figures.json"))
-    sections = suppressed_sections(s, list(portal_of(request).datasets))
-    document, notes = public_version(source.read_text(encoding="utf-8", errors="replace"), sections)
-    (Path(row.directory) / PUBLIC_FILE).write_text(document, encoding="utf-8")
-    row.public_at, row.public_area = utcnow(), area
-    row.public_notes = json.dumps([{"what": n.what, "why": n.why} for n in notes])
-    audit.append(s, user.username, "assessment.public", str(row.id), {"public": True, "area": area,
-                                                                       "suppressed": len(notes)})  # fmt: skip
-    s.commit()
-    return RedirectResponse("/assessments", status_code=303)
-
-
-@router.get("/public/{area_code}/assessment")
-def public_assessment_page(area_code: str, s: Session = Depends(get_db)) -> Response:
-    """The public version, to anyone (a self-contained document: styles allowed by hash, no scripts)."""
-    from diogel.portal.contained import contain
-
-    found = public_assessment(s, area_code)
-    if found is None:
-        raise HTTPException(404, _("no assessment of this area is published to the public"))
-    document, csp = contain((Path(found[0].directory) / PUBLIC_FILE).read_text(encoding="utf-8"))
-    return Response(document, media_type="text/html", headers={"Content-Security-Policy": csp})
 
 
 def public_areas(portal, configured: tuple[str, ...] | None) -> list:  # noqa: ANN001

@@ -9,7 +9,7 @@ Deprivation is not read here (the portal has no copy of it), so the count model 
 fewer than the assessment's; the evaluation shown is of the model run here.
 
 Small numbers: the table gives the expected records per LSOA rounded to whole records and shows
-fewer than :data:`SMALL` as "fewer than 5", as the portal's published tables hide counts of 1 to 4
+fewer than :data:`diogel.disclosure.THRESHOLD` as "fewer than 5", as the portal's published tables hide counts of 1 to 4
 (the naive map's forecast is last year's count scaled, so an exact small forecast would give the
 count away).
 """
@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diogel.disclosure import THRESHOLD
 from diogel.portal.i18n import N_
 
 HORIZON = 3
 ORIGINS = 6
-SMALL = 5
 #: Classes of the map, darkest first (ColorBrewer RdBu reds, as the report's forecast map).
 CLASS_COLOURS = {
     "top 1% of area": "#b2182b",
@@ -132,7 +132,7 @@ def compute(monthly: pd.DataFrame, lookup: pd.DataFrame, geometry, wards: pd.Dat
             "ward_name": str(ward.get(code, "")),
             "area_class": CLASS_LABELS[r["area_class"]],
             "rank": int(r["rank"]),
-            "expected": None if r["expected"] < SMALL else int(round(r["expected"])),
+            "expected": None if r["expected"] < THRESHOLD else int(round(r["expected"])),
         }
         for code, r in top.iterrows()
     ]
