@@ -29,10 +29,7 @@ from diogel.report.sections import sections
 
 # Sections whose sentences still come out in English (their text is not yet in the catalogue, or comes
 # from text outside the report package: the analysis modules' sentences and method notes).
-NOT_YET_WELSH = {
-    "summary": "findings of the untranslated sections",
-    "methods": "method notes and caveats of the untranslated sections",
-}
+NOT_YET_WELSH: dict[str, str] = {}
 _WORD = re.compile(r"[A-Za-z][a-z]{2,}")
 
 
