@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PARTNERS = ("analyst", "contributor", "viewer", "member")
 RECORDERS = ("analyst", "contributor")
+
+
+T = TypeVar("T")
 
 
 def portal_of(request: Request) -> Portal:
@@ -234,6 +237,14 @@ def uploader(request: Request, user: User = Depends(require_user), s: Session = 
     if not isa.uploadable(s, user, list(portal_of(request).datasets)):
         raise Forbidden(_("the information sharing agreement does not let your agency upload data"))
     return user
+
+
+def found(s: Session, model: type[T], key: int, missing: str) -> T:
+    """The row of ``model`` with primary key ``key``, or a 404 saying ``missing`` (already translated)."""
+    row = s.get(model, key)
+    if row is None:
+        raise HTTPException(404, missing)
+    return row
 
 
 def area_for(portal: Portal, requested: str | None) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diogel.portal import audit, services
-from diogel.portal.deps import PARTNERS, get_db, portal_of, require_roles
+from diogel.portal.deps import PARTNERS, found, get_db, portal_of, require_roles
 from diogel.portal.formats import requested_format, serve
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import PublishedAssessment, User, utcnow
@@ -98,9 +98,7 @@ def assessment_publish(
     user: User = Depends(require_roles("analyst")),
     s: Session = Depends(get_db),
 ) -> Response:
-    row = s.get(PublishedAssessment, assessment_id)
-    if row is None:
-        raise HTTPException(404, _("no such assessment"))
+    row = found(s, PublishedAssessment, assessment_id, _("no such assessment"))
     services.publish_assessment(s, user, row, publish == "yes")
     s.commit()
     return redirect("/assessments")
@@ -117,9 +115,7 @@ def publish_public(
     s: Session = Depends(get_db),
 ) -> Response:
     """Publish (or withdraw) the public version of a registered assessment."""
-    row = s.get(PublishedAssessment, assessment_id)
-    if row is None:
-        raise HTTPException(404, _("no such assessment"))
+    row = found(s, PublishedAssessment, assessment_id, _("no such assessment"))
     if publish != "yes":
         row.public_at = None
         audit.append(s, user.username, "assessment.public", str(row.id), {"public": False})

@@ -13,7 +13,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from diogel.portal import services, uploads
-from diogel.portal.deps import PARTNERS, RECORDERS, area_for, expected_csrf, get_db, portal_of, require_roles
+from diogel.portal.deps import (
+    PARTNERS,
+    RECORDERS,
+    area_for,
+    expected_csrf,
+    found,
+    get_db,
+    portal_of,
+    require_roles,
+)
 from diogel.portal.formats import requested_format, serve
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import ACTION_STATUSES, Meeting, MeetingAction, User
@@ -225,9 +234,7 @@ def meeting(
     s: Session = Depends(get_db),
 ) -> Response:
     portal = portal_of(request)
-    m = s.get(Meeting, meeting_id)
-    if m is None:
-        raise HTTPException(404, _("no such meeting"))
+    m = found(s, Meeting, meeting_id, _("no such meeting"))
     rep = meeting_representation(portal, m)
     if requested_format(request) == "json":
         return {  # type: ignore[return-value]

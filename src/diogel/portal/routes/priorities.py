@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from diogel.portal import published, services
-from diogel.portal.deps import PARTNERS, area_for, get_db, portal_of, require_roles
+from diogel.portal.deps import PARTNERS, area_for, found, get_db, portal_of, require_roles
 from diogel.portal.formats import serve
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import PRIORITY_STATUSES, PartnershipPriority, User
@@ -107,9 +107,7 @@ def priority_update(
     user: User = Depends(require_roles("analyst")),
     s: Session = Depends(get_db),
 ) -> Response:
-    row = s.get(PartnershipPriority, priority_id)
-    if row is None:
-        raise HTTPException(404, _("no such priority"))
+    row = found(s, PartnershipPriority, priority_id, _("no such priority"))
     try:
         services.save_priority(s, user, row.area_code, {"status": status, "progress": progress}, row)
     except PortalError as exc:

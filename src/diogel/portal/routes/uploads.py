@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diogel.portal import isa, services, uploads
-from diogel.portal.deps import Forbidden, expected_csrf, get_db, portal_of, require_user, uploader
+from diogel.portal.deps import Forbidden, expected_csrf, found, get_db, portal_of, require_user, uploader
 from diogel.portal.formats import frame_records, requested_format, serve
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import Upload, User
@@ -128,9 +128,7 @@ def visible_upload(s: Session, user: User, upload_id: int) -> tuple[Upload, bool
     de-personalisation). An analyst sees it without the raw lines when the upload is their own
     agency's, or when the agreement gives them record-level access to its dataset; to anyone else,
     another agency's upload does not exist."""
-    up = s.get(Upload, upload_id)
-    if up is None:
-        raise HTTPException(404, _("no such upload"))
+    up = found(s, Upload, upload_id, _("no such upload"))
     if up.user_id == user.id:
         return up, True
     if user.role == "analyst" and (
