@@ -214,18 +214,18 @@ class Warehouse:
             prepare = Preparer(
                 kind, {**(options or {}), **declared_inputs(kind, self)}, known, in_thread=False
             )
-        batch = Batch()
-        try:
-            self._ingest_files(kind, inputs, prepare, known, registered, replace, options, guard, batch,
-                               run_id, results, progress)  # fmt: skip
-        finally:
-            if self._native is not None:
-                self._native.close()
-                self._native = None
-        if progress:
-            progress(len(inputs), len(inputs), "")
-        counted_table.refresh(self)  # the counting rules applied once, as the files land
-        self._fill_accounting(kind, run_id, results)
+        with self.backend.bulk_load():  # (DuckDB: one checkpoint after the run, not one per batch)
+            try:
+                self._ingest_files(kind, inputs, prepare, known, registered, replace, options, guard,
+                                   Batch(), run_id, results, progress)  # fmt: skip
+            finally:
+                if self._native is not None:
+                    self._native.close()
+                    self._native = None
+            if progress:
+                progress(len(inputs), len(inputs), "")
+            counted_table.refresh(self)  # the counting rules applied once, as the files land
+            self._fill_accounting(kind, run_id, results)
         return results
 
     def _ingest_files(
@@ -246,7 +246,7 @@ class Warehouse:
         """The loop of :meth:`ingest` over the input files (read ahead, judged, batched, committed)."""
         seq = self._max_seq()
         batch_rows, batch_files = (BATCH_ROWS, BATCH_FILES) if kind.parallel_read else (0, 1)
-        with self.backend.bulk_load(), ReadAhead(inputs, prepare) as ahead:
+        with ReadAhead(inputs, prepare) as ahead:
             for i, future in enumerate(ahead):
                 item = inputs[i]
                 if progress:
