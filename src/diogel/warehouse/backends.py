@@ -97,6 +97,10 @@ class Backend:
 
 DUCKDB_MEMORY_LIMIT = "2GB"
 
+#: Write-ahead log DuckDB may hold during an ingest before it checkpoints (see DuckDBBackend.bulk_load):
+#: bounds the log file on disk while letting a national load checkpoint a few times, not per batch.
+BULK_CHECKPOINT_THRESHOLD = "1GB"
+
 
 def _check_memory(value: str) -> str:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), flags=re.I):
@@ -139,6 +143,25 @@ class DuckDBBackend(Backend):
         limit = os.environ.get("DIOGEL_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
         self.raw.execute(f"SET memory_limit = '{_check_memory(limit)}'")
         self._lock = threading.RLock()
+
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Checkpoint once after the run's batches, not at nearly every batch's commit.
+
+        DuckDB checkpoints when its write-ahead log passes ``checkpoint_threshold`` (16 MB), which a
+        batch of :data:`~diogel.warehouse.reading.BATCH_ROWS` rows does at every commit. Each commit
+        is still synced to the log, so a killed ingest keeps what it committed; the checkpoint comes
+        at the next commit after the run or at close. Measured on 86 police.uk files, 1.1 M rows:
+        19.0 CPU-s for the whole ingest with the default, 16.9 with this.
+        """
+        if self.read_only:
+            yield
+            return
+        self.raw.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT_THRESHOLD}'")
+        try:
+            yield
+        finally:
+            self.raw.execute("RESET checkpoint_threshold")
 
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
         _check_ident(name)

@@ -21,28 +21,26 @@ PostgreSQL and Spark, takes the Arrow route (the kind's ``read``).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from diogel import __version__
 from diogel.errors import DiogelError, InputError
 from diogel.sources import files as source_files
-from diogel.sources.registry import ParsedFile, SourceKind, get
+from diogel.sources.registry import SourceKind, get
 from diogel.warehouse import backends, counted_table, native_ingest
+from diogel.warehouse.guard import Guard, slice_counts
 from diogel.warehouse.inputs import declared_inputs
 from diogel.warehouse.native_ingest import StagedFile
+from diogel.warehouse.reading import BATCH_FILES, BATCH_ROWS, Batch, Prepared, Preparer, ReadAhead
 from diogel.warehouse.schema import SYSTEM_TABLES, with_provenance
 
 DEFAULT_DATA_DIR = "diogel-data"
@@ -205,42 +203,42 @@ class Warehouse:
         inputs = source_files.expand(path, kind)
         known = self.registered_file_ids()
         registered = set(known)
-        guard = _Guard(self, kind, options, replace)
+        guard = Guard(self, kind, options, replace)
         results: list[FileResult] = []
         self._native = _native_route(self, kind, guard)
         if kind.parallel_read:
             # Pure readers get no warehouse: they run in a thread, beside the writes.
-            prepare = _Preparer(kind, options, known, in_thread=True, native=self._native)
+            prepare = Preparer(kind, options, known, in_thread=True, native=self._native)
         else:
             # Readers that declare warehouse inputs (partner data: its key and LSOA boundaries) get them here.
-            prepare = _Preparer(
+            prepare = Preparer(
                 kind, {**(options or {}), **declared_inputs(kind, self)}, known, in_thread=False
             )
-        batch = _Batch()
-        try:
-            self._ingest_files(kind, inputs, prepare, known, registered, replace, options, guard, batch,
-                               run_id, results, progress)  # fmt: skip
-        finally:
-            if self._native is not None:
-                self._native.close()
-                self._native = None
-        if progress:
-            progress(len(inputs), len(inputs), "")
-        counted_table.refresh(self)  # the counting rules applied once, as the files land
-        self._fill_accounting(kind, run_id, results)
+        with self.backend.bulk_load():  # (DuckDB: one checkpoint after the run, not one per batch)
+            try:
+                self._ingest_files(kind, inputs, prepare, known, registered, replace, options, guard,
+                                   Batch(), run_id, results, progress)  # fmt: skip
+            finally:
+                if self._native is not None:
+                    self._native.close()
+                    self._native = None
+            if progress:
+                progress(len(inputs), len(inputs), "")
+            counted_table.refresh(self)  # the counting rules applied once, as the files land
+            self._fill_accounting(kind, run_id, results)
         return results
 
     def _ingest_files(
         self,
         kind: SourceKind,
         inputs: list[source_files.InputFile],
-        prepare: _Preparer,
+        prepare: Preparer,
         known: set[str],
         registered: set[str],
         replace: bool,
         options: dict | None,
-        guard: _Guard,
-        batch: _Batch,
+        guard: Guard,
+        batch: Batch,
         run_id: str,
         results: list[FileResult],
         progress: Progress | None,
@@ -248,7 +246,7 @@ class Warehouse:
         """The loop of :meth:`ingest` over the input files (read ahead, judged, batched, committed)."""
         seq = self._max_seq()
         batch_rows, batch_files = (BATCH_ROWS, BATCH_FILES) if kind.parallel_read else (0, 1)
-        with self.backend.bulk_load(), _ReadAhead(inputs, prepare) as ahead:
+        with ReadAhead(inputs, prepare) as ahead:
             for i, future in enumerate(ahead):
                 item = inputs[i]
                 if progress:
@@ -258,7 +256,7 @@ class Warehouse:
                     if prep.error is None and prep.parsed is None and prep.file_id not in known:
                         prep.parsed = prepare.parse(prep)  # a reader that must run in this thread
                 except InputError as exc:
-                    prep = _Prepared(item, error=exc)
+                    prep = Prepared(item, error=exc)
                 except Exception:
                     self._commit_batch(kind, run_id, batch)  # the files read before this one still go in
                     raise
@@ -274,55 +272,49 @@ class Warehouse:
                         restored.name = item.label
                         results.append(restored)
                         seq = self._max_seq()
-                        guard = _Guard(self, kind, options, replace)
-                        continue
-                    skipped = FileResult(item.label, kind.name, "already loaded", prep.file_id)
-                    replaced = guard.replaced_slices(prep.file_id) if prep.file_id in registered else 0
-                    if replaced:
-                        skipped.error = (
-                            f"a later file replaced it in {replaced} slice(s): 'diogel restore {item.label}' "
-                            "(or this command with --replace) puts it back in force"
-                        )
-                    results.append(skipped)
+                        guard = Guard(self, kind, options, replace)
+                    else:
+                        results.append(_skipped(kind, prep, guard, registered))
                     continue
-                parsed = prep.parsed
-                assert parsed is not None and prep.file_id is not None
-                prep.rows_valid = parsed.rows_valid
-                if parsed.rows_read != prep.rows_valid + len(parsed.quarantined):
-                    raise AssertionError(
-                        f"{item.label}: rows read {parsed.rows_read} != valid {prep.rows_valid} "
-                        f"+ quarantined {len(parsed.quarantined)}"
-                    )
-                guard.check_areas(parsed, item.label)
-                refusal = guard.admit(prep, item.label)
-                if refusal is not None:
-                    self._drop_staged(prep)
-                    results.append(FileResult(item.label, kind.name, "refused", error=refusal))
+                admitted = self._admit(kind, prep, guard)
+                results.append(admitted)
+                if admitted.status != "loaded":
                     continue
-                prep.rows_valid = parsed.rows_valid
                 seq += 1
-                known.add(prep.file_id)
+                known.add(admitted.file_id)
                 batch.add(prep, seq)
-                results.append(
-                    FileResult(
-                        item.label,
-                        kind.name,
-                        "loaded",
-                        prep.file_id,
-                        rows_read=parsed.rows_read,
-                        rows_valid=prep.rows_valid,
-                        quarantined=len(parsed.quarantined),
-                        problems=[
-                            f"{item.label}:{ln}: {r}"
-                            for ln, r in zip(parsed.quarantined.line, parsed.quarantined.reason, strict=True)
-                        ],
-                    )
-                )
                 if batch.rows >= batch_rows or len(batch.files) >= batch_files:
                     self._commit_batch(kind, run_id, batch)
             self._commit_batch(kind, run_id, batch)
 
-    def _commit_batch(self, kind: SourceKind, run_id: str, batch: _Batch) -> None:
+    def _admit(self, kind: SourceKind, prep: Prepared, guard: Guard) -> FileResult:
+        """A parsed new file judged by the guard: its result, "loaded" (to be written) or "refused"."""
+        item, parsed = prep.item, prep.parsed
+        assert parsed is not None and prep.file_id is not None
+        if parsed.rows_read != parsed.rows_valid + len(parsed.quarantined):
+            raise AssertionError(
+                f"{item.label}: rows read {parsed.rows_read} != valid {parsed.rows_valid} "
+                f"+ quarantined {len(parsed.quarantined)}"
+            )
+        guard.check_areas(parsed, item.label)  # (moves rows to the quarantine: rows_valid changes)
+        refusal = guard.admit(prep, item.label)
+        if refusal is not None:
+            self._drop_staged(prep)
+            return FileResult(item.label, kind.name, "refused", error=refusal)
+        prep.rows_valid = parsed.rows_valid
+        q = parsed.quarantined
+        return FileResult(
+            item.label,
+            kind.name,
+            "loaded",
+            prep.file_id,
+            rows_read=parsed.rows_read,
+            rows_valid=prep.rows_valid,
+            quarantined=len(q),
+            problems=[f"{item.label}:{ln}: {r}" for ln, r in zip(q.line, q.reason, strict=True)],
+        )
+
+    def _commit_batch(self, kind: SourceKind, run_id: str, batch: Batch) -> None:
         """Write the batch's files in one transaction and empty the batch.
 
         If the transaction fails and the engine rolled it back, the files are written again one per
@@ -344,12 +336,12 @@ class Warehouse:
             for prep, _ in files:
                 self._drop_staged(prep)
 
-    def _drop_staged(self, prep: _Prepared) -> None:
+    def _drop_staged(self, prep: Prepared) -> None:
         """Free the staging tables of a file the DuckDB-native route read (see native_ingest)."""
         if self._native is not None and isinstance(prep.parsed, StagedFile):
             self._native.drop(prep.parsed, main=True)
 
-    def _write_files(self, kind: SourceKind, run_id: str, files: list[tuple[_Prepared, int]]) -> None:
+    def _write_files(self, kind: SourceKind, run_id: str, files: list[tuple[Prepared, int]]) -> None:
         """Append the files' rows, quarantine and slices, then (last) their registry rows."""
         rows, quarantine, slices, registry, events = [], [], [], [], []
         for prep, seq in files:
@@ -383,7 +375,7 @@ class Warehouse:
                         schema=SYSTEM_TABLES["quarantine"],
                     )
                 )
-            slices.append(_slices(_slice_counts(parsed), file_id, run_id, seq))
+            slices.append(_slices(slice_counts(parsed), file_id, run_id, seq))
             registry.append(
                 {
                     "file_id": file_id,
@@ -538,212 +530,17 @@ class Warehouse:
         return self.execute(t.order_by(["file_name", "line"]))
 
 
-class _Guard:
-    """The ingest checks that need the warehouse: unknown LSOAs and guarded replacement.
-
-    Holds, for the kind being ingested, the file in force for each slice (updated as the run admits
-    files, so two files of one slice in a folder are judged against each other) and the LSOA codes
-    of the loaded lookups.
-    """
-
-    def __init__(self, wh: Warehouse, kind: SourceKind, options: dict | None, replace: bool):
-        from diogel.warehouse import counting
-
-        self.counting, self.wh = counting, wh
-        self.kind, self.options, self.replace = kind, options, replace
-        self.in_force = counting.slices_in_force(wh, kind.name)
-        names = wh.execute(wh.table("source_file").select("file_id", "path"))
-        self.names: dict[str, str] = dict(zip(names.file_id, names.path, strict=True))
-        checks = kind.name in counting.PLACED_BY_LSOA and "lsoa_code" in kind.schema.names
-        self.lsoas = counting.known_lsoas(wh) if checks else None
-
-    def replaced_slices(self, file_id: str) -> int:
-        """How many of a loaded file's slices another file is in force for."""
-        t = self.wh.table("file_slice")
-        keys = set(self.wh.execute(t.filter(t.file_id == file_id).select("slice_key").distinct()).slice_key)
-        return sum(1 for k in keys if self.in_force.get(k, (file_id,))[0] != file_id)
-
-    def check_areas(self, parsed: ParsedFile, label: str) -> None:
-        """Move rows whose LSOA code is in none of the loaded lookups to the file's quarantine."""
-        if self.lsoas is None or isinstance(parsed, StagedFile) or parsed.rows.num_rows == 0:
-            return  # (the DuckDB-native route checks the areas in its own SQL)
-        rows = parsed.rows
-        mask = self.lsoas.unknown(rows.column("lsoa_code"))
-        if mask is None:
-            return
-        bad = rows.filter(mask)
-        shown = [c for c in self.kind.schema.names if c not in ("line", "slice_key")]
-        values = bad.select(shown).to_pylist()
-        for line, code, row in zip(bad.column("line").to_pylist(), bad.column("lsoa_code").to_pylist(), values,
-                                   strict=True):  # fmt: skip
-            parsed.quarantined.add(
-                int(line),
-                "LSOA code",
-                f"LSOA code {code} {self.counting.UNKNOWN_LSOA_REASON}",
-                ",".join("" if v is None else str(v) for v in row.values()),
-            )
-        parsed.rows = rows.filter(pc.invert(mask))
-
-    def admit(self, prep: _Prepared, label: str) -> str | None:
-        """The one-line refusal for a file that may not replace what it would, or ``None`` (recording events)."""
-        assert prep.parsed is not None and prep.file_id is not None
-        mine = _slice_counts(prep.parsed)
-        events, refused = [], []
-        for key, n in sorted(mine.items()):
-            old = self.in_force.get(key)
-            if old is None:
-                continue
-            why = self.counting.replacement_refusal(self.kind.name, key, old[1], n, self.options)
-            if why:
-                refused.append((why, key, old, n))
-            events.append(
-                {
-                    "at": _now(),
-                    "action": "replaced",
-                    "kind": self.kind.name,
-                    "slice_key": key,
-                    "file_id": prep.file_id,
-                    "replaced_file_id": old[0],
-                    "old_rows": old[1],
-                    "new_rows": int(n),
-                    "forced": bool(why),
-                }
-            )
-        if refused and not self.replace:
-            return self._message(label, refused)
-        for key, n in mine.items():
-            self.in_force[key] = (prep.file_id, int(n))
-        self.names[prep.file_id] = label
-        prep.events = events
-        return None
-
-    def _message(self, label: str, refused: list[tuple[str, str, tuple[str, int], int]]) -> str:
-        words = self.counting.slice_words
-        kind = self.kind.name
-        supplier = [r for r in refused if r[0] == "supplier"]
-        if supplier:
-            periods = sorted(words(kind, k).rsplit(" ", 1)[-1] for _, k, _, _ in supplier)
-            months = [p for p in periods if self.counting.slice_month(f"|{p}")[1]]
-            first = words(kind, supplier[0][1])
-            if len(months) == len(periods):
-                span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
-                what = f"{len(months)} month(s) ({span}) of {first.rsplit(' ', 1)[0]}"
-            else:  # a dataset replaced whole, or its undated records
-                what = first
-            olds = sorted({self.names.get(o[0], o[0]) for _, _, o, _ in supplier})
-            return (
-                f"{label}: not loaded: it would replace {what} "
-                f"already loaded from {', '.join(olds)}; give --supplier NAME if another supplier sent it, "
-                "or --replace if it corrects them"
-            )
-        _, key, (old_file, old_rows), n = refused[0]
-        more = f" (and {len(refused) - 1} more slice(s))" if len(refused) > 1 else ""
-        share = f"{self.counting.REPLACE_SHARE:.0%}"
-        return (
-            f"{label}: not loaded: it would replace {words(kind, key)} ({old_rows:,} rows, from "
-            f"{self.names.get(old_file, old_file)}) with {n:,} rows, under {share} of them{more}; check the file, "
-            "or give --replace to load it anyway (diogel restore brings the old file back)"
+def _skipped(kind: SourceKind, prep: Prepared, guard: Guard, registered: set[str]) -> FileResult:
+    """The result for a file whose content is loaded already (saying so if a later file replaced it)."""
+    label = prep.item.label
+    skipped = FileResult(label, kind.name, "already loaded", prep.file_id)
+    replaced = guard.replaced_slices(prep.file_id) if prep.file_id in registered else 0
+    if replaced:
+        skipped.error = (
+            f"a later file replaced it in {replaced} slice(s): 'diogel restore {label}' "
+            "(or this command with --replace) puts it back in force"
         )
-
-
-# Rows per transaction for kinds with ``parallel_read``: enough that the engine's fixed cost per
-# commit (DuckDB: write-ahead log sync and checkpoints) is spread over many rows, small enough
-# that a batch's Arrow tables stay in the tens of megabytes.
-BATCH_ROWS = 250_000
-BATCH_FILES = 500
-READ_AHEAD = 2  # files read and parsed ahead of the one being written
-
-
-@dataclass
-class _Prepared:
-    """One input file after reading (and, for ``parallel_read`` kinds, parsing) it."""
-
-    item: source_files.InputFile
-    file_id: str | None = None
-    size: int = 0
-    data: bytes | None = None
-    parsed: ParsedFile | StagedFile | None = None
-    error: InputError | None = None
-    rows_valid: int = 0
-    events: list[dict] = field(default_factory=list)  # slices this file takes over (slice_event rows)
-
-
-class _Preparer:
-    """Reads a file, hashes it and, when ``in_thread``, parses it: what the read-ahead thread runs."""
-
-    def __init__(
-        self,
-        kind: SourceKind,
-        options: dict | None,
-        known: set[str],
-        in_thread: bool,
-        native: native_ingest.NativeRoute | None = None,
-    ):
-        self.kind, self.options, self.known, self.in_thread = kind, options, known, in_thread
-        self.native = native
-
-    def __call__(self, item: source_files.InputFile) -> _Prepared:
-        try:
-            data = item.read()
-            prep = _Prepared(item, source_files.sha256(data), len(data), data)
-            if self.in_thread and prep.file_id not in self.known:
-                staged = self.native.stage(item, data) if self.native is not None else None
-                if staged is not None:
-                    prep.parsed, prep.data = staged, None
-                else:  # the other route: Arrow parses, validates, and the rows are appended
-                    prep.parsed = self.parse(prep)
-        except InputError as exc:
-            return _Prepared(item, error=exc)
-        return prep
-
-    def parse(self, prep: _Prepared) -> ParsedFile:
-        data, prep.data = prep.data, None
-        assert data is not None
-        return self.kind.read(prep.item.label, data, self.options)
-
-
-class _ReadAhead:
-    """Futures of prepared files in input order, with up to ``READ_AHEAD`` more being prepared."""
-
-    def __init__(self, inputs: list[source_files.InputFile], prepare: _Preparer):
-        self.inputs, self.prepare = inputs, prepare
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diogel-read")
-
-    def __enter__(self) -> _ReadAhead:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def __iter__(self) -> Iterator[Future[_Prepared]]:
-        queue: deque[Future[_Prepared]] = deque()
-        rest = iter(self.inputs)
-        for item in itertools.islice(rest, READ_AHEAD + 1):
-            queue.append(self.pool.submit(self.prepare, item))
-        while queue:
-            future = queue.popleft()
-            item = next(rest, None)
-            if item is not None:
-                queue.append(self.pool.submit(self.prepare, item))
-            yield future
-
-
-class _Batch:
-    """Parsed files waiting for their transaction, with the seq each was given."""
-
-    def __init__(self) -> None:
-        self.files: list[tuple[_Prepared, int]] = []
-        self.rows = 0
-
-    def add(self, prep: _Prepared, seq: int) -> None:
-        assert prep.parsed is not None
-        self.files.append((prep, seq))
-        parsed = prep.parsed
-        self.rows += parsed.num_rows if isinstance(parsed, StagedFile) else parsed.rows.num_rows
-
-    def take(self) -> list[tuple[_Prepared, int]]:
-        files, self.files, self.rows = self.files, [], 0
-        return files
+    return skipped
 
 
 def _repeat(value: str, n: int) -> pa.Array:
@@ -754,18 +551,7 @@ def _concat(tables: list[pa.Table]) -> pa.Table:
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
 
 
-def _slice_counts(parsed: ParsedFile | StagedFile) -> dict[str, int]:
-    """Valid rows per slice key of a parsed (or natively staged) file."""
-    if isinstance(parsed, StagedFile):
-        return dict(parsed.slice_counts)
-    if not parsed.rows.num_rows:
-        return {}
-    counts = parsed.rows.group_by("slice_key").aggregate([("slice_key", "count")])
-    keys = counts.column("slice_key").to_pylist()
-    return dict(zip(keys, counts.column("slice_key_count").to_pylist(), strict=True))
-
-
-def _native_route(wh: Warehouse, kind: SourceKind, guard: _Guard) -> native_ingest.NativeRoute | None:
+def _native_route(wh: Warehouse, kind: SourceKind, guard: Guard) -> native_ingest.NativeRoute | None:
     """The DuckDB-native route for this kind and warehouse, when both allow it (see native_ingest)."""
     native = native_ingest.spec(kind)
     if native is None or not kind.parallel_read or wh.backend.name != "duckdb" or not native_ingest.enabled():
