@@ -11,9 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+#: The widest integer key either database can hold (SQLite INTEGER, PostgreSQL BIGINT).
+MAX_ROW_ID = 2**63 - 1
 
 DB_FILE = "portal.sqlite"
 
@@ -124,3 +129,14 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def row_by_id(s: Session, model: type[T], key: int) -> T | None:
+    """The row of ``model`` whose integer primary key is ``key``, or None.
+
+    A key outside the databases' 64-bit range cannot name a row; asked of SQLite it raises
+    OverflowError (a 500 from any ``/{id}`` address), so it is answered here as "no such row".
+    """
+    if not -MAX_ROW_ID - 1 <= key <= MAX_ROW_ID:
+        return None
+    return s.get(model, key)

@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from diogel.portal import i18n, isa
+from diogel.portal.db import row_by_id
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import ADMIN_ROLES, PortalSession, User, utcnow
 from diogel.portal.security import (
@@ -241,7 +242,7 @@ def uploader(request: Request, user: User = Depends(require_user), s: Session = 
 
 def found(s: Session, model: type[T], key: int, missing: str) -> T:
     """The row of ``model`` with primary key ``key``, or a 404 saying ``missing`` (already translated)."""
-    row = s.get(model, key)
+    row = row_by_id(s, model, key)
     if row is None:
         raise HTTPException(404, missing)
     return row

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from diogel.errors import InputError
 from diogel.portal import audit, isa
+from diogel.portal.db import row_by_id
 from diogel.portal.errors import PortalError
 from diogel.portal.i18n import gettext as _
 from diogel.portal.models import (
@@ -160,7 +161,7 @@ def change_user(
         changes["role"] = [user.role, role]
         user.role = role
     if agency_id is not None and agency_id != user.agency_id:
-        agency = s.get(Agency, agency_id)
+        agency = row_by_id(s, Agency, agency_id)
         if agency is None:
             raise PortalError(_("no such agency"))
         changes["agency"] = [user.agency.name, agency.name]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diogel.portal import audit, isa
+from diogel.portal.db import row_by_id
 from diogel.portal.deps import get_db, partnership_only, portal_of
 from diogel.portal.formats import requested_format, serve
 from diogel.portal.i18n import gettext as _
@@ -100,7 +101,7 @@ def admin_agreement_upload(
     user: User = Depends(partnership_only),
     s: Session = Depends(get_db),
 ) -> Response:
-    agency = s.get(Agency, agency_id)
+    agency = row_by_id(s, Agency, agency_id)
     if dataset not in portal_of(request).datasets or agency is None:
         raise HTTPException(400, _("unknown dataset or agency"))
     isa.set_upload(s, dataset, agency_id, allowed == "yes")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diogel.portal import audit, services
+from diogel.portal.db import row_by_id
 from diogel.portal.deps import PARTNERS, found, get_db, portal_of, require_roles
 from diogel.portal.formats import requested_format, serve
 from diogel.portal.i18n import gettext as _
@@ -145,7 +146,7 @@ def assessment_file(
     user: User = Depends(require_roles(*PARTNERS)),
     s: Session = Depends(get_db),
 ) -> Response:
-    row = s.get(PublishedAssessment, assessment_id)
+    row = row_by_id(s, PublishedAssessment, assessment_id)
     # Unpublished drafts are the analysts'; to anyone else they do not exist.
     if row is None or (row.published_at is None and user.role != "analyst"):
         raise HTTPException(404, _("no such assessment"))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from diogel.portal import services, uploads
+from diogel.portal.db import row_by_id
 from diogel.portal.deps import (
     PARTNERS,
     RECORDERS,
@@ -262,7 +263,7 @@ def meeting_action(
     user: User = Depends(require_roles(*RECORDERS)),
     s: Session = Depends(get_db),
 ) -> Response:
-    action = s.get(MeetingAction, action_id)
+    action = row_by_id(s, MeetingAction, action_id)
     if action is None or action.meeting_id != meeting_id:
         raise HTTPException(404, _("no such action"))
     try:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diogel.portal import audit, services
+from diogel.portal.db import row_by_id
 from diogel.portal.deps import Forbidden, admin_only, get_db, partnership_only, portal_of
 from diogel.portal.formats import requested_format, serve
 from diogel.portal.i18n import gettext as _
@@ -71,7 +72,7 @@ def admin_user_create(
     user: User = Depends(admin_only),
     s: Session = Depends(get_db),
 ) -> Response:
-    agency = s.get(Agency, agency_id)
+    agency = row_by_id(s, Agency, agency_id)
     try:
         if agency is None:
             raise PortalError(_("choose an agency"))
@@ -105,7 +106,7 @@ def admin_user_change(
     user: User = Depends(admin_only),
     s: Session = Depends(get_db),
 ) -> Response:
-    target = s.get(User, user_id)
+    target = row_by_id(s, User, user_id)
     if target is None or not services.may_administer(user, target):
         # Another agency's accounts do not exist for an agency's administrator (the attempt is audited).
         audit.append(s, user.username, "admin.refused", str(user_id), {"action": "user.change"})
