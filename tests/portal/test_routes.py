@@ -10,7 +10,7 @@ from diogel.portal.routes import ROUTERS
 #: API routes with no page twin: the caller's identity and the dataset list exist for scripts only, and
 #: a meeting sent as a JSON document has its own body (the form posts flat fields); both bodies go
 #: through the one :func:`diogel.portal.services.record_meeting`.
-API_ONLY = {("GET", "/api/me"), ("GET", "/api/datasets"), ("POST", "/api/meetings")}
+API_ONLY = {("GET", "/api/me"), ("GET", "/api/datasets")}
 
 
 def _routes() -> list[APIRoute]:

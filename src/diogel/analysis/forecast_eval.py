@@ -232,6 +232,11 @@ def choose(
     )
 
 
+def class_names(coverages: Sequence[float] = COVERAGES) -> list[str]:
+    """The labels :func:`area_classes` gives, darkest first: one per coverage, smallest first, then "rest"."""
+    return [f"top {fraction:.0%} of area" for fraction in sorted(coverages)] + ["rest"]
+
+
 def area_classes(score: pd.Series, area_km2: pd.Series, coverages: Sequence[float] = COVERAGES) -> pd.Series:
     """Label each unit with the smallest share of the area whose top units (by score / km2) it is in.
 

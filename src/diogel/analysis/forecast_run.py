@@ -26,6 +26,12 @@ __all__ = ["KERNEL_TYPES", "ForecastResult", "default_methods", "run_forecast"]
 KERNEL_TYPES = ("Burglary", "Vehicle crime")
 
 
+#: The design the assessment's "Where next" section and the portal's panel share: a quarter ahead,
+#: evaluated at six rolling origins a quarter apart (so 12 + 3 x 6 months must be loaded).
+HORIZON = 3
+ORIGINS = 6
+
+
 def default_methods(crime_type: str | None, has_events: bool, engine: str = "negbin") -> dict[str, Method]:
     """The methods evaluated for a crime type: the two naive maps, the count model, and the kernel
     for burglary and vehicle crime when map points were read."""

@@ -23,24 +23,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from diogel.analysis.forecast_eval import class_names
+from diogel.analysis.forecast_run import HORIZON, ORIGINS
 from diogel.disclosure import THRESHOLD
 from diogel.portal.i18n import N_
 
-HORIZON = 3
-ORIGINS = 6
 #: Classes of the map, darkest first (ColorBrewer RdBu reds, as the report's forecast map).
-CLASS_COLOURS = {
-    "top 1% of area": "#b2182b",
-    "top 5% of area": "#ef8a62",
-    "top 10% of area": "#fddbc7",
-    "rest": "#f7f7f7",
-}
-CLASS_LABELS = {
-    "top 1% of area": N_("Top 1% of the area"),
-    "top 5% of area": N_("Top 5% of the area"),
-    "top 10% of area": N_("Top 10% of the area"),
-    "rest": N_("Rest of the area"),
-}
+CLASS_COLOURS = dict(zip(class_names(), ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7"), strict=True))
+CLASS_LABELS = dict(
+    zip(
+        class_names(),
+        (
+            N_("Top 1% of the area"),
+            N_("Top 5% of the area"),
+            N_("Top 10% of the area"),
+            N_("Rest of the area"),
+        ),
+        strict=True,
+    )
+)
 METHOD_LABELS = {
     "naive_last_12": N_("the naive map (records of the last 12 months)"),
     "naive_same_months": N_("the naive map of the same months last year"),

@@ -1,5 +1,5 @@
 """PACT meetings: the list (page, JSON and the CSV ``diogel ingest pact`` reads), one meeting, recording
-one (the form or a JSON document: two bodies, one :func:`diogel.portal.services.record_meeting`),
+one (one handler: the form or a JSON document, as the address asks),
 its actions, and importing a PACT CSV."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from diogel.portal import services, uploads
@@ -148,50 +149,65 @@ def meeting_form(
 async def meeting_create(
     request: Request, user: User = Depends(require_roles(*RECORDERS)), s: Session = Depends(get_db)
 ) -> Response:
+    """Record a meeting: from the form (page: the meeting's page, or the form again with the reason)
+    or from a JSON :class:`MeetingIn` (``/api/meetings``: 201 and the meeting, or 400 with the reason)."""
     portal = portal_of(request)
-    form = await request.form()
-    data = meeting_form_data(form)
-    code = area_for(portal, None)
+    api = requested_format(request) == "json"
+    form: dict[str, Any] = {}
+    if api:
+        data = await meeting_json(request)
+    else:
+        form = dict(await request.form())
+        data = meeting_form_data(form)
     try:
-        meeting = services.record_meeting(s, user, neighbourhood_map(portal, code), data)
+        meeting = services.record_meeting(s, user, neighbourhood_map(portal, area_for(portal, None)), data)
     except PortalError as exc:
         s.rollback()
-        return meeting_form(request, portal, dict(form), str(exc), status=400)
+        if api:
+            raise HTTPException(400, str(exc)) from None
+        return meeting_form(request, portal, form, str(exc), status=400)
     s.commit()
     portal.pact_epoch += 1
+    if api:
+        return services.meeting_dict(meeting)  # type: ignore[return-value]  # 201, as the route says
     return redirect(f"/meetings/{meeting.id}")
 
 
-serve(router, meeting_create, page="/meetings", method="POST")
-
-
-def api_meeting_create(
-    request: Request,
-    body: MeetingIn,
-    user: User = Depends(require_roles(*RECORDERS)),
-    s: Session = Depends(get_db),
-) -> dict[str, Any]:
-    portal = portal_of(request)
+async def meeting_json(request: Request) -> dict[str, Any]:
+    """The JSON body as a :class:`MeetingIn`, refused as FastAPI refuses a declared body (422, with
+    where each problem is) when it does not parse or validate."""
     try:
-        m = services.record_meeting(
-            s, user, neighbourhood_map(portal, area_for(portal, None)), body.model_dump()
-        )
-    except PortalError as exc:
-        s.rollback()
-        raise HTTPException(400, str(exc)) from None
-    s.commit()
-    portal.pact_epoch += 1
-    return services.meeting_dict(m)
+        return MeetingIn.model_validate_json(await request.body()).model_dump()
+    except ValidationError as exc:
+        errors = [
+            {**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_context=False)
+        ]
+        raise RequestValidationError(errors) from None
 
 
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON Schema with its nested models written in place, so the OpenAPI request
+    body needs no entries of its own under ``components``."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        return [resolve(v) for v in node] if isinstance(node, list) else node
+
+    return resolve(schema)
+
+
+serve(router, meeting_create, page="/meetings", method="POST")
 serve(
-    router,
-    api_meeting_create,
-    api="/api/meetings",
-    method="POST",
-    response_model=dict[str, Any],
-    status_code=201,
-)
+    router, meeting_create, api="/api/meetings", method="POST", api_name="api_meeting_create",
+    response_model=dict[str, Any], status_code=201,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(MeetingIn)}}}},
+)  # fmt: skip
 
 
 async def import_meetings(

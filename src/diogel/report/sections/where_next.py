@@ -23,7 +23,14 @@ import pandas as pd
 from markupsafe import Markup
 
 from diogel.analysis.forecast_eval import BASELINE, area_classes
-from diogel.analysis.forecast_run import ForecastResult, contiguous_months, default_methods, run_forecast
+from diogel.analysis.forecast_run import (
+    HORIZON,
+    ORIGINS,
+    ForecastResult,
+    contiguous_months,
+    default_methods,
+    run_forecast,
+)
 from diogel.analysis.forecast_units import lsoa_units
 from diogel.report import charts
 from diogel.report.context import Context, Finding, SectionOutput
@@ -32,8 +39,6 @@ from diogel.report.gather import AreaData
 from diogel.report.i18n import T, Text, _, here, month_year, span_words
 from diogel.report.sections import Section, register
 
-HORIZON = 3
-ORIGINS = 6
 #: The share of the area the choice of method is judged at (as :func:`~diogel.analysis.forecast_eval.choose`).
 CHOICE_COVERAGE = 0.05
 CLASS_COLOURS = {

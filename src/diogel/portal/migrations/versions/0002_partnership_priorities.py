@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from diogel.portal.migrations.ddl import by_user, keyed_table, string
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -17,20 +19,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    keyed_table(
         "partnership_priority",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("area_code", sa.String(length=16), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
+        string("area_code", 16),
+        string("title", 200),
         sa.Column("aim", sa.Text(), nullable=False),
-        sa.Column("crime_type", sa.String(length=120), nullable=True),
+        string("crime_type", 120, nullable=True),
         sa.Column("adopted_on", sa.Date(), nullable=False),
-        sa.Column("status", sa.String(length=32), nullable=False),
+        string("status", 32),
         sa.Column("progress", sa.Text(), nullable=False),
-        sa.Column("updated_by", sa.Integer(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["updated_by"], ["portal_user.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        *by_user("updated"),
     )
 
 

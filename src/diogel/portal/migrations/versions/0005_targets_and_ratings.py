@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from diogel.portal.migrations.ddl import by_user, keyed_table, string
+
 revision = "0005_targets"
 down_revision = "0004_user_language"
 branch_labels = None
@@ -19,33 +21,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    keyed_table(
         "partnership_target",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("area_code", sa.String(length=16), nullable=False),
-        sa.Column("priority", sa.String(length=200), nullable=False),
-        sa.Column("measure", sa.String(length=120), nullable=False),
+        string("area_code", 16),
+        string("priority", 200),
+        string("measure", 120),
         sa.Column("baseline_start", sa.Date(), nullable=False),
         sa.Column("baseline_end", sa.Date(), nullable=False),
         sa.Column("change", sa.Float(), nullable=True),
         sa.Column("level", sa.Float(), nullable=True),
         sa.Column("deadline", sa.Date(), nullable=False),
-        sa.Column("created_by", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["created_by"], ["portal_user.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        *by_user("created"),
     )
-    op.create_table(
+    keyed_table(
         "morile_rating",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("area_code", sa.String(length=16), nullable=False),
-        sa.Column("crime_type", sa.String(length=120), nullable=False),
+        string("area_code", 16),
+        string("crime_type", 120),
         sa.Column("vulnerability", sa.Integer(), nullable=True),
         sa.Column("capacity", sa.Integer(), nullable=True),
-        sa.Column("updated_by", sa.Integer(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["updated_by"], ["portal_user.id"]),
-        sa.PrimaryKeyConstraint("id"),
+        *by_user("updated"),
         sa.UniqueConstraint("area_code", "crime_type"),
     )
 
