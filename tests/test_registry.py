@@ -1,5 +1,5 @@
-"""One registry shape (issue 12): source kinds and report sections load through entry-point groups, the
-door a partnership's own package uses too."""
+"""One registry shape (issue 12): source kinds, report sections and commands load through entry-point
+groups, the door a partnership's own package uses too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from diogel.cli import add_commands
+from diogel.commands import COMMANDS
 from diogel.errors import DiogelError
 from diogel.registry import Registry
 from diogel.report.sections import SECTIONS, Section, sections
@@ -24,7 +28,7 @@ def _entry_points(group: str) -> dict[str, str]:
     return project["entry-points"][group]
 
 
-@pytest.mark.parametrize("registry", [KINDS, SECTIONS], ids=["sources", "sections"])
+@pytest.mark.parametrize("registry", [KINDS, SECTIONS, COMMANDS], ids=["sources", "sections", "commands"])
 def test_pyproject_declares_every_builtin_in_its_group(registry: Registry) -> None:
     assert sorted(_entry_points(registry.group).values()) == sorted(registry.builtins)
 
@@ -41,13 +45,13 @@ def test_section_and_kind_order_unchanged() -> None:
     ]  # fmt: skip
 
 
-def _plugin(tmp_path: Path, name: str, module_text: str, entry: str) -> None:
+def _plugin(tmp_path: Path, name: str, module_text: str, entry: str, group: str = "diogel.sections") -> None:
     """An installed package of one module declaring one entry point (a real dist-info on sys.path)."""
     (tmp_path / f"{name}.py").write_text(textwrap.dedent(module_text), encoding="utf-8")
     info = tmp_path / f"{name}-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text(f"[diogel.sections]\n{entry}\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[{group}]\n{entry}\n", encoding="utf-8")
 
 
 def test_a_package_adds_a_section_through_the_entry_point_group(tmp_path, monkeypatch) -> None:
@@ -112,3 +116,36 @@ def test_kind_order_does_not_depend_on_what_was_imported_first() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().split(",") == list(kinds())
+
+
+def test_command_order_leads_with_the_warehouse_commands() -> None:
+    names = [m.__name__.rsplit(".", 1)[1] for m in COMMANDS]
+    assert names[:5] == ["init", "ingest", "kinds", "status", "counts"]
+    assert names[5:] == sorted(names[5:]) and "assess" in names
+
+
+def test_a_package_adds_a_command_through_the_entry_point_group(tmp_path, monkeypatch) -> None:
+    _plugin(
+        tmp_path,
+        "cardiff_local_commands",
+        """
+        import typer
+
+        def register(app: typer.Typer) -> None:
+            @app.command("night-time-economy")
+            def night_time_economy(venues: int = 3) -> None:
+                print(f"{venues} licensed venues")
+        """,
+        "cardiff = cardiff_local_commands",
+        group="diogel.commands",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fresh = Registry("diogel.commands", "command module", type(sys), lambda m: m.__name__, builtins=())
+    app = typer.Typer()
+    add_commands(app, fresh)
+    names = [m.__name__ for m in fresh]
+    assert "cardiff_local_commands" in names  # beside diogel's own, installed under the same group
+    assert {f"diogel.commands.{n}" for n in ("assess", "ingest")} <= set(names)
+    result = CliRunner().invoke(app, ["night-time-economy", "--venues", "7"])
+    assert result.exit_code == 0 and result.output == "7 licensed venues\n"
+    sys.modules.pop("cardiff_local_commands", None)

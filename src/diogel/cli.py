@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -65,22 +67,22 @@ def main(
     ctx.obj = Settings(data_dir, warehouse)
 
 
-def _register_commands() -> None:
-    """Add the commands of every module in :mod:`diogel.commands` (the CLI's plugin seam).
+def add_commands(app: typer.Typer, modules: Iterable[ModuleType]) -> None:
+    """Add the commands of each module (each defines ``register(app: typer.Typer) -> None``).
 
-    A module there defines ``register(app: typer.Typer) -> None``; a new command is one new module.
-    ``diogel.commands.FIRST`` come first, in its order, then the rest by module name.
-    Modules import their heavy dependencies inside the command, so ``diogel --help`` stays quick.
+    The CLI's plugin seam: :data:`diogel.commands.COMMANDS` gives diogel's own modules (a new command
+    is one new module in :mod:`diogel.commands`; ``FIRST`` come first, then the rest by name), then
+    any package's from the ``diogel.commands`` entry-point group. Modules import their heavy
+    dependencies inside the command, so ``diogel --help`` stays quick.
     """
-    import importlib
-    import pkgutil
+    for module in modules:
+        module.register(app)
 
-    from diogel import commands
 
-    names = [m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")]
-    first = [n for n in commands.FIRST if n in names]
-    for name in first + sorted(n for n in names if n not in first):
-        importlib.import_module(f"diogel.commands.{name}").register(app)
+def _register_commands() -> None:
+    from diogel.commands import COMMANDS
+
+    add_commands(app, COMMANDS)
 
 
 _register_commands()

@@ -1,7 +1,7 @@
-"""One registry shape for the things diogel is extended with: source kinds, report sections.
+"""One registry shape for the things diogel is extended with: source kinds, report sections, commands.
 
 A :class:`Registry` holds named items of one type. Its built-ins and any third party's are found the same
-way, through an entry-point group (``diogel.sources``, ``diogel.sections``), as datasette finds its
+way, through an entry-point group (``diogel.sources``, ``diogel.sections``, ``diogel.commands``), as datasette finds its
 plugins and ibis its backends: a package that declares, in its ``pyproject.toml``::
 
     [project.entry-points."diogel.sections"]
@@ -9,7 +9,8 @@ plugins and ibis its backends: a package that declares, in its ``pyproject.toml`
 
 has ``my_package.my_section`` imported when the registry is first read. The module registers its item
 on import (``register(Section(...))``), or the entry point names the item itself
-(``"my_package.my_section:SECTION"``) and the registry registers it.
+(``"my_package.my_section:SECTION"``) and the registry registers it. A registry whose items are
+modules (the commands: each module adds its commands with ``register(app)``) registers the module.
 
 diogel's own modules are listed in its ``pyproject.toml`` under the same groups and, so that a source
 tree whose installed metadata predates a new module still finds it, also in ``builtins`` here (a test
@@ -62,13 +63,14 @@ class Registry(Generic[T]):
         self._builtin_index = {m: i for i, m in enumerate(builtins)}
         self._loaded = False
 
-    def register(self, item: T) -> T:
-        """Add ``item``; a second item of the same name is an error (two modules claiming one name)."""
+    def register(self, item: T, *, origin: int | None = None) -> T:
+        """Add ``item``; a second item of the same name is an error (two modules claiming one name).
+        ``origin`` is the item's place among the built-ins when the registry itself registers it."""
         name = self.name_of(item)
         if name in self._items:
             raise ValueError(f"{self.what} {name!r} is registered twice")
         self._items[name] = item
-        self._rank[name] = (self._origin(), len(self._rank))
+        self._rank[name] = (self._origin() if origin is None else origin, len(self._rank))
         return item
 
     def _origin(self) -> int:
@@ -103,8 +105,12 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True  # before importing: the modules call register() while they are imported
-        for module in self.builtins:
-            importlib.import_module(module)
+        for index, module in enumerate(self.builtins):
+            imported = importlib.import_module(module)
+            if isinstance(
+                imported, self.item_type
+            ):  # a registry of modules (commands): the module is the item
+                self._register_once(imported, origin=index)
         for ep in sorted(entry_points(group=self.group), key=lambda ep: ep.name):
             try:
                 loaded = ep.load()
@@ -112,5 +118,10 @@ class Registry(Generic[T]):
                 raise DiogelError(
                     f"{self.group} entry point {ep.name} = {ep.value!r} cannot be loaded: {type(exc).__name__}: {exc}"
                 ) from None
-            if isinstance(loaded, self.item_type) and loaded not in self._items.values():
-                self.register(loaded)
+            if isinstance(loaded, self.item_type):
+                self._register_once(loaded)
+
+    def _register_once(self, item: T, origin: int | None = None) -> None:
+        """Register ``item`` unless it already is (a built-in is found both ways when installed)."""
+        if not any(item is known for known in self._items.values()):
+            self.register(item, origin=origin)
