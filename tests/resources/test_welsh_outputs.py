@@ -201,6 +201,28 @@ def test_funding_in_both_languages_writes_welsh_then_english(outputs, tmp_path: 
             assert both == texts((folder / name).read_text("utf-8")), (name, tag)
 
 
+def test_a_formula_file_gives_its_own_welsh_title(outputs, tmp_path: Path) -> None:
+    """A formula's ``title_cy`` (the packaged needs formula has one) is the title of its Welsh notes and
+    is recorded in figures.json; a formula without one (scf) keeps its English title in the Welsh notes."""
+    import json
+
+    first_lines = {}
+    for lang in ("cy", "en"):
+        result = runner.invoke(app, ["--data-dir", str(outputs["warehouse"]), "funding", "allocate", "needs", "--out", str(tmp_path / lang), "--language", lang])  # fmt: skip
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        first_lines[lang] = next((tmp_path / lang).glob("*_notes.txt")).read_text("utf-8").splitlines()[0]
+    assert first_lines["cy"].startswith(
+        "fformiwla: Dyraniad diogelwch cymunedol ar sail angen (opsiwn i, enghreifftiol); uned: "
+    )
+    assert first_lines["en"].startswith(
+        "formula: Needs-based community safety allocation (option i, illustrative); unit: "
+    )
+    figures = json.loads(next((tmp_path / "cy").glob("*_figures.json")).read_text("utf-8"))
+    assert "Dyraniad diogelwch cymunedol ar sail angen" in json.dumps(figures, ensure_ascii=False)
+    scf = next((outputs["cy"] / "allocate").glob("*_notes.txt")).read_text("utf-8").splitlines()[0]
+    assert scf.startswith("fformiwla: Safer Communities Fund (Welsh Assembly Government); uned: ")
+
+
 def test_every_message_of_the_resources_outputs_has_welsh() -> None:
     """Every message the options and funding outputs give through ``_()`` or ``T()`` is in the report's
     Welsh catalogue, so none falls back to English."""

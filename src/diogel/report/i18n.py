@@ -160,7 +160,7 @@ class Term(str):
 
 
 def _plain(value: object, lang: str) -> object:
-    if isinstance(value, Text | Term | Place):
+    if isinstance(value, Text | Term | Place | Given):
         return value.in_(lang)
     return value
 
@@ -170,7 +170,7 @@ T = Text
 
 def in_language(text: object, lang: str) -> object:
     """``text`` in ``lang`` if it knows how (a :class:`Text` or :class:`Term`), else unchanged."""
-    return text.in_(lang) if isinstance(text, Text | Term | Place) else text
+    return text.in_(lang) if isinstance(text, Text | Term | Place | Given) else text
 
 
 def here(text: object) -> object:
@@ -271,3 +271,18 @@ class Place(str):
 
     def in_(self, lang: str) -> str:
         return _welsh_by_english_name().get(str(self), str(self)) if lang == "cy" else str(self)
+
+
+class Given(str):
+    """A free text a user's file gives with its own Welsh (a formula's ``title`` and ``title_cy``), as a
+    value of :class:`Text`: the Welsh where the file gives it, otherwise the English as written."""
+
+    welsh: str
+
+    def __new__(cls, english: str, welsh: str | None = None) -> Given:
+        text = super().__new__(cls, english)
+        text.welsh = (welsh or "").strip()
+        return text
+
+    def in_(self, lang: str) -> str:
+        return self.welsh if lang == "cy" and self.welsh else str(self)
