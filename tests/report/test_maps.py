@@ -49,3 +49,19 @@ def test_choropleth_svg_has_ward_names_scale_bar_and_north_arrow(newport: gpd.Ge
     assert "km" in svg
     for name in ("Pillgwenlly", "Caerleon", "Llanwern"):
         assert name in svg
+
+
+def test_ward_labels_in_welsh_where_the_lookup_gives_a_welsh_name(newport: gpd.GeoDataFrame) -> None:
+    """In the Welsh report a ward with a Welsh name in the warehouse's lookup (given to the build by
+    ``i18n.ward_names``) is labelled in Welsh; the others, and the English report, keep the ONS name."""
+    from diogel.report import i18n
+
+    g = newport.to_crs(27700)
+    english = set(ward_labels(g, limit=100)["name"])
+    with i18n.language("cy"):
+        assert set(ward_labels(g, limit=100)["name"]) == english  # no Welsh names loaded: unchanged
+        with i18n.ward_names({"W05001632": "Caerllion", "W05001638": "Pilgwenlli"}):
+            welsh = set(ward_labels(g, limit=100)["name"])
+    assert welsh == (english - {"Caerleon", "Pillgwenlly"}) | {"Caerllion", "Pilgwenlli"}
+    with i18n.ward_names({"W05001632": "Caerllion"}):
+        assert set(ward_labels(g, limit=100)["name"]) == english  # the English report

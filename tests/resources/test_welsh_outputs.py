@@ -174,6 +174,55 @@ def test_options_in_both_languages_is_one_document_welsh_first(outputs, tmp_path
     assert (tmp_path / "options_summary.csv").read_bytes() == en.read_bytes()
 
 
+@pytest.mark.parametrize("command", ["allocate", "compare"])
+def test_funding_in_both_languages_writes_welsh_then_english(outputs, tmp_path: Path, command: str) -> None:
+    """``funding ... --language both``: the data files once (the same as either language's), the notes
+    as one file with the Welsh run's notes then the English run's, and every chart in each language
+    (``.cy.svg``/``.en.svg``, the same words as the Welsh and English runs' charts)."""
+    args = ["allocate", "scf"] if command == "allocate" else ["compare", "scf", "--floor", "-0.05"]
+    result = runner.invoke(app, ["--data-dir", str(outputs["warehouse"]), "funding", *args, "--out", str(tmp_path), "--language", "both"])  # fmt: skip
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    en_dir, cy_dir = outputs["en"] / command, outputs["cy"] / command
+    one = sorted(p.name for p in en_dir.iterdir())
+    charts = [n for n in one if n.endswith((".svg", ".png"))]
+    expected = sorted({*[n for n in one if n not in charts],
+                       *[n[:-4] + tag + n[-4:] for n in charts for tag in (".cy", ".en")]})  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == expected
+    for name in one:
+        if name.endswith(".csv"):
+            assert (tmp_path / name).read_bytes() == (en_dir / name).read_bytes(), name
+    notes = next(n for n in one if n.endswith("_notes.txt"))
+    welsh = (cy_dir / notes).read_text("utf-8")
+    english = (en_dir / notes).read_text("utf-8")
+    assert (tmp_path / notes).read_text("utf-8") == f"Cymraeg\n{welsh}\nEnglish\n{english}"
+    for name in (n for n in charts if n.endswith(".svg")):
+        for tag, folder in ((".cy", cy_dir), (".en", en_dir)):
+            both = texts((tmp_path / (name[:-4] + tag + ".svg")).read_text("utf-8"))
+            assert both == texts((folder / name).read_text("utf-8")), (name, tag)
+
+
+def test_a_formula_file_gives_its_own_welsh_title(outputs, tmp_path: Path) -> None:
+    """A formula's ``title_cy`` (the packaged needs formula has one) is the title of its Welsh notes and
+    is recorded in figures.json; a formula without one (scf) keeps its English title in the Welsh notes."""
+    import json
+
+    first_lines = {}
+    for lang in ("cy", "en"):
+        result = runner.invoke(app, ["--data-dir", str(outputs["warehouse"]), "funding", "allocate", "needs", "--out", str(tmp_path / lang), "--language", lang])  # fmt: skip
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        first_lines[lang] = next((tmp_path / lang).glob("*_notes.txt")).read_text("utf-8").splitlines()[0]
+    assert first_lines["cy"].startswith(
+        "fformiwla: Dyraniad diogelwch cymunedol ar sail angen (opsiwn i, enghreifftiol); uned: "
+    )
+    assert first_lines["en"].startswith(
+        "formula: Needs-based community safety allocation (option i, illustrative); unit: "
+    )
+    figures = json.loads(next((tmp_path / "cy").glob("*_figures.json")).read_text("utf-8"))
+    assert "Dyraniad diogelwch cymunedol ar sail angen" in json.dumps(figures, ensure_ascii=False)
+    scf = next((outputs["cy"] / "allocate").glob("*_notes.txt")).read_text("utf-8").splitlines()[0]
+    assert scf.startswith("fformiwla: Safer Communities Fund (Welsh Assembly Government); uned: ")
+
+
 def test_every_message_of_the_resources_outputs_has_welsh() -> None:
     """Every message the options and funding outputs give through ``_()`` or ``T()`` is in the report's
     Welsh catalogue, so none falls back to English."""

@@ -29,13 +29,16 @@ MISSING_HELP = (
 )
 
 
-LANGUAGE_HELP = "Language of the notes and charts: en or cy (Cymraeg); the CSV files are data."
+LANGUAGE_HELP = (
+    "Language of the notes and charts: en, cy (Cymraeg) or both (the notes in Welsh then English, each "
+    "chart in both: .cy.svg, .en.svg); the CSV files are data."
+)
 
 
 def _language(value: str) -> str:
     lang = value.strip().casefold()
-    if lang not in ("en", "cy"):
-        raise DiogelError(f"--language {value}: expected en or cy")
+    if lang not in ("en", "cy", "both"):
+        raise DiogelError(f"--language {value}: expected en, cy or both")
     return lang
 
 
@@ -123,8 +126,10 @@ def allocate(
                 missing_crime=missing_crime,
                 extra=extra_frame,
             )
-        with report_language(_language(language)):  # the chart's words; the CSV columns stay data names
-            paths = write_allocation(alloc, out_dir)
+        lang = _language(language)
+        # The notes' and the chart's words; the CSV columns stay data names. Both: Welsh, then English.
+        with report_language("en" if lang == "both" else lang):
+            paths = write_allocation(alloc, out_dir, bilingual=lang == "both")
     except (DiogelError, ValueError, OSError) as exc:
         fail(exc)
     _print_table(_allocation_table(alloc))
@@ -209,8 +214,9 @@ def compare(
             cmp = compare_from_warehouse(
                 wh, a, b, year, (stats_a, stats_b), floor=floor, ceiling=ceiling, missing_crime=missing_crime
             )
-        with report_language(_language(language)):
-            paths = write_comparison(cmp, out_dir)
+        lang = _language(language)
+        with report_language("en" if lang == "both" else lang):
+            paths = write_comparison(cmp, out_dir, bilingual=lang == "both")
     except (DiogelError, ValueError, OSError) as exc:
         fail(exc)
     damped = cmp.damping is not None

@@ -264,7 +264,8 @@ class AreaUnits:
     """Where an area is: its LSOAs by membership and the police force areas it lies in.
 
     ``in_area``: the membership rows of the area (either LSOA vintage); ``codes``: their LSOA codes,
-    sorted; ``units``: the 2021 LSOAs (``lsoa_code``, ``la_code``, ``la_name``, ``ward_name``);
+    sorted; ``units``: the 2021 LSOAs (``lsoa_code``, ``la_code``, ``la_name``, ``ward_code``, ``ward_name``,
+    ``ward_name_cy``: the ward's Welsh name where the lookup has one);
     ``forces``: (code, name) of the police force areas.
     """
 
@@ -289,7 +290,9 @@ def area_units(wh, area: str) -> AreaUnits:  # noqa: ANN001
     in_area = membership[membership[f"{level}_code"] == code]
     units = (
         in_area[in_area["lsoa_vintage"] == 2021]
-        .drop_duplicates("lsoa_code")[["lsoa_code", "la_code", "la_name", "ward_name"]]
+        .drop_duplicates("lsoa_code")[
+            ["lsoa_code", "la_code", "la_name", "ward_code", "ward_name", "ward_name_cy"]
+        ]
         .sort_values("lsoa_code")
         .reset_index(drop=True)
     )

@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import contextvars
 import io
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -200,8 +202,8 @@ def month(value: str) -> str:
 def _welsh_names() -> dict[str, str]:
     """Area code -> Welsh name (local authorities, partnerships and police force areas) from ONS's
     Welsh-name columns, as packaged in ``diogel/data/reference/wales/names_cy.csv`` (shared with the
-    report). Wards: the ward lookups in the shared data carry no Welsh-name column, so wards keep
-    their one (ONS) name."""
+    report). Wards are named by :func:`ward_namer`, from the warehouse's ward lookup where it has a
+    Welsh-name column."""
     import csv
 
     path = Path(str(resources.files("diogel.data"))) / "reference" / "wales" / "names_cy.csv"
@@ -209,6 +211,20 @@ def _welsh_names() -> dict[str, str]:
         return {}
     with path.open(encoding="utf-8", newline="") as f:
         return {r["code"]: r["name_cy"] for r in csv.DictReader(f) if r["name_cy"].strip()}
+
+
+def ward_namer(lang: str, welsh: Callable[[], tuple[dict[str, str], dict[str, str]]]) -> Callable[..., str]:
+    """A template's ``ward(english, code=None)``: in Welsh, the ward's Welsh name where the warehouse's
+    ward lookup has one (by code, else by its English name), otherwise the ONS name as it is. ``welsh``
+    is read only when a Welsh page names a ward (pages without wards never open the warehouse)."""
+
+    def ward(english: Any, code: str | None = None) -> Any:
+        if lang != "cy" or not isinstance(english, str):
+            return english
+        by_code, by_name = welsh()
+        return (by_code.get(str(code)) if code else None) or by_name.get(english) or english
+
+    return ward
 
 
 def place(code: str | None, english: str) -> str:

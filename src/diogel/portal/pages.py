@@ -26,6 +26,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     lang = getattr(request.state, "lang", i18n.DEFAULT)
     tr = i18n.translations(lang)  # the catalogue folder is the request's (set by SecurityHeaders)
     context.setdefault("user", user)
+    context.setdefault("ward", i18n.ward_namer(lang, portal.views.welsh_wards))
     html = portal.templates.get_template(name).render(
         request=request,
         csrf_token=csrf_token(request),
@@ -47,10 +48,10 @@ def render_fragment(request: Request, name: str, **context: Any) -> str:
     request's language."""
     lang = getattr(request.state, "lang", i18n.DEFAULT)
     tr = i18n.translations(lang)
-    return (
-        portal_of(request)
-        .templates.get_template(name)
-        .render(_=tr.ugettext, gettext=tr.ugettext, ngettext=tr.ungettext, **context)
+    portal = portal_of(request)
+    context.setdefault("ward", i18n.ward_namer(lang, portal.views.welsh_wards))
+    return portal.templates.get_template(name).render(
+        _=tr.ugettext, gettext=tr.ugettext, ngettext=tr.ungettext, **context
     )
 
 

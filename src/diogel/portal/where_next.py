@@ -125,12 +125,14 @@ def compute(monthly: pd.DataFrame, lookup: pd.DataFrame, geometry, wards: pd.Dat
             out.chosen_pai = float(best["pai_mean"])  # the best challenger, shown beside the naive map
     names = geometry.drop_duplicates("lsoa_code").set_index("lsoa_code")["lsoa_name"]
     ward = wards.drop_duplicates("lsoa_code").set_index("lsoa_code")["ward_name"]
+    ward_code = wards.drop_duplicates("lsoa_code").set_index("lsoa_code")["ward_code"]
     top = p[p["area_class"] != "rest"].sort_values("rank")
     out.top = [
         {
             "lsoa_code": code,
             "lsoa_name": str(names.get(code, "")),
             "ward_name": str(ward.get(code, "")),
+            "ward_code": str(ward_code.get(code, "")),
             "area_class": CLASS_LABELS[r["area_class"]],
             "rank": int(r["rank"]),
             "expected": None if r["expected"] < THRESHOLD else int(round(r["expected"])),

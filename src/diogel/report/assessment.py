@@ -25,7 +25,7 @@ from diogel.errors import DiogelError
 from diogel.report.context import AssessOptions, Context, SectionOutput
 from diogel.report.figures import FigureRegistry, plain
 from diogel.report.gather import AreaData, Period, gather, parse_period
-from diogel.report.i18n import HTML_LANG, _, generated_words, language
+from diogel.report.i18n import HTML_LANG, _, generated_words, language, ward_names
 from diogel.report.render import bilingual, environment, external_references, render_report, write_pdf
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def run_assessment(
     for lang in languages:
         # Each language is built from the same gathered data with the same seed, so the numbers of
         # a bilingual document agree in both halves.
-        with language(lang):
+        with language(lang), ward_names(_welsh_wards(data)):
             figures = FigureRegistry(data.inputs, out)
             ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh, partner=read_partner(wh, data, options))  # fmt: skip
             for section in build_order(registered):
@@ -133,6 +133,15 @@ def run_assessment(
         section_ids=[s.id for s in registered],
         n_figures=len(figures.figures),
     )
+
+
+def _welsh_wards(data: AreaData) -> dict[str, str]:
+    """Ward code -> Welsh name of the area's wards, where the loaded lookup has one (``ward_name_cy``)."""
+    lsoas = data.lsoas
+    if "ward_name_cy" not in lsoas.columns:
+        return {}
+    named = lsoas.dropna(subset=["ward_code", "ward_name_cy"])
+    return dict(zip(named["ward_code"].astype(str), named["ward_name_cy"].astype(str), strict=True))
 
 
 class _Steps:

@@ -89,7 +89,8 @@ class AreaData:
     ----------
     level, code, name : the area ("la" or "csp").
     lsoas : the area's 2021 LSOAs (the small-area units), with ``lsoa_code``, ``lsoa_name``,
-        ``la_code``, ``la_name``, ``ward_name``.
+        ``la_code``, ``la_name``, ``ward_code``, ``ward_name``, ``ward_name_cy`` (Welsh, where the lookup
+        has it).
     forces : police force areas the area lies in (code, name); ``reporters``: the police.uk
         ``Reported by`` values of those forces found in the warehouse.
     period, previous : the period assessed and the one before it; ``previous_available`` is true

@@ -160,7 +160,7 @@ class Term(str):
 
 
 def _plain(value: object, lang: str) -> object:
-    if isinstance(value, Text | Term | Place):
+    if isinstance(value, Text | Term | Place | Given):
         return value.in_(lang)
     return value
 
@@ -170,7 +170,7 @@ T = Text
 
 def in_language(text: object, lang: str) -> object:
     """``text`` in ``lang`` if it knows how (a :class:`Text` or :class:`Term`), else unchanged."""
-    return text.in_(lang) if isinstance(text, Text | Term | Place) else text
+    return text.in_(lang) if isinstance(text, Text | Term | Place | Given) else text
 
 
 def here(text: object) -> object:
@@ -217,7 +217,7 @@ def generated_words(when: dt.datetime, lang: str | None = None) -> str:
 def welsh_place_names() -> dict[str, str]:
     """Area code -> Welsh name: the 22 Welsh local authorities (ONS's LAD24NMW), their CSPs and the four
     Welsh police force areas, from ``data/reference/wales/names_cy.csv``; ward names where a loaded
-    lookup carries a Welsh-name column are added by :func:`place_name`'s caller."""
+    lookup carries a Welsh-name column are added for a build by :func:`ward_names`."""
     import csv
 
     path = Path(str(resources.files("diogel.data"))) / "reference" / "wales" / "names_cy.csv"
@@ -225,11 +225,28 @@ def welsh_place_names() -> dict[str, str]:
         return {r["code"]: r["name_cy"] for r in csv.DictReader(f) if r["name_cy"].strip()}
 
 
+_wards_cy: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "diogel_report_wards_cy", default=None
+)
+
+
+@contextlib.contextmanager
+def ward_names(welsh: dict[str, str]) -> Iterator[None]:
+    """Ward code -> Welsh name (the loaded lookup's ``ward_name_cy``) for :func:`place_name` inside the
+    ``with`` block: the report names a ward in Welsh only where the warehouse's lookup does."""
+    token = _wards_cy.set(dict(welsh))
+    try:
+        yield
+    finally:
+        _wards_cy.reset(token)
+
+
 def place_name(code: str | None, english: str, lang: str | None = None) -> str:
-    """An area's name in the report language: Welsh where ONS publishes one (Newport -> Casnewydd)."""
+    """An area's name in the report language: Welsh where ONS publishes one (Newport -> Casnewydd; a
+    ward, where the loaded lookup has its Welsh name: Caerleon -> Caerllion)."""
     if (lang or _current.get()) != "cy" or not code:
         return english
-    return welsh_place_names().get(str(code), english)
+    return (_wards_cy.get() or {}).get(str(code)) or welsh_place_names().get(str(code), english)
 
 
 @cache
@@ -254,3 +271,18 @@ class Place(str):
 
     def in_(self, lang: str) -> str:
         return _welsh_by_english_name().get(str(self), str(self)) if lang == "cy" else str(self)
+
+
+class Given(str):
+    """A free text a user's file gives with its own Welsh (a formula's ``title`` and ``title_cy``), as a
+    value of :class:`Text`: the Welsh where the file gives it, otherwise the English as written."""
+
+    welsh: str
+
+    def __new__(cls, english: str, welsh: str | None = None) -> Given:
+        text = super().__new__(cls, english)
+        text.welsh = (welsh or "").strip()
+        return text
+
+    def in_(self, lang: str) -> str:
+        return self.welsh if lang == "cy" and self.welsh else str(self)

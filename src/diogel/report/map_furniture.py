@@ -1,8 +1,9 @@
 """What makes an LSOA map readable without web tiles: ward names, a scale bar and a north arrow.
 
 Ward names come from the shipped ONS lookup (``lookup_lsoa21_ward24_ltla24.csv.gz``: every 2021
-LSOA of England and Wales with its 2024 ward and local authority); each labelled ward is the union
-of its LSOAs on the map, its name placed at a point inside it. Maps are drawn in British National
+LSOA of England and Wales with its 2024 ward and local authority), in Welsh in the Welsh report where
+the warehouse's lookup gives the ward a Welsh name (:func:`diogel.report.i18n.place_name`); each
+labelled ward is the union of its LSOAs on the map, its name placed at a point inside it. Maps are drawn in British National
 Grid (metres), so the scale bar is measured in the map's own units and grid north is up.
 """
 
@@ -14,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from diogel.data import path as data_path
+from diogel.report.i18n import place_name
 
 __all__ = ["decorate", "nice_length", "ward_labels"]
 
@@ -24,9 +26,9 @@ MAX_LABELS = 14
 
 @cache
 def _wards() -> pd.DataFrame:
-    """LSOA 2021 code -> 2024 ward name and local authority name, from the shipped lookup."""
+    """LSOA 2021 code -> 2024 ward code, ward name and local authority name, from the shipped lookup."""
     frame = pd.read_csv(data_path("reference", "wales", "lookup_lsoa21_ward24_ltla24.csv.gz"),
-                        usecols=["lsoa21_code", "ward24_name", "ltla24_name"], dtype=str)  # fmt: skip
+                        usecols=["lsoa21_code", "ward24_code", "ward24_name", "ltla24_name"], dtype=str)  # fmt: skip
     return frame.drop_duplicates("lsoa21_code").set_index("lsoa21_code")
 
 
@@ -47,7 +49,9 @@ def ward_labels(g: gpd.GeoDataFrame, limit: int = MAX_LABELS) -> gpd.GeoDataFram
     known = g[[code in codes for code in g["lsoa_code"]]]
     if known.empty:
         return gpd.GeoDataFrame({"name": []}, geometry=gpd.GeoSeries([], crs=g.crs))
-    named = known.assign(name=wards.loc[known["lsoa_code"], "ward24_name"].to_numpy())[["name", "geometry"]]
+    rows = wards.loc[known["lsoa_code"]]
+    names = [place_name(c, n) for c, n in zip(rows["ward24_code"], rows["ward24_name"], strict=True)]
+    named = known.assign(name=names)[["name", "geometry"]]
     merged = named.dissolve("name").reset_index()
     merged["area"] = merged.geometry.area
     merged = merged.sort_values("area", ascending=False).head(limit)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from diogel.errors import DiogelError
-from diogel.report.i18n import Place, T
+from diogel.report.i18n import Given, Place, T
 from diogel.resources.allocation import allocate, allocation_to_csp, compare
 from diogel.resources.damping import apply_damping
 from diogel.resources.indicator_kinds import component_columns
@@ -238,7 +238,7 @@ def allocate_from_warehouse(
     notes = [
         T(
             "formula: {title}; unit: {unit}",
-            title=requested.title or requested.name,
+            title=Given(requested.title or requested.name, requested.title_cy),
             unit=UNIT_LABELS.get(requested.unit, requested.unit),
         ),
         T("pot for {year}: £{pot:,.2f}", year=financial_year(year), pot=requested.pots[year]),

@@ -2,16 +2,19 @@
 ``figures.json`` provenance and the charts.
 
 The CSVs are data (English column names and values); the notes and the charts' titles, axes and
-legends are in the report language (``diogel funding ... --language cy``).
+legends are in the report language (``diogel funding ... --language cy``). ``--language both`` writes
+the data once, the notes as one file in Welsh then English (as the Welsh Language Standards prefer for
+one document), and each chart twice, ``<name>.cy.svg`` and ``<name>.en.svg``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from diogel.report.i18n import _, here
+from diogel.report.i18n import _, current, here, language
 from diogel.resources.charts import chart_allocation, chart_comparison
 from diogel.resources.funding import Allocation, Comparison, financial_year
 from diogel.resources.indicator_kinds import component_columns
@@ -39,10 +42,29 @@ def allocation_vintage(alloc: Allocation) -> pd.DataFrame:
     return v
 
 
-def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
+def _languages(bilingual: bool) -> Iterator[str]:
+    """The languages to write the notes and charts in (Welsh first), each set for its turn: the report
+    language alone, or with ``bilingual`` Welsh then English. Yields the file-name tag ("", ".cy", ".en")."""
+    for lang in ("cy", "en") if bilingual else (current(),):
+        with language(lang):
+            yield f".{lang}" if bilingual else ""
+
+
+def _notes_text(lines: Callable[[], list[str]], bilingual: bool) -> str:
+    """The notes file: ``lines()`` in the report language, or Welsh then English under a heading each."""
+    if not bilingual:
+        return "\n".join(lines()) + "\n"
+    parts = []
+    for tag in _languages(True):
+        parts.append("\n".join([{".cy": "Cymraeg", ".en": "English"}[tag], *lines()]))
+    return "\n\n".join(parts) + "\n"
+
+
+def write_allocation(alloc: Allocation, out_dir: str | Path, bilingual: bool = False) -> list[Path]:
     """Write ``<formula>_<yyyy-yy>_allocation.csv`` (one row per area), ``..._notes.txt``,
     ``..._vintage.csv`` (what year, index and months every indicator comes from), ``..._figures.json``
-    (every figure with its definition, inputs and parameters) and an SVG chart."""
+    (every figure with its definition, inputs and parameters) and an SVG chart; with ``bilingual`` the
+    notes in Welsh then English and the chart in each (``.cy.svg``, ``.en.svg``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = _stem(alloc)
@@ -50,7 +72,7 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
     alloc.table.to_csv(csv_path, index=False, lineterminator="\n", float_format="%.6f")
     notes = out / f"{stem}_notes.txt"
     # The notes and the chart in the report language (diogel funding --language); the CSVs stay data.
-    notes.write_text("\n".join(map(here, alloc.notes)) + "\n", encoding="utf-8")
+    notes.write_text(_notes_text(lambda: [str(here(n)) for n in alloc.notes], bilingual), encoding="utf-8")
     vintage = out / f"{stem}_vintage.csv"
     allocation_vintage(alloc).to_csv(vintage, index=False, lineterminator="\n")
     figures = write_figures(
@@ -58,23 +80,21 @@ def write_allocation(alloc: Allocation, out_dir: str | Path) -> list[Path]:
         "diogel funding allocation",
         allocation_figures(alloc, allocation_vintage(alloc), financial_year(alloc.year), csv_path.name),
     )
-    svg = out / f"{stem}_allocation.svg"
-    svg.write_text(
-        chart_allocation(
-            alloc.table,
-            alloc.components,
-            _("{formula} {year} by component").format(
-                formula=alloc.requested.name.upper(), year=financial_year(alloc.year)
-            ),
-        ),
-        encoding="utf-8",
-    )
-    return [csv_path, notes, vintage, figures, svg]
+    paths = [csv_path, notes, vintage, figures]
+    for tag in _languages(bilingual):
+        svg = out / f"{stem}_allocation{tag}.svg"
+        title = _("{formula} {year} by component").format(
+            formula=alloc.requested.name.upper(), year=financial_year(alloc.year)
+        )
+        svg.write_text(chart_allocation(alloc.table, alloc.components, title), encoding="utf-8")
+        paths.append(svg)
+    return paths
 
 
-def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
+def write_comparison(cmp: Comparison, out_dir: str | Path, bilingual: bool = False) -> list[Path]:
     """Write the comparison CSV, notes, vintage, ``..._figures.json`` and change-per-head charts (SVG and
-    PNG; damped too if damped)."""
+    PNG; damped too if damped); with ``bilingual`` the notes in Welsh then English and each chart in
+    both (``.cy.svg``, ``.en.svg``...)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     a, b = cmp.a.requested.name, cmp.b.requested.name
@@ -82,9 +102,13 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
     stem += f"_{financial_year(cmp.b.year).replace('/', '-')}"
     paths = [out / f"{stem}.csv", out / f"{stem}_notes.txt", out / f"{stem}_vintage.csv"]
     cmp.table.to_csv(paths[0], index=False, lineterminator="\n", float_format="%.6f")
-    vintage_notes = [f"{here(label)} {here(line)}" for label, alloc in ((cmp.label_a, cmp.a), (cmp.label_b, cmp.b))
-                     for line in vintage_lines(alloc.indicators)]  # fmt: skip
-    paths[1].write_text("\n".join([*map(here, cmp.notes), *vintage_notes]) + "\n", encoding="utf-8")
+
+    def notes() -> list[str]:
+        vintage_notes = [f"{here(label)} {here(line)}" for label, alloc in ((cmp.label_a, cmp.a), (cmp.label_b, cmp.b))
+                         for line in vintage_lines(alloc.indicators)]  # fmt: skip
+        return [*map(str, map(here, cmp.notes)), *vintage_notes]
+
+    paths[1].write_text(_notes_text(notes, bilingual), encoding="utf-8")
     vintage = pd.concat(
         [
             allocation_vintage(cmp.a).assign(allocation=cmp.label_a),
@@ -95,6 +119,14 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
     vintage.to_csv(paths[2], index=False, lineterminator="\n")
     figures = comparison_figures(cmp, vintage, financial_year(cmp.b.year), paths[0].name)
     paths.append(write_figures(out / f"{stem}_figures.json", "diogel funding comparison", figures))
+    for tag in _languages(bilingual):
+        paths += _comparison_charts(cmp, out, stem, tag)
+    return paths
+
+
+def _comparison_charts(cmp: Comparison, out: Path, stem: str, tag: str) -> list[Path]:
+    """The change-per-head chart (and the damped one) as SVG and PNG, in the report language."""
+    a, b = cmp.a.requested.name, cmp.b.requested.name
     title = (
         _("Change per head, {a}: frozen -> current statistics").format(a=a)
         if cmp.same_formula
@@ -103,9 +135,10 @@ def write_comparison(cmp: Comparison, out_dir: str | Path) -> list[Path]:
     charts = [("change_per_head", title, "")]
     if "damped_change_per_head" in cmp.table.columns:
         charts.append(("damped_change_per_head", _("{title} (damped)").format(title=title), "_damped"))
+    paths: list[Path] = []
     for value, ttl, suffix in charts:
-        svg = out / f"{stem}{suffix}.svg"
-        png = out / f"{stem}{suffix}.png"
+        svg = out / f"{stem}{suffix}{tag}.svg"
+        png = out / f"{stem}{suffix}{tag}.png"
         svg.write_text(str(chart_comparison(cmp.table, value, ttl)), encoding="utf-8")
         png.write_bytes(bytes(chart_comparison(cmp.table, value, ttl, fmt="png")))  # type: ignore[arg-type]
         paths += [svg, png]

@@ -128,6 +128,7 @@ def allocation_figures(
     params = {
         "formula": alloc.requested.name,
         "title": alloc.requested.title,
+        "title_cy": alloc.requested.title_cy or None,
         "unit": f.unit,
         "financial_year": year_label,
         "statistics": alloc.statistics,

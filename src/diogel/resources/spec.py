@@ -2,7 +2,9 @@
 
 A formula is a YAML file (see ``presets/``) with:
 
-``name``, ``title``, ``unit``
+``name``, ``title``, ``unit``; optional ``title_cy``
+    ``title_cy`` is the title in Welsh, which the Welsh notes (``diogel funding --language cy``) use;
+    without it they give the English ``title`` as written.
     ``unit`` is ``local_authority_2005`` (the 22 Welsh local authorities, one partnership each in
     2005-08), ``csp`` (today's 21 Welsh CSPs: Cwm Taf covers Rhondda Cynon Taf W06000016 and Merthyr
     Tydfil W06000024) or ``any`` (no check on the set of areas).
@@ -113,6 +115,8 @@ class Formula:
     damping: Damping | None = None
     base_year: int | None = None
     title: str = ""
+    #: The title in Welsh (the Welsh notes use it; without it they give the English title as written).
+    title_cy: str = ""
     source: str = ""
     notes: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -199,6 +203,7 @@ def formula_from_dict(data: Mapping[str, Any], where: str = "<formula>") -> Form
         "damping",
         "base_year",
         "title",
+        "title_cy",
         "source",
         "notes",
     }
@@ -211,6 +216,7 @@ def formula_from_dict(data: Mapping[str, Any], where: str = "<formula>") -> Form
         damping=damping,
         base_year=int(data["base_year"]) if data.get("base_year") is not None else None,
         title=str(data.get("title", "")),
+        title_cy=str(data.get("title_cy") or "").strip(),
         source=str(data.get("source", "")).strip(),
         notes=str(data.get("notes", "")).strip(),
         extra={k: v for k, v in data.items() if k not in known},

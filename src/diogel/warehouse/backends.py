@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from diogel.errors import WarehouseError
+from diogel.warehouse.spark_types import spark_schema as _spark_schema
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -89,6 +90,12 @@ class Backend:
 
     def has_table(self, name: str) -> bool:
         return name in self.ibis.list_tables()
+
+    def _missing(self, name: str, schema: pa.Schema) -> list[pa.Field]:
+        """Fields of ``schema`` an existing table lacks: it was made by an older diogel, before a kind
+        gained an optional column (``ward_name_cy``); :meth:`ensure_table` adds them, null."""
+        have = {c.casefold() for c in self.table(name).columns}
+        return [f for f in schema if f.name.casefold() not in have]
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -171,6 +178,10 @@ class DuckDBBackend(Backend):
                 self.raw.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM _diogel_empty")
             finally:
                 self.raw.unregister("_diogel_empty")
+            return
+        for f in self._missing(name, schema):
+            kind = self.raw.from_arrow(pa.schema([f]).empty_table()).types[0]
+            self.raw.execute(f"ALTER TABLE {name} ADD COLUMN {_check_ident(f.name)} {kind}")
 
     def append(self, name: str, rows: pa.Table) -> None:
         _check_ident(name)
@@ -394,6 +405,10 @@ class PostgresBackend(Backend):
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
         cols = ", ".join(f'"{_check_ident(f.name)}" {_pg_type(f.type)}' for f in schema)
         self._execute(f'CREATE TABLE IF NOT EXISTS "{_check_ident(name)}" ({cols})')
+        for f in self._missing(name, schema):
+            self._execute(
+                f'ALTER TABLE "{name}" ADD COLUMN IF NOT EXISTS "{_check_ident(f.name)}" {_pg_type(f.type)}'
+            )
 
     def append(self, name: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
@@ -485,6 +500,15 @@ class SparkBackend(Backend):
     def ensure_table(self, name: str, schema: pa.Schema) -> None:
         if not self.has_table(name):
             self._write(name, schema.empty_table(), mode="overwrite")
+            return
+        missing = _spark_schema(pa.schema(self._missing(name, schema)))
+        if missing.fields:
+            from pyspark.sql import functions as F
+
+            df = self.session.read.parquet(str(self._path(name)))
+            self._rewrite(
+                name, df.select("*", *[F.lit(None).cast(f.dataType).alias(f.name) for f in missing])
+            )
 
     def _write(self, name: str, rows: pa.Table, mode: str) -> None:
         # Straight from Arrow (PySpark 4): a detour through pandas turns null strings into "NaN".
@@ -499,11 +523,13 @@ class SparkBackend(Backend):
         if not values or not self.has_table(name):
             return
         # Rewrite without the rows: Parquet folders cannot delete in place.
+        df = self.session.read.parquet(str(self._path(name)))
+        self._rewrite(name, df.filter(~df[column].isin(values)))
+
+    def _rewrite(self, name: str, df) -> None:  # noqa: ANN001
         path = self._path(name)
-        df = self.session.read.parquet(str(path))
-        kept = df.filter(~df[column].isin(values))
         tmp = path.with_name(path.name + ".rewrite")
-        kept.write.mode("overwrite").parquet(str(tmp))
+        df.write.mode("overwrite").parquet(str(tmp))
         shutil.rmtree(path)
         tmp.rename(path)
 
@@ -514,31 +540,6 @@ class SparkBackend(Backend):
     def close(self) -> None:
         # Leave the session running: pyspark allows one per process and tests reuse it.
         pass
-
-
-def _spark_schema(schema: pa.Schema):  # noqa: ANN202
-    from pyspark.sql import types as T
-
-    def conv(t: pa.DataType):  # noqa: ANN202
-        if pa.types.is_string(t) or pa.types.is_large_string(t):
-            return T.StringType()
-        if pa.types.is_int64(t):
-            return T.LongType()
-        if pa.types.is_int32(t):
-            return T.IntegerType()
-        if pa.types.is_floating(t):
-            return T.DoubleType()
-        if pa.types.is_boolean(t):
-            return T.BooleanType()
-        if pa.types.is_date(t):
-            return T.DateType()
-        if pa.types.is_timestamp(t):
-            return T.TimestampType()
-        if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-            return T.BinaryType()
-        raise WarehouseError(f"no Spark type for Arrow type {t}")
-
-    return T.StructType([T.StructField(f.name, conv(f.type), True) for f in schema])
 
 
 def _redact(url: str) -> str:

@@ -23,7 +23,8 @@ LEVELS = ("lsoa", "ward", "la", "csp", "force")
 
 
 def lsoa_membership(wh: Warehouse) -> ibis.Table:
-    """One row per LSOA code (either vintage) and CSP: lsoa_code, ward, la, csp and force codes and names.
+    """One row per LSOA code (either vintage) and CSP: lsoa_code, ward, la, csp and force codes and names;
+    ``ward_name_cy``, the ward's Welsh name where the lookup has one (null otherwise).
 
     A 2021 LSOA takes its ward and local authority from the newest LSOA->ward->LA lookup loaded. A
     2011 LSOA takes them from a 2011 lookup if one is loaded, otherwise through the 2011->2021
@@ -32,7 +33,18 @@ def lsoa_membership(wh: Warehouse) -> ibis.Table:
     lookup for that LA; where an LA belongs to several CSPs (England, 2024) it has several rows.
     """
     ward = counted(wh, "lookup-lsoa-ward-la")
-    ward = ward.select("lsoa_code", "lsoa_vintage", "ward_code", "ward_name", "la_code", "la_name", "la_year")
+    # A warehouse made before the Welsh ward names has no such column until its next lookup ingest.
+    cy = ward.ward_name_cy if "ward_name_cy" in ward.columns else ibis.null("string")
+    ward = ward.select(
+        "lsoa_code",
+        "lsoa_vintage",
+        "ward_code",
+        "ward_name",
+        "la_code",
+        "la_name",
+        "la_year",
+        ward_name_cy=cy,
+    )
     newest = ibis.row_number().over(ibis.window(group_by=ward.lsoa_code, order_by=ibis.desc(ward.la_year)))
     direct = ward.mutate(_n=newest).filter(lambda t: t._n == 0).drop("_n", "la_year")
     if wh.has("lookup_lsoa11_lsoa21"):
@@ -47,6 +59,7 @@ def lsoa_membership(wh: Warehouse) -> ibis.Table:
             ward_name=succ.ward_name,
             la_code=succ.la_code,
             la_name=succ.la_name,
+            ward_name_cy=succ.ward_name_cy,
             _rank=succ.lsoa21_code,
         )
         first = ibis.row_number().over(ibis.window(group_by=succ.lsoa_code, order_by=succ._rank))
@@ -79,7 +92,10 @@ def resolve_area(wh: Warehouse, area: str, membership: pd.DataFrame | None = Non
     for level in ("la", "csp", "force", "ward", "lsoa"):
         code_col = f"{level}_code"
         name_col = f"{level}_name" if f"{level}_name" in m.columns else code_col
-        hit = m[(m[code_col].str.casefold() == needle) | (m[name_col].fillna("").str.casefold() == needle)]
+        found = (m[code_col].str.casefold() == needle) | (m[name_col].fillna("").str.casefold() == needle)
+        if level == "ward" and "ward_name_cy" in m.columns:  # a ward by its Welsh name too (Caerllion)
+            found |= m["ward_name_cy"].fillna("").str.casefold() == needle
+        hit = m[found]
         if not hit.empty:
             return level, hit[code_col].iloc[0], str(hit[name_col].iloc[0])
     raise DiogelError(

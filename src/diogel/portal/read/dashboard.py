@@ -101,7 +101,11 @@ class Dashboards:
             .head(10)
             .reset_index()
             .rename(columns={"area": "lsoa_code"})
-            .merge(lsoa[["lsoa_code", "ward_name", "count", "rate_per_1000"]], on="lsoa_code", how="left")
+            .merge(
+                lsoa[["lsoa_code", "ward_code", "ward_name", "count", "rate_per_1000"]],
+                on="lsoa_code",
+                how="left",
+            )
         )
         return Dashboard(
             area_code=area.code,
@@ -110,9 +114,9 @@ class Dashboards:
             window=words,
             trends=trends,
             map_svg=svg,
-            hotspots=hotspots[["lsoa_code", "ward_name", "count", "rate_per_1000", "z", "bin"]].to_dict(
-                "records"
-            ),
+            hotspots=hotspots[
+                ["lsoa_code", "ward_code", "ward_name", "count", "rate_per_1000", "z", "bin"]
+            ].to_dict("records"),
             priorities=[],
             lsoa_count=len(lsoa),
             total_12m=int(monthly[monthly.month.isin(last12)]["count"].sum()),

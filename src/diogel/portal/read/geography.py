@@ -60,6 +60,27 @@ class Geography:
         # membership each time cost more than the rest of the page.
         return self.cached(("lsoas21", area_code), compute)
 
+    def welsh_wards(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Welsh ward names where the warehouse's ward lookup has them (``ward_name_cy``): by ward code,
+        and by the English name where that name is one ward's (for tables keyed by ward name)."""
+
+        def compute() -> tuple[dict[str, str], dict[str, str]]:
+            m = self.membership()
+            if "ward_name_cy" not in m.columns:
+                return {}, {}
+            w = m.dropna(subset=["ward_code", "ward_name_cy"]).drop_duplicates("ward_code")
+            by_code = dict(zip(w["ward_code"].astype(str), w["ward_name_cy"].astype(str), strict=True))
+            named = m.dropna(subset=["ward_name"]).drop_duplicates("ward_code")
+            once = named[~named["ward_name"].duplicated(keep=False)]
+            by_name = {
+                str(n): by_code[str(c)]
+                for n, c in zip(once["ward_name"], once["ward_code"], strict=True)
+                if str(c) in by_code
+            }
+            return by_code, by_name
+
+        return self.cached(("welsh_wards",), compute)
+
     def neighbourhoods(self, area_code: str) -> list[tuple[str, str]]:
         """Wards of the area (PACT neighbourhoods), by name."""
 
