@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test workers (pytest-xdist). Two, not `auto`: each worker builds its own session fixtures and may
+# start its own Spark JVM (2 GB driver), so the count is chosen for the machine, not the core count.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench-smoke clean
 
@@ -16,8 +19,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/diogel --data-dir diogel-data demo
 
+# --dist loadfile: a test file runs whole on one worker, so its module-scoped fixtures (warehouses,
+# assessments) are built once, not once per worker.
 test: $(STAMP)
-	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
