@@ -237,14 +237,21 @@ def print_result(result) -> None:  # noqa: ANN001
         + ("" if result.previous_available else " (previous period not loaded: no comparison made)"),
         highlight=False,
     )
-    out.print(f"  report  {escape(str(result.html))}", highlight=False)
+    out.print(f"  report  {escape(str(result.html))}", highlight=False, soft_wrap=True)
     if result.pdf:
-        out.print(f"  PDF     {escape(str(result.pdf))} ({result.pages} pages)", highlight=False)
-    out.print(f"  figures {escape(str(result.figures))} ({result.n_figures} figures)", highlight=False)
+        out.print(
+            f"  PDF     {escape(str(result.pdf))} ({result.pages} pages)", highlight=False, soft_wrap=True
+        )
+    out.print(
+        f"  figures {escape(str(result.figures))} ({result.n_figures} figures)",
+        highlight=False,
+        soft_wrap=True,
+    )
     out.print(
         f"  tables  {len(result.tables)} CSV in {escape(str(result.out_dir / 'tables'))}; "
         f"maps {len(result.maps)} GeoPackage in {escape(str(result.out_dir / 'maps'))}",
         highlight=False,
+        soft_wrap=True,
     )
     out.print(f"  took {result.seconds:.0f} s", highlight=False)
 

@@ -86,7 +86,7 @@ def forecast(
     out.print(f"[bold]forecast[/bold]: {escape(result['title'])}", highlight=False, soft_wrap=True)
     out.print(f"  {escape(result['verdict'])}", highlight=False, soft_wrap=True)
     for name in result["files"]:
-        out.print(f"  {escape(str(out_dir / name))}", highlight=False)
+        out.print(f"  {escape(str(out_dir / name))}", highlight=False, soft_wrap=True)
     out.print(f"  took {time.monotonic() - started:.1f} s", highlight=False)
 
 
