@@ -375,7 +375,8 @@ class Warehouse:
                         schema=SYSTEM_TABLES["quarantine"],
                     )
                 )
-            slices.append(_slices(slice_counts(parsed), file_id, run_id, seq))
+            counts = prep.slices if prep.slices is not None else slice_counts(parsed)
+            slices.append(_slices(counts, file_id, run_id, seq))
             registry.append(
                 {
                     "file_id": file_id,

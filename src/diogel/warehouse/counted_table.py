@@ -1,31 +1,46 @@
-"""The counted police.uk rows, kept in the warehouse and brought up to date at every ingest and restore.
+"""The counted police.uk rows, kept in the warehouse as what the rules drop, brought up to date at every ingest and restore.
 
 :func:`diogel.warehouse.counting.crimes` states the counting rules as a query: the file in force
 for each slice, then the earliest row of each Crime ID (a window over every keyed row in the
 warehouse). Evaluated on a national warehouse that is seconds of work (4.3 s over 4 M rows), and
 every assessment process, ``diogel counts`` and ``diogel status`` needed it. Here the rules are
-applied when files land: :func:`refresh` (called at the end of every ingest and restore) updates
-the table ``counted_police_street`` for the slices that changed hands since it was last brought up
-to date, and readers read it (:func:`counted_rows`) instead of evaluating the rules.
+applied when files land: :func:`refresh` (called at the end of every ingest and restore) records
+what the rules drop, and readers read the stored rows without them (:func:`counted_rows`) instead
+of evaluating the rules.
+
+What is kept: exclusions, not a copy
+------------------------------------
+Almost every stored row counts (0.4% of police.uk rows repeat a Crime ID; replaced slices are
+rare), so two small tables say which do not:
+
+* ``counted_police_street_dropped``: the visible rows (``file_id``, ``run_id``, ``line``) that
+  repeat a Crime ID and are not its earliest row;
+* ``counted_police_street_dropped_slice``: the (file, slice) pairs of committed files that another
+  file (or a restore) took over, whose rows are not visible.
+
+The counted rows are the stored rows anti-joined with both (and, on Spark, which has no
+transactions, semi-joined with the registered files). An older diogel kept a full copy of the
+counted rows (``counted_police_street``, 6.7 M rows at national scale: 11 s at the end of each
+ingest and a third of the file); the first refresh by this one drops it.
 
 Incremental update
 ------------------
 Visibility changes only for the slices given a new ``seq`` since the last refresh (a new file's
-slices, a restored file's slices): call them A. Rows without a Crime ID count or not only by the
-visibility of their own slice, so only A's change. A Crime ID's earliest row can change only if the
-ID has a row in a slice of A (before or after the change): call those IDs K. So the update deletes
-the counted rows of slices in A and of IDs in K and inserts the rules' answer for exactly those:
-rows of A without an ID, and the earliest visible row of each ID in K. Every other counted row is
-what the rules would give anyway. The update is idempotent, so a refresh that dies half-way (only
-possible on Spark, which has no transactions) is redone whole by the next one.
+slices, a restored file's slices): call them A. Rows without a Crime ID are never dropped by the
+earliest-row rule. A Crime ID's earliest row (and so which of its rows are dropped) can change only
+if the ID has a row in a slice of A (before or after the change): call those IDs K. So the update
+deletes the dropped rows of IDs in K and inserts the rules' answer for exactly those: the visible
+rows of each ID in K after its earliest. The dropped slices are recomputed whole (a few rows per
+file). The update is idempotent, so a refresh that dies half-way (only possible on Spark, which has
+no transactions) is redone whole by the next one.
 
 Freshness
 ---------
-The table ``counted_mark`` records the registry state the table was computed for: the number of
-registered files and the highest ``seq`` (of a file or a restored slice). A reader uses the table
+The table ``counted_mark`` records the registry state the tables were computed for: the number of
+registered files and the highest ``seq`` (of a file or a restored slice). A reader uses the tables
 only when the mark matches the registry now; otherwise (a warehouse built by an older diogel, or a
 restore made by one) it evaluates the rules as before, and the next ingest or restore (even of a
-file already loaded) brings the table up to date.
+file already loaded) brings the tables up to date.
 """
 
 from __future__ import annotations
@@ -36,28 +51,34 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from diogel.warehouse.rules import in_force, visible
+from diogel.warehouse.rules import in_force
 
-#: The counted table: the police.uk columns the reports and counts read, and what the update needs.
-TABLE = "counted_police_street"
+#: The rows the counting rules drop: visible rows of a repeated Crime ID after its earliest.
+TABLE = "counted_police_street_dropped"
+#: The (file, slice) pairs of committed files whose slice another file holds in force.
+SLICES = "counted_police_street_dropped_slice"
 MARK = "counted_mark"
+#: The full copy of the counted rows an older diogel kept (dropped at the first refresh).
+OLD_TABLE = "counted_police_street"
 SOURCE_TABLE = "police_street"
 KIND = "police-street"
 KEY = "crime_id"
+ROW = ["file_id", "run_id", "line"]
+TRIPLE = ["file_id", "run_id", "slice_key"]
+
+#: The columns of the counted rows :func:`counted_rows` gives (what the reports and counts read).
+COLUMNS = ("file_id", "run_id", "slice_key", "crime_id", "month", "reported_by", "lsoa_code", "crime_type")
 
 SCHEMA = pa.schema(
     [
         pa.field("file_id", pa.string()),
         pa.field("run_id", pa.string()),
-        pa.field("slice_key", pa.string()),
+        pa.field("line", pa.int64()),
         pa.field("crime_id", pa.string()),
-        pa.field("month", pa.date32()),
-        pa.field("reported_by", pa.string()),
-        pa.field("lsoa_code", pa.string()),
-        pa.field("crime_type", pa.string()),
     ]
 )
-COLUMNS = tuple(SCHEMA.names)
+
+SLICE_SCHEMA = pa.schema([pa.field(c, pa.string()) for c in TRIPLE])
 
 MARK_SCHEMA = pa.schema(
     [
@@ -71,8 +92,8 @@ MARK_SCHEMA = pa.schema(
     ]
 )
 
-#: Above this share of the counted rows, an update rebuilds the table whole (one pass over the
-#: rows instead of a delete and a keyed lookup of most of them).
+#: Above this share of the stored rows, an update rebuilds the tables whole (one pass over the
+#: Crime IDs instead of a keyed lookup of most of them).
 REBUILD_SHARE = 0.5
 
 
@@ -86,7 +107,7 @@ def registry_state(wh) -> tuple[int, int]:  # noqa: ANN001
 
 
 def _mark(wh) -> tuple[int, int] | None:  # noqa: ANN001
-    if not (wh.has(MARK) and wh.has(TABLE)):
+    if not (wh.has(MARK) and wh.has(TABLE) and wh.has(SLICES)):
         return None
     m = wh.table(MARK)
     df = wh.execute(m.filter(m.table_name == TABLE).select("files", "seq"))
@@ -97,18 +118,57 @@ def _mark(wh) -> tuple[int, int] | None:  # noqa: ANN001
 
 
 def counted_rows(wh) -> ibis.Table | None:  # noqa: ANN001
-    """The counted police.uk rows (columns :data:`COLUMNS`), or ``None`` when the table is not up to date.
+    """The counted police.uk rows (columns :data:`COLUMNS`), or ``None`` when the tables are not up to date.
 
     ``None`` means the caller should evaluate :func:`diogel.warehouse.counting.crimes` itself.
+    The rows are the stored ones less those the rules drop; an empty exclusion table is left out
+    of the query (nothing replaced, the usual case, costs no join).
     """
-    mark = _mark(wh)
-    if mark is None or mark != registry_state(wh):
+    if not _fresh(wh):
         return None
-    return wh.table(TABLE)
+    rows = wh.table(SOURCE_TABLE)
+    if not wh.backend.transactional:
+        # (Spark: rows of an ingest still running, or dead, are stored before their registry row.)
+        rows = rows.semi_join(wh.table("source_file").select("file_id", "run_id"), ["file_id", "run_id"])
+    slices, dropped = wh.table(SLICES), wh.table(TABLE)
+    n_slices, n_rows = int(wh.execute(slices.count())), int(wh.execute(dropped.count()))
+    if n_slices:
+        rows = rows.anti_join(slices.select(*TRIPLE), TRIPLE)
+    if n_rows:
+        rows = rows.anti_join(dropped.select(*ROW), ROW)
+    return rows.select(*COLUMNS)
+
+
+def loaded_by_file(wh, files: ibis.Table) -> dict[str, int] | None:  # noqa: ANN001
+    """Counted rows of each of ``files`` (a table of ``file_id``, ``run_id``); ``None`` when not up to date.
+
+    Read from the registry and the exclusions, with no scan of the stored rows: a file's counted
+    rows are its rows in the slices it holds in force (``file_slice.rows``) less its dropped rows.
+    A file with none is left out.
+    """
+    if not _fresh(wh):
+        return None
+    slices = wh.table("file_slice").semi_join(files, ["file_id", "run_id"])
+    # (A restore repeats a file's slice row with a new seq and the same rows: one per slice.)
+    held = slices.group_by(TRIPLE).aggregate(rows=slices.rows.max()).anti_join(wh.table(SLICES), TRIPLE)
+    dropped = wh.table(TABLE).semi_join(files, ["file_id", "run_id"])
+    loaded: dict[str, int] = {}
+    for expr, sign in ((held.group_by("file_id").aggregate(n=held.rows.sum()), 1),
+                       (dropped.group_by("file_id").aggregate(n=dropped.count()), -1)):  # fmt: skip
+        df = wh.execute(expr)
+        for f, n in zip(df.file_id, df.n, strict=True):
+            loaded[f] = loaded.get(f, 0) + sign * int(n)
+    return loaded
+
+
+def _fresh(wh) -> bool:  # noqa: ANN001
+    """Whether the exclusion tables were computed for the registry as it is now."""
+    mark = _mark(wh)
+    return mark is not None and mark == registry_state(wh)
 
 
 def refresh(wh) -> str:  # noqa: ANN001
-    """Bring the counted table up to date with the registry; what was done, in words (for benchmarks).
+    """Bring the exclusion tables up to date with the registry; what was done, in words (for benchmarks).
 
     Needs a read-write warehouse. Does nothing before any police.uk street file is loaded.
     """
@@ -120,6 +180,7 @@ def refresh(wh) -> str:  # noqa: ANN001
         return "up to date"
     backend = wh.backend
     backend.ensure_table(TABLE, SCHEMA)
+    backend.ensure_table(SLICES, SLICE_SCHEMA)
     backend.ensure_table(MARK, MARK_SCHEMA)
     changed = _changed_slices(wh, mark) if mark is not None and mark[0] <= state[0] else None
     if changed is not None and not changed:
@@ -149,58 +210,32 @@ def _share(wh, changed: list[str]) -> float:  # noqa: ANN001
     return 1.0 if not total else int(part) / int(total)
 
 
-def _rules(wh, changed: list[str] | None) -> ibis.Table:  # noqa: ANN001
-    """The counted rows under the rules: every one, or those of ``changed`` slices' rows and IDs."""
-    if changed is None:
-        return _every_counted(wh)
-    rows = visible(wh, SOURCE_TABLE)
-    raw = wh.table(SOURCE_TABLE)
-    ids = raw.filter(raw.slice_key.isin(changed) & raw[KEY].notnull()).select(KEY).distinct()
-    plain = rows.filter(rows[KEY].isnull() & rows.slice_key.isin(changed))
-    keyed = rows.filter(rows[KEY].notnull()).semi_join(ids, KEY)
-    first = ibis.row_number().over(group_by=keyed[KEY], order_by=[keyed.month, keyed.seq, keyed.line])
-    keyed = keyed.mutate(_first=first).filter(lambda t: t._first == 0)
-    return plain.select(*COLUMNS).union(keyed.select(*COLUMNS), distinct=False)
+def _dropped_rows(wh, changed: list[str] | None) -> ibis.Table:  # noqa: ANN001
+    """The visible keyed rows that are not their Crime ID's earliest: of every ID, or of the IDs in ``changed`` slices.
 
-
-def _every_counted(wh) -> ibis.Table:  # noqa: ANN001
-    """Every counted row: the rules of :func:`~diogel.warehouse.rules.counted_rows_of`, ranked sparingly.
-
-    The same rows as ``counted_rows_of(wh, SOURCE_TABLE, KEY)``, cheaper: almost every Crime ID
-    appears once (0.4% of police.uk rows repeat one), and a row whose ID no other visible row
-    holds is its ID's first. So only the rows of repeated IDs are ranked (a window over thousands
-    of rows, not over every row), the others are found by a hash aggregate. When every slice row of
-    the kind is in force (nothing replaced, the usual first load) every stored row is visible, and
-    the join with the files in force is made only for the repeated rows, which need their ``seq``.
+    The rule of :func:`~diogel.warehouse.rules.counted_rows_of`, ranked sparingly: a row whose ID
+    no other stored row holds is its ID's first, so only the rows of repeated IDs (a few thousand
+    of millions) are joined with the files in force (for visibility and ``seq``) and ranked.
     """
-    triple = ["file_id", "run_id", "slice_key"]
     raw = wh.table(SOURCE_TABLE)
-    rows = (raw if _all_visible(wh) else visible(wh, SOURCE_TABLE)).select(*COLUMNS)
-    # (Two expressions for the keyed rows, not one: a shared one becomes a CTE that DuckDB
-    # materialises, every column of every row, which costs more than scanning twice.)
-    ids = rows.select(KEY).filter(lambda t: t[KEY].notnull())
-    repeated = ids.group_by(KEY).aggregate(_n=ids.count()).filter(lambda t: t._n > 1).select(KEY)
-    plain = rows.filter(rows[KEY].isnull())
-    once = rows.filter(rows[KEY].notnull()).anti_join(repeated, KEY)
-    # The visible rows of repeated IDs: the semi-join first, so only they meet the files in force.
-    winners = in_force(wh, KIND).select(*triple, "seq")
-    # (``isin``, not a semi-join: Ibis then names ``repeated`` once, as a CTE, so it is computed once.)
-    many = raw.filter(raw[KEY].isin(repeated[KEY])).inner_join(winners, triple)
+    keyed = raw.filter(raw[KEY].notnull())
+    if changed is None:
+        ids = keyed.select(KEY)
+        ids = ids.group_by(KEY).aggregate(_n=ids.count()).filter(lambda t: t._n > 1).select(KEY)
+    else:
+        ids = keyed.filter(keyed.slice_key.isin(changed)).select(KEY).distinct()
+    winners = in_force(wh, KIND).select(*TRIPLE, "seq")
+    # (``isin``, not a semi-join: Ibis then names ``ids`` once, as a CTE, so it is computed once.)
+    many = raw.filter(raw[KEY].isin(ids[KEY])).inner_join(winners, TRIPLE)
     first = ibis.row_number().over(group_by=many[KEY], order_by=[many.month, many.seq, many.line])
-    many = many.mutate(_first=first).filter(lambda t: t._first == 0).select(*COLUMNS)
-    return plain.union(once, distinct=False).union(many, distinct=False)
+    return many.mutate(_rank=first).filter(lambda t: t._rank > 0).select(*SCHEMA.names)
 
 
-def _all_visible(wh) -> bool:  # noqa: ANN001
-    """Whether every stored row of the kind is visible: a transactional engine (no rows of an
-    uncommitted file) and no (file, slice) that another file (or a restore) took over."""
-    if not wh.backend.transactional:
-        return False
-    triple = ["file_id", "run_id", "slice_key"]
+def _dropped_slices(wh) -> ibis.Table:  # noqa: ANN001
+    """(file, slice) pairs of committed street files that are not in force for the slice."""
     files = wh.table("source_file").filter(lambda t: t.kind == KIND).select("file_id", "run_id")
-    held = wh.table("file_slice").semi_join(files, ["file_id", "run_id"]).select(*triple).distinct()
-    taken = held.anti_join(in_force(wh, KIND).select(*triple), triple)
-    return int(wh.execute(taken.count())) == 0
+    held = wh.table("file_slice").semi_join(files, ["file_id", "run_id"]).select(*TRIPLE).distinct()
+    return held.anti_join(in_force(wh, KIND).select(*TRIPLE), TRIPLE)
 
 
 def _write_mark(wh, state: tuple[int, int]) -> None:  # noqa: ANN001
@@ -223,60 +258,65 @@ def _sql(wh, sql: str) -> None:  # noqa: ANN001
         wh.backend.raw.execute(sql)
 
 
-def _insert(wh, expr: ibis.Table) -> None:  # noqa: ANN001
-    cols = ", ".join(COLUMNS)
-    _sql(wh, f"INSERT INTO {TABLE} ({cols}) {wh.ibis.compile(expr)}")
+def _insert(wh, table: str, columns: list[str], expr: ibis.Table) -> None:  # noqa: ANN001
+    _sql(wh, f"INSERT INTO {table} ({', '.join(columns)}) {wh.ibis.compile(expr)}")
 
 
 def _rebuild(wh, state: tuple[int, int]) -> None:  # noqa: ANN001
-    expr = _rules(wh, None)
     if wh.backend.name == "spark":
-        rows = wh.ibis.to_pyarrow(expr).cast(SCHEMA)
+        _spark_drop_old(wh)
+        rows = wh.ibis.to_pyarrow(_dropped_rows(wh, None)).cast(SCHEMA)
         wh.backend._write(TABLE, rows, mode="overwrite")  # noqa: SLF001
+        _spark_slices(wh)
         _write_mark(wh, state)
         return
     with wh.backend.transaction():
+        _sql(wh, f"DROP TABLE IF EXISTS {OLD_TABLE}")
+        wh.backend.delete(MARK, "table_name", [OLD_TABLE])
         _sql(wh, f"DELETE FROM {TABLE}")
-        _insert(wh, expr)
+        _insert(wh, TABLE, SCHEMA.names, _dropped_rows(wh, None))
+        _write_slices(wh)
         _write_mark(wh, state)
 
 
 def _update(wh, changed: list[str], state: tuple[int, int]) -> None:  # noqa: ANN001
-    expr = _rules(wh, changed)
+    expr = _dropped_rows(wh, changed)
+    raw = wh.table(SOURCE_TABLE)
     if wh.backend.name == "spark":
         rows = wh.ibis.to_pyarrow(expr).cast(SCHEMA)
-        raw = wh.table(SOURCE_TABLE)
         ids = wh.execute(raw.filter(raw.slice_key.isin(changed) & raw[KEY].notnull()).select(KEY).distinct())
-        _spark_delete(wh, changed, sorted(ids[KEY]))
+        wh.backend.delete(TABLE, KEY, sorted(ids[KEY]))  # (no null Crime ID is ever dropped)
         wh.backend.append(TABLE, rows)
+        _spark_slices(wh)
         _write_mark(wh, state)  # last: until it is written, readers evaluate the rules
         return
     keys = ", ".join("'" + k.replace("'", "''") + "'" for k in changed)
     with wh.backend.transaction():
-        # The rules read the source rows and the registry, never this table: delete, then insert.
+        # The rules read the source rows and the registry, never these tables: delete, then insert.
         _sql(
             wh,
-            f"DELETE FROM {TABLE} WHERE slice_key IN ({keys}) OR {KEY} IN "
+            f"DELETE FROM {TABLE} WHERE {KEY} IN "
             f"(SELECT {KEY} FROM {SOURCE_TABLE} WHERE slice_key IN ({keys}) AND {KEY} IS NOT NULL)",
         )
-        _insert(wh, expr)
+        _insert(wh, TABLE, SCHEMA.names, expr)
+        _write_slices(wh)
         _write_mark(wh, state)
 
 
-def _spark_delete(wh, changed: list[str], ids: list[str]) -> None:  # noqa: ANN001
-    """Rewrite the Spark table without the rows of ``changed`` slices and ``ids``.
+def _write_slices(wh) -> None:  # noqa: ANN001
+    _sql(wh, f"DELETE FROM {SLICES}")
+    _insert(wh, SLICES, TRIPLE, _dropped_slices(wh))
 
-    Not :meth:`SparkBackend.delete`, whose ``NOT (column IN ...)`` drops the rows where the column
-    is null, here every anti-social behaviour row.
-    """
+
+def _spark_slices(wh) -> None:  # noqa: ANN001
+    rows = wh.ibis.to_pyarrow(_dropped_slices(wh)).cast(SLICE_SCHEMA)
+    wh.backend._write(SLICES, rows, mode="overwrite")  # noqa: SLF001
+
+
+def _spark_drop_old(wh) -> None:  # noqa: ANN001
+    """Remove the full copy an older diogel kept (a Parquet folder on Spark)."""
     import shutil
 
-    from pyspark.sql import functions as F  # noqa: N812
-
-    path = wh.backend._path(TABLE)  # noqa: SLF001
-    df = wh.backend.session.read.parquet(str(path))
-    gone = F.col("slice_key").isin(changed) | (F.col(KEY).isNotNull() & F.col(KEY).isin(ids))
-    tmp = path.with_name(path.name + ".rewrite")
-    df.filter(~F.coalesce(gone, F.lit(False))).write.mode("overwrite").parquet(str(tmp))
-    shutil.rmtree(path)
-    tmp.rename(path)
+    path = wh.backend._path(OLD_TABLE)  # noqa: SLF001
+    if path.exists():
+        shutil.rmtree(path)

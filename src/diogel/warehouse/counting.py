@@ -47,7 +47,7 @@ import pyarrow.compute as pc
 
 from diogel.sources.registry import SourceKind, get, kinds
 from diogel.warehouse.counted_table import KIND as KEPT_KIND
-from diogel.warehouse.counted_table import counted_rows as kept_counted_rows
+from diogel.warehouse.counted_table import loaded_by_file as kept_loaded_by_file
 from diogel.warehouse.rules import counted_rows_of, in_force, visible
 
 if TYPE_CHECKING:
@@ -87,13 +87,9 @@ def loaded_by_file(
     selected = set(wh.execute(files.select("file_id")).file_id)
     if not selected:
         return {}
-    kept = kept_counted_rows(wh) if kind.name == KEPT_KIND else None
-    if kept is not None:
-        # The rules were applied when the files landed: count their rows.
-        kept = kept.filter(kept.file_id.isin(sorted(selected)))
-        loaded: dict[str, int] = {}
-        _add(loaded, wh.execute(kept.group_by("file_id").aggregate(n=kept.count())))
-        return {f: loaded.get(f, 0) for f in selected}
+    kept = kept_loaded_by_file(wh, files.select("file_id", "run_id")) if kind.name == KEPT_KIND else None
+    if kept is not None:  # the rules were applied when the files landed: what they dropped is kept
+        return {f: kept.get(f, 0) for f in selected}
     rows = visible(wh, kind.table)
     key = kind.dedupe_key
     everything = run_id is None and file_ids is None

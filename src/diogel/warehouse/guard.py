@@ -95,7 +95,7 @@ class Guard:
         for key, n in mine.items():
             self.in_force[key] = (prep.file_id, int(n))
         self.names[prep.file_id] = label
-        prep.events = events
+        prep.events, prep.slices = events, mine  # (the writes reuse the counts: the rows are final)
         return None
 
     def _message(self, label: str, refused: list[tuple[str, str, tuple[str, int], int]]) -> str:

@@ -38,6 +38,7 @@ class Prepared:
     error: InputError | None = None
     rows_valid: int = 0
     events: list[dict] = field(default_factory=list)  # slices this file takes over (slice_event rows)
+    slices: dict[str, int] | None = None  # rows per slice key, once the guard has admitted the file
 
 
 class Preparer:
