@@ -49,6 +49,9 @@ def _row_standardise(m: sp.spmatrix) -> sp.csr_matrix:
 
 
 def _wide(counts: pd.DataFrame, units: list[str], months: pd.DatetimeIndex) -> pd.DataFrame:
+    # Counts as floats before the pivot: an integer column cannot hold the 0.0 filled in for a unit
+    # without records in a month (pandas deprecates the silent upcast).
+    counts = counts.assign(count=counts["count"].astype(float))
     wide = counts.pivot_table(index="unit", columns="month", values="count", aggfunc="sum", fill_value=0.0)
     wide = wide.reindex(index=units, columns=months, fill_value=0.0).astype(float)
     wide.columns = pd.DatetimeIndex(wide.columns)

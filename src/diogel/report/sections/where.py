@@ -76,6 +76,7 @@ def _monthly_cube(data: AreaData, period: Period) -> pd.DataFrame:
     """Records per LSOA (rows, in boundary order) and month of ``period`` (columns, in time order)."""
     c = data.period_crimes("period" if period is data.period else "previous")
     codes = data.lsoas["lsoa_code"]
+    c = c.assign(count=c["count"].astype(float))  # an integer column cannot hold the 0.0 filled in
     cube = c.pivot_table(index="lsoa_code", columns="month", values="count", aggfunc="sum", fill_value=0.0)
     return cube.reindex(index=codes, columns=list(period.months), fill_value=0.0)
 
