@@ -78,6 +78,15 @@ def fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def output_language(value: str) -> str:
+    """The ``--language`` of a command that writes a document: ``en``, ``cy`` or ``both``; anything
+    else ends the command with a one-line error."""
+    lang = value.strip().casefold()
+    if lang not in ("en", "cy", "both"):
+        fail(ValueError(f"--language {value}: expected en, cy or both"))
+    return lang
+
+
 def report_results(results: list, show_problems: int = 5) -> int:
     """Print what happened to each file; return the number of files refused."""
     refused = 0

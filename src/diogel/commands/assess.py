@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from diogel.commands._common import err, fail, out, progress
+from diogel.commands._common import err, fail, out, output_language, progress
 from diogel.errors import DiogelError
 
 
@@ -104,10 +104,8 @@ def assess(
         pact_from_portal=records.pact if found else None,
         ratings=ratings,
         ratings_from_portal=records.ratings if found else None,
-        language=language.strip().casefold(),
+        language=output_language(language),
     )
-    if options.language not in ("en", "cy", "both"):
-        fail(ValueError(f"--language {language}: expected en, cy or both"))
     if jobs < 1:
         fail(ValueError("--jobs must be at least 1"))
     _run(ctx, area, period, out_dir, options, jobs)

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from diogel.commands._common import err, fail, out
+from diogel.commands._common import err, fail, out, output_language
 from diogel.errors import DiogelError
 
 if TYPE_CHECKING:
@@ -33,13 +33,6 @@ LANGUAGE_HELP = (
     "Language of the notes and charts: en, cy (Cymraeg) or both (the notes in Welsh then English, each "
     "chart in both: .cy.svg, .en.svg); the CSV files are data."
 )
-
-
-def _language(value: str) -> str:
-    lang = value.strip().casefold()
-    if lang not in ("en", "cy", "both"):
-        raise DiogelError(f"--language {value}: expected en, cy or both")
-    return lang
 
 
 def _money(x: float | None, fine: bool = False) -> str:
@@ -126,7 +119,7 @@ def allocate(
                 missing_crime=missing_crime,
                 extra=extra_frame,
             )
-        lang = _language(language)
+        lang = output_language(language)
         # The notes' and the chart's words; the CSV columns stay data names. Both: Welsh, then English.
         with report_language("en" if lang == "both" else lang):
             paths = write_allocation(alloc, out_dir, bilingual=lang == "both")
@@ -214,7 +207,7 @@ def compare(
             cmp = compare_from_warehouse(
                 wh, a, b, year, (stats_a, stats_b), floor=floor, ceiling=ceiling, missing_crime=missing_crime
             )
-        lang = _language(language)
+        lang = output_language(language)
         with report_language("en" if lang == "both" else lang):
             paths = write_comparison(cmp, out_dir, bilingual=lang == "both")
     except (DiogelError, ValueError, OSError) as exc:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from diogel.commands._common import err, fail, out
+from diogel.commands._common import err, fail, out, output_language
 from diogel.errors import DiogelError
 
 if TYPE_CHECKING:
@@ -54,9 +54,7 @@ def options(
     from diogel.report.i18n import language as report_language
     from diogel.resources.options_report import OptionsSettings, build_options, write_report
 
-    lang = language.strip().casefold()
-    if lang not in ("en", "cy", "both"):
-        fail(ValueError(f"--language {language}: expected en, cy or both"))
+    lang = output_language(language)
     try:
         settings = OptionsSettings(
             metric=metric,
