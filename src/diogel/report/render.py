@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from diogel.report import i18n
 from diogel.report.figures import fmt_count, fmt_number, fmt_p, fmt_pct, fmt_signed_pct
+from diogel.report.gc_policy import collector_paused
 
 __all__ = ["environment", "print_html", "render_report", "write_pdf"]
 
@@ -127,9 +128,10 @@ def write_pdf(html: str, path: Path) -> int:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     # Tagged PDF (PDF/UA-1): headings, tables and figures with their alternative text reach a
     # screen reader, and the document language is the <html lang> (/Lang (cy) for a Welsh report).
-    document = HTML(string=print_html(html), base_url=str(path.parent)).render(**PDF_OPTIONS)
-    document.write_pdf(path, **PDF_OPTIONS)
-    return len(document.pages)
+    with collector_paused():  # WeasyPrint's objects live until the PDF is written (see gc_policy)
+        document = HTML(string=print_html(html), base_url=str(path.parent)).render(**PDF_OPTIONS)
+        document.write_pdf(path, **PDF_OPTIONS)
+        return len(document.pages)
 
 
 def external_references(html: str) -> list[str]:
