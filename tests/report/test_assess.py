@@ -118,6 +118,30 @@ def test_writes_html_pdf_figures_tables_and_maps(run: Run, figures: dict) -> Non
     assert {f"tables/{t}" for t in tables} | {f"maps/{m}" for m in maps} <= named
 
 
+def test_one_process_and_two_write_the_same_report(run: Run) -> None:
+    """The module's run builds its sections in two processes (``--jobs`` 2, the default); one
+    process writes the same figures.json and HTML, but for the time it was made, and the same tables."""
+    one = run.out.parent / "one-process"
+    invoke("--data-dir", str(run.out.parent / "data"), "assess", "--area", "newport", "--period",
+           "2024-07..2025-06", "--out", str(one), "--jobs", "1", "--no-pdf")  # fmt: skip
+
+    def timeless(path: Path) -> str:
+        text = path.read_text("utf-8")
+        text = re.sub(r'"generated_at": *"[^"]*"', "", text)
+        return re.sub(r"\d\d [A-Za-z]+ \d{4} \d\d:\d\d UTC", "", text)
+
+    for name in ("figures.json", "assessment.html"):
+        assert timeless(one / name) == timeless(run.out / name), name
+    for sub in ("tables", "maps"):
+        written = sorted(p.name for p in (run.out / sub).iterdir())
+        assert written == sorted(p.name for p in (one / sub).iterdir())
+    # The CSV tables keep full precision, where two runs in one process can already differ in the
+    # last bit (numpy's SIMD sums depend on how an array is aligned in memory): equal to 1e-12.
+    for name in sorted(p.name for p in (run.out / "tables").iterdir()):
+        a, b = pd.read_csv(one / "tables" / name), pd.read_csv(run.out / "tables" / name)
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12, atol=0, obj=name)
+
+
 def test_totals_equal_an_independent_count_of_the_raw_files(by_id: dict, raw) -> None:  # noqa: ANN001
     now = area_counts(raw, NEWPORT, *PERIOD)
     before = area_counts(raw, NEWPORT, *PREVIOUS)

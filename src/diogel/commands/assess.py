@@ -74,7 +74,11 @@ def assess(
         bool, typer.Option("--portal/--no-portal", help="Read the portal's targets and PACT meetings.")
     ] = True,
     jobs: Annotated[
-        int, typer.Option(help="Worker processes when several areas are assessed (each area's own folder).")
+        int,
+        typer.Option(
+            help="Worker processes when several areas are assessed (each area's own folder); "
+            "for one area, 2 or more also builds its sections in two processes, 1 in one."
+        ),
     ] = 2,
     language: Annotated[
         str,
@@ -139,15 +143,17 @@ def _run(ctx: typer.Context, area: list[str], period: str, out_dir: Path, option
     opener = functools.partial(open_read_only, ctx.obj.warehouse, ctx.obj.data_dir)
     try:
         with opener() as wh:
-            from diogel.report.batch import GROUPS, expand_areas
+            from diogel.report.batch import GROUPS, area_sizes, expand_areas
 
             if len(area) == 1 and area[0].strip().casefold() not in GROUPS:
                 with progress("assessment") as update:
-                    result = run_assessment(wh, area[0], period, out_dir, options, progress=update)
+                    result = run_assessment(wh, area[0], period, out_dir, options, progress=update,
+                                            workers=min(jobs, 2))  # fmt: skip
                 print_result(result)
                 return
             areas = expand_areas(wh, area)
-        many(opener, areas, period, out_dir, options, jobs)
+            sizes = area_sizes(wh, areas)
+        many(opener, areas, period, out_dir, options, jobs, sizes)
     except DiogelError as exc:
         fail(exc)
     except (OSError, ValueError) as exc:  # e.g. an unreadable scoring YAML or an unwritable --out
@@ -166,7 +172,9 @@ def open_read_only(url: str | None, data_dir: Path | None):  # noqa: ANN201
     return Warehouse(url, data_dir, read_only=True, on_wait=_say_waiting)
 
 
-def many(opener, areas: list, period: str, out_dir: Path, options, jobs: int) -> None:  # noqa: ANN001
+def many(
+    opener, areas: list, period: str, out_dir: Path, options, jobs: int, sizes: dict | None = None
+) -> None:  # noqa: ANN001
     """Assess ``areas`` in ``jobs`` worker processes; one line on stderr per area as it starts and ends."""
     from diogel.report.batch import run_many
 
@@ -194,7 +202,7 @@ def many(opener, areas: list, period: str, out_dir: Path, options, jobs: int) ->
             bar.update(task, completed=run.done, total=run.total, step=run.step[:40])
 
     with bar:
-        runs = run_many(opener, areas, period, out_dir, options, jobs=jobs, on_event=on_event)
+        runs = run_many(opener, areas, period, out_dir, options, jobs=jobs, on_event=on_event, sizes=sizes)
     written = [r for r in runs if r.status == "done"]
     out.print(
         f"[bold]strategic assessments[/bold]: {len(written)} of {len(runs)} areas written, "

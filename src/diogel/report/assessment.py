@@ -25,8 +25,10 @@ from diogel.errors import DiogelError
 from diogel.report.context import AssessOptions, Context, SectionOutput
 from diogel.report.figures import FigureRegistry, plain
 from diogel.report.gather import AreaData, Period, gather, parse_period
+from diogel.report.gc_policy import frozen_heap
 from diogel.report.i18n import HTML_LANG, _, generated_words, language, ward_names
 from diogel.report.render import bilingual, environment, external_references, render_report, write_pdf
+from diogel.report.section_pool import build_sections
 
 if TYPE_CHECKING:
     from diogel.warehouse.protocol import Warehouse
@@ -63,13 +65,15 @@ def run_assessment(
     out_dir: str | Path,
     options: AssessOptions | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> AssessmentResult:
     """Assess ``area`` (a CSP or local authority code or name) over ``period`` (``YYYY-MM..YYYY-MM``).
 
+    ``workers=2`` builds the sections in this process and a forked helper
+    (:mod:`diogel.report.section_pool`); the report is the same either way.
     Raises DiogelError with one line for anything the user can fix (unknown area, data missing).
     """
-    from diogel.report.sections import build_order, sections
-    from diogel.report.sections.partner import read_partner
+    from diogel.report.sections import sections
 
     started = time.monotonic()
     options = options or AssessOptions()
@@ -86,6 +90,20 @@ def run_assessment(
     steps.tick("reading the warehouse")
     data = gather(wh, area, period, progress=steps.tick, extra_pact=options.pact_from_portal)
     steps.done += 1
+    # The bundle and the caches a worker keeps between areas are long-lived: out of the
+    # collector's way while the sections and the PDF allocate (see gc_policy).
+    with frozen_heap():
+        result = _build_and_write(wh, data, out, options, languages, registered, steps, workers)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _build_and_write(wh: Warehouse, data: AreaData, out: Path, options: AssessOptions, languages: list[str],
+                     registered: list, steps: _Steps, workers: int) -> AssessmentResult:  # fmt: skip
+    """Every section in each language, then assessment.html, figures.json and (optionally) the PDF."""
+    from diogel.report.sections import build_order
+    from diogel.report.sections.partner import read_partner
+
     parts: list[str] = []
     for lang in languages:
         # Each language is built from the same gathered data with the same seed, so the numbers of
@@ -93,11 +111,7 @@ def run_assessment(
         with language(lang), ward_names(_welsh_wards(data)):
             figures = FigureRegistry(data.inputs, out)
             ctx = Context(data=data, figures=figures, options=options, out_dir=out, env=environment(), warehouse=wh, partner=read_partner(wh, data, options))  # fmt: skip
-            for section in build_order(registered):
-                steps.tick(section.title)
-                figures.section = section.id
-                ctx.results[section.id] = section.build(ctx)
-                steps.done += 1
+            build_sections(ctx, build_order(registered), steps.tick, steps.advance, workers)
             built: list[tuple] = [(s, ctx.results[s.id]) for s in registered]
             parts.append(_document(ctx, data, [_view(s, o) for s, o in built], lang, options.language))
     steps.tick("writing the report")
@@ -129,7 +143,7 @@ def run_assessment(
         period=data.period.label,
         previous_available=data.previous_available,
         pages=pages,
-        seconds=time.monotonic() - started,
+        seconds=0.0,
         section_ids=[s.id for s in registered],
         n_figures=len(figures.figures),
     )
@@ -153,6 +167,9 @@ class _Steps:
     def tick(self, label: str) -> None:
         if self.progress:
             self.progress(self.done, self.total, label)
+
+    def advance(self) -> None:
+        self.done += 1
 
 
 def _output_folder(out: Path) -> Path:

@@ -143,6 +143,11 @@ class Text(str):
         self.msgid, self.values = msgid, values
         return self
 
+    def __reduce__(self) -> tuple:
+        # Pickled as the text and its attributes, whatever a subclass's __new__ takes (a section's
+        # output crosses processes: see diogel.report.section_pool).
+        return (_rebuilt_text, (type(self), str(self), dict(self.__dict__)))
+
     def in_(self, lang: str) -> str:
         text = catalogue(lang).ugettext(self.msgid) if lang != "en" else self.msgid
         return text.format(**{k: _plain(v, lang) for k, v in self.values.items()}) if self.values else text
@@ -150,6 +155,12 @@ class Text(str):
     def here(self) -> str:
         """The text in the current report language."""
         return self.in_(_current.get())
+
+
+def _rebuilt_text(cls: type[Text], text: str, state: dict) -> Text:
+    self = str.__new__(cls, text)
+    self.__dict__.update(state)
+    return self
 
 
 class Term(str):
