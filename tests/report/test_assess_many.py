@@ -7,11 +7,13 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from diogel import data
 from diogel.cli import app
-from diogel.report.batch import GROUPS, area_folder, expand_areas
+from diogel.report.batch import GROUPS, area_folder, area_sizes, expand_areas
 from diogel.warehouse.core import Warehouse
 from diogel.warehouse.reference import demo_police_archive, load_reference
 
@@ -37,6 +39,16 @@ def test_all_wales_is_the_22_welsh_local_authorities_and_areas_are_resolved_once
     assert csps and all(level == "csp" and code.startswith("W14") for level, code, _ in csps)
     assert [code for _, code, _ in again] == ["W06000022", "W06000020"]
     assert set(GROUPS) == {"all-wales", "all-wales-csp"}
+
+
+def test_area_sizes_count_each_areas_2021_lsoas_as_the_lookup_file_does(data_dir: Path) -> None:
+    lookup = pd.read_csv(data.path("reference", "wales", "lookup_lsoa21_ward24_ltla24.csv.gz"), dtype=str)
+    expected = lookup.groupby("ltla24_code")["lsoa21_code"].nunique()
+    with Warehouse(None, data_dir) as wh:
+        las = expand_areas(wh, ["all-wales"])
+        sizes = area_sizes(wh, las)
+    assert sizes == {code: int(expected[code]) for _, code, _ in las}
+    assert sizes["W06000015"] == max(sizes.values())  # Cardiff, handed out first by run_many
 
 
 @pytest.mark.slow

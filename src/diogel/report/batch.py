@@ -34,7 +34,7 @@ from diogel.errors import DiogelError
 if TYPE_CHECKING:
     from diogel.warehouse.protocol import Warehouse
 
-__all__ = ["GROUPS", "AreaRun", "area_folder", "expand_areas", "run_many", "write_index"]
+__all__ = ["GROUPS", "AreaRun", "area_folder", "area_sizes", "expand_areas", "run_many", "write_index"]
 
 GROUPS = {
     "all-wales": ("la", "W06", "the 22 Welsh local authorities"),
@@ -107,6 +107,15 @@ def expand_areas(wh: Warehouse, areas: Sequence[str]) -> list[tuple[str, str, st
     return list(found.values())
 
 
+def area_sizes(wh: Warehouse, areas: Sequence[tuple[str, str, str]]) -> dict[str, int]:
+    """Code -> number of 2021 LSOAs of each area of :func:`expand_areas`, its assessment's rough cost."""
+    from diogel.report.gather import membership_frame
+
+    m = membership_frame(wh)
+    m = m[m["lsoa_vintage"] == 2021]
+    return {code: int(m.loc[m[f"{level}_code"] == code, "lsoa_code"].nunique()) for level, code, _ in areas}
+
+
 # -- the worker processes ----------------------------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}
@@ -160,13 +169,16 @@ def run_many(
     options: Any,
     jobs: int = 2,
     on_event: Callable[[AreaRun], None] | None = None,
+    sizes: dict[str, int] | None = None,
 ) -> list[AreaRun]:
     """Assess every area of ``areas`` in ``jobs`` worker processes; write ``out_dir/index.html``.
 
     ``opener`` (picklable: a module-level function or a :func:`functools.partial` of one) opens the
     warehouse in a worker, read-only. ``on_event`` is called in this process whenever an area moves
     on a step, starts or ends. An area that fails does not stop the others; its one-line error is
-    in its :class:`AreaRun` and on the index page.
+    in its :class:`AreaRun` and on the index page. ``sizes`` (code -> LSOAs, :func:`area_sizes`)
+    hands the largest areas out first, so the run does not end with one worker finishing a large
+    area while the others wait; the index keeps the order of ``areas``.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -201,9 +213,9 @@ def run_many(
             initializer=_worker_init,
             initargs=(opener, events),
         ) as pool:
+            queued = sorted(runs.values(), key=lambda r: -(sizes or {}).get(r.code, 0))  # stable
             futures: dict[Future, AreaRun] = {
-                pool.submit(_assess_one, r.code, period, str(out_dir / r.folder), options): r
-                for r in runs.values()
+                pool.submit(_assess_one, r.code, period, str(out_dir / r.folder), options): r for r in queued
             }
             for future in as_completed(futures):
                 run = futures[future]
