@@ -83,7 +83,9 @@ def demo(ctx: typer.Context) -> None:
                                     language="both")  # fmt: skip
             with progress("assessment") as update:
                 # In Welsh and English, one document, Welsh first (the Welsh Language Standards).
-                result = run_assessment(wh, DEMO_AREA, DEMO_PERIOD, target, options, progress=update)
+                result = run_assessment(
+                    wh, DEMO_AREA, DEMO_PERIOD, target, options, progress=update, workers=2
+                )
             print_result(result)
             out.print(
                 f"open {escape(str(result.html.resolve()))} in a browser (it works offline); "
