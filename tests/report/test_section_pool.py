@@ -44,6 +44,8 @@ def _section(id_: str, order: int, needs: tuple[str, ...] = (), work: float = 0.
             raise RuntimeError(f"{id_} cannot be built")
         if how.get("die_in_helper") and in_helper:
             os._exit(3)
+        if how.get("hang_in_helper") and in_helper:
+            time.sleep(3600)
         if work:
             time.sleep(work)  # long enough that the other process takes the next section meanwhile
         total = sum(ctx.results[n].values["total"] for n in needs if n != "*") + order
@@ -129,6 +131,20 @@ def test_a_failing_helper_changes_nothing(tmp_path: Path, which: str, what: str)
     mark.unlink(missing_ok=True)
     one, _ = _build(tmp_path, order, 1)
     _same(one, two)
+
+
+def test_a_stuck_helper_is_killed_and_its_section_built_here(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import diogel.report.section_pool as pool
+
+    monkeypatch.setattr(pool, "STALL_SECONDS", 1.0)
+    mark = tmp_path / "helper-took-one"
+    order = _report(tmp_path, which="all", what="hang_in_helper", mark=str(mark))
+    started = time.monotonic()
+    two, built_here = _build(tmp_path, order, 2)
+    assert mark.exists() and time.monotonic() - started < 30
+    assert sorted(built_here) == sorted(s.title for s in order)
+    mark.unlink()
+    _same(_build(tmp_path, order, 1)[0], two)
 
 
 def test_a_section_that_fails_everywhere_raises_its_own_error(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ import multiprocessing as mp
 import queue
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["build_sections"]
 
 _FREE, _HERE, _HELPER = 0, 1, 2
+# Longer than any one section takes (the slowest, at 9,999 permutations over a large English CSP,
+# takes well under a minute); only a helper that has stopped making progress waits this long.
+STALL_SECONDS = 600.0
 
 
 def build_sections(
@@ -137,7 +141,11 @@ class _Helper:
         # The helper must never run a destructor of this process's objects (a DuckDB result's would
         # need a lock some thread of this process may hold at the fork): frozen objects are never
         # collected there. Copy-on-write pages stay shared as a bonus.
-        with frozen_heap():
+        with frozen_heap(), warnings.catch_warnings():
+            # Python 3.12+ warns of fork in a threaded process: the helper never touches what another
+            # thread of this one may hold (the warehouse, the console; logging resets its locks at a
+            # fork), and a helper that is stuck all the same is killed (STALL_SECONDS).
+            warnings.simplefilter("ignore", DeprecationWarning)
             self.process.start()
         there.close()
         self.conn = here
@@ -162,9 +170,14 @@ class _Helper:
         """Take the helper's delivered sections into ``ctx`` (waiting for one message if ``block``)."""
         while not self.ended:
             try:
-                message = self.inbox.get(timeout=None) if block else self.inbox.get_nowait()
+                message = self.inbox.get(timeout=STALL_SECONDS) if block else self.inbox.get_nowait()
             except queue.Empty:
-                return
+                if not block:
+                    return
+                # Nothing from the helper for that long: taken as stuck (a lock held by another thread
+                # at the fork, say). Its sections are built here; the receiver reads the end.
+                self.process.kill()
+                continue
             block = False
             if message[0] == "built":
                 _, i, output, figures = message
