@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["build_sections"]
 
 _FREE, _HERE, _HELPER = 0, 1, 2
-# Longer than any one section takes (the slowest, at 9,999 permutations over a large English CSP,
-# takes well under a minute); only a helper that has stopped making progress waits this long.
+# Far longer than a section takes (at most a few seconds each for the Welsh areas measured, at 999
+# permutations); a helper silent this long has stopped making progress, and is replaced by this process.
 STALL_SECONDS = 600.0
 
 
