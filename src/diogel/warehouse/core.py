@@ -282,8 +282,10 @@ class Warehouse:
                     continue
                 seq += 1
                 known.add(admitted.file_id)
+                if batch.other_group(prep):  # (native route: one INSERT per staged group)
+                    self._commit_batch(kind, run_id, batch)
                 batch.add(prep, seq)
-                if batch.rows >= batch_rows or len(batch.files) >= batch_files:
+                if batch.full(batch_rows, batch_files):
                     self._commit_batch(kind, run_id, batch)
             self._commit_batch(kind, run_id, batch)
 
@@ -343,14 +345,13 @@ class Warehouse:
 
     def _write_files(self, kind: SourceKind, run_id: str, files: list[tuple[Prepared, int]]) -> None:
         """Append the files' rows, quarantine and slices, then (last) their registry rows."""
-        rows, quarantine, slices, registry, events = [], [], [], [], []
+        rows, quarantine, slices, registry, events, staged = [], [], [], [], [], []
         for prep, seq in files:
             events.extend({**e, "run_id": run_id} for e in prep.events)
             item, parsed, file_id = prep.item, prep.parsed, prep.file_id
             assert parsed is not None and file_id is not None
             if isinstance(parsed, StagedFile):
-                assert self._native is not None
-                self._native.insert(parsed, file_id, run_id)  # in this transaction, straight from staging
+                staged.append((parsed, file_id))
             else:
                 n = parsed.rows.num_rows
                 rows.append(
@@ -395,6 +396,9 @@ class Warehouse:
                     "committed_at": _now(),
                 }
             )
+        if staged:
+            assert self._native is not None
+            self._native.insert(staged, run_id)  # in this transaction, straight from staging
         if rows:
             self.backend.append(kind.table, _concat(rows))
         if quarantine:
