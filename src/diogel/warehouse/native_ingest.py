@@ -56,15 +56,17 @@ GROUP_FILES = 128
 
 
 def enabled() -> bool:
-    """True only with ``DIOGEL_NATIVE_INGEST=1``.
+    """True unless ``DIOGEL_NATIVE_INGEST=0`` (which sends every file the Arrow route's way).
 
-    Off by default: measured in one run of ``benchmarks/ingest_national.py --months 12
-    --compare-arrow`` (RESULTS.md, 2026-12-07 01:32) this route took 87.7 CPU-s against the Arrow
-    route's 73.0 on the same files: the per-file ``INSERT ... SELECT`` from the staging table into
-    the warehouse file costs more than the Arrow route's append, and the staging copy comes on top.
-    It gives the same rows (tests/test_native_ingest.py) and a lower peak in the per-file phase.
+    On by default since files are staged in groups: measured by ``benchmarks/ingest_national.py
+    --months 12`` (516 files, 6.7 M rows; RESULTS.md, 2026-12-07, branch ingest3), alternating with
+    the Arrow route on a machine shared with one other busy process, this route took 41.5 CPU-s
+    against 62.6 (-34%), its DuckDB file was 357 MiB against 552 and its peak RSS 1.6 GB against
+    2.7. Staged one file at a time (one ``INSERT`` per file) it had been slower than the Arrow
+    route (87.7 CPU-s against 73.0, RESULTS.md 2026-12-07 01:32). It gives the same rows
+    (tests/test_native_ingest.py, tests/test_native_groups.py).
     """
-    return os.environ.get("DIOGEL_NATIVE_INGEST", "0") == "1"
+    return os.environ.get("DIOGEL_NATIVE_INGEST", "1") != "0"
 
 
 def spec(kind: registry.SourceKind) -> rules.NativeSpec | None:
