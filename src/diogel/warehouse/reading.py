@@ -91,7 +91,8 @@ class Preparer:
         out: list[list[source_files.InputFile]] = []
         size = 0
         for item in inputs:
-            n = _size(item.path) if item.member is None else None
+            plain = item.member is None and item.path.suffix.lower() == ".csv"
+            n = _size(item.path) if plain else None
             if (
                 n is None
                 or not out
@@ -99,7 +100,7 @@ class Preparer:
                 or len(out[-1]) >= native_ingest.GROUP_FILES
             ):
                 out.append([item])
-                size = n or native_ingest.GROUP_BYTES  # (a member or unreadable file is a group alone)
+                size = n or native_ingest.GROUP_BYTES  # (a member, .gz or unreadable file: a group alone)
             else:
                 out[-1].append(item)
                 size += n
