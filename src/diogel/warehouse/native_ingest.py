@@ -58,12 +58,14 @@ GROUP_FILES = 128
 def enabled() -> bool:
     """True unless ``DIOGEL_NATIVE_INGEST=0`` (which sends every file the Arrow route's way).
 
-    On by default since files are staged in groups: measured by ``benchmarks/ingest_national.py
-    --months 12`` (516 files, 6.7 M rows; RESULTS.md, 2026-12-07, branch ingest3), alternating with
-    the Arrow route on a machine shared with one other busy process, this route took 41.5 CPU-s
-    against 62.6 (-34%), its DuckDB file was 357 MiB against 552 and its peak RSS 1.6 GB against
-    2.7. Staged one file at a time (one ``INSERT`` per file) it had been slower than the Arrow
-    route (87.7 CPU-s against 73.0, RESULTS.md 2026-12-07 01:32). It gives the same rows
+    On by default since files are staged in groups. Measured by ``benchmarks/ingest_national.py
+    --months 12`` (516 files, 6.7 M rows; RESULTS.md, 2026-12-07 10:54 to 11:02, branch ingest3) on
+    a machine shared with other busy processes, so in CPU-seconds: 41.3 to 41.9 CPU-s against 60.4
+    and 64.9 for the code before (alternate runs), and 56.2 for the Arrow route on every file in
+    the same run (``--compare-arrow``); its DuckDB file was 336 to 340 MiB against 551 to 552, its
+    peak RSS 1.5 to 1.6 GiB against 2.3 to 2.4, and the checkpoint at close 0.2 s against 8 to 13 s.
+    Staged one file at a time (one ``INSERT`` per file) it had been slower than the Arrow route
+    (87.7 CPU-s against 73.0, RESULTS.md 2026-12-07 01:32). It gives the same rows
     (tests/test_native_ingest.py, tests/test_native_groups.py).
     """
     return os.environ.get("DIOGEL_NATIVE_INGEST", "1") != "0"
