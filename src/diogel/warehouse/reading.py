@@ -176,7 +176,8 @@ class Batch:
 
     Files staged by the DuckDB-native route are written one group at a time (one ``INSERT`` of a
     whole group, see :mod:`~diogel.warehouse.native_ingest`): a batch holding a group's files is
-    full when a file of the next group comes (a group is about :data:`BATCH_ROWS` rows).
+    full when a file of the next group comes (a group is about 430,000 police.uk rows: see
+    :data:`~diogel.warehouse.native_ingest.GROUP_BYTES`).
     """
 
     def __init__(self) -> None:
