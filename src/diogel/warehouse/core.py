@@ -249,6 +249,8 @@ class Warehouse:
         batch_rows, batch_files = (BATCH_ROWS, BATCH_FILES) if kind.parallel_read else (0, 1)
         with ReadAhead(inputs, prepare) as ahead:
             for i, future in enumerate(ahead):
+                if batch.group is not None and i in ahead.starts:  # (native route: the group read
+                    self._commit_batch(kind, run_id, batch)  # before goes in while this one is staged)
                 item = inputs[i]
                 if progress:
                     progress(i, len(inputs), item.label)

@@ -9,6 +9,7 @@ DuckDB-native route the thread works a group of files at a time (see
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -137,6 +138,7 @@ class ReadAhead:
     def __init__(self, inputs: list[source_files.InputFile], prepare: Preparer):
         self.inputs, self.prepare = inputs, prepare
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diogel-read")
+        self.starts: set[int] = set()  # the index of each group's first file, once iterating
 
     def __enter__(self) -> ReadAhead:
         return self
@@ -146,7 +148,9 @@ class ReadAhead:
 
     def __iter__(self) -> Iterator[Future[Prepared]]:
         queue: deque[list[Future[Prepared]]] = deque()
-        rest = iter(self.prepare.groups(self.inputs))
+        groups = self.prepare.groups(self.inputs)
+        self.starts = set(itertools.accumulate((len(g) for g in groups[:-1]), initial=0))
+        rest = iter(groups)
 
         def submit() -> None:
             items = next(rest, None)
