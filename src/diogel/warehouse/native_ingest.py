@@ -141,6 +141,11 @@ class NativeRoute:
                 f"({code} <> '' AND left({code}, 3) IN ({nations}) "
                 f"AND {code} NOT IN (SELECT code FROM {STAGE}.known_lsoa))"
             )
+        # Two statements run at once, the read-ahead thread's staging and the writer's insert: each
+        # gets half of DuckDB's threads (on 2 cores: 30.1 CPU-s and 17.2 s for the national
+        # benchmark's 516 files, against 38.1 CPU-s and 19.7 s with both statements on 2 threads).
+        self.threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+        con.execute(f"SET threads = {max(1, self.threads // 2)}")
 
     # -- read-ahead thread -------------------------------------------------------------------------
     def prefetch(self, found: list[tuple[files.InputFile, bytes]]) -> None:
@@ -314,6 +319,7 @@ class NativeRoute:
         self.ready.clear()
         self.judged.clear()
         self.cursor.close()
+        self.con.execute(f"SET threads = {self.threads}")
         self.con.execute(f"DETACH DATABASE IF EXISTS {STAGE}")
 
 
