@@ -59,13 +59,13 @@ def enabled() -> bool:
     """True unless ``DIOGEL_NATIVE_INGEST=0`` (which sends every file the Arrow route's way).
 
     On by default since files are staged in groups. Measured by ``benchmarks/ingest_national.py
-    --months 12`` (516 files, 6.7 M rows; RESULTS.md, 2026-12-07 10:54 to 11:02, branch ingest3) on
-    a machine shared with other busy processes, so in CPU-seconds: 41.3 to 41.9 CPU-s against 60.4
-    and 64.9 for the code before (alternate runs), and 56.2 for the Arrow route on every file in
-    the same run (``--compare-arrow``); its DuckDB file was 336 to 340 MiB against 551 to 552, its
-    peak RSS 1.5 to 1.6 GiB against 2.3 to 2.4, and the checkpoint at close 0.2 s against 8 to 13 s.
-    Staged one file at a time (one ``INSERT`` per file) it had been slower than the Arrow route
-    (87.7 CPU-s against 73.0, RESULTS.md 2026-12-07 01:32). It gives the same rows
+    --months 12`` (516 files, 6.7 M rows; RESULTS.md, 2026-12-07 10:54 to 11:21, branch ingest3),
+    alternating with the code before (the Arrow route): on a quiet 2-core machine 16.7 s and
+    29.2 CPU-s, ratio to DuckDB's bare load 0.497, against 36.3 s, 51.7 CPU-s and 0.237 before;
+    DuckDB file 340 MiB against 548, peak RSS 1.3 GiB against 2.4. Under load, 30.9 CPU-s (41.3
+    to 41.9 before each statement got half the threads) against 50.6 to 64.9. Staged
+    one file at a time (one ``INSERT`` per file) it had been slower than the Arrow route (87.7
+    CPU-s against 73.0, RESULTS.md 2026-12-07 01:32). It gives the same rows
     (tests/test_native_ingest.py, tests/test_native_groups.py).
     """
     return os.environ.get("DIOGEL_NATIVE_INGEST", "1") != "0"
