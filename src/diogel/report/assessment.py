@@ -89,7 +89,7 @@ def run_assessment(
 
     steps.tick("reading the warehouse")
     data = gather(wh, area, period, progress=steps.tick, extra_pact=options.pact_from_portal)
-    steps.done += 1
+    steps.advance()
     # The bundle and the caches a worker keeps between areas are long-lived: out of the
     # collector's way while the sections and the PDF allocate (see gc_policy).
     with frozen_heap():
@@ -123,13 +123,13 @@ def _build_and_write(wh: Warehouse, data: AreaData, out: Path, options: AssessOp
     html_path.write_text(html, encoding="utf-8")
     figures_path = out / "figures.json"
     figures_path.write_text(_dump(_figures_json(data, figures, options)) + "\n", "utf-8")
-    steps.done += 1
+    steps.advance()
     pdf_path, pages = None, None
     if options.pdf:
         steps.tick("printing the PDF")
         pdf_path = out / "assessment.pdf"
         pages = write_pdf(html, pdf_path)
-        steps.done += 1
+        steps.advance()
     steps.tick("")
     return AssessmentResult(
         out_dir=out,
