@@ -25,6 +25,7 @@ Usage::
     python benchmarks/ingest_national.py                 # 43 forces x 36 months x ~13,000 rows
     python benchmarks/ingest_national.py --months 12     # a smaller documented scale
     python benchmarks/ingest_national.py --smoke         # 2 forces x 2 months, ~2,000 rows, seconds
+    python benchmarks/ingest_national.py --rounds 3      # three rounds, the median ratio (a drifting VM)
 
 The tree is kept in ``--work`` (default ``benchmarks/work``, git-ignored) with a manifest and reused
 when complete; the two warehouses are deleted after measuring unless ``--keep``. A full run appends
@@ -61,7 +62,7 @@ START_MONTH = "2022-07"
 REPEAT_SHARE = 0.004  # of all rows; about what police.uk street files show
 CROSS_MONTH_SHARE = 0.5  # of the repeats; the rest repeat an earlier row of the same file
 GOAL_RATIO = 0.5
-GOAL_PEAK_BYTES = 4 * 10**9  # "4 GB" read strictly as 4e9 bytes (3,815 MiB)
+GOAL_PEAK_BYTES = 2 * 10**9  # issue 16's "2 GB", read strictly as 2e9 bytes (1,907 MiB)
 SECTION = "## Ingest: national police.uk street tree (`benchmarks/ingest_national.py`)"
 
 HEADER = (
@@ -458,15 +459,25 @@ def mib(n: float) -> str:
     return f"{n / 1024**2:,.0f} MiB"
 
 
-def report(manifest: dict, d: dict, b: dict, info: dict, smoke: bool) -> tuple[str, bool, list[str]]:
-    """Markdown entry, whether the goal is met, and the failed accounting checks."""
+def report(
+    manifest: dict, rounds: list[tuple[dict, dict]], info: dict, smoke: bool
+) -> tuple[str, bool, list[str]]:
+    """Markdown entry, whether the goal is met, and the failed accounting checks.
+
+    ``rounds``: (diogel, DuckDB) results of each round. The goal is judged on the median round's
+    ratio and on the highest diogel peak of any round; the table and the split show that round.
+    """
     t = manifest["totals"]
     p = manifest["params"]
+    ratios = [(x["rows_read"] / x["seconds"]) / (y["rows_read"] / y["seconds"]) for x, y in rounds]
+    middle = sorted(range(len(rounds)), key=lambda i: ratios[i])[len(rounds) // 2]
+    d, b = rounds[middle]
     d_rate = d["rows_read"] / d["seconds"]
     b_rate = b["rows_read"] / b["seconds"]
-    ratio = d_rate / b_rate
+    ratio = ratios[middle]
     ratio_ok = ratio >= GOAL_RATIO
-    mem_ok = d["peak_rss_bytes"] < GOAL_PEAK_BYTES
+    peak = max(x["peak_rss_bytes"] for x, _ in rounds)
+    mem_ok = peak < GOAL_PEAK_BYTES
     checks = {
         "diogel rows read = rows written": d["rows_read"] == t["rows"],
         "DuckDB rows = rows written": b["rows_read"] == t["rows"],
@@ -476,6 +487,8 @@ def report(manifest: dict, d: dict, b: dict, info: dict, smoke: bool) -> tuple[s
         "rows read = loaded + duplicates + quarantined": d["rows_read"]
         == d["loaded"] + d["duplicates"] + d["quarantined"],
     }
+    counted = [(x["rows_read"], x["loaded"], x["duplicates"], y["rows_read"]) for x, y in rounds]
+    checks["every round counts the same rows"] = len(set(counted)) == 1
     failed = [k for k, ok in checks.items() if not ok]
     scale = "SMOKE (tiny tree, not a measurement)" if smoke else (
         "full default scale" if (p["forces"], p["months"]) == (43, 36) else
@@ -500,7 +513,17 @@ def report(manifest: dict, d: dict, b: dict, info: dict, smoke: bool) -> tuple[s
         f"| DuckDB bare `CREATE TABLE t AS SELECT * FROM read_csv(...)` | {b['seconds']:,.1f} | {b_rate:,.0f} | "
         f"{mib(b['peak_rss_bytes'])} | {mib(b['db_bytes'])} |",
         "",
-        f"- Ratio diogel/DuckDB (rows/s over rows/s): **{ratio:.3f}**",
+        f"- Ratio diogel/DuckDB (rows/s over rows/s): **{ratio:.3f}**"
+        + (
+            ""
+            if len(rounds) == 1
+            else f" (the median of {len(rounds)} rounds, alternating which load goes first: "
+            + ", ".join(
+                f"{r:.3f} ({x['seconds']:.1f} s / {y['seconds']:.1f} s)"
+                for r, (x, y) in zip(ratios, rounds, strict=True)
+            )
+            + f"; diogel peak RSS in each {', '.join(mib(x['peak_rss_bytes']) for x, _ in rounds)})"
+        ),
         f"- diogel time split: open and list {ph['open_and_list']:.1f} s; per-file read, validate, insert "
         f"{ph['per_file_read_validate_insert']:.1f} s ({ph['per_file_read_validate_insert'] / max(t['files'], 1) * 1000:.0f} "
         f"ms/file); end-of-run accounting {ph['accounting']:.1f} s; close {ph['close']:.1f} s",
@@ -517,7 +540,7 @@ def report(manifest: dict, d: dict, b: dict, info: dict, smoke: bool) -> tuple[s
         ),
         f"- diogel accounting: read {d['rows_read']:,} = loaded {d['loaded']:,} + duplicates {d['duplicates']:,} "
         f"+ quarantined {d['quarantined']:,}",
-        f"- Goal (ratio >= {GOAL_RATIO} and diogel peak memory < 4 GB = {mib(GOAL_PEAK_BYTES)}, on a 2-core 24 GB "
+        f"- Goal (ratio >= {GOAL_RATIO} and diogel peak memory < 2 GB = {mib(GOAL_PEAK_BYTES)} in every round, on a 2-core 24 GB "
         f"machine): ratio {'met' if ratio_ok else 'NOT met'}, memory {'met' if mem_ok else 'NOT met'}"
         + ("" if info["cpus"] == 2 else f" (this machine has {info['cpus']} CPUs, not 2)"),
         "- Checks: " + ("all passed" if not failed else "FAILED: " + "; ".join(failed)),
@@ -583,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
                     "smoke runs write none unless given)")  # fmt: skip
     ap.add_argument("--compare-arrow", action="store_true", help="also load with DIOGEL_NATIVE_INGEST=0 (the "
                     "Arrow route on every file) in the same run, as a third child")  # fmt: skip
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="rounds of the two loads, alternating which goes first; the goal uses the median ratio")  # fmt: skip
     ap.add_argument("--child", choices=("diogel", "duckdb"), help=argparse.SUPPRESS)
     ap.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--target", type=Path, help=argparse.SUPPRESS)
@@ -596,6 +621,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.smoke:
         args.forces, args.months, args.rows_per_file = 2, 2, 500
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if not 1 <= args.forces <= len(FORCES):
         ap.error(f"--forces must be 1..{len(FORCES)}")
     temp = None
@@ -614,13 +641,19 @@ def main(argv: list[str] | None = None) -> int:
         for f in manifest["files"]:
             (tree / f["path"]).read_bytes()
         info = machine()
-        log("measuring diogel's validated ingest (child process)")
-        d = run_child("diogel", tree, work / "run-diogel")
-        log(f"diogel: {d['seconds']:.1f} s, peak RSS {mib(d['peak_rss_bytes'])}")
-        log("measuring DuckDB's bare read_csv load (child process)")
-        b = run_child("duckdb", tree, work / "run-duckdb")
-        log(f"duckdb: {b['seconds']:.1f} s, peak RSS {mib(b['peak_rss_bytes'])}")
-        entry, goal_met, failed = report(manifest, d, b, info, args.smoke)
+        rounds = []
+        for i in range(args.rounds):
+            # (Alternating which goes first: a machine whose speed drifts favours neither load.)
+            result = {}
+            for which in ("diogel", "duckdb") if i % 2 == 0 else ("duckdb", "diogel"):
+                log(f"round {i + 1}: measuring {which} (child process)")
+                result[which] = run_child(which, tree, work / f"run-{which}")
+                log(
+                    f"{which}: {result[which]['seconds']:.1f} s, peak RSS {mib(result[which]['peak_rss_bytes'])}"
+                )
+            rounds.append((result["diogel"], result["duckdb"]))
+        entry, goal_met, failed = report(manifest, rounds, info, args.smoke)
+        b = rounds[-1][1]
         if args.compare_arrow:
             log("measuring diogel with the Arrow route (DIOGEL_NATIVE_INGEST=0, child process)")
             os.environ["DIOGEL_NATIVE_INGEST"] = "0"
@@ -631,7 +664,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"diogel (Arrow route): {a['seconds']:.1f} s, peak RSS {mib(a['peak_rss_bytes'])}")
             entry += third_child_lines(a, b)
         print(entry)
-        print(f"GOAL {'MET' if goal_met else 'NOT MET'}: ratio >= {GOAL_RATIO} and peak memory < 4 GB")
+        print(f"GOAL {'MET' if goal_met else 'NOT MET'}: ratio >= {GOAL_RATIO} and peak memory < 2 GB")
         if results_path is not None:
             append_results(results_path, entry)
             log(f"appended to {results_path}")
