@@ -59,7 +59,7 @@ def progress(description: str):  # noqa: ANN202
     task = bar.add_task(description, total=None, item="")
     shown = False
 
-    def update(done: int, total: int, item: str) -> None:
+    def update(done: int, total: int | None, item: str) -> None:
         nonlocal shown
         if not shown and time.monotonic() - started > 1.0:
             bar.start()

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from diogel.commands._common import err, fail, out, output_language, progress
 from diogel.errors import DiogelError
+from diogel.portal import has_portal
 
 
 def assess(
@@ -129,11 +130,12 @@ def _check_inputs(ctx: typer.Context, recommendations, targets, ratings, portal_
         from diogel.analysis.priorities import load_ratings
 
         load_ratings(ratings)
-    if not portal:
+    data_dir = ctx.obj.data_dir or Path("diogel-data")
+    if not portal or not has_portal(portal_db, data_dir):
         return None
     from diogel.portal.store import read_portal
 
-    return read_portal(portal_db, ctx.obj.data_dir or Path("diogel-data"))
+    return read_portal(portal_db, data_dir)
 
 
 def _run(ctx: typer.Context, area: list[str], period: str, out_dir: Path, options, jobs: int) -> None:  # noqa: ANN001

@@ -16,11 +16,11 @@ from typing import TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from diogel.portal import DB_FILE
+
 T = TypeVar("T")
 #: The widest integer key either database can hold (SQLite INTEGER, PostgreSQL BIGINT).
 MAX_ROW_ID = 2**63 - 1
-
-DB_FILE = "portal.sqlite"
 
 
 def database_url(db: str | None, data_dir: str | Path) -> str:

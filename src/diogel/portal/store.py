@@ -15,7 +15,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from diogel.analysis.targets import Target, make_target
-from diogel.portal.db import DB_FILE, database_url, make_engine
+from diogel.portal import has_portal
+from diogel.portal.db import database_url, make_engine
 from diogel.portal.models import Meeting, MeetingPriority, MorileRating, PartnershipTarget
 
 __all__ = [
@@ -67,7 +68,7 @@ def pact_rows(meetings: list[Meeting]) -> pd.DataFrame:
 def read_portal(db: str | None, data_dir: Path | None) -> PortalRecords:
     """Read the portal's targets and meetings: ``db`` a URL, else ``portal.sqlite`` in ``data_dir``
     if it exists. A database without the tables (an older schema) gives what it has."""
-    if not db and (data_dir is None or not (Path(data_dir) / DB_FILE).exists()):
+    if not has_portal(db, data_dir):
         return PortalRecords(found=False)
     engine = make_engine(database_url(db, data_dir or Path.cwd()))
     try:

@@ -27,15 +27,17 @@ from diogel.report.figures import FigureRegistry, plain
 from diogel.report.gather import AreaData, Period, gather, parse_period
 from diogel.report.gc_policy import frozen_heap
 from diogel.report.i18n import HTML_LANG, _, generated_words, language, ward_names
+from diogel.report.preload import assessment_modules, preloaded
 from diogel.report.render import bilingual, environment, external_references, render_report, write_pdf
 from diogel.report.section_pool import build_sections
+from diogel.sources.registry import kinds
 
 if TYPE_CHECKING:
     from diogel.warehouse.protocol import Warehouse
 
 __all__ = ["AssessmentResult", "run_assessment"]
 
-Progress = Callable[[int, int, str], None]
+Progress = Callable[[int, int | None, str], None]  # (done, total or None while not known, label)
 
 
 @dataclass
@@ -73,8 +75,6 @@ def run_assessment(
     (:mod:`diogel.report.section_pool`); the report is the same either way.
     Raises DiogelError with one line for anything the user can fix (unknown area, data missing).
     """
-    from diogel.report.sections import sections
-
     started = time.monotonic()
     options = options or AssessOptions()
     if options.permutations < 1:
@@ -84,11 +84,18 @@ def run_assessment(
     if options.language not in ("en", "cy", "both"):
         raise DiogelError(f"--language {options.language}: expected en, cy or both")
     languages = ["cy", "en"] if options.language == "both" else [options.language]
-    registered = sections()
-    steps = _Steps(progress, 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0))
+    steps = _Steps(progress, None)  # (the total once the sections are imported)
 
     steps.tick("reading the warehouse")
-    data = gather(wh, area, period, progress=steps.tick, extra_pact=options.pact_from_portal)
+    # The section modules and WeasyPrint are imported in a thread during the gather (see preload);
+    # the source kinds, which the gather loads and some sections import, are loaded before it starts.
+    kinds()
+    with preloaded(assessment_modules()):
+        data = gather(wh, area, period, progress=steps.tick, extra_pact=options.pact_from_portal)
+    from diogel.report.sections import sections
+
+    registered = sections()
+    steps.total = 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0)
     steps.advance()
     # The bundle and the caches a worker keeps between areas are long-lived: out of the
     # collector's way while the sections and the PDF allocate (see gc_policy).
@@ -159,9 +166,9 @@ def _welsh_wards(data: AreaData) -> dict[str, str]:
 
 
 class _Steps:
-    """The progress callback's count of steps done, out of ``total``."""
+    """The progress callback's count of steps done, out of ``total`` (``None`` until it is known)."""
 
-    def __init__(self, progress: Progress | None, total: int) -> None:
+    def __init__(self, progress: Progress | None, total: int | None) -> None:
         self.progress, self.total, self.done = progress, total, 0
 
     def tick(self, label: str) -> None:

@@ -53,7 +53,7 @@ class AreaRun:
     status: str = "waiting"  # "waiting", "running", "done" or "failed"
     step: str = ""
     done: int = 0
-    total: int = 0
+    total: int | None = 0  # (None while the area's steps are not yet known)
     error: str = ""
     seconds: float = 0.0
     pages: int | None = None
@@ -141,7 +141,7 @@ def _assess_one(code: str, period: str, out: str, options: Any) -> dict[str, Any
 
     events = _WORKER["events"]
 
-    def progress(done: int, total: int, label: str) -> None:
+    def progress(done: int, total: int | None, label: str) -> None:
         events.put((code, done, total, label))
 
     try:
