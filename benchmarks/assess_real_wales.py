@@ -129,18 +129,23 @@ def real_wales(args: argparse.Namespace) -> int:
                        "--jobs", str(args.jobs)])  # fmt: skip
     log(f"all-wales: {cli['seconds']:.1f} s, exit {cli['exit']}")
     csp_out = work / "real-wales-csp"
-    shutil.rmtree(csp_out, ignore_errors=True)
-    log(f"one CSP, cold CLI: diogel assess --area {CSP[0]} ({CSP[1]})")
-    csp = run_command([diogel, "--data-dir", str(target), "assess", "--area", CSP[0], "--period", period,
-                       "--out", str(csp_out), "--permutations", perms, "--seed", str(args.assess_seed)])  # fmt: skip
-    log(f"CSP: {csp['seconds']:.1f} s, exit {csp['exit']}")
+    csp_runs = []
+    for i in range(max(1, args.csp_runs)):
+        # (Several cold runs: a virtual machine's speed drifts; the goal is judged on the median.)
+        shutil.rmtree(csp_out, ignore_errors=True)
+        log(f"one CSP, cold CLI ({i + 1} of {args.csp_runs}): diogel assess --area {CSP[0]} ({CSP[1]})")
+        csp_runs.append(run_command([diogel, "--data-dir", str(target), "assess", "--area", CSP[0], "--period",
+                                     period, "--out", str(csp_out), "--permutations", perms, "--seed",
+                                     str(args.assess_seed)]))  # fmt: skip
+        log(f"CSP: {csp_runs[-1]['seconds']:.1f} s, exit {csp_runs[-1]['exit']}")
+    csp = sorted(csp_runs, key=lambda r: r["seconds"])[len(csp_runs) // 2]
     folders = check_folders(cli_out)
     checks = {
         "the command exited 0": cli["exit"] == 0,
         "22 folders complete (HTML, PDF, figures.json) and index.html": folders["complete"] == 22
         and folders["index"],
         "the reference assessed 22 local authorities": ref is None or len(ref["runs"]) == 22,
-        "the CSP command exited 0": csp["exit"] == 0,
+        "the CSP command exited 0": all(r["exit"] == 0 for r in csp_runs),
     }
     failed = [k for k, ok in checks.items() if not ok]
     goal_time = cli["seconds"] < GOAL_ALL_WALES_SECONDS
@@ -173,14 +178,23 @@ def real_wales(args: argparse.Namespace) -> int:
         f"{cli['seconds']:.1f} | {cli['cpu_seconds']:.1f} | {mib(cli['peak_rss_bytes'])} | "
         f"{cli['load_before'][0]:.1f} / {cli['load_after'][0]:.1f} | < {GOAL_ALL_WALES_SECONDS:.0f} s: "
         f"{'met' if goal_time else 'NOT met'} |",
-        f"| `diogel assess --area {CSP[0]}` ({CSP[1]}: one CSP, a cold CLI process, HTML + PDF + figures.json) | "
+        f"| `diogel assess --area {CSP[0]}` ({CSP[1]}: one CSP, a cold CLI process, HTML + PDF + figures.json"
+        f"{'' if len(csp_runs) == 1 else f'; the median of {len(csp_runs)} runs'}) | "
         f"{csp['seconds']:.1f} | {csp['cpu_seconds']:.1f} | {mib(csp['peak_rss_bytes'])} | "
         f"{csp['load_before'][0]:.1f} / {csp['load_after'][0]:.1f} | < {GOAL_CSP_CLI_SECONDS:.0f} s: "
         f"{'met' if csp['seconds'] < GOAL_CSP_CLI_SECONDS else 'NOT met'} (CPU-s "
         f"{'met' if csp['cpu_seconds'] < GOAL_CSP_CLI_SECONDS else 'NOT met'}) |",
         "",
+        *(
+            [
+                "- The one-CSP command's cold runs, in order: "
+                + ", ".join(f"{r['seconds']:.1f} s ({r['cpu_seconds']:.1f} CPU-s)" for r in csp_runs)
+            ]
+            if len(csp_runs) > 1
+            else []
+        ),  # fmt: skip
         f"- Peak RSS (largest process of each run) under {mib(GOAL_PEAK_RSS_BYTES)}: "
-        f"{'met' if max(r['peak_rss_bytes'] for r in runs) < GOAL_PEAK_RSS_BYTES else 'NOT met'}",
+        f"{'met' if max(r['peak_rss_bytes'] for r in [*runs, *csp_runs]) < GOAL_PEAK_RSS_BYTES else 'NOT met'}",
         (
             f"- Ratio one command / reference (wall): **{cli['seconds'] / ref['seconds']:.2f}**; CPU-s: "
             f"{cli['cpu_seconds'] / ref['cpu_seconds']:.2f}"
