@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 def counted(wh: Warehouse, kind: str | SourceKind) -> ibis.Table:
     """Rows that count under the rules above; for police street data, one row per crime or ASB incident."""
     kind = get(kind) if isinstance(kind, str) else kind
-    return counted_rows_of(wh, kind.table, kind.dedupe_key)
+    return counted_rows_of(wh, kind.table, kind.dedupe_key, kind.name)
 
 
 def crimes(wh: Warehouse) -> ibis.Table:
@@ -90,7 +90,7 @@ def loaded_by_file(
     kept = kept_loaded_by_file(wh, files.select("file_id", "run_id")) if kind.name == KEPT_KIND else None
     if kept is not None:  # the rules were applied when the files landed: what they dropped is kept
         return {f: kept.get(f, 0) for f in selected}
-    rows = visible(wh, kind.table)
+    rows = visible(wh, kind.table, kind.name)
     key = kind.dedupe_key
     everything = run_id is None and file_ids is None
     mine = rows if everything else rows.semi_join(files.select("file_id", "run_id"), ["file_id", "run_id"])
@@ -337,7 +337,7 @@ def counted_in_lsoas(wh, kind: str | SourceKind, lsoa_codes: list[str], end: obj
     costs a scan and a small window, not a window over every row.
     """
     kind = get(kind) if isinstance(kind, str) else kind
-    rows = visible(wh, kind.table)
+    rows = visible(wh, kind.table, kind.name)
     mine = rows.filter(rows.lsoa_code.isin(list(lsoa_codes)))
     if end is not None:
         mine = mine.filter(mine.month <= end)
