@@ -24,6 +24,9 @@ class _App(typer.Typer):
     """
 
     def __call__(self, *args: object, **kwargs: object) -> object:
+        from diogel.report.gc_policy import no_collection_at_exit
+
+        no_collection_at_exit()  # (the program's exit, not a test runner's: see gc_policy)
         try:
             return super().__call__(*args, **kwargs)
         except Exception as exc:

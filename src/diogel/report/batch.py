@@ -124,14 +124,20 @@ _WORKER: dict[str, Any] = {}
 def _worker_init(opener: Callable[[], Any], events: Any) -> None:
     import logging
 
+    from diogel.report.gc_policy import no_collection_at_exit
+
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    no_collection_at_exit()  # (a spawned worker exits through the interpreter's finalisation too)
     _WORKER["open"] = opener
     _WORKER["events"] = events
 
 
 def _warehouse() -> Any:
     if "wh" not in _WORKER:
+        import atexit
+
         _WORKER["wh"] = _WORKER["open"]()
+        atexit.register(_WORKER["wh"].close)  # (closed before the heap is frozen at exit)
     return _WORKER["wh"]
 
 
