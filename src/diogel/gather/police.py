@@ -232,7 +232,12 @@ def memo(wh, key: tuple, compute: Callable[[], object]):  # noqa: ANN001, ANN202
 
 def source_refs(wh, kind: str, expr: ibis.Table) -> list[SourceRef]:  # noqa: ANN001
     """The files (and runs) whose rows ``expr`` (with file_id and run_id) used, with their names."""
-    used = wh.execute(expr.select("file_id", "run_id").distinct())
+    return refs_of(wh, kind, wh.execute(expr.select("file_id", "run_id").distinct()))
+
+
+def refs_of(wh, kind: str, used: pd.DataFrame) -> list[SourceRef]:  # noqa: ANN001
+    """The files (and runs) of ``used`` (``file_id``, ``run_id``; repeats allowed), with their names."""
+    used = used[["file_id", "run_id"]].drop_duplicates()
     files = _source_files(wh)
     used = used.merge(files, on=["file_id", "run_id"], how="left").sort_values(["seq", "name"])
     return [SourceRef(kind, str(r.name), str(r.file_id), str(r.run_id)) for r in used.itertuples()]
@@ -342,7 +347,7 @@ def police_counts(wh, area: AreaUnits, period: Period, lookup: pd.DataFrame) -> 
     c = c_all.filter(c_all.month <= period.end.date())
     area_rows = _area_rows(wh, c, area, period)
     reporters = _reporters(wh, c, area, area_rows)
-    force_rows = _force_rows(wh, c, area, reporters)
+    force_rows, force_files = _force_rows(wh, c, area, reporters)
     months_loaded = sorted(force_rows["month"].unique())
     loaded = set(months_loaded)
     missing_now = [m for m in period.months if m not in loaded]
@@ -354,11 +359,14 @@ def police_counts(wh, area: AreaUnits, period: Period, lookup: pd.DataFrame) -> 
     previous_missing = [f"{m:%Y-%m}" for m in previous.months if m not in loaded]
     previous_available = not previous_missing
 
+    # The files of the rows in the area or reported by its forces: both reads above name them.
+    files_by_month = pd.concat([area_rows[["month", "file_id", "run_id"]], force_files], ignore_index=True)
+
     def police_refs(lo: pd.Timestamp | None, hi: pd.Timestamp) -> list[SourceRef]:
-        rows = c.filter(c.reported_by.isin(reporters) | c.lsoa_code.isin(area.codes))
+        keep = files_by_month["month"] <= hi
         if lo is not None:
-            rows = rows.filter(rows.month >= lo.date())
-        return source_refs(wh, "police-street", rows.filter(rows.month <= hi.date()))
+            keep &= files_by_month["month"] >= lo
+        return refs_of(wh, "police-street", files_by_month[keep])
 
     sources = {
         "police:period": police_refs(period.start, period.end),
@@ -415,8 +423,11 @@ def _reporters(wh, c: ibis.Table, area: AreaUnits, area_rows: pd.DataFrame) -> l
     return reporters
 
 
-def _force_rows(wh, c: ibis.Table, area: AreaUnits, reporters: list[str]) -> pd.DataFrame:  # noqa: ANN001
-    """The forces' own files by month and crime type, located or not, in the force area or not."""
+def _force_rows(
+    wh, c: ibis.Table, area: AreaUnits, reporters: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # noqa: ANN001
+    """The forces' own files by month and crime type, located or not, in the force area or not; and
+    the files those rows came from, by month (``month``, ``file_id``, ``run_id``)."""
     membership = area.membership
     # From the membership already read (evaluating the lookups' windows again in SQL took ~0.45 s).
     force_of_lsoa = ibis.memtable(
@@ -431,12 +442,15 @@ def _force_rows(wh, c: ibis.Table, area: AreaUnits, reporters: list[str]) -> pd.
             crime_type=fj.crime_type,
             located=fj.lsoa_code.notnull(),
             lsoa_force=fj.force_code,
+            file_id=fj.file_id,
+            run_id=fj.run_id,
         ).aggregate(count=fj.count())
     )
     force_rows["month"] = pd.to_datetime(force_rows["month"])
+    files = force_rows[["month", "file_id", "run_id"]].drop_duplicates()
     force_codes = {f for f, _ in area.forces}
     force_rows["in_force_area"] = force_rows["lsoa_force"].isin(force_codes)
-    return (
+    by_type = (
         force_rows.groupby(["force", "month", "crime_type", "located", "in_force_area"], as_index=False)[
             "count"
         ]
@@ -444,6 +458,7 @@ def _force_rows(wh, c: ibis.Table, area: AreaUnits, reporters: list[str]) -> pd.
         .sort_values(["force", "month", "crime_type"])
         .reset_index(drop=True)
     )
+    return by_type, files
 
 
 def _to_2021_codes(
