@@ -189,15 +189,19 @@ def comparators(wh, police, level, nation, membership, population, deprivation, 
         .groupby(col)[["population", "aged_15_24"]]
         .sum()
     )
+    # (Summed in LSOA order, so the last digits do not depend on the order the warehouse returned.)
     km2 = (
         areas.merge(m[m["lsoa_vintage"] == 2021][["lsoa_code", col]], on="lsoa_code")
+        .sort_values("lsoa_code", kind="stable")
         .groupby(col)["area_km2"]
         .sum()
     )
     frame = pd.DataFrame({"name": names}).join(pop).join(km2)
     if not deprivation.empty:
-        dep = deprivation.merge(population[["lsoa_code", "population"]], on="lsoa_code").merge(
-            m[["lsoa_code", col]], on="lsoa_code"
+        dep = (
+            deprivation.merge(population[["lsoa_code", "population"]], on="lsoa_code")
+            .merge(m[["lsoa_code", col]], on="lsoa_code")
+            .sort_values("lsoa_code", kind="stable")
         )
         domains = [d for d in DOMAINS if d in dep.columns]
         for d in domains:

@@ -292,9 +292,24 @@ def _comparators(wh, where, period, nation_pop, nation_dep, nation_area, loaded)
     """The comparator areas and the files their counts read."""
     c_all = counted_police(wh)
     nation = where.nation
-    frame = comparators(
-        wh, c_all, where.level, nation, where.membership, nation_pop, nation_dep, nation_area, period, loaded
-    )
+    # The same for every area of the level and nation: a worker assessing all of Wales builds it once
+    # (a copy each, as sections may add columns).
+    frame = memo(
+        wh,
+        ("comparators", where.level, nation, period.label),
+        lambda: comparators(
+            wh,
+            c_all,
+            where.level,
+            nation,
+            where.membership,
+            nation_pop,
+            nation_dep,
+            nation_area,
+            period,
+            loaded,
+        ),
+    ).copy()
     # The comparators' counts read only rows in this nation's LSOAs: cite only the files that have some
     # (on a national warehouse, the nation's forces and a few border forces, not every file loaded).
     c = c_all.filter(c_all.month <= period.end.date())
