@@ -96,3 +96,25 @@ def test_split_2011_lsoas_in_both_periods_are_assessed(duckdb_warehouse: Warehou
     with pytest.raises(DiogelError, match="unknown variable"):
         run_assessment(wh, "Monmouthshire", "2019-01..2019-02", tmp_path / "bad",
                        AssessOptions(permutations=9, pdf=False, peer_weights={"crime_rate": 1.0}))  # fmt: skip
+
+
+def test_the_comparator_areas_are_built_once_and_are_what_a_fresh_process_builds(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from diogel.report.gather import gather, parse_period
+    from diogel.warehouse.reference import load_reference
+
+    period = parse_period("2023-07..2023-08")
+    with Warehouse(None, tmp_path) as wh:
+        load_reference(wh, "wales")
+        for month in ("2023-07", "2023-08"):
+            wh.ingest("police-street", shared("policeuk", GWENT, f"{month}-gwent-street.csv"))
+        newport = gather(wh, "W06000022", period)
+        newport.comparators["added_by_a_section"] = 1.0
+        monmouthshire = gather(wh, "W06000021", period)  # the comparators come from the first area's build
+    with Warehouse(None, tmp_path, read_only=True) as fresh:  # a new connection: nothing cached
+        built_afresh = gather(fresh, "W06000021", period).comparators
+    assert "added_by_a_section" not in monmouthshire.comparators  # each area has its own copy
+    pd.testing.assert_frame_equal(monmouthshire.comparators, built_afresh)
+    pd.testing.assert_frame_equal(newport.comparators.drop(columns="added_by_a_section"), built_afresh)
+    assert len(built_afresh) == 22 and built_afresh["covered"].sum() == 5  # Gwent's five LAs
