@@ -172,7 +172,7 @@ def _comparator_counts(wh, police: ibis.Table, rt: ibis.Table, nation: str):  # 
     return reporters, per_month, per_lsoa
 
 
-def comparators(wh, police, level, nation, membership, population, deprivation, areas, period, loaded):  # noqa: ANN001, ANN202
+def comparators(wh, police, level, nation, membership, population, deprivation, areas, period):  # noqa: ANN001, ANN202
     """Public descriptors of every area of the same level and nation, and its counts for the period.
 
     ``police`` is the counted police.uk rows (:func:`counted_police`); an area's count is the sum over

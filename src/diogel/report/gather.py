@@ -219,7 +219,7 @@ def gather(
 
     say("describing comparator areas")
     comparator_frame, sources["police:comparators"] = _comparators(
-        wh, where, period, ref["nation_pop"], ref["nation_dep"], ref["nation_area"], set(police.months_loaded)
+        wh, where, period, ref["nation_pop"], ref["nation_dep"], ref["nation_area"]
     )
     return AreaData(
         level=where.level,
@@ -288,7 +288,7 @@ def _reference(wh, where: _police.AreaUnits, period: Period, lookup: pd.DataFram
     }
 
 
-def _comparators(wh, where, period, nation_pop, nation_dep, nation_area, loaded):  # noqa: ANN001, ANN202
+def _comparators(wh, where, period, nation_pop, nation_dep, nation_area):  # noqa: ANN001, ANN202
     """The comparator areas and the files their counts read."""
     c_all = counted_police(wh)
     nation = where.nation
@@ -298,16 +298,7 @@ def _comparators(wh, where, period, nation_pop, nation_dep, nation_area, loaded)
         wh,
         ("comparators", where.level, nation, period.label),
         lambda: comparators(
-            wh,
-            c_all,
-            where.level,
-            nation,
-            where.membership,
-            nation_pop,
-            nation_dep,
-            nation_area,
-            period,
-            loaded,
+            wh, c_all, where.level, nation, where.membership, nation_pop, nation_dep, nation_area, period
         ),
     ).copy()
     # The comparators' counts read only rows in this nation's LSOAs: cite only the files that have some
