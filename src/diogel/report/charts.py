@@ -140,17 +140,66 @@ def svg(fig: matplotlib.figure.Figure, title: str, figure: str | None = None) ->
 
     ``figure`` is the id of the registered table the chart is drawn from (``data-figure``).
     """
-    buf = io.StringIO()
     with plt.rc_context(_RC):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+        text = _tight_svg(fig)
     plt.close(fig)
-    text = buf.getvalue()
     for rx, repl in _STRIP:
         text = rx.sub(repl, text)
     tag = '<svg role="img" class="chart"' + (f' data-figure="{escape(figure)}"' if figure else "")
     text = re.sub(r"<svg\b", tag, text, count=1)
     text = re.sub(r"(<svg[^>]*>)", lambda m: f"{m.group(1)}<title>{escape(title)}</title>", text, count=1)
     return Markup(text)
+
+
+_ROOT_SIZE = re.compile(r'width="[^"]*pt" height="[^"]*pt" viewBox="[^"]*"')
+_BACKGROUND = re.compile(r'(<g id="patch_1">\s*<path d=")[^"]*(")')
+
+
+def _pt(value: float) -> str:
+    return f"{value:f}".rstrip("0").rstrip(".")  # (as matplotlib writes SVG lengths)
+
+
+def _tight_svg(fig: matplotlib.figure.Figure) -> str:
+    """The figure as an SVG document cropped to what is drawn plus ``savefig.pad_inches``, drawn once.
+
+    What ``fig.savefig(buf, format="svg", bbox_inches="tight")`` writes, to the eye, but in one
+    draw instead of two: savefig draws the figure once to measure it and again to write it,
+    shifted. Here the figure is written as it is, then measured on the same renderer (whose text
+    measurements are cached by then), and the ``<svg>`` element's size and viewBox crop it; the
+    figure's background is resized to the cropped box as savefig resizes it. Measured on the
+    charts of two Welsh areas (24 figures, the same figures both ways, order alternated): 2.06 and
+    2.33 CPU-s with savefig, 1.50 and 1.56 drawn once; the sizes agree to a millionth of a point and
+    Chromium paints the two the same but for anti-aliasing at the edges. Units: SVG user units are
+    points (the figure is drawn at 72 dpi, as savefig draws an SVG), with y downwards.
+    """
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    buf = io.StringIO()
+    image_dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    fig.dpi = 72
+    try:
+        renderer = RendererSVG(width * 72, height * 72, buf, image_dpi=image_dpi,
+                               metadata={"Date": None, "Creator": None})  # fmt: skip
+        fig.draw(MixedModeRenderer(fig, width, height, image_dpi, renderer))
+        renderer.finalize()
+        box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+    finally:
+        fig.dpi = image_dpi
+    x0, y0, x1, y1 = (72 * v for v in box.extents)
+    left, top, w, h = _pt(x0), _pt(72 * height - y1), _pt(x1 - x0), _pt(y1 - y0)
+    right, bottom = _pt(x1), _pt(72 * height - y0)
+    text = _ROOT_SIZE.sub(
+        f'width="{w}pt" height="{h}pt" viewBox="{left} {top} {w} {h}"', buf.getvalue(), count=1
+    )
+    return _BACKGROUND.sub(
+        lambda m: (
+            f"{m.group(1)}M {left} {bottom} L {right} {bottom} L {right} {top} L {left} {top} z{m.group(2)}"
+        ),
+        text,
+        count=1,
+    )
 
 
 def _figure(width: float, height: float):  # noqa: ANN202
