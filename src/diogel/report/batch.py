@@ -121,10 +121,13 @@ def area_sizes(wh: Warehouse, areas: Sequence[tuple[str, str, str]]) -> dict[str
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(opener: Callable[[], Any], events: Any) -> None:
+def _worker_init(opener: Callable[[], Any], events: Any, processes: int) -> None:
     import logging
 
     from diogel.report.gc_policy import no_collection_at_exit
+    from diogel.report.thread_policy import share_cores
+
+    share_cores(processes)  # before numpy is imported here: the workers share the cores (see thread_policy)
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     no_collection_at_exit()  # (a spawned worker exits through the interpreter's finalisation too)
@@ -213,11 +216,12 @@ def run_many(
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     try:
+        workers = max(1, min(jobs, len(runs)))
         with ProcessPoolExecutor(
-            max_workers=max(1, min(jobs, len(runs))),
+            max_workers=workers,
             mp_context=ctx,
             initializer=_worker_init,
-            initargs=(opener, events),
+            initargs=(opener, events, workers),
         ) as pool:
             queued = sorted(runs.values(), key=lambda r: -(sizes or {}).get(r.code, 0))  # stable
             futures: dict[Future, AreaRun] = {

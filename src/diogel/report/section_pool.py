@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from diogel.report.gc_policy import frozen_heap
+from diogel.report.thread_policy import limited_pools
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -66,6 +67,15 @@ def build_sections(
             _build(ctx, section, started)
             finished()
         return
+    # Both processes' BLAS pools sized to share the cores (thread_policy); the fork keeps the size.
+    with limited_pools(2):
+        _build_with_helper(ctx, order, started, finished)
+    _reorder(ctx, order)
+
+
+def _build_with_helper(
+    ctx: Context, order: list[Section], started: Callable[[str], None], finished: Callable[[], None]
+) -> None:
     helper = _Helper(ctx, order)
     try:
         while len(ctx.results) < len(order):
@@ -81,7 +91,6 @@ def build_sections(
                 raise ValueError(f"report sections wait on each other: {waiting}")
     finally:
         helper.stop()
-    _reorder(ctx, order)
 
 
 def _claim(claims: Any, order: list[Section], built: Any, me: int, lost: set[int], stars: bool) -> int | None:
