@@ -257,6 +257,30 @@ def test_income_and_health_are_collinear_and_the_joint_sign_is_an_artefact(gwent
     assert health["pseudo_r2"] == pytest.approx(one.pseudo_r2) and health["alpha"] == pytest.approx(one.alpha)
 
 
+def test_the_single_models_share_one_null_model_and_equal_models_fitted_apart(gwent):
+    """fit_single_covariates fits the constant-only model once (every model has the same counts and
+    offset): each row's pseudo-R2 is exactly that of its model fitted alone, null model included."""
+    df = gwent.assign(count=_synthetic_counts(gwent, {"Income_score": 0.3}, math.log(0.04), 0.3, 11))
+    covariates = ["Income_score", "Health_score", "Education_score"]
+    alone = fit_single_covariates(df, covariates).set_index("covariate")
+    for c in covariates:
+        one = fit_nb_drivers(df[["lsoa_code", "count", "population", c]], [c])
+        assert alone.loc[c, "pseudo_r2"] == one.pseudo_r2
+        assert alone.loc[c, "irr"] == one.table["irr"].iloc[0]
+    null = NegativeBinomial(
+        df["count"], np.ones(len(df)), loglike_method="nb2", offset=np.log(df["population"])
+    )
+    assert one.llnull == pytest.approx(null.fit(method="bfgs", maxiter=1000, disp=0).llf, rel=1e-6)
+    # The joint model of the same data has the same null model, so the report hands its llnull on.
+    joint = fit_nb_drivers(df, covariates)
+    assert joint.llnull == one.llnull
+    assert fit_single_covariates(df, covariates, llnull=joint.llnull).equals(alone.reset_index())
+    # The llnull handed in is the one used: the equalities above hold because the shared one is right.
+    shifted = fit_nb_drivers(df[["lsoa_code", "count", "population", "Health_score"]], ["Health_score"],
+                             llnull=one.llnull - 10.0)  # fmt: skip
+    assert shifted.llnull == one.llnull - 10.0 and shifted.pseudo_r2 != one.pseudo_r2
+
+
 def test_reading_says_goes_with_and_no_causal_words():
     text = reading_goes_with("income deprivation score", 1.41, 1.30, 1.53, "violence and sexual offences")
     assert text == (

@@ -259,9 +259,12 @@ def _design(
     return (raw - means) / sds, means, sds
 
 
-def _fit_nb2(y: np.ndarray, exog: np.ndarray, offset: np.ndarray):  # noqa: ANN202
+def _fit_nb2(y: np.ndarray, exog: np.ndarray, offset: np.ndarray, llnull: float | None = None):  # noqa: ANN202
     """Maximum-likelihood NB2 fit: Newton-Raphson, or BFGS from the Poisson estimates when Newton
-    does not converge. Returns the statsmodels result, whether it converged, llnull and the notes."""
+    does not converge. Returns the statsmodels result, whether it converged, llnull and the notes.
+
+    ``llnull``, when given, is the constant-only model's log-likelihood for these ``y`` and
+    ``offset`` (statsmodels fits that model again for every result that asks for it)."""
     from statsmodels.discrete.discrete_model import NegativeBinomial
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -283,6 +286,8 @@ def _fit_nb2(y: np.ndarray, exog: np.ndarray, offset: np.ndarray):  # noqa: ANN2
             res = model.fit(start_params=start, method="bfgs", maxiter=5000, disp=0)
             converged = bool(res.mle_retvals.get("converged", False)) and bool(np.isfinite(res.params).all())
             notes.append("Newton-Raphson did not converge; refitted with BFGS from the Poisson estimates")
+        if llnull is not None:
+            res.set_null_options(llnull=llnull)
         llnull = float(res.llnull)
     if not np.isfinite(res.params).all():
         raise ValueError(
@@ -331,6 +336,7 @@ def fit_nb_drivers(
     w=None,
     permutations: int = 0,
     ci: float = 0.95,
+    llnull: float | None = None,
 ) -> NBDriversResult:
     """Fit an NB2 model of counts on covariates with a log(population) offset.
 
@@ -352,13 +358,16 @@ def fit_nb_drivers(
     permutations : permutations for Moran's p_sim (default 0: analytical p-values only, which
         keeps the function free of random state).
     ci : interval level (default 0.95).
+    llnull : the log-likelihood of the constant-only NB2 model of the same counts and populations,
+        when the caller has it from another model of them (``result.llnull``); by default it is
+        fitted here. It gives ``llnull`` and ``pseudo_r2`` and nothing else.
     """
     covariates = list(covariates)
     y = _check_data(data, covariates, count_col, population_col, area_col)
     x, means, sds = _design(data, covariates, standardise)
     exog = np.column_stack([np.ones(len(data)), x])
     offset = np.log(data[population_col].to_numpy(dtype=float))
-    res, converged, llnull, notes = _fit_nb2(y, exog, offset)
+    res, converged, llnull, notes = _fit_nb2(y, exog, offset, llnull)
 
     params = np.asarray(res.params)
     zcrit = stats.norm.ppf(0.5 + ci / 2)
@@ -479,6 +488,7 @@ def fit_single_covariates(
     labels: Mapping[str, str] | None = None,
     outcome: str = "crimes",
     ci: float = 0.95,
+    llnull: float | None = None,
 ) -> pd.DataFrame:
     """One NB2 model per covariate, each fitted alone (standardised, log(population) offset).
 
@@ -487,7 +497,9 @@ def fit_single_covariates(
     answers the question a reader asks ("do places with more X have more crime?") without that
     artefact. Every row carries its model's McFadden pseudo-R2 and NB2 dispersion alpha, to be
     shown beside any reading. Multiple testing is the caller's: adjust ``p`` across every
-    coefficient of a report (Benjamini-Hochberg) before reading any.
+    coefficient of a report (Benjamini-Hochberg) before reading any. The models share one
+    constant-only model (the same counts and offset), fitted once, or ``llnull`` when the caller
+    has it from another model of the same data (see :func:`fit_nb_drivers`).
 
     Returns
     -------
@@ -502,7 +514,9 @@ def fit_single_covariates(
         r = fit_nb_drivers(
             data[[area_col, count_col, population_col, c]], [c], count_col=count_col,
             population_col=population_col, area_col=area_col, labels=labels, outcome=outcome, ci=ci,
+            llnull=llnull,
         )  # fmt: skip
+        llnull = r.llnull  # (the next model has the same counts and offset)
         t = r.table.iloc[0]
         label = label_map.get(c, c.replace("_", " "))
         rows.append(

@@ -133,13 +133,17 @@ def _single(
     single_covs: list[str],
     skipped: list[Skipped],
     alpha: float,
+    nulls: dict[str, float],
 ) -> pd.DataFrame | None:
-    """Each score fitted alone for ``types``; p-values adjusted together (Benjamini-Hochberg)."""
+    """Each score fitted alone for ``types``; p-values adjusted together (Benjamini-Hochberg).
+
+    ``nulls``: each type's constant-only log-likelihood, from its joint model (the same counts and
+    populations), so it is not fitted again for every score."""
     parts = []
     for t in types:
         try:
             one = fit_single_covariates(
-                frame.assign(count=ys[t]), single_covs, labels=LABELS, outcome=t.lower()
+                frame.assign(count=ys[t]), single_covs, labels=LABELS, outcome=t.lower(), llnull=nulls[t]
             )
         except ValueError as exc:
             skipped.append(Skipped(t, "single_not_fitted", error=str(exc)))
@@ -185,7 +189,10 @@ def compute(d: AreaData, alpha: float) -> DriversResult | None:
         except ValueError as exc:
             skipped.append(Skipped(crime_type, "not_fitted", error=str(exc)))
     single_covs = [*single_extra, *covariates]
-    irr = _single(frame, list(results)[:N_FOREST], ys, single_covs, skipped, alpha) if results else None
+    nulls = {t: r.llnull for t, r in results.items()}
+    irr = (
+        _single(frame, list(results)[:N_FOREST], ys, single_covs, skipped, alpha, nulls) if results else None
+    )
     return DriversResult(covariates, single_covs, dropped, rounded, skipped, results, records, irr,
                          d.deprivation_index)  # fmt: skip
 
