@@ -88,7 +88,7 @@ def assess(
 ) -> None:
     # Over 80 lines only for typer's option declarations above; the work is in the helpers below.
     """Write the strategic assessment of an area for a period: analysis, charts, maps and sources."""
-    from diogel.report.context import AssessOptions
+    from diogel.report.options import AssessOptions
 
     try:
         weights = parse_weights(peer_weight or [])
@@ -140,14 +140,16 @@ def _check_inputs(ctx: typer.Context, recommendations, targets, ratings, portal_
 
 def _run(ctx: typer.Context, area: list[str], period: str, out_dir: Path, options, jobs: int) -> None:  # noqa: ANN001
     """One area in this process, or several in worker processes; a one-line error for what the user can fix."""
-    from diogel.report.assessment import run_assessment
-
     opener = functools.partial(open_read_only, ctx.obj.warehouse, ctx.obj.data_dir)
     try:
         with opener() as wh:
             from diogel.report.batch import GROUPS, area_sizes, expand_areas
 
             if len(area) == 1 and area[0].strip().casefold() not in GROUPS:
+                # Imported here: the parent of worker processes never assesses, and importing the
+                # report's libraries (1.1 to 1.3 s) would hold back starting them.
+                from diogel.report.assessment import run_assessment
+
                 with progress("assessment") as update:
                     result = run_assessment(wh, area[0], period, out_dir, options, progress=update,
                                             workers=min(jobs, 2))  # fmt: skip
