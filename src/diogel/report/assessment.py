@@ -90,19 +90,17 @@ def run_assessment(
     # The section modules and WeasyPrint are imported in a thread during the gather (see preload);
     # the source kinds, which the gather loads and some sections import, are loaded before it starts.
     kinds()
-    # The libraries and the caches a worker keeps between areas, then the gathered bundle, are
-    # long-lived: out of the collector's way while the gather, the sections and the PDF allocate
-    # (see gc_policy).
-    with frozen_heap():
-        with preloaded(assessment_modules()):
-            data = gather(wh, area, period, progress=steps.tick, extra_pact=options.pact_from_portal)
-        from diogel.report.sections import sections
+    with preloaded(assessment_modules()):
+        data = gather(wh, area, period, progress=steps.tick, extra_pact=options.pact_from_portal)
+    from diogel.report.sections import sections
 
-        registered = sections()
-        steps.total = 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0)
-        steps.advance()
-        with frozen_heap():
-            result = _build_and_write(wh, data, out, options, languages, registered, steps, workers)
+    registered = sections()
+    steps.total = 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0)
+    steps.advance()
+    # The bundle and the caches a worker keeps between areas are long-lived: out of the
+    # collector's way while the sections and the PDF allocate (see gc_policy).
+    with frozen_heap():
+        result = _build_and_write(wh, data, out, options, languages, registered, steps, workers)
     result.seconds = time.monotonic() - started
     return result
 
