@@ -98,7 +98,10 @@ def run_assessment(
     steps.total = 1 + len(registered) * len(languages) + 1 + (1 if options.pdf else 0)
     steps.advance()
     # The bundle and the caches a worker keeps between areas are long-lived: out of the
-    # collector's way while the sections and the PDF allocate (see gc_policy).
+    # collector's way while the sections and the PDF allocate (see gc_policy). Not from the gather
+    # on: the previous area's cyclic garbage, unfrozen when its block ended, is freed by the full
+    # collection the gather brings round; frozen with the heap it would never be (tried: peak RSS
+    # 995 -> 1,704 MiB over the 22 Welsh areas in one process).
     with frozen_heap():
         result = _build_and_write(wh, data, out, options, languages, registered, steps, workers)
     result.seconds = time.monotonic() - started
