@@ -6,7 +6,6 @@ labels left of the axes (the crop starts left of the figure)."""
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import re
@@ -19,24 +18,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diogel.data import path
 from diogel.report import charts
-from diogel.report.map_furniture import _wards
 
 _SIZE = re.compile(r'width="([-\d.]+)pt" height="([-\d.]+)pt" viewBox="([-\d. ]+)"')
 
 
 @pytest.fixture(scope="module")
-def newport() -> gpd.GeoDataFrame:
-    with gzip.open(path("reference", "wales", "lsoa21_boundaries.geojson.gz")) as f:
-        g = gpd.read_file(f)
-    codes = _wards().query("ltla24_name == 'Newport'").index
-    g = g[g["LSOA21CD"].isin(codes)].rename(columns={"LSOA21CD": "lsoa_code"}).reset_index(drop=True)
-    g["value"] = np.arange(len(g), dtype=float) ** 1.5
-    g["bin"] = np.where(
+def newport(newport_lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    g = newport_lsoas.assign(value=np.arange(len(newport_lsoas), dtype=float) ** 1.5)
+    bins = np.where(
         g.index % 7 == 0, "Hot spot 99%", np.where(g.index % 5 == 0, "Cold spot 95%", "Not significant")
     )
-    return g
+    return g.assign(bin=bins)
 
 
 def _monthly() -> pd.DataFrame:

@@ -3,25 +3,17 @@ a north arrow, on real Newport LSOAs (the shipped 2021 boundaries)."""
 
 from __future__ import annotations
 
-import gzip
-
 import geopandas as gpd
 import numpy as np
 import pytest
 
-from diogel.data import path
 from diogel.report import charts
 from diogel.report.map_furniture import _wards, nice_length, ward_labels
 
 
 @pytest.fixture(scope="module")
-def newport() -> gpd.GeoDataFrame:
-    with gzip.open(path("reference", "wales", "lsoa21_boundaries.geojson.gz")) as f:
-        g = gpd.read_file(f)
-    codes = _wards().query("ltla24_name == 'Newport'").index
-    g = g[g["LSOA21CD"].isin(codes)].rename(columns={"LSOA21CD": "lsoa_code"}).reset_index(drop=True)
-    g["value"] = np.arange(len(g), dtype=float)
-    return g
+def newport(newport_lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return newport_lsoas.assign(value=np.arange(len(newport_lsoas), dtype=float))
 
 
 @pytest.mark.parametrize(("span", "length"), [(800, 100), (5_000, 1_000), (12_000, 2_000), (23_000, 2_000),
