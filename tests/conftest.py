@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from diogel.warehouse.core import Warehouse
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
@@ -77,3 +81,21 @@ def spark_warehouse(tmp_path: Path) -> Warehouse:
 def any_warehouse(request: pytest.FixtureRequest) -> Warehouse:
     """The same test on DuckDB, PostgreSQL (a real server) and Spark (local mode)."""
     return request.getfixturevalue(f"{request.param}_warehouse")
+
+
+@pytest.fixture(scope="session")
+def newport_lsoas() -> gpd.GeoDataFrame:
+    """Newport's 2021 LSOAs (``lsoa_code``, geometry) from the shipped boundaries: a real map to draw.
+
+    (geopandas is imported here, for the tests that draw maps only.)"""
+    import gzip
+
+    import geopandas as gpd
+
+    from diogel.data import path
+    from diogel.report.map_furniture import _wards
+
+    with gzip.open(path("reference", "wales", "lsoa21_boundaries.geojson.gz")) as f:
+        g = gpd.read_file(f)
+    codes = _wards().query("ltla24_name == 'Newport'").index
+    return g[g["LSOA21CD"].isin(codes)].rename(columns={"LSOA21CD": "lsoa_code"}).reset_index(drop=True)
