@@ -5,8 +5,8 @@ process. When diogel runs processes side by side (the workers of ``diogel assess
 all-wales``, the section helper of one assessment), every process's pool would use every core, so
 ``n`` processes keep ``n`` times as many busy threads as there are cores, and OpenBLAS's idle
 threads spin before they sleep: the usual oversubscription that joblib and others avoid the same
-way. Each process gets ``cores // processes`` threads. A BLAS call computes the same on fewer threads, up
-to the order of its floating-point sums (the last bits, as between two machines).
+way. Each process gets ``cores // processes`` threads. A BLAS call computes the same on fewer
+threads, up to the order of its floating-point sums (the last bits, as between two machines).
 
 Measured with ``diogel assess --area all-wales --jobs 2`` on the real all-Wales warehouse (2 cores,
 runs alternated in one hour): 86.2, 81.7, 80.5, 80.6 and 85.3 s with the default pools; 78.8,
@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["cores", "limited_pools", "share_cores"]
+__all__ = ["cores", "limited_pools", "share_cores", "threads_each"]
 
 # Read by OpenBLAS, OpenMP, MKL and Apple's Accelerate when each library is loaded.
 _VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
